@@ -12,6 +12,7 @@ pub use compact::{sign_compact, CompactJws};
 pub use header::JwsHeader;
 pub use json::{JsonJws, JsonSignature};
 
+use crate::keys::provider::CryptoProvider;
 use crate::keys::{Algorithm, KeyError, PublicKey};
 
 /// What a caller accepts when verifying a JWS.
@@ -21,11 +22,20 @@ pub struct JwsPolicy<'a> {
     pub algorithms: &'a [Algorithm],
     /// Header parameters the caller understands when they are listed in `crit`.
     pub understood_crit: &'a [&'a str],
+    /// The crypto provider that checks signatures.
+    pub provider: &'a dyn CryptoProvider,
 }
 
 impl Default for JwsPolicy<'_> {
     fn default() -> Self {
-        JwsPolicy { algorithms: &Algorithm::ALL, understood_crit: &[] }
+        JwsPolicy { algorithms: &Algorithm::ALL, understood_crit: &[], provider: crate::keys::provider::default() }
+    }
+}
+
+impl<'a> JwsPolicy<'a> {
+    /// A policy allowing `algorithms` and no `crit` parameters, with the default provider.
+    pub fn allowing(algorithms: &'a [Algorithm]) -> Self {
+        JwsPolicy { algorithms, ..Default::default() }
     }
 }
 
@@ -118,7 +128,7 @@ pub(crate) fn verify_signature(
     policy: &JwsPolicy<'_>,
 ) -> Result<Algorithm, JoseError> {
     let alg = check_header(header, Some(key), policy)?;
-    key.verify(alg, signing_input, signature).map_err(|e| match e {
+    key.verify_with(policy.provider, alg, signing_input, signature).map_err(|e| match e {
         KeyError::AlgorithmMismatch { .. } => JoseError::KeyAlgMismatch(alg),
         _ => JoseError::BadSignature,
     })?;

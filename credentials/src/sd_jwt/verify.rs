@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::{Disclosure, KeyBindingJwt, SdAlg, SdJwt, SdJwtError, ELLIPSIS, SD, SD_ALG};
 use crate::jose::{JwsHeader, JwsPolicy};
+use crate::keys::provider::CryptoProvider;
 use crate::keys::{Algorithm, PublicKey};
 use crate::report::CheckLog;
 
@@ -29,6 +30,8 @@ pub struct VerifyOptions<'a> {
     pub kb_future_skew: i64,
     /// Algorithms accepted for the issuer JWT and the KB-JWT.
     pub algorithms: &'a [Algorithm],
+    /// The crypto provider that checks signatures.
+    pub provider: &'a dyn CryptoProvider,
 }
 
 impl VerifyOptions<'_> {
@@ -43,6 +46,7 @@ impl VerifyOptions<'_> {
             kb_max_age: 300,
             kb_future_skew: 60,
             algorithms: &Algorithm::ALL,
+            provider: crate::keys::provider::default(),
         }
     }
 }
@@ -71,7 +75,7 @@ pub fn verify(
     opts: &VerifyOptions<'_>,
     log: &mut CheckLog,
 ) -> Result<VerifiedSdJwt, SdJwtError> {
-    let policy = JwsPolicy { algorithms: opts.algorithms, understood_crit: &[] };
+    let policy = JwsPolicy { algorithms: opts.algorithms, understood_crit: &[], provider: opts.provider };
     let alg = log.run("issuer_signature", || {
         let alg = sd_jwt.jws().verify(issuer_key, &policy).map_err(SdJwtError::IssuerJws)?;
         Ok((alg, format!("{alg} signature of the issuer-signed JWT verifies")))

@@ -443,7 +443,8 @@ def build_cases():
 
     std = first_with(lambda t: any(c in t for c in "+/"),
                      lambda i: base64.b64encode(json.dumps(
-                         [salt(f"std{i}"), "email", "sian@example.com"]).encode()).decode().rstrip("="))
+                         [salt(f"std{i}"), "nickname", "Siân?>~"], ensure_ascii=False
+                     ).encode("utf-8")).decode().rstrip("="))
     case("disclosure-standard-base64", "malformed_disclosure",
          "Disclosure encoded with the standard base64 alphabet (contains '+' or '/'); its digest "
          "(over the string as sent) is referenced in _sd.", with_extra_disclosure(std))
