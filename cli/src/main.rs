@@ -1,1 +1,43 @@
-fn main(){}
+//! `vouch`: the one Vouch binary.
+//!
+//! Exit status: 0 success (or a valid credential), 1 a credential was rejected, 2 a usage
+//! or I/O error. Errors go to stderr as one line a person can act on.
+#![forbid(unsafe_code)]
+
+mod cmd;
+mod io;
+
+use clap::{Parser, Subcommand};
+
+/// Vouch: digital identity credentials (SD-JWT VC, mdoc) for issuers, wallets and verifiers.
+#[derive(Parser)]
+#[command(name = "vouch", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create keys and derive public keys (JWK).
+    #[command(subcommand)]
+    Key(cmd::key::KeyCommand),
+    /// Issue, present and verify SD-JWT VCs (dc+sd-jwt) offline.
+    #[command(subcommand, name = "sd-jwt")]
+    SdJwt(cmd::sd_jwt::SdJwtCommand),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Key(c) => cmd::key::run(c),
+        Command::SdJwt(c) => cmd::sd_jwt::run(c),
+    };
+    match outcome {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("vouch: {e}");
+            std::process::exit(2);
+        }
+    }
+}
