@@ -17,27 +17,37 @@ pub fn read_text(path: &Path) -> CliResult<String> {
 /// Reads stdin as text.
 pub fn read_stdin() -> CliResult<String> {
     let mut s = String::new();
-    std::io::stdin().read_to_string(&mut s).map_err(|e| format!("cannot read stdin: {e}"))?;
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(|e| format!("cannot read stdin: {e}"))?;
     Ok(s)
 }
 
 /// Reads a JSON file.
 pub fn read_json(path: &Path) -> CliResult<Value> {
-    serde_json::from_str(&read_text(path)?).map_err(|e| format!("{} is not JSON: {e}", path.display()))
+    serde_json::from_str(&read_text(path)?)
+        .map_err(|e| format!("{} is not JSON: {e}", path.display()))
 }
 
 /// Reads a JWK file; `private` demands the private part.
 pub fn read_jwk(path: &Path, private: bool) -> CliResult<Jwk> {
-    let jwk = Jwk::from_value(&read_json(path)?).map_err(|e| format!("{} is not a usable JWK: {e}", path.display()))?;
+    let jwk = Jwk::from_value(&read_json(path)?)
+        .map_err(|e| format!("{} is not a usable JWK: {e}", path.display()))?;
     if private && !jwk.is_private() {
-        return Err(format!("{} is a public JWK; a private key (with \"d\") is needed", path.display()));
+        return Err(format!(
+            "{} is a public JWK; a private key (with \"d\") is needed",
+            path.display()
+        ));
     }
     Ok(jwk)
 }
 
 /// Prints JSON, pretty, to stdout.
 pub fn print_json(value: &Value) {
-    println!("{}", serde_json::to_string_pretty(value).expect("JSON serializes"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("JSON serializes")
+    );
 }
 
 /// Seconds since the epoch, now.

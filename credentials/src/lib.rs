@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod b64;
+pub mod cbor;
 pub mod jose;
 pub mod keys;
 pub mod report;

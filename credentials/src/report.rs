@@ -35,12 +35,20 @@ pub struct CheckLog {
 impl CheckLog {
     /// Records a passed check.
     pub fn pass(&mut self, name: &str, detail: impl Into<String>) {
-        self.checks.push(Check { name: name.into(), ok: true, detail: detail.into() });
+        self.checks.push(Check {
+            name: name.into(),
+            ok: true,
+            detail: detail.into(),
+        });
     }
 
     /// Records a failed check.
     pub fn fail(&mut self, name: &str, detail: impl Into<String>) {
-        self.checks.push(Check { name: name.into(), ok: false, detail: detail.into() });
+        self.checks.push(Check {
+            name: name.into(),
+            ok: false,
+            detail: detail.into(),
+        });
     }
 
     /// Runs `f`, recording its outcome under `name`; the error passes through.
@@ -137,7 +145,10 @@ mod tests {
     fn claims_are_withheld_when_there_is_an_error() {
         let mut log = CheckLog::default();
         log.pass("parse", "ok");
-        let err = ReportError { code: "expired".into(), message: "m".into() };
+        let err = ReportError {
+            code: "expired".into(),
+            message: "m".into(),
+        };
         let r = VerificationReport::new("dc+sd-jwt", log, Some(err), None, Some(Value::Bool(true)));
         assert!(!r.valid && r.claims.is_none());
     }

@@ -13,9 +13,14 @@ use serde_json::Value;
 
 fn corpus() -> (Vec<Value>, Jwk) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/negative");
-    let manifest: Value = serde_json::from_str(&fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
-    let keys: Value = serde_json::from_str(&fs::read_to_string(dir.join("keys.json")).unwrap()).unwrap();
-    (manifest.as_array().unwrap().clone(), Jwk::from_value(&keys["issuer"]).unwrap())
+    let manifest: Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let keys: Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("keys.json")).unwrap()).unwrap();
+    (
+        manifest.as_array().unwrap().clone(),
+        Jwk::from_value(&keys["issuer"]).unwrap(),
+    )
 }
 
 fn verify(case: &Value, key: &Jwk, p: &'static dyn provider::CryptoProvider) -> Result<(), String> {
@@ -56,29 +61,52 @@ fn every_corpus_case_is_rejected_with_its_code_on_every_provider() {
                 Err(code) => code,
             };
             if got != want {
-                mismatches.push(format!("{} [{}]: expected {want}, got {got}", case["file"], p.name()));
+                mismatches.push(format!(
+                    "{} [{}]: expected {want}, got {got}",
+                    case["file"],
+                    p.name()
+                ));
             }
             if want != "ok" {
                 rejected.insert(case["file"].as_str().unwrap().to_string());
             }
         }
     }
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
-    assert!(rejected.len() >= 40, "only {} rejected cases", rejected.len());
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+    assert!(
+        rejected.len() >= 40,
+        "only {} rejected cases",
+        rejected.len()
+    );
 }
 
 #[test]
 fn report_of_a_rejected_case_names_the_code_and_withholds_claims() {
     let (cases, key) = corpus();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/negative");
-    let case = cases.iter().find(|c| c["code"] == "disclosure_not_referenced").unwrap();
+    let case = cases
+        .iter()
+        .find(|c| c["code"] == "disclosure_not_referenced")
+        .unwrap();
     let text = fs::read_to_string(dir.join(case["file"].as_str().unwrap())).unwrap();
     let mut opts = VerifyOptions::at(case["at"].as_i64().unwrap());
     opts.kb_max_age = 300;
     opts.kb_future_skew = 300;
-    let report = sd_jwt_vc::verify_report(text.trim(), &IssuerKeySource::Key(key.public_key().clone()), &VcVerifyOptions::new(opts));
+    let report = sd_jwt_vc::verify_report(
+        text.trim(),
+        &IssuerKeySource::Key(key.public_key().clone()),
+        &VcVerifyOptions::new(opts),
+    );
     assert!(!report.valid);
     assert_eq!(report.claims, None);
     assert_eq!(report.error.unwrap().code, "disclosure_not_referenced");
-    assert_eq!(report.checks.last().map(|c| (c.name.as_str(), c.ok)), Some(("disclosures", false)));
+    assert_eq!(
+        report.checks.last().map(|c| (c.name.as_str(), c.ok)),
+        Some(("disclosures", false))
+    );
 }

@@ -13,8 +13,14 @@ use serde_json::{Map, Value};
 
 fn vectors() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::var_os("VOUCH_VECTORS").map(PathBuf::from).unwrap_or_else(|| here.join("../../shared/vectors"));
-    assert!(dir.is_dir(), "the shared vectors are not at {} (set VOUCH_VECTORS)", dir.display());
+    let dir = std::env::var_os("VOUCH_VECTORS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| here.join("../../shared/vectors"));
+    assert!(
+        dir.is_dir(),
+        "the shared vectors are not at {} (set VOUCH_VECTORS)",
+        dir.display()
+    );
     dir.join("sd-jwt")
 }
 
@@ -68,16 +74,29 @@ struct Case {
 fn cases(set: &str) -> Vec<Case> {
     let root = vectors().join(set);
     let mut out = Vec::new();
-    let mut dirs: Vec<_> = fs::read_dir(&root).unwrap().flatten().filter(|e| e.path().is_dir()).collect();
+    let mut dirs: Vec<_> = fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .collect();
     dirs.sort_by_key(|e| e.path());
     for dir in dirs {
         let dir = dir.path();
-        let spec = if dir.join("specification.yml").exists() { yaml(&dir.join("specification.yml")) } else { Value::Null };
+        let spec = if dir.join("specification.yml").exists() {
+            yaml(&dir.join("specification.yml"))
+        } else {
+            Value::Null
+        };
         let mut settings = yaml(&root.join("settings.yml"));
         if let Some(o) = spec.get("settings_override") {
             merge(&mut settings, o);
         }
-        for file in ["sd_jwt_presentation.txt", "sd_jwt_presentation.json", "sd_jwt_issuance.txt", "sd_jwt_issuance.json"] {
+        for file in [
+            "sd_jwt_presentation.txt",
+            "sd_jwt_presentation.json",
+            "sd_jwt_issuance.txt",
+            "sd_jwt_issuance.json",
+        ] {
             let path = dir.join(file);
             if !path.exists() {
                 continue;
@@ -88,13 +107,22 @@ fn cases(set: &str) -> Vec<Case> {
             } else {
                 text.trim_end().to_string()
             };
-            let expected = if file.contains("presentation") && dir.join("verified_contents.json").exists() {
-                Some(serde_json::from_str(&fs::read_to_string(dir.join("verified_contents.json")).unwrap()).unwrap())
-            } else {
-                None
-            };
+            let expected =
+                if file.contains("presentation") && dir.join("verified_contents.json").exists() {
+                    Some(
+                        serde_json::from_str(
+                            &fs::read_to_string(dir.join("verified_contents.json")).unwrap(),
+                        )
+                        .unwrap(),
+                    )
+                } else {
+                    None
+                };
             out.push(Case {
-                name: format!("{set}/{}/{file}", dir.file_name().unwrap().to_string_lossy()),
+                name: format!(
+                    "{set}/{}/{file}",
+                    dir.file_name().unwrap().to_string_lossy()
+                ),
                 presentation,
                 settings: settings.clone(),
                 spec: spec.clone(),
@@ -108,7 +136,11 @@ fn cases(set: &str) -> Vec<Case> {
 
 fn issuer_key(settings: &Value) -> Jwk {
     let ks = &settings["key_settings"];
-    let k = if ks["issuer_key"].is_object() { &ks["issuer_key"] } else { &ks["issuer_keys"][0] };
+    let k = if ks["issuer_key"].is_object() {
+        &ks["issuer_key"]
+    } else {
+        &ks["issuer_keys"][0]
+    };
     Jwk::from_value(k).unwrap()
 }
 
@@ -126,11 +158,19 @@ fn verify_case(case: &Case, p: &'static dyn provider::CryptoProvider) -> Map<Str
         numeric(&jws.claims().unwrap(), "iat").unwrap()
     });
     let now = kb_iat.or(numeric(&payload, "iat")).unwrap_or(1_700_000_000);
-    let aud = case.settings["identifiers"]["verifier"].as_str().map(str::to_string);
-    let nonce = case.settings["key_binding_nonce"].as_str().map(str::to_string);
+    let aud = case.settings["identifiers"]["verifier"]
+        .as_str()
+        .map(str::to_string);
+    let nonce = case.settings["key_binding_nonce"]
+        .as_str()
+        .map(str::to_string);
     let mut opts = VerifyOptions::at(now);
     opts.provider = p;
-    opts.require_key_binding = case.spec.get("key_binding").and_then(Value::as_bool).unwrap_or(false)
+    opts.require_key_binding = case
+        .spec
+        .get("key_binding")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
         && case.name.contains("presentation");
     if sd.kb_jwt().is_some() {
         opts.aud = aud.as_deref();
@@ -150,7 +190,12 @@ fn check_set(set: &str) -> usize {
         for p in provider::all() {
             let claims = verify_case(case, p);
             if let Some(expected) = &case.expected {
-                assert_eq!(&Value::Object(claims.clone()), expected, "{}: claims differ from verified_contents.json", case.name);
+                assert_eq!(
+                    &Value::Object(claims.clone()),
+                    expected,
+                    "{}: claims differ from verified_contents.json",
+                    case.name
+                );
             }
             if let Some(user) = case.spec.get("expect_verified_user_claims") {
                 if case.name.contains("presentation") {
@@ -158,7 +203,12 @@ fn check_set(set: &str) -> usize {
                     for k in ["iss", "iat", "exp", "cnf"] {
                         c.remove(k);
                     }
-                    assert_eq!(&Value::Object(c), user, "{}: claims differ from expect_verified_user_claims", case.name);
+                    assert_eq!(
+                        &Value::Object(c),
+                        user,
+                        "{}: claims differ from expect_verified_user_claims",
+                        case.name
+                    );
                 }
             }
         }
@@ -183,7 +233,8 @@ fn rfc9901_published_examples_verify_byte_exact() {
             .join(case.name.split('/').nth(1).unwrap())
             .join("verified_contents.json");
         if case.name.contains("presentation") && generated.exists() {
-            let expected: Value = serde_json::from_str(&fs::read_to_string(generated).unwrap()).unwrap();
+            let expected: Value =
+                serde_json::from_str(&fs::read_to_string(generated).unwrap()).unwrap();
             assert_eq!(Value::Object(claims), expected, "{}", case.name);
         }
     }
@@ -211,7 +262,10 @@ fn every_vector_fails_when_one_disclosure_byte_changes() {
     // A tampered copy of each presentation that has Disclosures must not verify.
     let mut tampered = 0;
     for set in ["rfc9901-examples-generated", "sd-jwt-python-testcases"] {
-        for case in cases(set).iter().filter(|c| c.name.ends_with("presentation.txt")) {
+        for case in cases(set)
+            .iter()
+            .filter(|c| c.name.ends_with("presentation.txt"))
+        {
             let parts: Vec<&str> = case.presentation.split('~').collect();
             if parts.len() < 3 || parts[1].is_empty() {
                 continue;
@@ -231,7 +285,8 @@ fn every_vector_fails_when_one_disclosure_byte_changes() {
             let mut opts = VerifyOptions::at(1_700_000_000);
             opts.kb_max_age = i64::MAX / 4;
             opts.kb_future_skew = i64::MAX / 4;
-            let err = sd_jwt::verify(&sd, key.public_key(), &opts, &mut CheckLog::default()).unwrap_err();
+            let err =
+                sd_jwt::verify(&sd, key.public_key(), &opts, &mut CheckLog::default()).unwrap_err();
             assert_eq!(err.code(), "disclosure_not_referenced", "{}", case.name);
             tampered += 1;
         }

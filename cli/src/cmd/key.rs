@@ -47,12 +47,15 @@ pub fn run(cmd: KeyCommand) -> CliResult<i32> {
     match cmd {
         KeyCommand::New { alg } => {
             let alg = Algorithm::from(alg);
-            let secret = provider::default().generate(alg.key_kind()).map_err(|e| e.to_string())?;
+            let secret = provider::default()
+                .generate(alg.key_kind())
+                .map_err(|e| e.to_string())?;
             io::print_json(&Jwk::from_secret_key(&secret).to_value());
         }
         KeyCommand::Public => {
             let text = io::read_stdin()?;
-            let jwk = Jwk::from_json(&text).map_err(|e| format!("stdin is not a usable JWK: {e}"))?;
+            let jwk =
+                Jwk::from_json(&text).map_err(|e| format!("stdin is not a usable JWK: {e}"))?;
             io::print_json(&jwk.to_public().to_value());
         }
     }

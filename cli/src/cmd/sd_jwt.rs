@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use credentials::keys::SoftwareSigner;
 use credentials::sd_jwt::{present, DisclosureFrame, KeyBindingJwt, SdAlg, SdJwt};
-use credentials::sd_jwt_vc::{self, type_metadata, IssuerKeySource, SdJwtVcIssuer, VcEnvelope, VcVerifyOptions};
+use credentials::sd_jwt_vc::{
+    self, type_metadata, IssuerKeySource, SdJwtVcIssuer, VcEnvelope, VcVerifyOptions,
+};
 use credentials::x509::Certificate;
 use serde_json::Value;
 
@@ -71,7 +73,11 @@ pub enum SdJwtCommand {
     /// Verify a presentation read from stdin; prints a JSON report (exit 0 valid, 1 rejected).
     Verify {
         /// The issuer's public JWK.
-        #[arg(long, conflicts_with = "trust_x5c", required_unless_present = "trust_x5c")]
+        #[arg(
+            long,
+            conflicts_with = "trust_x5c",
+            required_unless_present = "trust_x5c"
+        )]
         issuer_key: Option<PathBuf>,
         /// Trusted root certificates (PEM) for the `x5c` chain (repeatable).
         #[arg(long)]
@@ -94,17 +100,37 @@ pub enum SdJwtCommand {
 /// Runs an SD-JWT command.
 pub fn run(cmd: SdJwtCommand) -> CliResult<i32> {
     match cmd {
-        SdJwtCommand::Issue { key, iss, vct, claims, holder, sd, sd_all, decoys, x5c, exp, json } => {
-            let signer = SoftwareSigner::from_jwk(&io::read_jwk(&key, true)?).map_err(|e| e.to_string())?;
+        SdJwtCommand::Issue {
+            key,
+            iss,
+            vct,
+            claims,
+            holder,
+            sd,
+            sd_all,
+            decoys,
+            x5c,
+            exp,
+            json,
+        } => {
+            let signer =
+                SoftwareSigner::from_jwk(&io::read_jwk(&key, true)?).map_err(|e| e.to_string())?;
             let claims = match io::read_json(&claims)? {
                 Value::Object(m) => m,
-                _ => return Err(format!("{} must hold a JSON object of claims", claims.display())),
+                _ => {
+                    return Err(format!(
+                        "{} must hold a JSON object of claims",
+                        claims.display()
+                    ))
+                }
             };
             let holder = holder.map(|h| io::read_jwk(&h, false)).transpose()?;
             let frame = if sd_all {
                 DisclosureFrame::all()
             } else if !sd.is_empty() {
-                sd.iter().try_fold(DisclosureFrame::none(), |f, p| f.pointer(p)).map_err(|e| e.to_string())?
+                sd.iter()
+                    .try_fold(DisclosureFrame::none(), |f, p| f.pointer(p))
+                    .map_err(|e| e.to_string())?
             } else {
                 type_metadata::default_frame(&vct, &claims).map_err(|e| e.to_string())?
             }
@@ -124,37 +150,72 @@ pub fn run(cmd: SdJwtCommand) -> CliResult<i32> {
                 let chain = Certificate::from_pem_chain(&io::read_text(&path)?)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 if chain[0].public_key().ok().as_ref() != Some(signer_public(&signer)) {
-                    return Err(format!("the first certificate in {} is not for the issuer key", path.display()));
+                    return Err(format!(
+                        "the first certificate in {} is not for the issuer key",
+                        path.display()
+                    ));
                 }
                 issuer = issuer.with_x5c(chain);
             }
-            let sd_jwt = issuer.issue(&envelope, &claims, &frame, json).map_err(|e| e.to_string())?;
+            let sd_jwt = issuer
+                .issue(&envelope, &claims, &frame, json)
+                .map_err(|e| e.to_string())?;
             print_sd_jwt(&sd_jwt, json);
             Ok(0)
         }
-        SdJwtCommand::Present { credential, disclose, holder_key, aud, nonce } => {
+        SdJwtCommand::Present {
+            credential,
+            disclose,
+            holder_key,
+            aud,
+            nonce,
+        } => {
             let text = io::read_text(&credential)?;
             let text = text.trim();
-            let issued = SdJwt::parse(text).map_err(|e| format!("{}: {e}", credential.display()))?;
+            let issued =
+                SdJwt::parse(text).map_err(|e| format!("{}: {e}", credential.display()))?;
             let pointers: Vec<&str> = disclose.iter().map(String::as_str).collect();
             let mut presentation = present(&issued, &pointers).map_err(|e| e.to_string())?;
             if let (Some(hk), Some(aud), Some(nonce)) = (holder_key, aud, nonce) {
-                let holder = SoftwareSigner::from_jwk(&io::read_jwk(&hk, true)?).map_err(|e| e.to_string())?;
-                let alg = match issued.jws().claims().ok().and_then(|c| c.get("_sd_alg").cloned()) {
-                    Some(Value::String(s)) => SdAlg::from_name(&s).ok_or(format!("unsupported _sd_alg {s}"))?,
+                let holder = SoftwareSigner::from_jwk(&io::read_jwk(&hk, true)?)
+                    .map_err(|e| e.to_string())?;
+                let alg = match issued
+                    .jws()
+                    .claims()
+                    .ok()
+                    .and_then(|c| c.get("_sd_alg").cloned())
+                {
+                    Some(Value::String(s)) => {
+                        SdAlg::from_name(&s).ok_or(format!("unsupported _sd_alg {s}"))?
+                    }
                     _ => SdAlg::default(),
                 };
-                presentation = KeyBindingJwt::attach(presentation, &holder, &aud, &nonce, io::now(), alg)
-                    .map_err(|e| e.to_string())?;
+                presentation =
+                    KeyBindingJwt::attach(presentation, &holder, &aud, &nonce, io::now(), alg)
+                        .map_err(|e| e.to_string())?;
             }
             print_sd_jwt(&presentation, text.starts_with('{'));
             Ok(0)
         }
-        SdJwtCommand::Verify { issuer_key, trust_x5c, aud, nonce, require_kb, at } => {
-            let now = at.as_deref().map(io::parse_time).transpose()?.unwrap_or_else(io::now);
+        SdJwtCommand::Verify {
+            issuer_key,
+            trust_x5c,
+            aud,
+            nonce,
+            require_kb,
+            at,
+        } => {
+            let now = at
+                .as_deref()
+                .map(io::parse_time)
+                .transpose()?
+                .unwrap_or_else(io::now);
             let anchors = trust_x5c
                 .iter()
-                .map(|p| Certificate::from_pem_chain(&io::read_text(p)?).map_err(|e| format!("{}: {e}", p.display())))
+                .map(|p| {
+                    Certificate::from_pem_chain(&io::read_text(p)?)
+                        .map_err(|e| format!("{}: {e}", p.display()))
+                })
                 .collect::<CliResult<Vec<_>>>()?
                 .into_iter()
                 .flatten()
@@ -168,7 +229,8 @@ pub fn run(cmd: SdJwtCommand) -> CliResult<i32> {
             sd_opts.require_key_binding = require_kb;
             sd_opts.aud = aud.as_deref();
             sd_opts.nonce = nonce.as_deref();
-            let report = sd_jwt_vc::verify_report(input.trim(), &source, &VcVerifyOptions::new(sd_opts));
+            let report =
+                sd_jwt_vc::verify_report(input.trim(), &source, &VcVerifyOptions::new(sd_opts));
             io::print_json(&serde_json::to_value(&report).expect("a report serializes"));
             Ok(if report.valid { 0 } else { 1 })
         }
@@ -182,7 +244,10 @@ fn signer_public(s: &SoftwareSigner) -> &credentials::keys::PublicKey {
 
 fn print_sd_jwt(sd_jwt: &SdJwt, json: bool) {
     if json {
-        println!("{}", serde_json::to_string(&sd_jwt.to_json()).expect("JSON serializes"));
+        println!(
+            "{}",
+            serde_json::to_string(&sd_jwt.to_json()).expect("JSON serializes")
+        );
     } else {
         println!("{}", sd_jwt.to_compact());
     }

@@ -20,17 +20,22 @@ impl CompactJws {
     /// Parses a compact JWS; each part must be strict base64url and the header a JSON object.
     pub fn parse(text: &str) -> Result<Self, JoseError> {
         let mut parts = text.split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return Err(JoseError::Malformed("a compact JWS has exactly three parts"));
+            return Err(JoseError::Malformed(
+                "a compact JWS has exactly three parts",
+            ));
         };
         if h.is_empty() {
             return Err(JoseError::Malformed("the protected header is empty"));
         }
-        let header_bytes = b64::decode(h).ok_or(JoseError::Malformed("the header is not base64url"))?;
+        let header_bytes =
+            b64::decode(h).ok_or(JoseError::Malformed("the header is not base64url"))?;
         let header = JwsHeader::from_json(&header_bytes)?;
         let payload = b64::decode(p).ok_or(JoseError::Malformed("the payload is not base64url"))?;
-        let signature = b64::decode(s).ok_or(JoseError::Malformed("the signature is not base64url"))?;
+        let signature =
+            b64::decode(s).ok_or(JoseError::Malformed("the signature is not base64url"))?;
         Ok(CompactJws {
             text: text.to_string(),
             signing_input_len: h.len() + 1 + p.len(),
@@ -75,7 +80,13 @@ impl CompactJws {
 
     /// Checks the header against the policy and verifies the signature with `key`.
     pub fn verify(&self, key: &PublicKey, policy: &JwsPolicy<'_>) -> Result<Algorithm, JoseError> {
-        verify_signature(&self.header, self.signing_input(), &self.signature, key, policy)
+        verify_signature(
+            &self.header,
+            self.signing_input(),
+            &self.signature,
+            key,
+            policy,
+        )
     }
 }
 
@@ -117,7 +128,12 @@ mod tests {
             let s = signer(alg);
             let jws = sign_compact(&header(json!({"typ": "JWT"})), b"{}", &s).unwrap();
             let parsed = CompactJws::parse(&jws).unwrap();
-            assert_eq!(parsed.verify(s.public_key(), &JwsPolicy::default()).unwrap(), alg);
+            assert_eq!(
+                parsed
+                    .verify(s.public_key(), &JwsPolicy::default())
+                    .unwrap(),
+                alg
+            );
         }
     }
 
@@ -128,15 +144,25 @@ mod tests {
             "y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}))
         .unwrap();
         let jws = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
-        CompactJws::parse(jws).unwrap().verify(jwk.public_key(), &JwsPolicy::default()).unwrap();
+        CompactJws::parse(jws)
+            .unwrap()
+            .verify(jwk.public_key(), &JwsPolicy::default())
+            .unwrap();
     }
 
     #[test]
     fn rejects_alg_none() {
-        let jws = format!("{}.{}.", b64::encode(br#"{"alg":"none"}"#), b64::encode(b"{}"));
+        let jws = format!(
+            "{}.{}.",
+            b64::encode(br#"{"alg":"none"}"#),
+            b64::encode(b"{}")
+        );
         let s = signer(Algorithm::Es256);
         let parsed = CompactJws::parse(&jws).unwrap();
-        assert_eq!(parsed.verify(s.public_key(), &JwsPolicy::default()), Err(JoseError::AlgNone));
+        assert_eq!(
+            parsed.verify(s.public_key(), &JwsPolicy::default()),
+            Err(JoseError::AlgNone)
+        );
     }
 
     #[test]
@@ -145,7 +171,9 @@ mod tests {
         let jws = sign_compact(&Map::new(), b"x", &s).unwrap();
         let policy = JwsPolicy::allowing(&[Algorithm::Es256]);
         assert_eq!(
-            CompactJws::parse(&jws).unwrap().verify(s.public_key(), &policy),
+            CompactJws::parse(&jws)
+                .unwrap()
+                .verify(s.public_key(), &policy),
             Err(JoseError::AlgNotAllowed("EdDSA".into()))
         );
     }
@@ -159,18 +187,30 @@ mod tests {
             parsed.verify(s.public_key(), &JwsPolicy::default()),
             Err(JoseError::CritNotUnderstood("b64x".into()))
         );
-        let policy = JwsPolicy { understood_crit: &["b64x"], ..Default::default() };
+        let policy = JwsPolicy {
+            understood_crit: &["b64x"],
+            ..Default::default()
+        };
         parsed.verify(s.public_key(), &policy).unwrap();
     }
 
     #[test]
     fn rejects_crit_listing_registered_or_absent_parameter() {
         let s = signer(Algorithm::Es256);
-        for h in [json!({"crit": ["alg"]}), json!({"crit": ["nothere"]}), json!({"crit": []})] {
+        for h in [
+            json!({"crit": ["alg"]}),
+            json!({"crit": ["nothere"]}),
+            json!({"crit": []}),
+        ] {
             let jws = sign_compact(&header(h), b"x", &s).unwrap();
-            let policy = JwsPolicy { understood_crit: &["alg", "nothere"], ..Default::default() };
+            let policy = JwsPolicy {
+                understood_crit: &["alg", "nothere"],
+                ..Default::default()
+            };
             assert!(matches!(
-                CompactJws::parse(&jws).unwrap().verify(s.public_key(), &policy),
+                CompactJws::parse(&jws)
+                    .unwrap()
+                    .verify(s.public_key(), &policy),
                 Err(JoseError::CritNotUnderstood(_))
             ));
         }
@@ -182,7 +222,9 @@ mod tests {
         let other = signer(Algorithm::Es384);
         let jws = sign_compact(&Map::new(), b"x", &s).unwrap();
         assert_eq!(
-            CompactJws::parse(&jws).unwrap().verify(other.public_key(), &JwsPolicy::default()),
+            CompactJws::parse(&jws)
+                .unwrap()
+                .verify(other.public_key(), &JwsPolicy::default()),
             Err(JoseError::KeyAlgMismatch(Algorithm::Es256))
         );
     }
@@ -194,11 +236,21 @@ mod tests {
         let parts: Vec<&str> = jws.split('.').collect();
         let tampered = format!("{}.{}.{}", parts[0], b64::encode(b"hellp"), parts[2]);
         assert_eq!(
-            CompactJws::parse(&tampered).unwrap().verify(s.public_key(), &JwsPolicy::default()),
+            CompactJws::parse(&tampered)
+                .unwrap()
+                .verify(s.public_key(), &JwsPolicy::default()),
             Err(JoseError::BadSignature)
         );
-        for bad in ["a.b", "a.b.c.d", &format!("{}=.{}.{}", parts[0], parts[1], parts[2]), ".e30.AA"] {
-            assert!(matches!(CompactJws::parse(bad), Err(JoseError::Malformed(_))), "{bad}");
+        for bad in [
+            "a.b",
+            "a.b.c.d",
+            &format!("{}=.{}.{}", parts[0], parts[1], parts[2]),
+            ".e30.AA",
+        ] {
+            assert!(
+                matches!(CompactJws::parse(bad), Err(JoseError::Malformed(_))),
+                "{bad}"
+            );
         }
     }
 }

@@ -64,7 +64,9 @@ impl JwsHeader {
 
     /// `x5c`: the DER certificates, leaf first (standard base64 per RFC 7515 section 4.1.6).
     pub fn x5c(&self) -> Result<Option<Vec<Vec<u8>>>, JoseError> {
-        let Some(v) = self.params.get("x5c") else { return Ok(None) };
+        let Some(v) = self.params.get("x5c") else {
+            return Ok(None);
+        };
         let list = v
             .as_array()
             .filter(|l| !l.is_empty())

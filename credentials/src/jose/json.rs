@@ -44,28 +44,42 @@ impl JsonSignature {
             .filter(|s| !s.is_empty())
             .ok_or(JoseError::Malformed("a signature has no protected header"))?
             .to_string();
-        let protected = JwsHeader::from_json(
-            &b64::decode(&protected_b64).ok_or(JoseError::Malformed("the protected header is not base64url"))?,
-        )?;
+        let protected = JwsHeader::from_json(&b64::decode(&protected_b64).ok_or(
+            JoseError::Malformed("the protected header is not base64url"),
+        )?)?;
         let unprotected = match obj.get("header") {
             None => Map::new(),
             Some(Value::Object(m)) => m.clone(),
-            Some(_) => return Err(JoseError::Malformed("the unprotected header is not an object")),
+            Some(_) => {
+                return Err(JoseError::Malformed(
+                    "the unprotected header is not an object",
+                ))
+            }
         };
         if unprotected.keys().any(|k| protected.get(k).is_some()) {
-            return Err(JoseError::Malformed("a parameter is in both the protected and the unprotected header"));
+            return Err(JoseError::Malformed(
+                "a parameter is in both the protected and the unprotected header",
+            ));
         }
         if unprotected.contains_key("alg") || unprotected.contains_key("crit") {
-            return Err(JoseError::Malformed("alg and crit must be integrity protected"));
+            return Err(JoseError::Malformed(
+                "alg and crit must be integrity protected",
+            ));
         }
         let signature_b64 = obj
             .get("signature")
             .and_then(Value::as_str)
             .ok_or(JoseError::Malformed("a signature has no signature value"))?
             .to_string();
-        let signature =
-            b64::decode(&signature_b64).ok_or(JoseError::Malformed("the signature is not base64url"))?;
-        Ok(JsonSignature { protected_b64, protected, unprotected, signature_b64, signature })
+        let signature = b64::decode(&signature_b64)
+            .ok_or(JoseError::Malformed("the signature is not base64url"))?;
+        Ok(JsonSignature {
+            protected_b64,
+            protected,
+            unprotected,
+            signature_b64,
+            signature,
+        })
     }
 
     fn to_value(&self) -> Map<String, Value> {
@@ -91,13 +105,16 @@ pub struct JsonJws {
 impl JsonJws {
     /// Parses the flattened (`signature` member) or general (`signatures` array) form.
     pub fn parse(value: &Value) -> Result<Self, JoseError> {
-        let obj = value.as_object().ok_or(JoseError::Malformed("a JSON JWS is an object"))?;
+        let obj = value
+            .as_object()
+            .ok_or(JoseError::Malformed("a JSON JWS is an object"))?;
         let payload_b64 = obj
             .get("payload")
             .and_then(Value::as_str)
             .ok_or(JoseError::Malformed("the JWS has no payload"))?
             .to_string();
-        let payload = b64::decode(&payload_b64).ok_or(JoseError::Malformed("the payload is not base64url"))?;
+        let payload = b64::decode(&payload_b64)
+            .ok_or(JoseError::Malformed("the payload is not base64url"))?;
         let (signatures, flattened) = match (obj.get("signatures"), obj.get("signature")) {
             (Some(Value::Array(list)), None) if !list.is_empty() => (
                 list.iter()
@@ -110,9 +127,18 @@ impl JsonJws {
                 false,
             ),
             (None, Some(_)) => (vec![JsonSignature::parse(obj)?], true),
-            _ => return Err(JoseError::Malformed("the JWS has neither one signature nor a signatures array")),
+            _ => {
+                return Err(JoseError::Malformed(
+                    "the JWS has neither one signature nor a signatures array",
+                ))
+            }
         };
-        Ok(JsonJws { payload_b64, payload, signatures, flattened })
+        Ok(JsonJws {
+            payload_b64,
+            payload,
+            signatures,
+            flattened,
+        })
     }
 
     /// Signs `payload` once, producing the flattened form; `unprotected` becomes `header`.
@@ -124,7 +150,11 @@ impl JsonJws {
     ) -> Result<Self, JoseError> {
         let compact = super::sign_compact(protected, payload, signer)?;
         let mut parts = compact.split('.');
-        let (h, p, s) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let (h, p, s) = (
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+        );
         let protected = JwsHeader::from_json(&b64::decode(h).unwrap_or_default())?;
         Ok(JsonJws {
             payload_b64: p.to_string(),
@@ -167,12 +197,25 @@ impl JsonJws {
 
     /// The compact form of signature `index`: `protected.payload.signature`.
     pub fn compact(&self, index: usize) -> Option<String> {
-        self.signatures.get(index).map(|s| format!("{}.{}.{}", s.protected_b64, self.payload_b64, s.signature_b64))
+        self.signatures.get(index).map(|s| {
+            format!(
+                "{}.{}.{}",
+                s.protected_b64, self.payload_b64, s.signature_b64
+            )
+        })
     }
 
     /// Verifies signature `index` with `key`.
-    pub fn verify(&self, index: usize, key: &PublicKey, policy: &JwsPolicy<'_>) -> Result<Algorithm, JoseError> {
-        let s = self.signatures.get(index).ok_or(JoseError::Malformed("no such signature"))?;
+    pub fn verify(
+        &self,
+        index: usize,
+        key: &PublicKey,
+        policy: &JwsPolicy<'_>,
+    ) -> Result<Algorithm, JoseError> {
+        let s = self
+            .signatures
+            .get(index)
+            .ok_or(JoseError::Malformed("no such signature"))?;
         let input = format!("{}.{}", s.protected_b64, self.payload_b64);
         verify_signature(&s.protected, input.as_bytes(), &s.signature, key, policy)
     }
@@ -186,7 +229,12 @@ impl JsonJws {
         } else {
             m.insert(
                 "signatures".into(),
-                Value::Array(self.signatures.iter().map(|s| Value::Object(s.to_value())).collect()),
+                Value::Array(
+                    self.signatures
+                        .iter()
+                        .map(|s| Value::Object(s.to_value()))
+                        .collect(),
+                ),
             );
         }
         Value::Object(m)
@@ -205,9 +253,13 @@ mod tests {
         let jws = JsonJws::sign_flattened(&Map::new(), Map::new(), b"{\"a\":1}", &s).unwrap();
         let parsed = JsonJws::parse(&jws.to_value()).unwrap();
         assert!(parsed.is_flattened());
-        parsed.verify(0, s.public_key(), &JwsPolicy::default()).unwrap();
+        parsed
+            .verify(0, s.public_key(), &JwsPolicy::default())
+            .unwrap();
         let compact = super::super::CompactJws::parse(&parsed.compact(0).unwrap()).unwrap();
-        compact.verify(s.public_key(), &JwsPolicy::default()).unwrap();
+        compact
+            .verify(s.public_key(), &JwsPolicy::default())
+            .unwrap();
     }
 
     #[test]

@@ -28,14 +28,21 @@ pub struct JwsPolicy<'a> {
 
 impl Default for JwsPolicy<'_> {
     fn default() -> Self {
-        JwsPolicy { algorithms: &Algorithm::ALL, understood_crit: &[], provider: crate::keys::provider::default() }
+        JwsPolicy {
+            algorithms: &Algorithm::ALL,
+            understood_crit: &[],
+            provider: crate::keys::provider::default(),
+        }
     }
 }
 
 impl<'a> JwsPolicy<'a> {
     /// A policy allowing `algorithms` and no `crit` parameters, with the default provider.
     pub fn allowing(algorithms: &'a [Algorithm]) -> Self {
-        JwsPolicy { algorithms, ..Default::default() }
+        JwsPolicy {
+            algorithms,
+            ..Default::default()
+        }
     }
 }
 
@@ -92,7 +99,9 @@ pub(crate) fn check_header(
     key: Option<&PublicKey>,
     policy: &JwsPolicy<'_>,
 ) -> Result<Algorithm, JoseError> {
-    let name = header.alg().ok_or(JoseError::Malformed("the header has no \"alg\""))?;
+    let name = header
+        .alg()
+        .ok_or(JoseError::Malformed("the header has no \"alg\""))?;
     if name.eq_ignore_ascii_case("none") {
         return Err(JoseError::AlgNone);
     }
@@ -108,13 +117,17 @@ pub(crate) fn check_header(
             let p = item
                 .as_str()
                 .ok_or_else(|| JoseError::CritNotUnderstood("crit lists a non-string".into()))?;
-            if REGISTERED.contains(&p) || !policy.understood_crit.contains(&p) || header.get(p).is_none() {
+            if REGISTERED.contains(&p)
+                || !policy.understood_crit.contains(&p)
+                || header.get(p).is_none()
+            {
                 return Err(JoseError::CritNotUnderstood(p.to_string()));
             }
         }
     }
     if let Some(key) = key {
-        key.check_algorithm(alg).map_err(|_| JoseError::KeyAlgMismatch(alg))?;
+        key.check_algorithm(alg)
+            .map_err(|_| JoseError::KeyAlgMismatch(alg))?;
     }
     Ok(alg)
 }
@@ -128,9 +141,10 @@ pub(crate) fn verify_signature(
     policy: &JwsPolicy<'_>,
 ) -> Result<Algorithm, JoseError> {
     let alg = check_header(header, Some(key), policy)?;
-    key.verify_with(policy.provider, alg, signing_input, signature).map_err(|e| match e {
-        KeyError::AlgorithmMismatch { .. } => JoseError::KeyAlgMismatch(alg),
-        _ => JoseError::BadSignature,
-    })?;
+    key.verify_with(policy.provider, alg, signing_input, signature)
+        .map_err(|e| match e {
+            KeyError::AlgorithmMismatch { .. } => JoseError::KeyAlgMismatch(alg),
+            _ => JoseError::BadSignature,
+        })?;
     Ok(alg)
 }

@@ -17,8 +17,14 @@ pub fn to_cose_key(key: &PublicKey) -> CoseKey {
             CoseKeyBuilder::new_ec2_pub_key(crv, x.to_vec(), y.to_vec()).build()
         }
         None => CoseKeyBuilder::new_okp_key()
-            .param(iana::OkpKeyParameter::Crv as i64, ciborium::Value::from(iana::EllipticCurve::Ed25519 as i64))
-            .param(iana::OkpKeyParameter::X as i64, ciborium::Value::Bytes(key.as_bytes().to_vec()))
+            .param(
+                iana::OkpKeyParameter::Crv as i64,
+                ciborium::Value::from(iana::EllipticCurve::Ed25519 as i64),
+            )
+            .param(
+                iana::OkpKeyParameter::X as i64,
+                ciborium::Value::Bytes(key.as_bytes().to_vec()),
+            )
             .build(),
     }
 }
@@ -34,7 +40,9 @@ pub fn from_cose_key(key: &CoseKey) -> Result<PublicKey, KeyError> {
     let bytes = |label: i64| -> Result<&[u8], KeyError> {
         match param(label) {
             Some(ciborium::Value::Bytes(b)) => Ok(b),
-            Some(_) => Err(KeyError::Malformed("a COSE_Key coordinate is not a byte string (compressed points are not supported)")),
+            Some(_) => Err(KeyError::Malformed(
+                "a COSE_Key coordinate is not a byte string (compressed points are not supported)",
+            )),
             None => Err(KeyError::Malformed("a COSE_Key coordinate is missing")),
         }
     };
@@ -74,14 +82,22 @@ mod tests {
     #[test]
     fn cose_key_round_trips_for_every_kind() {
         for kind in [KeyKind::P256, KeyKind::P384, KeyKind::Ed25519] {
-            let key = provider::default().generate(kind).unwrap().public_key().clone();
+            let key = provider::default()
+                .generate(kind)
+                .unwrap()
+                .public_key()
+                .clone();
             assert_eq!(from_cose_key(&to_cose_key(&key)).unwrap(), key);
         }
     }
 
     #[test]
     fn rejects_compressed_ec2_point() {
-        let key = provider::default().generate(KeyKind::P256).unwrap().public_key().clone();
+        let key = provider::default()
+            .generate(KeyKind::P256)
+            .unwrap()
+            .public_key()
+            .clone();
         let mut cose = to_cose_key(&key);
         for (label, value) in cose.params.iter_mut() {
             if *label == Label::Int(iana::Ec2KeyParameter::Y as i64) {

@@ -22,7 +22,10 @@ pub fn der_to_fixed(der: &[u8], n: usize) -> Option<Vec<u8>> {
 pub fn fixed_to_der(fixed: &[u8]) -> Vec<u8> {
     let n = fixed.len() / 2;
     let int = |x: &[u8]| {
-        let x = &x[x.iter().position(|&b| b != 0).unwrap_or(x.len().saturating_sub(1))..];
+        let x = &x[x
+            .iter()
+            .position(|&b| b != 0)
+            .unwrap_or(x.len().saturating_sub(1))..];
         let mut v = Vec::with_capacity(x.len() + 3);
         v.push(0x02);
         let pad = x.first().is_some_and(|b| b & 0x80 != 0);
@@ -72,7 +75,8 @@ fn read_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 
 fn put_unsigned(int: &[u8], out: &mut [u8]) -> Option<()> {
     // A DER INTEGER is minimal and, for r and s, positive.
-    if int.is_empty() || int[0] & 0x80 != 0 || (int.len() > 1 && int[0] == 0 && int[1] & 0x80 == 0) {
+    if int.is_empty() || int[0] & 0x80 != 0 || (int.len() > 1 && int[0] == 0 && int[1] & 0x80 == 0)
+    {
         return None;
     }
     let int = if int[0] == 0 { &int[1..] } else { int };
@@ -102,7 +106,11 @@ mod tests {
     #[test]
     fn rejects_negative_and_non_minimal_integers() {
         assert!(der_to_fixed(&[0x30, 0x06, 0x02, 0x01, 0x80, 0x02, 0x01, 0x01], 32).is_none());
-        assert!(der_to_fixed(&[0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x01], 32).is_none());
-        assert!(der_to_fixed(&[0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01, 0x00], 32).is_none());
+        assert!(
+            der_to_fixed(&[0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x01], 32).is_none()
+        );
+        assert!(
+            der_to_fixed(&[0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01, 0x00], 32).is_none()
+        );
     }
 }

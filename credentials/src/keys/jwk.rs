@@ -40,7 +40,9 @@ impl Jwk {
 
     /// Parses a JWK from a JSON object.
     pub fn from_value(value: &Value) -> Result<Self, KeyError> {
-        let obj = value.as_object().ok_or(KeyError::Malformed("a JWK must be a JSON object"))?;
+        let obj = value
+            .as_object()
+            .ok_or(KeyError::Malformed("a JWK must be a JSON object"))?;
         let text = |name: &'static str| -> Result<Option<&str>, KeyError> {
             match obj.get(name) {
                 None => Ok(None),
@@ -92,7 +94,13 @@ impl Jwk {
             .filter(|(k, _)| !matches!(k.as_str(), "kty" | "crv" | "x" | "y" | "d" | "kid" | "alg"))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        Ok(Jwk { public, secret, kid, alg, extra })
+        Ok(Jwk {
+            public,
+            secret,
+            kid,
+            alg,
+            extra,
+        })
     }
 
     /// Parses a JWK from JSON text.
@@ -106,7 +114,15 @@ impl Jwk {
     pub fn to_value(&self) -> Value {
         let mut obj = Map::new();
         let kind = self.public.kind();
-        obj.insert("kty".into(), if kind == KeyKind::Ed25519 { "OKP" } else { "EC" }.into());
+        obj.insert(
+            "kty".into(),
+            if kind == KeyKind::Ed25519 {
+                "OKP"
+            } else {
+                "EC"
+            }
+            .into(),
+        );
         obj.insert("crv".into(), kind.jwk_crv().into());
         match self.public.coordinates() {
             Some((x, y)) => {
@@ -134,7 +150,10 @@ impl Jwk {
 
     /// The public half of this JWK (drops `d`, keeps `kid` and `alg`).
     pub fn to_public(&self) -> Jwk {
-        Jwk { secret: None, ..self.clone() }
+        Jwk {
+            secret: None,
+            ..self.clone()
+        }
     }
 
     /// The public key.
@@ -144,7 +163,10 @@ impl Jwk {
 
     /// The private key, if this JWK has one.
     pub fn secret_key(&self) -> Result<Option<SecretKey>, KeyError> {
-        self.secret.as_ref().map(|d| SecretKey::new(self.public.clone(), d.clone())).transpose()
+        self.secret
+            .as_ref()
+            .map(|d| SecretKey::new(self.public.clone(), d.clone()))
+            .transpose()
     }
 
     /// Whether this JWK carries a private key.
@@ -184,7 +206,10 @@ pub fn thumbprint(key: &PublicKey) -> String {
             b64::encode(x),
             b64::encode(y)
         ),
-        None => format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b64::encode(key.as_bytes())),
+        None => format!(
+            r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
+            b64::encode(key.as_bytes())
+        ),
     };
     b64::encode(Sha256::digest(canonical.as_bytes()))
 }
@@ -202,12 +227,17 @@ mod tests {
             "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
         }))
         .unwrap();
-        assert_eq!(jwk.thumbprint(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+        assert_eq!(
+            jwk.thumbprint(),
+            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+        );
     }
 
     #[test]
     fn private_jwk_round_trips_and_public_drops_d() {
-        let secret = super::super::provider::default().generate(KeyKind::P384).unwrap();
+        let secret = super::super::provider::default()
+            .generate(KeyKind::P384)
+            .unwrap();
         let jwk = Jwk::from_secret_key(&secret);
         let again = Jwk::from_value(&jwk.to_value()).unwrap();
         assert_eq!(again, jwk);
@@ -217,10 +247,15 @@ mod tests {
 
     #[test]
     fn rejects_alg_that_does_not_fit_the_curve() {
-        let secret = super::super::provider::default().generate(KeyKind::P256).unwrap();
+        let secret = super::super::provider::default()
+            .generate(KeyKind::P256)
+            .unwrap();
         let mut v = Jwk::from_secret_key(&secret).to_value();
         v["alg"] = json!("ES384");
-        assert!(matches!(Jwk::from_value(&v), Err(KeyError::AlgorithmMismatch { .. })));
+        assert!(matches!(
+            Jwk::from_value(&v),
+            Err(KeyError::AlgorithmMismatch { .. })
+        ));
     }
 
     #[test]

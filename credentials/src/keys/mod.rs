@@ -153,7 +153,12 @@ pub struct PublicKey {
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PublicKey({:?}, {})", self.kind, crate::b64::encode(&self.bytes))
+        write!(
+            f,
+            "PublicKey({:?}, {})",
+            self.kind,
+            crate::b64::encode(&self.bytes)
+        )
     }
 }
 
@@ -167,9 +172,14 @@ impl PublicKey {
             }
         };
         if !ok {
-            return Err(KeyError::Malformed("public key has the wrong length or encoding"));
+            return Err(KeyError::Malformed(
+                "public key has the wrong length or encoding",
+            ));
         }
-        Ok(PublicKey { kind, bytes: bytes.to_vec() })
+        Ok(PublicKey {
+            kind,
+            bytes: bytes.to_vec(),
+        })
     }
 
     /// Builds an EC public key from its affine coordinates.
@@ -209,7 +219,10 @@ impl PublicKey {
         if alg.key_kind() == self.kind {
             Ok(())
         } else {
-            Err(KeyError::AlgorithmMismatch { alg, key: self.kind })
+            Err(KeyError::AlgorithmMismatch {
+                alg,
+                key: self.kind,
+            })
         }
     }
 
@@ -256,7 +269,10 @@ impl SecretKey {
         if secret.len() != public.kind.coordinate_len() {
             return Err(KeyError::Malformed("private key has the wrong length"));
         }
-        Ok(SecretKey { public, secret: Zeroizing::new(secret) })
+        Ok(SecretKey {
+            public,
+            secret: Zeroizing::new(secret),
+        })
     }
 
     /// The public half.

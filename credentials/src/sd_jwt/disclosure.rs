@@ -18,8 +18,8 @@ pub struct Disclosure {
 impl Disclosure {
     /// Parses a Disclosure string; the string itself is kept for hashing.
     pub fn parse(encoded: &str) -> Result<Self, SdJwtError> {
-        let bytes = b64::decode(encoded)
-            .ok_or(SdJwtError::MalformedDisclosure("not strict base64url"))?;
+        let bytes =
+            b64::decode(encoded).ok_or(SdJwtError::MalformedDisclosure("not strict base64url"))?;
         let Ok(Value::Array(mut items)) = serde_json::from_slice::<Value>(&bytes) else {
             return Err(SdJwtError::MalformedDisclosure("not a JSON array"));
         };
@@ -32,16 +32,29 @@ impl Disclosure {
                 let value = items.pop().unwrap_or(Value::Null);
                 let name = match items.pop() {
                     Some(Value::String(n)) => n,
-                    _ => return Err(SdJwtError::MalformedDisclosure("the claim name is not a string")),
+                    _ => {
+                        return Err(SdJwtError::MalformedDisclosure(
+                            "the claim name is not a string",
+                        ))
+                    }
                 };
                 (items.pop(), Some(name), value)
             }
-            _ => return Err(SdJwtError::MalformedDisclosure("not an array of 2 or 3 elements")),
+            _ => {
+                return Err(SdJwtError::MalformedDisclosure(
+                    "not an array of 2 or 3 elements",
+                ))
+            }
         };
         let Some(Value::String(salt)) = salt else {
             return Err(SdJwtError::MalformedDisclosure("the salt is not a string"));
         };
-        Ok(Disclosure { encoded: encoded.to_string(), salt, name, value })
+        Ok(Disclosure {
+            encoded: encoded.to_string(),
+            salt,
+            name,
+            value,
+        })
     }
 
     /// Creates a Disclosure with a fresh 128-bit salt; `name` is `None` for an array element.
@@ -57,7 +70,12 @@ impl Disclosure {
             None => Value::Array(vec![salt.clone().into(), value.clone()]),
         };
         let json = serde_json::to_string(&array).expect("a JSON array serializes");
-        Disclosure { encoded: b64::encode(json), salt, name: name.map(str::to_string), value }
+        Disclosure {
+            encoded: b64::encode(json),
+            salt,
+            name: name.map(str::to_string),
+            value,
+        }
     }
 
     /// The Disclosure string as received or issued.
@@ -93,10 +111,16 @@ mod tests {
     #[test]
     fn digest_matches_rfc_9901_section_4_2_1_example() {
         // RFC 9901 section 4.2.1: the family_name Disclosure and its SHA-256 digest.
-        let d = Disclosure::parse("WyJfMjZiYzRMVC1hYzZxMktJNmNCVzVlcyIsICJmYW1pbHlfbmFtZSIsICJNw7ZiaXVzIl0").unwrap();
+        let d = Disclosure::parse(
+            "WyJfMjZiYzRMVC1hYzZxMktJNmNCVzVlcyIsICJmYW1pbHlfbmFtZSIsICJNw7ZiaXVzIl0",
+        )
+        .unwrap();
         assert_eq!(d.name(), Some("family_name"));
         assert_eq!(d.value(), &Value::String("Möbius".into()));
-        assert_eq!(d.digest(SdAlg::Sha256), "X9yH0Ajrdm1Oij4tWso9UzzKJvPoDxwmuEcO3XAdRC0");
+        assert_eq!(
+            d.digest(SdAlg::Sha256),
+            "X9yH0Ajrdm1Oij4tWso9UzzKJvPoDxwmuEcO3XAdRC0"
+        );
     }
 
     #[test]
@@ -104,7 +128,10 @@ mod tests {
         // The same [salt, name, value] with different whitespace has a different digest.
         let a = Disclosure::parse(&b64::encode(r#"["s","n","v"]"#)).unwrap();
         let b = Disclosure::parse(&b64::encode(r#"["s", "n", "v"]"#)).unwrap();
-        assert_eq!((a.salt(), a.name(), a.value()), (b.salt(), b.name(), b.value()));
+        assert_eq!(
+            (a.salt(), a.name(), a.value()),
+            (b.salt(), b.name(), b.value())
+        );
         assert_ne!(a.digest(SdAlg::Sha256), b.digest(SdAlg::Sha256));
     }
 
@@ -120,7 +147,10 @@ mod tests {
             &format!("{}=", b64::encode(r#"["s","v"]"#)),
         ] {
             assert!(
-                matches!(Disclosure::parse(bad), Err(SdJwtError::MalformedDisclosure(_))),
+                matches!(
+                    Disclosure::parse(bad),
+                    Err(SdJwtError::MalformedDisclosure(_))
+                ),
                 "{bad}"
             );
         }

@@ -23,7 +23,10 @@ impl DisclosureFrame {
 
     /// Every object property and array element, recursively.
     pub fn all() -> Self {
-        DisclosureFrame { all: true, ..Self::default() }
+        DisclosureFrame {
+            all: true,
+            ..Self::default()
+        }
     }
 
     /// Adds a JSON Pointer (RFC 6901) to a claim to make selectively disclosable.
@@ -49,12 +52,16 @@ pub(crate) fn parse_pointer(pointer: &str) -> Result<Vec<String>, SdJwtError> {
         return Ok(Vec::new());
     }
     let Some(rest) = pointer.strip_prefix('/') else {
-        return Err(SdJwtError::Issue(format!("\"{pointer}\" is not a JSON Pointer (it must start with '/')")));
+        return Err(SdJwtError::Issue(format!(
+            "\"{pointer}\" is not a JSON Pointer (it must start with '/')"
+        )));
     };
     rest.split('/')
         .map(|t| {
             if t.contains('~') && t.replace("~0", "").replace("~1", "").contains('~') {
-                Err(SdJwtError::Issue(format!("\"{pointer}\" has an invalid '~' escape")))
+                Err(SdJwtError::Issue(format!(
+                    "\"{pointer}\" has an invalid '~' escape"
+                )))
             } else {
                 Ok(t.replace("~1", "/").replace("~0", "~"))
             }
@@ -73,7 +80,11 @@ impl<'a> SdJwtIssuer<'a> {
     /// An issuer signing with `signer`; the header gets `alg` from the signer and `typ`
     /// from [`SdJwtIssuer::typ`].
     pub fn new(signer: &'a dyn Signer) -> Self {
-        SdJwtIssuer { signer, header: Map::new(), sd_alg: SdAlg::default() }
+        SdJwtIssuer {
+            signer,
+            header: Map::new(),
+            sd_alg: SdAlg::default(),
+        }
     }
 
     /// Sets the header `typ` (`dc+sd-jwt` for SD-JWT VC).
@@ -103,7 +114,8 @@ impl<'a> SdJwtIssuer<'a> {
         plain: &Map<String, Value>,
     ) -> Result<SdJwt, SdJwtError> {
         let (payload, disclosures) = self.payload(claims, frame, plain)?;
-        let jws = sign_compact(&self.header, &payload, self.signer).map_err(|e| SdJwtError::Issue(e.to_string()))?;
+        let jws = sign_compact(&self.header, &payload, self.signer)
+            .map_err(|e| SdJwtError::Issue(e.to_string()))?;
         let jws = CompactJws::parse(&jws).map_err(SdJwtError::IssuerJws)?;
         Ok(SdJwt::from_parts(jws, disclosures, None))
     }
@@ -118,7 +130,8 @@ impl<'a> SdJwtIssuer<'a> {
         let (payload, disclosures) = self.payload(claims, frame, plain)?;
         let json = JsonJws::sign_flattened(&self.header, Map::new(), &payload, self.signer)
             .map_err(|e| SdJwtError::Issue(e.to_string()))?;
-        let jws = CompactJws::parse(&json.compact(0).unwrap_or_default()).map_err(SdJwtError::IssuerJws)?;
+        let jws = CompactJws::parse(&json.compact(0).unwrap_or_default())
+            .map_err(SdJwtError::IssuerJws)?;
         Ok(SdJwt::from_parts(jws, disclosures, Some(json)))
     }
 
@@ -135,14 +148,20 @@ impl<'a> SdJwtIssuer<'a> {
         }
         let mut disclosures = Vec::new();
         let mut path = Vec::new();
-        let Value::Object(mut payload) =
-            self.conceal(&Value::Object(claims.clone()), &mut path, frame, &mut disclosures)?
+        let Value::Object(mut payload) = self.conceal(
+            &Value::Object(claims.clone()),
+            &mut path,
+            frame,
+            &mut disclosures,
+        )?
         else {
             unreachable!("an object stays an object")
         };
         for (k, v) in plain {
             if payload.contains_key(k) || k == SD || k == SD_ALG {
-                return Err(SdJwtError::Issue(format!("the claim \"{k}\" is given twice")));
+                return Err(SdJwtError::Issue(format!(
+                    "the claim \"{k}\" is given twice"
+                )));
             }
             payload.insert(k.clone(), v.clone());
         }
@@ -164,7 +183,9 @@ impl<'a> SdJwtIssuer<'a> {
                 let mut digests = Vec::new();
                 for (k, v) in obj {
                     if k == SD || k == ELLIPSIS {
-                        return Err(SdJwtError::Issue(format!("\"{k}\" is a reserved claim name")));
+                        return Err(SdJwtError::Issue(format!(
+                            "\"{k}\" is a reserved claim name"
+                        )));
                     }
                     path.push(k.clone());
                     let inner = self.conceal(v, path, frame, out)?;
@@ -184,7 +205,10 @@ impl<'a> SdJwtIssuer<'a> {
                     }
                     // Sorting hides the original claim order (RFC 9901 section 4.2.4.1).
                     digests.sort();
-                    result.insert(SD.into(), Value::Array(digests.into_iter().map(Value::from).collect()));
+                    result.insert(
+                        SD.into(),
+                        Value::Array(digests.into_iter().map(Value::from).collect()),
+                    );
                 }
                 Ok(Value::Object(result))
             }
@@ -230,7 +254,10 @@ mod tests {
 
     #[test]
     fn parses_json_pointer_escapes() {
-        assert_eq!(parse_pointer("/a~1b/c~0d/0").unwrap(), vec!["a/b", "c~d", "0"]);
+        assert_eq!(
+            parse_pointer("/a~1b/c~0d/0").unwrap(),
+            vec!["a/b", "c~d", "0"]
+        );
         assert!(parse_pointer("a").is_err());
         assert!(parse_pointer("/a~2").is_err());
     }

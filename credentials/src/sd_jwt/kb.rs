@@ -41,16 +41,19 @@ impl KeyBindingJwt {
         claims.insert("nonce".into(), nonce.into());
         claims.insert("sd_hash".into(), presentation.sd_hash(alg).into());
         let payload = serde_json::to_vec(&Value::Object(claims)).expect("a JSON map serializes");
-        let kb = sign_compact(&header, &payload, holder).map_err(|e| SdJwtError::Issue(e.to_string()))?;
+        let kb = sign_compact(&header, &payload, holder)
+            .map_err(|e| SdJwtError::Issue(e.to_string()))?;
         Ok(presentation.with_kb_jwt(kb))
     }
 
     /// The holder key bound into a credential: `cnf.jwk` (RFC 7800).
     pub fn holder_key(claims: &Map<String, Value>) -> Result<PublicKey, SdJwtError> {
-        let cnf = claims.get("cnf").ok_or(SdJwtError::CnfMissing("the credential has no cnf claim"))?;
-        let jwk = cnf
-            .get("jwk")
-            .ok_or(SdJwtError::CnfMissing("cnf has no jwk (only cnf.jwk is supported)"))?;
+        let cnf = claims
+            .get("cnf")
+            .ok_or(SdJwtError::CnfMissing("the credential has no cnf claim"))?;
+        let jwk = cnf.get("jwk").ok_or(SdJwtError::CnfMissing(
+            "cnf has no jwk (only cnf.jwk is supported)",
+        ))?;
         Jwk::from_value(jwk)
             .map(|j| j.public_key().clone())
             .map_err(|_| SdJwtError::CnfMissing("cnf.jwk is not a supported public key"))
@@ -70,12 +73,15 @@ impl KeyBindingJwt {
         max_age: i64,
         future_skew: i64,
     ) -> Result<KeyBindingJwt, SdJwtError> {
-        let jws = CompactJws::parse(kb).map_err(|_| SdJwtError::KbMalformed("not a compact JWS"))?;
+        let jws =
+            CompactJws::parse(kb).map_err(|_| SdJwtError::KbMalformed("not a compact JWS"))?;
         if jws.header().typ() != Some(KB_JWT_TYP) {
             return Err(SdJwtError::KbTypInvalid);
         }
         jws.verify(holder, policy).map_err(SdJwtError::KbJws)?;
-        let claims = jws.claims().map_err(|_| SdJwtError::KbMalformed("the payload is not a JSON object"))?;
+        let claims = jws
+            .claims()
+            .map_err(|_| SdJwtError::KbMalformed("the payload is not a JSON object"))?;
         let text = |name: &'static str| match claims.get(name) {
             Some(Value::String(s)) => Ok(s.as_str()),
             _ => Err(SdJwtError::KbMalformed(name)),
@@ -97,6 +103,10 @@ impl KeyBindingJwt {
         if iat > now.saturating_add(future_skew) || iat < now.saturating_sub(max_age) {
             return Err(SdJwtError::KbIatOutOfWindow { iat, now });
         }
-        Ok(KeyBindingJwt { aud: got_aud.to_string(), nonce: got_nonce.to_string(), iat })
+        Ok(KeyBindingJwt {
+            aud: got_aud.to_string(),
+            nonce: got_nonce.to_string(),
+            iat,
+        })
     }
 }

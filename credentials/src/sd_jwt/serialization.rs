@@ -38,9 +38,9 @@ impl SdJwt {
 
     /// Parses the compact serialization.
     pub fn parse_compact(text: &str) -> Result<Self, SdJwtError> {
-        let last_tilde = text
-            .rfind('~')
-            .ok_or(SdJwtError::Malformed("no '~' separator: this is not an SD-JWT"))?;
+        let last_tilde = text.rfind('~').ok_or(SdJwtError::Malformed(
+            "no '~' separator: this is not an SD-JWT",
+        ))?;
         let (hash_input, kb) = text.split_at(last_tilde + 1);
         let mut parts = hash_input[..last_tilde].split('~');
         let jwt = parts.next().unwrap_or_default();
@@ -48,7 +48,9 @@ impl SdJwt {
         let disclosures = parts
             .map(|d| {
                 if d.is_empty() {
-                    Err(SdJwtError::Malformed("an empty Disclosure between '~' separators"))
+                    Err(SdJwtError::Malformed(
+                        "an empty Disclosure between '~' separators",
+                    ))
                 } else {
                     Disclosure::parse(d)
                 }
@@ -71,8 +73,12 @@ impl SdJwt {
         })?;
         let first = &json.signatures()[0];
         for other in &json.signatures()[1..] {
-            if other.unprotected().contains_key("disclosures") || other.unprotected().contains_key("kb_jwt") {
-                return Err(SdJwtError::Malformed("disclosures and kb_jwt belong in the first signature's header"));
+            if other.unprotected().contains_key("disclosures")
+                || other.unprotected().contains_key("kb_jwt")
+            {
+                return Err(SdJwtError::Malformed(
+                    "disclosures and kb_jwt belong in the first signature's header",
+                ));
             }
         }
         let header = first.unprotected();
@@ -101,18 +107,34 @@ impl SdJwt {
             hash_input.push_str(d.as_str());
             hash_input.push('~');
         }
-        Ok(SdJwt { jws, json: Some(json), disclosures, kb_jwt, hash_input })
+        Ok(SdJwt {
+            jws,
+            json: Some(json),
+            disclosures,
+            kb_jwt,
+            hash_input,
+        })
     }
 
     /// Assembles an SD-JWT from its parts (compact), e.g. after the holder selected Disclosures.
-    pub fn from_parts(jws: CompactJws, disclosures: Vec<Disclosure>, json: Option<JsonJws>) -> Self {
+    pub fn from_parts(
+        jws: CompactJws,
+        disclosures: Vec<Disclosure>,
+        json: Option<JsonJws>,
+    ) -> Self {
         let mut hash_input = jws.as_str().to_string();
         hash_input.push('~');
         for d in &disclosures {
             hash_input.push_str(d.as_str());
             hash_input.push('~');
         }
-        SdJwt { jws, json, disclosures, kb_jwt: None, hash_input }
+        SdJwt {
+            jws,
+            json,
+            disclosures,
+            kb_jwt: None,
+            hash_input,
+        }
     }
 
     /// The issuer-signed JWT (for the JSON serialization: the first signature, compact).
@@ -167,9 +189,18 @@ impl SdJwt {
             None => {
                 let v = Value::Object(
                     [
-                        ("protected".to_string(), Value::from(self.jws.as_str().split('.').next().unwrap_or(""))),
-                        ("payload".to_string(), Value::from(self.jws.as_str().split('.').nth(1).unwrap_or(""))),
-                        ("signature".to_string(), Value::from(self.jws.as_str().split('.').nth(2).unwrap_or(""))),
+                        (
+                            "protected".to_string(),
+                            Value::from(self.jws.as_str().split('.').next().unwrap_or("")),
+                        ),
+                        (
+                            "payload".to_string(),
+                            Value::from(self.jws.as_str().split('.').nth(1).unwrap_or("")),
+                        ),
+                        (
+                            "signature".to_string(),
+                            Value::from(self.jws.as_str().split('.').nth(2).unwrap_or("")),
+                        ),
                     ]
                     .into_iter()
                     .collect(),
@@ -180,7 +211,12 @@ impl SdJwt {
         let header = json.first_unprotected_mut();
         header.insert(
             "disclosures".into(),
-            Value::Array(self.disclosures.iter().map(|d| Value::from(d.as_str())).collect()),
+            Value::Array(
+                self.disclosures
+                    .iter()
+                    .map(|d| Value::from(d.as_str()))
+                    .collect(),
+            ),
         );
         match &self.kb_jwt {
             Some(kb) => {

@@ -75,10 +75,20 @@ pub fn verify(
     opts: &VerifyOptions<'_>,
     log: &mut CheckLog,
 ) -> Result<VerifiedSdJwt, SdJwtError> {
-    let policy = JwsPolicy { algorithms: opts.algorithms, understood_crit: &[], provider: opts.provider };
+    let policy = JwsPolicy {
+        algorithms: opts.algorithms,
+        understood_crit: &[],
+        provider: opts.provider,
+    };
     let alg = log.run("issuer_signature", || {
-        let alg = sd_jwt.jws().verify(issuer_key, &policy).map_err(SdJwtError::IssuerJws)?;
-        Ok((alg, format!("{alg} signature of the issuer-signed JWT verifies")))
+        let alg = sd_jwt
+            .jws()
+            .verify(issuer_key, &policy)
+            .map_err(SdJwtError::IssuerJws)?;
+        Ok((
+            alg,
+            format!("{alg} signature of the issuer-signed JWT verifies"),
+        ))
     })?;
 
     let (claims, sd_alg, disclosed_names) = log.run("disclosures", || {
@@ -102,7 +112,9 @@ pub fn verify(
         Ok(((claims, sd_alg, names), detail))
     })?;
 
-    log.run("validity", || check_validity(&claims, opts).map(|d| ((), d)))?;
+    log.run("validity", || {
+        check_validity(&claims, opts).map(|d| ((), d))
+    })?;
 
     let key_binding = match (sd_jwt.kb_jwt(), opts.require_key_binding) {
         (None, false) => None,
@@ -150,14 +162,25 @@ fn numeric(claims: &Map<String, Value>, name: &'static str) -> Result<Option<i64
             .as_i64()
             .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
             .map(Some)
-            .ok_or(SdJwtError::MalformedPayload("a time claim is not a NumericDate")),
-        Some(_) => Err(SdJwtError::MalformedPayload("a time claim (exp, nbf, iat) is not a number")),
+            .ok_or(SdJwtError::MalformedPayload(
+                "a time claim is not a NumericDate",
+            )),
+        Some(_) => Err(SdJwtError::MalformedPayload(
+            "a time claim (exp, nbf, iat) is not a number",
+        )),
     }
 }
 
-fn check_validity(claims: &Map<String, Value>, opts: &VerifyOptions<'_>) -> Result<String, SdJwtError> {
+fn check_validity(
+    claims: &Map<String, Value>,
+    opts: &VerifyOptions<'_>,
+) -> Result<String, SdJwtError> {
     let now = opts.now;
-    let (exp, nbf, iat) = (numeric(claims, "exp")?, numeric(claims, "nbf")?, numeric(claims, "iat")?);
+    let (exp, nbf, iat) = (
+        numeric(claims, "exp")?,
+        numeric(claims, "nbf")?,
+        numeric(claims, "iat")?,
+    );
     if let Some(exp) = exp {
         if now > exp.saturating_add(opts.leeway) {
             return Err(SdJwtError::Expired { exp, now });
@@ -250,9 +273,13 @@ impl Processing<'_> {
             let Value::String(digest) = digest else {
                 return Err(SdJwtError::MalformedSdClaim("_sd contains a non-string"));
             };
-            let Some(d) = self.lookup(&digest)? else { continue };
+            let Some(d) = self.lookup(&digest)? else {
+                continue;
+            };
             let Some(name) = d.name() else {
-                return Err(SdJwtError::DisclosureKindMismatch("an array-element Disclosure in _sd"));
+                return Err(SdJwtError::DisclosureKindMismatch(
+                    "an array-element Disclosure in _sd",
+                ));
             };
             if name == SD || name == ELLIPSIS {
                 return Err(SdJwtError::ReservedClaimName(name.to_string()));
@@ -274,7 +301,9 @@ impl Processing<'_> {
             let digest = match &item {
                 Value::Object(o) if o.contains_key(ELLIPSIS) => {
                     if o.len() != 1 {
-                        return Err(SdJwtError::MalformedSdClaim("an array-element digest object has other members"));
+                        return Err(SdJwtError::MalformedSdClaim(
+                            "an array-element digest object has other members",
+                        ));
                     }
                     match &o[ELLIPSIS] {
                         Value::String(s) => Some(s.clone()),
@@ -286,9 +315,13 @@ impl Processing<'_> {
             match digest {
                 None => out.push(self.value(item)?),
                 Some(digest) => {
-                    let Some(d) = self.lookup(&digest)? else { continue };
+                    let Some(d) = self.lookup(&digest)? else {
+                        continue;
+                    };
                     if d.name().is_some() {
-                        return Err(SdJwtError::DisclosureKindMismatch("an object-property Disclosure in an array"));
+                        return Err(SdJwtError::DisclosureKindMismatch(
+                            "an object-property Disclosure in an array",
+                        ));
                     }
                     let value = d.value().clone();
                     out.push(self.value(value)?);

@@ -20,7 +20,10 @@ pub struct JwtVcIssuerMetadata {
 impl JwtVcIssuerMetadata {
     /// Parses the metadata document (with inline `jwks`).
     pub fn from_json(value: &Value) -> Result<Self, String> {
-        let issuer = value.get("issuer").and_then(Value::as_str).ok_or("metadata has no issuer")?;
+        let issuer = value
+            .get("issuer")
+            .and_then(Value::as_str)
+            .ok_or("metadata has no issuer")?;
         let keys = value
             .get("jwks")
             .and_then(|j| j.get("keys"))
@@ -29,7 +32,10 @@ impl JwtVcIssuerMetadata {
             .iter()
             .filter_map(|k| Jwk::from_value(k).ok())
             .collect();
-        Ok(JwtVcIssuerMetadata { issuer: issuer.to_string(), keys })
+        Ok(JwtVcIssuerMetadata {
+            issuer: issuer.to_string(),
+            keys,
+        })
     }
 
     /// The well-known URL for `iss`: `/.well-known/jwt-vc-issuer` inserted before its path.
@@ -69,7 +75,11 @@ impl IssuerKeySource<'_> {
     ) -> Result<(PublicKey, String, Vec<Certificate>), SdJwtError> {
         let header = sd_jwt.jws().header();
         match self {
-            IssuerKeySource::Key(k) => Ok((k.clone(), "the issuer key given by the caller".into(), Vec::new())),
+            IssuerKeySource::Key(k) => Ok((
+                k.clone(),
+                "the issuer key given by the caller".into(),
+                Vec::new(),
+            )),
             IssuerKeySource::X5c(anchors) => {
                 let ders = header
                     .x5c()
@@ -78,7 +88,9 @@ impl IssuerKeySource<'_> {
                 let chain = ders
                     .iter()
                     .enumerate()
-                    .map(|(i, d)| Certificate::from_der(d).map_err(|_| x509::ChainError::Malformed(i)))
+                    .map(|(i, d)| {
+                        Certificate::from_der(d).map_err(|_| x509::ChainError::Malformed(i))
+                    })
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(SdJwtError::Chain)?;
                 let anchor = x509::validate_chain(&chain, anchors, now, &LeafProfile::default())
@@ -87,22 +99,37 @@ impl IssuerKeySource<'_> {
                     check_iss_against_leaf(iss, &chain[0])?;
                 }
                 let key = chain[0].public_key().map_err(SdJwtError::Chain)?;
-                let detail = format!("x5c chain from \"{}\" to trusted root \"{}\"", chain[0].subject(), anchors[anchor].subject());
+                let detail = format!(
+                    "x5c chain from \"{}\" to trusted root \"{}\"",
+                    chain[0].subject(),
+                    anchors[anchor].subject()
+                );
                 Ok((key, detail, chain))
             }
             IssuerKeySource::Metadata(resolver) => {
-                let iss = iss.ok_or_else(|| SdJwtError::IssuerKey("the credential has no iss to resolve".into()))?;
+                let iss = iss.ok_or_else(|| {
+                    SdJwtError::IssuerKey("the credential has no iss to resolve".into())
+                })?;
                 let meta = resolver.resolve(iss).map_err(SdJwtError::IssuerKey)?;
                 if meta.issuer != iss {
-                    return Err(SdJwtError::IssMismatch(format!("metadata issuer is {}", meta.issuer)));
+                    return Err(SdJwtError::IssMismatch(format!(
+                        "metadata issuer is {}",
+                        meta.issuer
+                    )));
                 }
                 let key = match header.kid() {
                     Some(kid) => meta.keys.iter().find(|k| k.kid() == Some(kid)),
                     None if meta.keys.len() == 1 => meta.keys.first(),
                     None => None,
                 }
-                .ok_or_else(|| SdJwtError::IssuerKey("no key in the issuer metadata matches the kid".into()))?;
-                Ok((key.public_key().clone(), format!("JWT VC Issuer Metadata of {iss}"), Vec::new()))
+                .ok_or_else(|| {
+                    SdJwtError::IssuerKey("no key in the issuer metadata matches the kid".into())
+                })?;
+                Ok((
+                    key.public_key().clone(),
+                    format!("JWT VC Issuer Metadata of {iss}"),
+                    Vec::new(),
+                ))
             }
         }
     }
@@ -110,13 +137,17 @@ impl IssuerKeySource<'_> {
 
 /// With `x5c`, an HTTPS `iss` must name the leaf: a URI SAN equal to it, or a DNS SAN equal to its host.
 fn check_iss_against_leaf(iss: &str, leaf: &Certificate) -> Result<(), SdJwtError> {
-    let Some(rest) = iss.strip_prefix("https://") else { return Ok(()) };
+    let Some(rest) = iss.strip_prefix("https://") else {
+        return Ok(());
+    };
     let host = rest.split(['/', ':', '?', '#']).next().unwrap_or_default();
     let (dns, uris) = leaf.subject_alt_names();
     if uris.iter().any(|u| u == iss) || dns.iter().any(|d| d.eq_ignore_ascii_case(host)) {
         Ok(())
     } else {
-        Err(SdJwtError::IssMismatch(format!("no subjectAltName of the leaf certificate matches {iss}")))
+        Err(SdJwtError::IssMismatch(format!(
+            "no subjectAltName of the leaf certificate matches {iss}"
+        )))
     }
 }
 

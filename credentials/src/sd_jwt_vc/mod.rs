@@ -13,7 +13,9 @@ use serde_json::{Map, Value};
 
 use crate::keys::{PublicKey, Signer};
 use crate::report::{CheckLog, ReportError, VerificationReport};
-use crate::sd_jwt::{self, DisclosureFrame, SdJwt, SdJwtError, SdJwtIssuer, VerifiedSdJwt, VerifyOptions};
+use crate::sd_jwt::{
+    self, DisclosureFrame, SdJwt, SdJwtError, SdJwtIssuer, VerifiedSdJwt, VerifyOptions,
+};
 use crate::x509::Certificate;
 
 /// The media type and header `typ` of an SD-JWT VC.
@@ -22,9 +24,19 @@ pub const TYP: &str = "dc+sd-jwt";
 pub const FORMAT: &str = "dc+sd-jwt";
 
 /// Claims that must be plain in the issuer-signed JWT (never selectively disclosed).
-pub const NEVER_DISCLOSED: &[&str] = &["iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"];
+pub const NEVER_DISCLOSED: &[&str] =
+    &["iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"];
 /// Claims the issuer sets itself; user claims may not carry them.
-const ISSUER_SET: &[&str] = &["iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status", "iat"];
+const ISSUER_SET: &[&str] = &[
+    "iss",
+    "nbf",
+    "exp",
+    "cnf",
+    "vct",
+    "vct#integrity",
+    "status",
+    "iat",
+];
 
 /// What an SD-JWT VC carries besides the subject's claims.
 #[derive(Clone, Debug)]
@@ -54,7 +66,10 @@ pub struct SdJwtVcIssuer<'a> {
 impl<'a> SdJwtVcIssuer<'a> {
     /// An issuer signing with `signer`; the header carries `kid` unless a chain is set.
     pub fn new(signer: &'a dyn Signer) -> Self {
-        SdJwtVcIssuer { signer, x5c: Vec::new() }
+        SdJwtVcIssuer {
+            signer,
+            x5c: Vec::new(),
+        }
     }
 
     /// Puts the certificate chain (leaf first, without the root) in the `x5c` header.
@@ -72,7 +87,9 @@ impl<'a> SdJwtVcIssuer<'a> {
         json: bool,
     ) -> Result<SdJwt, SdJwtError> {
         if let Some(k) = claims.keys().find(|k| ISSUER_SET.contains(&k.as_str())) {
-            return Err(SdJwtError::Issue(format!("\"{k}\" is set by the issuer, not a subject claim")));
+            return Err(SdJwtError::Issue(format!(
+                "\"{k}\" is set by the issuer, not a subject claim"
+            )));
         }
         let mut plain = Map::new();
         plain.insert("iss".into(), envelope.iss.clone().into());
@@ -128,7 +145,10 @@ pub struct VcVerifyOptions<'a> {
 impl<'a> VcVerifyOptions<'a> {
     /// Defaults around `sd_jwt`, accepting only `dc+sd-jwt`.
     pub fn new(sd_jwt: VerifyOptions<'a>) -> Self {
-        VcVerifyOptions { sd_jwt, accepted_typ: &[TYP] }
+        VcVerifyOptions {
+            sd_jwt,
+            accepted_typ: &[TYP],
+        }
     }
 }
 
@@ -157,7 +177,13 @@ pub fn verify(
     let sd = log.run("parse", || {
         SdJwt::parse(text).map(|s| {
             let n = s.disclosures().len();
-            (s, format!("SD-JWT with {n} Disclosure(s){}", if s_has_kb(text) { " and a KB-JWT" } else { "" }))
+            (
+                s,
+                format!(
+                    "SD-JWT with {n} Disclosure(s){}",
+                    if s_has_kb(text) { " and a KB-JWT" } else { "" }
+                ),
+            )
         })
     })?;
     log.run("typ", || {
@@ -167,8 +193,16 @@ pub fn verify(
             other => Err(SdJwtError::TypInvalid(other.map(str::to_string))),
         }
     })?;
-    let payload = sd.jws().claims().map_err(|_| SdJwtError::MalformedPayload("the payload is not a JSON object"));
-    let iss = payload.as_ref().ok().and_then(|p| p.get("iss")).and_then(Value::as_str).map(str::to_string);
+    let payload = sd
+        .jws()
+        .claims()
+        .map_err(|_| SdJwtError::MalformedPayload("the payload is not a JSON object"));
+    let iss = payload
+        .as_ref()
+        .ok()
+        .and_then(|p| p.get("iss"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let (key, key_origin, chain) = log.run("issuer_key", || {
         let resolved = source.resolve(&sd, iss.as_deref(), opts.sd_jwt.now)?;
         let detail = resolved.1.clone();
@@ -176,7 +210,11 @@ pub fn verify(
     })?;
     let verified = sd_jwt::verify(&sd, &key, &opts.sd_jwt, log)?;
     let vct = log.run("vc_claims", || {
-        if let Some(name) = verified.disclosed_names.iter().find(|n| NEVER_DISCLOSED.contains(&n.as_str())) {
+        if let Some(name) = verified
+            .disclosed_names
+            .iter()
+            .find(|n| NEVER_DISCLOSED.contains(&n.as_str()))
+        {
             return Err(SdJwtError::ProtectedClaimDisclosed(name.clone()));
         }
         let vct = match verified.claims.get("vct") {
@@ -192,7 +230,13 @@ pub fn verify(
         let detail = format!("vct {vct}; registered claims are not selectively disclosed");
         Ok((vct, detail))
     })?;
-    Ok(VerifiedSdJwtVc { sd_jwt: verified, vct, iss, key_origin, chain })
+    Ok(VerifiedSdJwtVc {
+        sd_jwt: verified,
+        vct,
+        iss,
+        key_origin,
+        chain,
+    })
 }
 
 fn s_has_kb(text: &str) -> bool {
@@ -205,16 +249,23 @@ fn check_status_claim(status: &Value) -> Result<(), SdJwtError> {
         return Err(SdJwtError::MalformedPayload("status is not an object"));
     };
     if let Some(list) = obj.get("status_list") {
-        let ok = list.get("idx").and_then(Value::as_u64).is_some() && list.get("uri").and_then(Value::as_str).is_some();
+        let ok = list.get("idx").and_then(Value::as_u64).is_some()
+            && list.get("uri").and_then(Value::as_str).is_some();
         if !ok {
-            return Err(SdJwtError::MalformedPayload("status.status_list needs idx and uri"));
+            return Err(SdJwtError::MalformedPayload(
+                "status.status_list needs idx and uri",
+            ));
         }
     }
     Ok(())
 }
 
 /// Verifies and builds the report of `vouch sd-jwt verify`: claims only if every check passed.
-pub fn verify_report(text: &str, source: &IssuerKeySource<'_>, opts: &VcVerifyOptions<'_>) -> VerificationReport {
+pub fn verify_report(
+    text: &str,
+    source: &IssuerKeySource<'_>,
+    opts: &VcVerifyOptions<'_>,
+) -> VerificationReport {
     let mut log = CheckLog::default();
     let result = verify(text, source, opts, &mut log);
     let issuer = SdJwt::parse(text)
@@ -236,7 +287,10 @@ pub fn verify_report(text: &str, source: &IssuerKeySource<'_>, opts: &VcVerifyOp
         Err(e) => VerificationReport::new(
             FORMAT,
             log,
-            Some(ReportError { code: e.code().into(), message: e.to_string() }),
+            Some(ReportError {
+                code: e.code().into(),
+                message: e.to_string(),
+            }),
             issuer,
             None,
         ),

@@ -14,7 +14,9 @@ pub const RIGHT_TO_WORK_VCT: &str = "urn:vouch:uk:right-to-work:1";
 pub fn builtin(vct: &str) -> Option<Value> {
     let text = match vct {
         PID_VCT => include_str!("../../../specs/credential-types/pid.type-metadata.json"),
-        RIGHT_TO_WORK_VCT => include_str!("../../../specs/credential-types/right-to-work.type-metadata.json"),
+        RIGHT_TO_WORK_VCT => {
+            include_str!("../../../specs/credential-types/right-to-work.type-metadata.json")
+        }
         _ => return None,
     };
     serde_json::from_str(text).ok()
@@ -23,13 +25,25 @@ pub fn builtin(vct: &str) -> Option<Value> {
 /// The disclosure frame for `claims` of type `vct`: from the Type Metadata when Vouch knows
 /// the type (every claim whose `sd` is not `never` is disclosable), otherwise every
 /// top-level claim (data minimisation by default).
-pub fn default_frame(vct: &str, claims: &Map<String, Value>) -> Result<DisclosureFrame, SdJwtError> {
+pub fn default_frame(
+    vct: &str,
+    claims: &Map<String, Value>,
+) -> Result<DisclosureFrame, SdJwtError> {
     let Some(meta) = builtin(vct) else {
-        return claims.keys().try_fold(DisclosureFrame::none(), |f, k| f.pointer(&pointer(&[Value::from(k.as_str())])));
+        return claims.keys().try_fold(DisclosureFrame::none(), |f, k| {
+            f.pointer(&pointer(&[Value::from(k.as_str())]))
+        });
     };
     let mut frame = DisclosureFrame::none();
-    for claim in meta.get("claims").and_then(Value::as_array).into_iter().flatten() {
-        let Some(path) = claim.get("path").and_then(Value::as_array) else { continue };
+    for claim in meta
+        .get("claims")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(path) = claim.get("path").and_then(Value::as_array) else {
+            continue;
+        };
         if claim.get("sd").and_then(Value::as_str) == Some("never") {
             continue;
         }
@@ -52,10 +66,19 @@ fn pointer(path: &[Value]) -> String {
 
 /// The concrete paths in `value` that `path` (with null wildcards) matches.
 fn expand(path: &[Value], value: &Value) -> Vec<Vec<Value>> {
-    let Some((first, rest)) = path.split_first() else { return vec![Vec::new()] };
+    let Some((first, rest)) = path.split_first() else {
+        return vec![Vec::new()];
+    };
     let children: Vec<(Value, &Value)> = match (first, value) {
-        (Value::String(k), Value::Object(m)) => m.get(k).map(|v| vec![(first.clone(), v)]).unwrap_or_default(),
-        (Value::Null, Value::Array(a)) => a.iter().enumerate().map(|(i, v)| (Value::from(i), v)).collect(),
+        (Value::String(k), Value::Object(m)) => m
+            .get(k)
+            .map(|v| vec![(first.clone(), v)])
+            .unwrap_or_default(),
+        (Value::Null, Value::Array(a)) => a
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (Value::from(i), v))
+            .collect(),
         (Value::Number(n), Value::Array(a)) => n
             .as_u64()
             .and_then(|i| a.get(i as usize).map(|v| vec![(first.clone(), v)]))

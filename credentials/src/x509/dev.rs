@@ -120,12 +120,18 @@ fn params(spec: &CertSpec) -> Result<CertificateParams, DevPkiError> {
         }
     }
     for d in &spec.dns_names {
-        p.subject_alt_names.push(SanType::DnsName(d.clone().try_into().map_err(err)?));
+        p.subject_alt_names
+            .push(SanType::DnsName(d.clone().try_into().map_err(err)?));
     }
     for u in &spec.uris {
-        p.subject_alt_names.push(SanType::URI(u.clone().try_into().map_err(err)?));
+        p.subject_alt_names
+            .push(SanType::URI(u.clone().try_into().map_err(err)?));
     }
-    p.extended_key_usages = spec.eku.iter().map(|o| ExtendedKeyUsagePurpose::Other(o.clone())).collect();
+    p.extended_key_usages = spec
+        .eku
+        .iter()
+        .map(|o| ExtendedKeyUsagePurpose::Other(o.clone()))
+        .collect();
     p.use_authority_key_identifier_extension = true;
     Ok(p)
 }
@@ -155,7 +161,11 @@ pub fn issue(
         .map_err(err)?
         .self_signed(&issuer_key)
         .map_err(err)?;
-    to_cert(&params(spec)?.signed_by(&SubjectKey(subject), &issuer_cert, &issuer_key).map_err(err)?)
+    to_cert(
+        &params(spec)?
+            .signed_by(&SubjectKey(subject), &issuer_cert, &issuer_key)
+            .map_err(err)?,
+    )
 }
 
 #[cfg(test)]
@@ -171,16 +181,30 @@ mod tests {
     #[test]
     fn issued_chain_validates_and_fails_outside_validity() {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        for (root_alg, leaf_alg) in [(Algorithm::Es384, Algorithm::Es256), (Algorithm::Es256, Algorithm::EdDsa)] {
+        for (root_alg, leaf_alg) in [
+            (Algorithm::Es384, Algorithm::Es256),
+            (Algorithm::Es256, Algorithm::EdDsa),
+        ] {
             let root_key = signer(root_alg);
             let root = self_signed(
-                &CertSpec { common_name: "Root".into(), country: Some("GB".into()), days: 10, ca: Some(Some(0)), ..Default::default() },
+                &CertSpec {
+                    common_name: "Root".into(),
+                    country: Some("GB".into()),
+                    days: 10,
+                    ca: Some(Some(0)),
+                    ..Default::default()
+                },
                 root_key.clone(),
             )
             .unwrap();
             let leaf_key = signer(leaf_alg);
             let leaf = issue(
-                &CertSpec { common_name: "Issuer".into(), days: 5, dns_names: vec!["issuer.example".into()], ..Default::default() },
+                &CertSpec {
+                    common_name: "Issuer".into(),
+                    days: 5,
+                    dns_names: vec!["issuer.example".into()],
+                    ..Default::default()
+                },
                 leaf_key.public_key(),
                 &root,
                 root_key,
@@ -188,33 +212,81 @@ mod tests {
             .unwrap();
             assert_eq!(leaf.public_key().unwrap(), *leaf_key.public_key());
             let chain = [leaf.clone()];
-            assert_eq!(validate_chain(&chain, &[root.clone()], now, &LeafProfile::default()), Ok(0));
+            assert_eq!(
+                validate_chain(
+                    &chain,
+                    std::slice::from_ref(&root),
+                    now,
+                    &LeafProfile::default()
+                ),
+                Ok(0)
+            );
             assert!(matches!(
-                validate_chain(&chain, &[root.clone()], now + 6 * 86400, &LeafProfile::default()),
+                validate_chain(
+                    &chain,
+                    std::slice::from_ref(&root),
+                    now + 6 * 86400,
+                    &LeafProfile::default()
+                ),
                 Err(ChainError::Expired { index: 0, .. })
             ));
             assert_eq!(
-                validate_chain(&chain, &[root], now, &LeafProfile { required_eku: Some("1.0.18013.5.1.2") }),
-                Err(ChainError::WrongUsage("the required extended key usage is missing"))
+                validate_chain(
+                    &chain,
+                    &[root],
+                    now,
+                    &LeafProfile {
+                        required_eku: Some("1.0.18013.5.1.2")
+                    }
+                ),
+                Err(ChainError::WrongUsage(
+                    "the required extended key usage is missing"
+                ))
             );
-            assert_eq!(leaf.subject_alt_names().0, vec!["issuer.example".to_string()]);
+            assert_eq!(
+                leaf.subject_alt_names().0,
+                vec!["issuer.example".to_string()]
+            );
         }
     }
 
     #[test]
     fn rejects_chain_to_another_root_and_leaf_acting_as_ca() {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let spec_ca = CertSpec { common_name: "Root".into(), days: 10, ca: Some(None), ..Default::default() };
+        let spec_ca = CertSpec {
+            common_name: "Root".into(),
+            days: 10,
+            ca: Some(None),
+            ..Default::default()
+        };
         let (k1, k2) = (signer(Algorithm::Es256), signer(Algorithm::Es256));
         let root1 = self_signed(&spec_ca, k1.clone()).unwrap();
         let root2 = self_signed(&spec_ca, k2).unwrap();
         let leaf_key = signer(Algorithm::Es256);
-        let leaf_spec = CertSpec { common_name: "Leaf".into(), days: 5, ..Default::default() };
+        let leaf_spec = CertSpec {
+            common_name: "Leaf".into(),
+            days: 5,
+            ..Default::default()
+        };
         let leaf = issue(&leaf_spec, leaf_key.public_key(), &root1, k1).unwrap();
         // Same subject name, other key: the signature must fail.
-        assert_eq!(validate_chain(&[leaf.clone()], &[root2], now, &LeafProfile::default()), Err(ChainError::BadSignature(0)));
+        assert_eq!(
+            validate_chain(
+                std::slice::from_ref(&leaf),
+                &[root2],
+                now,
+                &LeafProfile::default()
+            ),
+            Err(ChainError::BadSignature(0))
+        );
         // A non-CA leaf cannot issue.
-        let sub = issue(&leaf_spec, signer(Algorithm::Es256).public_key(), &leaf, leaf_key).unwrap();
+        let sub = issue(
+            &leaf_spec,
+            signer(Algorithm::Es256).public_key(),
+            &leaf,
+            leaf_key,
+        )
+        .unwrap();
         assert_eq!(
             validate_chain(&[sub, leaf], &[root1], now, &LeafProfile::default()),
             Err(ChainError::NotCa(1))

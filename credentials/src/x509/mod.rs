@@ -6,22 +6,32 @@
 pub mod dev;
 
 use der::{Decode, Encode};
-use x509_cert::ext::pkix::{name::GeneralName, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName};
+use x509_cert::ext::pkix::{
+    name::GeneralName, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
+};
 use x509_cert::Certificate as X509;
 
 use crate::keys::{HashAlg, KeyKind, PublicKey};
 
-const ECDSA_SHA256: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
-const ECDSA_SHA384: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
-const ECDSA_SHA512: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
+const ECDSA_SHA256: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+const ECDSA_SHA384: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+const ECDSA_SHA512: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
 const ED25519: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("1.3.101.112");
-const EC_PUBLIC_KEY: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const P256: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const EC_PUBLIC_KEY: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const P256: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 const P384: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("1.3.132.0.34");
-const BASIC_CONSTRAINTS: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("2.5.29.19");
+const BASIC_CONSTRAINTS: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("2.5.29.19");
 const KEY_USAGE: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("2.5.29.15");
-const EXT_KEY_USAGE: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("2.5.29.37");
-const SUBJECT_ALT_NAME: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("2.5.29.17");
+const EXT_KEY_USAGE: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("2.5.29.37");
+const SUBJECT_ALT_NAME: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("2.5.29.17");
 
 /// Why a certificate or chain was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -100,7 +110,11 @@ impl Certificate {
     pub fn from_der(der: &[u8]) -> Result<Self, ChainError> {
         let cert = X509::from_der(der).map_err(|_| ChainError::Malformed(0))?;
         let tbs_range = tbs_range(der).ok_or(ChainError::Malformed(0))?;
-        Ok(Certificate { der: der.to_vec(), tbs_range, cert })
+        Ok(Certificate {
+            der: der.to_vec(),
+            tbs_range,
+            cert,
+        })
     }
 
     /// Parses every certificate in PEM text, in order.
@@ -108,10 +122,13 @@ impl Certificate {
         let mut out = Vec::new();
         let mut rest = pem;
         while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
-            let end = rest[start..].find("-----END CERTIFICATE-----").ok_or(ChainError::Malformed(out.len()))?
+            let end = rest[start..]
+                .find("-----END CERTIFICATE-----")
+                .ok_or(ChainError::Malformed(out.len()))?
                 + start
                 + "-----END CERTIFICATE-----".len();
-            let (_, der) = der::pem::decode_vec(rest[start..end].as_bytes()).map_err(|_| ChainError::Malformed(out.len()))?;
+            let (_, der) = der::pem::decode_vec(&rest.as_bytes()[start..end])
+                .map_err(|_| ChainError::Malformed(out.len()))?;
             out.push(Self::from_der(&der).map_err(|_| ChainError::Malformed(out.len()))?);
             rest = &rest[end..];
         }
@@ -128,7 +145,8 @@ impl Certificate {
 
     /// PEM text of this certificate.
     pub fn to_pem(&self) -> String {
-        der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &self.der).unwrap_or_default()
+        der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &self.der)
+            .unwrap_or_default()
     }
 
     /// The parsed certificate (x509-cert), for profile checks.
@@ -139,7 +157,10 @@ impl Certificate {
     /// The subject public key.
     pub fn public_key(&self) -> Result<PublicKey, ChainError> {
         let spki = &self.cert.tbs_certificate.subject_public_key_info;
-        let bits = spki.subject_public_key.as_bytes().ok_or(ChainError::Malformed(0))?;
+        let bits = spki
+            .subject_public_key
+            .as_bytes()
+            .ok_or(ChainError::Malformed(0))?;
         let kind = if spki.algorithm.oid == ED25519 {
             KeyKind::Ed25519
         } else if spki.algorithm.oid == EC_PUBLIC_KEY {
@@ -167,11 +188,18 @@ impl Certificate {
         (secs(&v.not_before), secs(&v.not_after))
     }
 
-    fn extension<T: for<'a> Decode<'a>>(&self, oid: der::oid::ObjectIdentifier) -> Result<Option<T>, ChainError> {
-        let Some(exts) = &self.cert.tbs_certificate.extensions else { return Ok(None) };
+    fn extension<T: for<'a> Decode<'a>>(
+        &self,
+        oid: der::oid::ObjectIdentifier,
+    ) -> Result<Option<T>, ChainError> {
+        let Some(exts) = &self.cert.tbs_certificate.extensions else {
+            return Ok(None);
+        };
         match exts.iter().find(|e| e.extn_id == oid) {
             None => Ok(None),
-            Some(e) => T::from_der(e.extn_value.as_bytes()).map(Some).map_err(|_| ChainError::Malformed(0)),
+            Some(e) => T::from_der(e.extn_value.as_bytes())
+                .map(Some)
+                .map_err(|_| ChainError::Malformed(0)),
         }
     }
 
@@ -217,13 +245,24 @@ impl Certificate {
     /// Whether `issuer` issued this certificate: names chain and the signature verifies.
     fn verify_issued_by(&self, issuer: &Certificate, index: usize) -> Result<(), ChainError> {
         let (a, b) = (
-            self.cert.tbs_certificate.issuer.to_der().map_err(|_| ChainError::Malformed(index))?,
-            issuer.cert.tbs_certificate.subject.to_der().map_err(|_| ChainError::Malformed(index + 1))?,
+            self.cert
+                .tbs_certificate
+                .issuer
+                .to_der()
+                .map_err(|_| ChainError::Malformed(index))?,
+            issuer
+                .cert
+                .tbs_certificate
+                .subject
+                .to_der()
+                .map_err(|_| ChainError::Malformed(index + 1))?,
         );
         if a != b {
             return Err(ChainError::NameMismatch(index));
         }
-        let key = issuer.public_key().map_err(|_| ChainError::UnsupportedAlgorithm(index + 1))?;
+        let key = issuer
+            .public_key()
+            .map_err(|_| ChainError::UnsupportedAlgorithm(index + 1))?;
         let oid = self.cert.signature_algorithm.oid;
         let hash = match oid {
             o if o == ECDSA_SHA256 => HashAlg::Sha256,
@@ -235,7 +274,11 @@ impl Certificate {
         if (oid == ED25519) != (key.kind() == KeyKind::Ed25519) {
             return Err(ChainError::UnsupportedAlgorithm(index));
         }
-        let raw = self.cert.signature.as_bytes().ok_or(ChainError::Malformed(index))?;
+        let raw = self
+            .cert
+            .signature
+            .as_bytes()
+            .ok_or(ChainError::Malformed(index))?;
         let sig = if oid == ED25519 {
             raw.to_vec()
         } else {
@@ -251,13 +294,20 @@ impl Certificate {
     fn check_time(&self, index: usize, at: i64) -> Result<(), ChainError> {
         let (not_before, not_after) = self.validity();
         if at < not_before || at > not_after {
-            return Err(ChainError::Expired { index, at, not_before, not_after });
+            return Err(ChainError::Expired {
+                index,
+                at,
+                not_before,
+                not_after,
+            });
         }
         Ok(())
     }
 
     fn check_ca(&self, index: usize) -> Result<(), ChainError> {
-        let can_sign = self.key_usage().is_none_or(|ku| ku.0.contains(KeyUsages::KeyCertSign));
+        let can_sign = self
+            .key_usage()
+            .is_none_or(|ku| ku.0.contains(KeyUsages::KeyCertSign));
         if !self.is_ca() || !can_sign {
             return Err(ChainError::NotCa(index));
         }
@@ -288,12 +338,22 @@ pub fn validate_chain(
         return Err(ChainError::Length);
     }
     let leaf = &chain[0];
-    if leaf.key_usage().is_some_and(|ku| !ku.0.contains(KeyUsages::DigitalSignature)) {
-        return Err(ChainError::WrongUsage("key usage does not include digitalSignature"));
+    if leaf
+        .key_usage()
+        .is_some_and(|ku| !ku.0.contains(KeyUsages::DigitalSignature))
+    {
+        return Err(ChainError::WrongUsage(
+            "key usage does not include digitalSignature",
+        ));
     }
     if let Some(eku) = profile.required_eku {
-        if !leaf.extended_key_usage().is_some_and(|l| l.iter().any(|o| o == eku)) {
-            return Err(ChainError::WrongUsage("the required extended key usage is missing"));
+        if !leaf
+            .extended_key_usage()
+            .is_some_and(|l| l.iter().any(|o| o == eku))
+        {
+            return Err(ChainError::WrongUsage(
+                "the required extended key usage is missing",
+            ));
         }
     }
     for (i, cert) in chain.iter().enumerate() {
@@ -340,6 +400,8 @@ fn tlv_header(input: &[u8]) -> Option<(usize, usize)> {
     if n == 0 || n > 4 || input.len() < 2 + n {
         return None;
     }
-    let len = input[2..2 + n].iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+    let len = input[2..2 + n]
+        .iter()
+        .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
     (input.len() >= 2 + n + len).then_some((2 + n, len))
 }

@@ -120,4 +120,30 @@ impl CryptoProvider for AwsLc {
             .fill(out)
             .map_err(|_| KeyError::Backend("random number generator failed".into()))
     }
+
+    fn ecdh(
+        &self,
+        secret: &SecretKey,
+        peer: &PublicKey,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, KeyError> {
+        use aws_lc_rs::agreement;
+        let alg = match secret.public_key().kind() {
+            KeyKind::P256 => &agreement::ECDH_P256,
+            KeyKind::P384 => &agreement::ECDH_P384,
+            KeyKind::Ed25519 => {
+                return Err(KeyError::Unsupported("ECDH with an Ed25519 key".into()))
+            }
+        };
+        if peer.kind() != secret.public_key().kind() {
+            return Err(KeyError::Malformed("ECDH peer key is on another curve"));
+        }
+        let private = agreement::PrivateKey::from_private_key(alg, secret.secret_bytes())
+            .map_err(|_| KeyError::Malformed("invalid ECDH private key"))?;
+        agreement::agree(
+            &private,
+            agreement::UnparsedPublicKey::new(alg, peer.as_bytes()),
+            KeyError::Malformed("invalid ECDH peer key"),
+            |z| Ok(zeroize::Zeroizing::new(z.to_vec())),
+        )
+    }
 }

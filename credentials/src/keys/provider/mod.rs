@@ -39,6 +39,12 @@ pub trait CryptoProvider: Send + Sync + std::fmt::Debug {
     ) -> Result<(), KeyError>;
     /// Fills `out` with cryptographically secure random bytes.
     fn fill_random(&self, out: &mut [u8]) -> Result<(), KeyError>;
+    /// ECDH (P-256, P-384): the shared secret, the x-coordinate of `secret * peer`.
+    fn ecdh(
+        &self,
+        secret: &SecretKey,
+        peer: &PublicKey,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, KeyError>;
 }
 
 /// The default provider: aws-lc-rs when built in, the pure-Rust one otherwise.
@@ -55,12 +61,17 @@ pub fn default() -> &'static dyn CryptoProvider {
 
 /// Every provider compiled in (tests run the same vectors through each).
 pub fn all() -> Vec<&'static dyn CryptoProvider> {
-    let mut v: Vec<&'static dyn CryptoProvider> = Vec::new();
-    #[cfg(feature = "aws-lc")]
-    v.push(&aws_lc::AwsLc);
-    #[cfg(feature = "rustcrypto")]
-    v.push(&rust_crypto::RustCrypto);
-    v
+    let providers: [Option<&'static dyn CryptoProvider>; 2] = [
+        #[cfg(feature = "aws-lc")]
+        Some(&aws_lc::AwsLc),
+        #[cfg(not(feature = "aws-lc"))]
+        None,
+        #[cfg(feature = "rustcrypto")]
+        Some(&rust_crypto::RustCrypto),
+        #[cfg(not(feature = "rustcrypto"))]
+        None,
+    ];
+    providers.into_iter().flatten().collect()
 }
 
 /// Random bytes from the default provider; panics only if the OS has no entropy source.

@@ -31,13 +31,15 @@ impl PreparedSigningKey for Prepared {
         let failed = |_| KeyError::Backend("ECDSA signing failed".into());
         Ok(match self {
             Prepared::P256(k) => {
-                let s: p256::ecdsa::Signature =
-                    k.sign_prehash(&prehash(HashAlg::Sha256, message)).map_err(failed)?;
+                let s: p256::ecdsa::Signature = k
+                    .sign_prehash(&prehash(HashAlg::Sha256, message))
+                    .map_err(failed)?;
                 s.to_bytes().to_vec()
             }
             Prepared::P384(k) => {
-                let s: p384::ecdsa::Signature =
-                    k.sign_prehash(&prehash(HashAlg::Sha384, message)).map_err(failed)?;
+                let s: p384::ecdsa::Signature = k
+                    .sign_prehash(&prehash(HashAlg::Sha384, message))
+                    .map_err(failed)?;
                 s.to_bytes().to_vec()
             }
             Prepared::Ed(k) => k.sign(message).to_bytes().to_vec(),
@@ -134,7 +136,10 @@ impl CryptoProvider for RustCrypto {
                 vk.verify_prehash(&prehash(hash, message), &s).map_err(bad)
             }
             KeyKind::Ed25519 => {
-                let bytes: [u8; 32] = key.as_bytes().try_into().map_err(|_| KeyError::BadSignature)?;
+                let bytes: [u8; 32] = key
+                    .as_bytes()
+                    .try_into()
+                    .map_err(|_| KeyError::BadSignature)?;
                 let vk = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
                     .map_err(|_| KeyError::Malformed("not an Ed25519 key"))?;
                 let s = ed25519_dalek::Signature::from_slice(signature).map_err(bad)?;
@@ -147,5 +152,38 @@ impl CryptoProvider for RustCrypto {
         OsRng
             .try_fill_bytes(out)
             .map_err(|_| KeyError::Backend("random number generator failed".into()))
+    }
+
+    fn ecdh(
+        &self,
+        secret: &SecretKey,
+        peer: &PublicKey,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, KeyError> {
+        if peer.kind() != secret.public_key().kind() {
+            return Err(KeyError::Malformed("ECDH peer key is on another curve"));
+        }
+        let bad_peer = KeyError::Malformed("invalid ECDH peer key");
+        let bad_secret = KeyError::Malformed("invalid ECDH private key");
+        Ok(zeroize::Zeroizing::new(match secret.public_key().kind() {
+            KeyKind::P256 => {
+                let s =
+                    p256::SecretKey::from_slice(secret.secret_bytes()).map_err(|_| bad_secret)?;
+                let p = p256::PublicKey::from_sec1_bytes(peer.as_bytes()).map_err(|_| bad_peer)?;
+                p256::ecdh::diffie_hellman(s.to_nonzero_scalar(), p.as_affine())
+                    .raw_secret_bytes()
+                    .to_vec()
+            }
+            KeyKind::P384 => {
+                let s =
+                    p384::SecretKey::from_slice(secret.secret_bytes()).map_err(|_| bad_secret)?;
+                let p = p384::PublicKey::from_sec1_bytes(peer.as_bytes()).map_err(|_| bad_peer)?;
+                p384::ecdh::diffie_hellman(s.to_nonzero_scalar(), p.as_affine())
+                    .raw_secret_bytes()
+                    .to_vec()
+            }
+            KeyKind::Ed25519 => {
+                return Err(KeyError::Unsupported("ECDH with an Ed25519 key".into()))
+            }
+        }))
     }
 }

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test command of README.md: every Rust test in the workspace, then the interop matrix
+# against independent SD-JWT implementations (Python sd-jwt, npm @sd-jwt/*).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vouch-target}"
+export VOUCH_VECTORS="${VOUCH_VECTORS:-$(cd .. && pwd)/shared/vectors}"
+
+cargo build --workspace --locked --bins
+cargo test --workspace --locked
+
+bash tests/interop/setup.sh
+VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash tests/interop/run.sh
