@@ -11,6 +11,7 @@ pub mod b64;
 pub mod cbor;
 pub mod jose;
 pub mod keys;
+pub mod mdoc;
 pub mod report;
 pub mod sd_jwt;
 pub mod sd_jwt_vc;

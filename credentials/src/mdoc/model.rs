@@ -18,14 +18,16 @@ fn structure(what: impl Into<String>) -> MdocError {
 }
 
 fn text<'a>(node: &Node<'a>, what: &str) -> Result<&'a str, MdocError> {
-    node.as_text().ok_or_else(|| structure(format!("{what}: expected a text string")))
+    node.as_text()
+        .ok_or_else(|| structure(format!("{what}: expected a text string")))
 }
 
 fn field<'n, 'a>(map: &'n Node<'a>, key: &str, what: &str) -> Result<&'n Node<'a>, MdocError> {
     if map.as_map().is_none() {
         return Err(structure(format!("{what}: expected a map")));
     }
-    map.get(key).ok_or_else(|| structure(format!("{what}: missing \"{key}\"")))
+    map.get(key)
+        .ok_or_else(|| structure(format!("{what}: missing \"{key}\"")))
 }
 
 /// A COSE_Sign1 with its exact bytes (tagged 18 or untagged).
@@ -45,7 +47,10 @@ impl RawSign1 {
             CoseSign1::from_slice(node.raw)
         }
         .map_err(|_| structure(format!("{what}: not a COSE_Sign1")))?;
-        Ok(RawSign1 { raw: node.raw.to_vec(), sign1 })
+        Ok(RawSign1 {
+            raw: node.raw.to_vec(),
+            sign1,
+        })
     }
 }
 
@@ -73,7 +78,9 @@ pub struct IssuerSignedItemBytes {
 
 impl IssuerSignedItemBytes {
     fn parse(node: &Node<'_>) -> Result<Self, MdocError> {
-        let inner = node.tag24().map_err(|e| MdocError::Cbor(format!("IssuerSignedItemBytes: {e}")))?;
+        let inner = node
+            .tag24()
+            .map_err(|e| MdocError::Cbor(format!("IssuerSignedItemBytes: {e}")))?;
         let what = "IssuerSignedItem";
         let digest_id = field(&inner, "digestID", what)?
             .as_uint()
@@ -86,7 +93,12 @@ impl IssuerSignedItemBytes {
         let element_value = field(&inner, "elementValue", what)?.to_value();
         Ok(IssuerSignedItemBytes {
             raw: node.raw.to_vec(),
-            item: IssuerSignedItem { digest_id, random, element_identifier, element_value },
+            item: IssuerSignedItem {
+                digest_id,
+                random,
+                element_identifier,
+                element_value,
+            },
         })
     }
 }
@@ -110,12 +122,16 @@ impl IssuerSigned {
         let what = "IssuerSigned";
         let mut name_spaces = Vec::new();
         if let Some(ns) = node.get("nameSpaces") {
-            let entries = ns.as_map().ok_or_else(|| structure("IssuerSigned: nameSpaces is not a map"))?;
+            let entries = ns
+                .as_map()
+                .ok_or_else(|| structure("IssuerSigned: nameSpaces is not a map"))?;
             for (k, v) in entries {
                 let name = text(k, "a namespace")?.to_string();
                 let items = v
                     .as_array()
-                    .ok_or_else(|| structure(format!("IssuerSigned: namespace {name} is not an array")))?
+                    .ok_or_else(|| {
+                        structure(format!("IssuerSigned: namespace {name} is not an array"))
+                    })?
                     .iter()
                     .map(IssuerSignedItemBytes::parse)
                     .collect::<Result<Vec<_>, _>>()?;
@@ -125,7 +141,10 @@ impl IssuerSigned {
             return Err(structure("IssuerSigned: expected a map"));
         }
         let issuer_auth = RawSign1::parse(field(node, "issuerAuth", what)?, "issuerAuth")?;
-        Ok(IssuerSigned { name_spaces, issuer_auth })
+        Ok(IssuerSigned {
+            name_spaces,
+            issuer_auth,
+        })
     }
 
     /// Encodes IssuerSigned, keeping every item's and issuerAuth's bytes.
@@ -210,7 +229,10 @@ impl KeyAuthorizations {
     /// Whether the device key may sign `namespace/element`.
     pub fn allows(&self, namespace: &str, element: &str) -> bool {
         self.name_spaces.iter().any(|n| n == namespace)
-            || self.data_elements.get(namespace).is_some_and(|e| e.iter().any(|x| x == element))
+            || self
+                .data_elements
+                .get(namespace)
+                .is_some_and(|e| e.iter().any(|x| x == element))
     }
 }
 
@@ -239,14 +261,22 @@ impl MobileSecurityObject {
     /// Parses the MSO from the COSE payload, MobileSecurityObjectBytes (`#6.24(bstr .cbor MSO)`).
     pub fn from_payload(payload: &[u8]) -> Result<Self, MdocError> {
         let bad = |m: &str| MdocError::MalformedMso(m.to_string());
-        let outer = cbor::decode(payload).map_err(|e| MdocError::Cbor(format!("MSO payload: {e}")))?;
-        let mso = outer.tag24().map_err(|e| MdocError::Cbor(format!("MobileSecurityObjectBytes: {e}")))?;
+        let outer =
+            cbor::decode(payload).map_err(|e| MdocError::Cbor(format!("MSO payload: {e}")))?;
+        let mso = outer
+            .tag24()
+            .map_err(|e| MdocError::Cbor(format!("MobileSecurityObjectBytes: {e}")))?;
         if mso.as_map().is_none() {
             return Err(bad("not a map"));
         }
         let get = |k: &str| mso.get(k).ok_or_else(|| bad(&format!("missing {k}")));
-        let version = get("version")?.as_text().ok_or_else(|| bad("version is not text"))?.to_string();
-        let alg_name = get("digestAlgorithm")?.as_text().ok_or_else(|| bad("digestAlgorithm is not text"))?;
+        let version = get("version")?
+            .as_text()
+            .ok_or_else(|| bad("version is not text"))?
+            .to_string();
+        let alg_name = get("digestAlgorithm")?
+            .as_text()
+            .ok_or_else(|| bad("digestAlgorithm is not text"))?;
         let digest_algorithm = match alg_name {
             "SHA-256" => DigestAlgorithm::Sha256,
             "SHA-384" => DigestAlgorithm::Sha384,
@@ -254,46 +284,80 @@ impl MobileSecurityObject {
             other => return Err(MdocError::UnsupportedDigestAlgorithm(other.to_string())),
         };
         let mut value_digests = BTreeMap::new();
-        for (ns, digests) in get("valueDigests")?.as_map().ok_or_else(|| bad("valueDigests is not a map"))? {
-            let ns = ns.as_text().ok_or_else(|| bad("a valueDigests namespace is not text"))?;
+        for (ns, digests) in get("valueDigests")?
+            .as_map()
+            .ok_or_else(|| bad("valueDigests is not a map"))?
+        {
+            let ns = ns
+                .as_text()
+                .ok_or_else(|| bad("a valueDigests namespace is not text"))?;
             let mut by_id = BTreeMap::new();
-            for (id, d) in digests.as_map().ok_or_else(|| bad("DigestIDs is not a map"))? {
-                let id = id.as_uint().ok_or_else(|| bad("a digestID is not an unsigned integer"))?;
-                let d = d.as_bytes().ok_or_else(|| bad("a digest is not a byte string"))?;
+            for (id, d) in digests
+                .as_map()
+                .ok_or_else(|| bad("DigestIDs is not a map"))?
+            {
+                let id = id
+                    .as_uint()
+                    .ok_or_else(|| bad("a digestID is not an unsigned integer"))?;
+                let d = d
+                    .as_bytes()
+                    .ok_or_else(|| bad("a digest is not a byte string"))?;
                 by_id.insert(id, d.to_vec());
             }
             value_digests.insert(ns.to_string(), by_id);
         }
         let dki = get("deviceKeyInfo")?;
-        let key_node = dki.get("deviceKey").ok_or_else(|| bad("deviceKeyInfo has no deviceKey"))?;
-        let cose = coset::CoseKey::from_slice(key_node.raw).map_err(|_| bad("deviceKey is not a COSE_Key"))?;
-        let device_key = cose_key::from_cose_key(&cose).map_err(|e| bad(&format!("deviceKey: {e}")))?;
+        let key_node = dki
+            .get("deviceKey")
+            .ok_or_else(|| bad("deviceKeyInfo has no deviceKey"))?;
+        let device_key =
+            cose_key::from_cbor_node(key_node).map_err(|e| bad(&format!("deviceKey: {e}")))?;
         let mut key_authorizations = KeyAuthorizations::default();
         if let Some(ka) = dki.get("keyAuthorizations") {
             if let Some(ns) = ka.get("nameSpaces") {
-                for n in ns.as_array().ok_or_else(|| bad("keyAuthorizations.nameSpaces is not an array"))? {
-                    key_authorizations.name_spaces.push(n.as_text().ok_or_else(|| bad("bad namespace"))?.to_string());
+                for n in ns
+                    .as_array()
+                    .ok_or_else(|| bad("keyAuthorizations.nameSpaces is not an array"))?
+                {
+                    key_authorizations
+                        .name_spaces
+                        .push(n.as_text().ok_or_else(|| bad("bad namespace"))?.to_string());
                 }
             }
             if let Some(de) = ka.get("dataElements") {
-                for (ns, elems) in de.as_map().ok_or_else(|| bad("keyAuthorizations.dataElements is not a map"))? {
-                    let ns = ns.as_text().ok_or_else(|| bad("bad namespace"))?.to_string();
+                for (ns, elems) in de
+                    .as_map()
+                    .ok_or_else(|| bad("keyAuthorizations.dataElements is not a map"))?
+                {
+                    let ns = ns
+                        .as_text()
+                        .ok_or_else(|| bad("bad namespace"))?
+                        .to_string();
                     let list = elems
                         .as_array()
                         .ok_or_else(|| bad("bad dataElements"))?
                         .iter()
-                        .map(|e| e.as_text().map(str::to_string).ok_or_else(|| bad("bad data element")))
+                        .map(|e| {
+                            e.as_text()
+                                .map(str::to_string)
+                                .ok_or_else(|| bad("bad data element"))
+                        })
                         .collect::<Result<Vec<_>, _>>()?;
                     key_authorizations.data_elements.insert(ns, list);
                 }
             }
         }
-        let doc_type = get("docType")?.as_text().ok_or_else(|| bad("docType is not text"))?.to_string();
+        let doc_type = get("docType")?
+            .as_text()
+            .ok_or_else(|| bad("docType is not text"))?
+            .to_string();
         let vi = get("validityInfo")?;
         let tdate = |k: &str| -> Result<Option<i64>, MdocError> {
             match vi.get(k) {
                 None => Ok(None),
-                Some(n) => parse_tdate(n).map(Some).ok_or_else(|| bad(&format!("validityInfo.{k} is not a tdate"))),
+                Some(n) => parse_tdate(n)
+                    .map(Some)
+                    .ok_or_else(|| bad(&format!("validityInfo.{k} is not a tdate"))),
             }
         };
         let req = |k: &str| tdate(k)?.ok_or_else(|| bad(&format!("validityInfo has no {k}")));
@@ -330,14 +394,19 @@ pub fn parse_tdate(node: &Node<'_>) -> Option<i64> {
 
 /// Parses an RFC 3339 date-time to seconds since the epoch.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok().map(|t| t.unix_timestamp())
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
 }
 
 /// Formats seconds since the epoch as RFC 3339 without fractional seconds (the tdate form).
 pub fn format_rfc3339(t: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(t)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| t.to_string())
 }
 
@@ -365,12 +434,20 @@ impl DeviceSigned {
     fn parse(node: &Node<'_>) -> Result<Self, MdocError> {
         let what = "DeviceSigned";
         let ns_node = field(node, "nameSpaces", what)?;
-        let ns = ns_node.tag24().map_err(|e| MdocError::Cbor(format!("DeviceNameSpacesBytes: {e}")))?;
+        let ns = ns_node
+            .tag24()
+            .map_err(|e| MdocError::Cbor(format!("DeviceNameSpacesBytes: {e}")))?;
         let mut name_spaces = Vec::new();
-        for (k, v) in ns.as_map().ok_or_else(|| structure("DeviceNameSpaces is not a map"))? {
+        for (k, v) in ns
+            .as_map()
+            .ok_or_else(|| structure("DeviceNameSpaces is not a map"))?
+        {
             let name = text(k, "a device namespace")?.to_string();
             let mut elements = Vec::new();
-            for (e, val) in v.as_map().ok_or_else(|| structure("DeviceSignedItems is not a map"))? {
+            for (e, val) in v
+                .as_map()
+                .ok_or_else(|| structure("DeviceSignedItems is not a map"))?
+            {
                 elements.push((text(e, "a device element")?.to_string(), val.to_value()));
             }
             name_spaces.push((name, elements));
@@ -380,7 +457,9 @@ impl DeviceSigned {
             return Err(structure("deviceAuth is not a map"));
         }
         let device_auth = if let Some(s) = auth.get("deviceSignature") {
-            Some(DeviceAuth::Signature(RawSign1::parse(s, "deviceSignature")?.sign1))
+            Some(DeviceAuth::Signature(
+                RawSign1::parse(s, "deviceSignature")?.sign1,
+            ))
         } else if let Some(m) = auth.get("deviceMac") {
             let mac = if matches!(m.kind, Kind::Tag(17, _)) {
                 CoseMac0::from_tagged_slice(m.raw)
@@ -392,7 +471,11 @@ impl DeviceSigned {
         } else {
             None
         };
-        Ok(DeviceSigned { name_spaces_raw: ns_node.raw.to_vec(), name_spaces, device_auth })
+        Ok(DeviceSigned {
+            name_spaces_raw: ns_node.raw.to_vec(),
+            name_spaces,
+            device_auth,
+        })
     }
 }
 
@@ -437,23 +520,43 @@ impl DeviceResponse {
             .ok_or_else(|| structure("DeviceResponse: status is not an unsigned integer"))?;
         let mut documents = Vec::new();
         if let Some(docs) = node.get("documents") {
-            for d in docs.as_array().ok_or_else(|| structure("DeviceResponse: documents is not an array"))? {
+            for d in docs
+                .as_array()
+                .ok_or_else(|| structure("DeviceResponse: documents is not an array"))?
+            {
                 let doc_type = text(field(d, "docType", "Document")?, "docType")?.to_string();
                 let issuer_signed = IssuerSigned::parse(field(d, "issuerSigned", "Document")?)?;
                 let device_signed = d.get("deviceSigned").map(DeviceSigned::parse).transpose()?;
-                documents.push(Document { doc_type, issuer_signed, device_signed });
+                documents.push(Document {
+                    doc_type,
+                    issuer_signed,
+                    device_signed,
+                });
             }
         }
         let mut document_errors = Vec::new();
         if let Some(errs) = node.get("documentErrors") {
-            for e in errs.as_array().ok_or_else(|| structure("documentErrors is not an array"))? {
-                for (k, v) in e.as_map().ok_or_else(|| structure("a DocumentError is not a map"))? {
-                    let code = v.as_int().ok_or_else(|| structure("a DocumentError code is not an integer"))?;
+            for e in errs
+                .as_array()
+                .ok_or_else(|| structure("documentErrors is not an array"))?
+            {
+                for (k, v) in e
+                    .as_map()
+                    .ok_or_else(|| structure("a DocumentError is not a map"))?
+                {
+                    let code = v
+                        .as_int()
+                        .ok_or_else(|| structure("a DocumentError code is not an integer"))?;
                     document_errors.push((text(k, "docType")?.to_string(), code));
                 }
             }
         }
-        Ok(DeviceResponse { version, documents, document_errors, status })
+        Ok(DeviceResponse {
+            version,
+            documents,
+            document_errors,
+            status,
+        })
     }
 }
 
@@ -471,9 +574,15 @@ impl ItemsRequest {
         let what = "ItemsRequest";
         let doc_type = text(field(node, "docType", what)?, "docType")?.to_string();
         let mut name_spaces = BTreeMap::new();
-        for (ns, elems) in field(node, "nameSpaces", what)?.as_map().ok_or_else(|| structure("ItemsRequest nameSpaces is not a map"))? {
+        for (ns, elems) in field(node, "nameSpaces", what)?
+            .as_map()
+            .ok_or_else(|| structure("ItemsRequest nameSpaces is not a map"))?
+        {
             let mut m = BTreeMap::new();
-            for (e, retain) in elems.as_map().ok_or_else(|| structure("DataElements is not a map"))? {
+            for (e, retain) in elems
+                .as_map()
+                .ok_or_else(|| structure("DataElements is not a map"))?
+            {
                 let retain = match retain.kind {
                     Kind::Bool(b) => b,
                     _ => return Err(structure("intentToRetain is not a boolean")),
@@ -482,7 +591,10 @@ impl ItemsRequest {
             }
             name_spaces.insert(text(ns, "namespace")?.to_string(), m);
         }
-        Ok(ItemsRequest { doc_type, name_spaces })
+        Ok(ItemsRequest {
+            doc_type,
+            name_spaces,
+        })
     }
 
     /// Encodes ItemsRequest (preferred serialization).
@@ -493,12 +605,19 @@ impl ItemsRequest {
             .map(|(ns, e)| {
                 (
                     Value::Text(ns.clone()),
-                    Value::Map(e.iter().map(|(k, v)| (Value::Text(k.clone()), Value::Bool(*v))).collect()),
+                    Value::Map(
+                        e.iter()
+                            .map(|(k, v)| (Value::Text(k.clone()), Value::Bool(*v)))
+                            .collect(),
+                    ),
                 )
             })
             .collect();
         cbor::encode(&Value::Map(vec![
-            (Value::Text("docType".into()), Value::Text(self.doc_type.clone())),
+            (
+                Value::Text("docType".into()),
+                Value::Text(self.doc_type.clone()),
+            ),
             (Value::Text("nameSpaces".into()), Value::Map(ns)),
         ]))
     }
@@ -531,13 +650,29 @@ impl DeviceRequest {
         let what = "DeviceRequest";
         let version = text(field(&node, "version", what)?, "version")?.to_string();
         let mut doc_requests = Vec::new();
-        for r in field(&node, "docRequests", what)?.as_array().ok_or_else(|| structure("docRequests is not an array"))? {
+        for r in field(&node, "docRequests", what)?
+            .as_array()
+            .ok_or_else(|| structure("docRequests is not an array"))?
+        {
             let ir = field(r, "itemsRequest", "DocRequest")?;
-            let items_request = ItemsRequest::parse(&ir.tag24().map_err(|e| MdocError::Cbor(format!("ItemsRequestBytes: {e}")))?)?;
-            let reader_auth = r.get("readerAuth").map(|n| RawSign1::parse(n, "readerAuth")).transpose()?;
-            doc_requests.push(DocRequest { items_request_raw: ir.raw.to_vec(), items_request, reader_auth });
+            let items_request = ItemsRequest::parse(
+                &ir.tag24()
+                    .map_err(|e| MdocError::Cbor(format!("ItemsRequestBytes: {e}")))?,
+            )?;
+            let reader_auth = r
+                .get("readerAuth")
+                .map(|n| RawSign1::parse(n, "readerAuth"))
+                .transpose()?;
+            doc_requests.push(DocRequest {
+                items_request_raw: ir.raw.to_vec(),
+                items_request,
+                reader_auth,
+            });
         }
-        Ok(DeviceRequest { version, doc_requests })
+        Ok(DeviceRequest {
+            version,
+            doc_requests,
+        })
     }
 
     /// Encodes a DeviceRequest from its parts (ItemsRequestBytes and readerAuth spliced as given).
