@@ -66,7 +66,10 @@ mod tests {
     fn sorts_keys_recursively_without_whitespace() {
         let v = json!({"b": 1, "a": {"d": [true, null, "x\n"], "c": "é"}});
         let bytes = to_bytes(&v).unwrap();
-        assert_eq!(String::from_utf8(bytes.clone()).unwrap(), "{\"a\":{\"c\":\"é\",\"d\":[true,null,\"x\\n\"]},\"b\":1}");
+        assert_eq!(
+            String::from_utf8(bytes.clone()).unwrap(),
+            "{\"a\":{\"c\":\"é\",\"d\":[true,null,\"x\\n\"]},\"b\":1}"
+        );
         assert!(is_canonical(&bytes));
         assert!(!is_canonical(br#"{"b":1, "a":2}"#));
     }

@@ -81,7 +81,9 @@ pub struct MerkleTree {
 impl MerkleTree {
     /// An empty tree.
     pub fn new() -> Self {
-        MerkleTree { levels: vec![Vec::new()] }
+        MerkleTree {
+            levels: vec![Vec::new()],
+        }
     }
 
     /// The number of leaves.
@@ -121,20 +123,32 @@ impl MerkleTree {
 
     /// The hash of leaf `index`.
     pub fn leaf(&self, index: u64) -> Option<Hash> {
-        self.levels.first()?.get(usize::try_from(index).ok()?).copied()
+        self.levels
+            .first()?
+            .get(usize::try_from(index).ok()?)
+            .copied()
     }
 
     /// The root of the whole tree.
     pub fn root(&self) -> Hash {
-        self.root_at(self.len()).expect("the current size is always in range")
+        self.root_at(self.len())
+            .expect("the current size is always in range")
     }
 
     /// The root the tree had when it held `size` leaves.
     pub fn root_at(&self, size: u64) -> Result<Hash, ProofError> {
         if size > self.len() {
-            return Err(ProofError::BadSizes { from: size, to: size, len: self.len() });
+            return Err(ProofError::BadSizes {
+                from: size,
+                to: size,
+                len: self.len(),
+            });
         }
-        Ok(if size == 0 { empty_root() } else { self.subtree(0, size) })
+        Ok(if size == 0 {
+            empty_root()
+        } else {
+            self.subtree(0, size)
+        })
     }
 
     /// MTH(D[start..end]); `start` is aligned as in every RFC 9162 recursion.
@@ -145,13 +159,20 @@ impl MerkleTree {
             return self.levels[level][(start >> level) as usize];
         }
         let k = split(n);
-        node_hash(&self.subtree(start, start + k), &self.subtree(start + k, end))
+        node_hash(
+            &self.subtree(start, start + k),
+            &self.subtree(start + k, end),
+        )
     }
 
     /// The RFC 9162 inclusion proof (audit path) of leaf `index` in the tree of `size` leaves.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ProofError> {
         if size > self.len() {
-            return Err(ProofError::BadSizes { from: size, to: size, len: self.len() });
+            return Err(ProofError::BadSizes {
+                from: size,
+                to: size,
+                len: self.len(),
+            });
         }
         if index >= size {
             return Err(ProofError::IndexOutOfRange { index, size });
@@ -179,7 +200,11 @@ impl MerkleTree {
     /// The RFC 9162 consistency proof between the trees of `from` and `to` leaves.
     pub fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>, ProofError> {
         if from > to || to > self.len() {
-            return Err(ProofError::BadSizes { from, to, len: self.len() });
+            return Err(ProofError::BadSizes {
+                from,
+                to,
+                len: self.len(),
+            });
         }
         let mut proof = Vec::new();
         if from > 0 && from < to {
@@ -264,7 +289,11 @@ pub fn verify_consistency(
         return Err(ProofError::BadSizes { from, to, len: to });
     }
     if from == to {
-        return if proof.is_empty() && from_root == to_root { Ok(()) } else { Err(fail) };
+        return if proof.is_empty() && from_root == to_root {
+            Ok(())
+        } else {
+            Err(fail)
+        };
     }
     if from == 0 {
         return if proof.is_empty() { Ok(()) } else { Err(fail) };
@@ -338,7 +367,11 @@ mod tests {
     fn roots_of_every_past_size_match_the_recursive_definition() {
         let (t, leaves) = tree(40);
         for size in 0..=40 {
-            assert_eq!(t.root_at(size).unwrap(), reference_root(&leaves[..size as usize]), "size {size}");
+            assert_eq!(
+                t.root_at(size).unwrap(),
+                reference_root(&leaves[..size as usize]),
+                "size {size}"
+            );
         }
     }
 
@@ -385,12 +418,24 @@ mod tests {
     #[test]
     fn rejects_out_of_range_requests() {
         let (t, _) = tree(5);
-        assert_eq!(t.inclusion_proof(5, 5), Err(ProofError::IndexOutOfRange { index: 5, size: 5 }));
-        assert!(matches!(t.inclusion_proof(0, 6), Err(ProofError::BadSizes { .. })));
-        assert!(matches!(t.consistency_proof(4, 3), Err(ProofError::BadSizes { .. })));
+        assert_eq!(
+            t.inclusion_proof(5, 5),
+            Err(ProofError::IndexOutOfRange { index: 5, size: 5 })
+        );
+        assert!(matches!(
+            t.inclusion_proof(0, 6),
+            Err(ProofError::BadSizes { .. })
+        ));
+        assert!(matches!(
+            t.consistency_proof(4, 3),
+            Err(ProofError::BadSizes { .. })
+        ));
     }
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 }

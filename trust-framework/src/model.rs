@@ -1,0 +1,257 @@
+//! The things the register is about: providers, their certified services, CAB certificates,
+//! supplementary notes, trust anchors and relying parties (DUAA 2025 Part 2; the DVS trust
+//! framework). Organisation data and document digests only: no personal data.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// A provider: the organisation that runs one or more certified services.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provider {
+    /// Stable identifier of the provider on the register.
+    pub provider_id: String,
+    /// The registered legal name.
+    pub legal_name: String,
+    /// Companies House (or equivalent) number.
+    pub company_number: String,
+    /// ISO 3166 jurisdiction, e.g. `GB`.
+    pub jurisdiction: String,
+    /// Public website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+}
+
+/// A role a service is certified for under the trust framework.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Proves and verifies who someone is (IDSP).
+    IdentityServiceProvider,
+    /// Creates and shares attributes.
+    AttributeServiceProvider,
+    /// Digital wallets.
+    HolderServiceProvider,
+    /// Routes identity and attribute data.
+    OrchestrationServiceProvider,
+    /// Supplies one part of a service (biometrics, say).
+    ComponentServiceProvider,
+}
+
+/// One certified service (one register entry per service).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    /// The service's name.
+    pub name: String,
+    /// Roles it is certified for.
+    pub roles: Vec<Role>,
+    /// Credential types it may issue: SD-JWT VC `vct` or mdoc docType.
+    pub credential_types: Vec<String>,
+    /// Public service URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// The conformity assessment body (CAB) that issued a certificate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertifyingBody {
+    /// Stable identifier, also the CAB's actor id on the write API.
+    pub cab_id: String,
+    /// The CAB's name.
+    pub name: String,
+    /// Its UKAS accreditation number.
+    pub ukas_accreditation: String,
+}
+
+/// A CAB certificate: for the service against the trust framework, or for a supplementary code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CabCertificate {
+    /// The certificate number (unique per CAB).
+    pub number: String,
+    /// Who issued it.
+    pub body: CertifyingBody,
+    /// The trust framework (or code) version certified against, e.g. `1.0`.
+    pub framework_version: String,
+    /// When it was issued (start of validity).
+    #[serde(with = "time::serde::rfc3339")]
+    pub issued_at: OffsetDateTime,
+    /// When it expires (typically three years after issue).
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// SHA-256 of the certificate document, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_digest: Option<String>,
+}
+
+/// The state of a CAB certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificateState {
+    /// In force.
+    Valid,
+    /// Suspended by the CAB (treated as not valid).
+    Suspended,
+    /// Withdrawn by the CAB.
+    Withdrawn,
+    /// Past its expiry.
+    Expired,
+}
+
+impl fmt::Display for CertificateState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CertificateState::Valid => "valid",
+            CertificateState::Suspended => "suspended",
+            CertificateState::Withdrawn => "withdrawn",
+            CertificateState::Expired => "expired",
+        })
+    }
+}
+
+/// A supplementary code a service can hold a note for (DUAA s.36).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteCode {
+    /// Digital right-to-work checks.
+    RightToWork,
+    /// Digital right-to-rent checks.
+    RightToRent,
+    /// Disclosure and Barring Service checks.
+    Dbs,
+}
+
+impl NoteCode {
+    /// The note a check for `purpose` needs, if any (`right_to_work`, `right_to_rent`, `dbs_check`).
+    pub fn required_for(purpose: &str) -> Option<NoteCode> {
+        match purpose {
+            "right_to_work" => Some(NoteCode::RightToWork),
+            "right_to_rent" => Some(NoteCode::RightToRent),
+            "dbs_check" => Some(NoteCode::Dbs),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for NoteCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NoteCode::RightToWork => "right to work",
+            NoteCode::RightToRent => "right to rent",
+            NoteCode::Dbs => "DBS",
+        })
+    }
+}
+
+/// A supplementary note as added to an entry, with the certificate that backs it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupplementaryNote {
+    /// Which code.
+    pub code: NoteCode,
+    /// The code's version, e.g. `1.0`.
+    pub code_version: String,
+    /// The CAB certificate against the code.
+    pub certificate: CabCertificate,
+}
+
+/// Why an entry was removed from the register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovalReason {
+    /// The provider asked (s.42(1)(a)).
+    ProviderRequest,
+    /// The provider stopped providing the service (s.42(1)(b)).
+    CeasedToProvide,
+    /// Its certificate expired (s.42(1)(c)).
+    CertificateExpired,
+    /// Its certificate was withdrawn by the CAB (s.42(1)(c)).
+    CertificateWithdrawn,
+    /// A trust-framework revision made its certificate ignorable.
+    CertificateIgnoredTfRevision,
+    /// Removed under the Secretary of State's power (s.41).
+    RemovedBySecretaryOfState,
+    /// Registered in error.
+    RegisteredInError,
+}
+
+impl fmt::Display for RemovalReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RemovalReason::ProviderRequest => "at the provider's request",
+            RemovalReason::CeasedToProvide => "the provider ceased to provide it",
+            RemovalReason::CertificateExpired => "its certificate expired",
+            RemovalReason::CertificateWithdrawn => "its certificate was withdrawn",
+            RemovalReason::CertificateIgnoredTfRevision => {
+                "its certificate is ignored after a framework revision"
+            }
+            RemovalReason::RemovedBySecretaryOfState => "removed by the Secretary of State",
+            RemovalReason::RegisteredInError => "registered in error",
+        })
+    }
+}
+
+/// How a verifier recognises a service's signatures.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AnchorKey {
+    /// A root (or intermediate) CA certificate, DER base64url: `x5c` chains must lead to it.
+    X5cRoot {
+        /// DER, base64url.
+        certificate: String,
+    },
+    /// An `iss` URL with the public JWK its credentials are signed with.
+    IssKey {
+        /// The issuer identifier (`iss`).
+        iss: String,
+        /// The public JWK.
+        jwk: serde_json::Value,
+    },
+    /// An ISO 18013-5 IACA root certificate, DER base64url.
+    Iaca {
+        /// DER, base64url.
+        certificate: String,
+    },
+    /// A DID the service signs as.
+    Did {
+        /// The DID.
+        did: String,
+    },
+}
+
+/// A trust anchor of a service.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustAnchor {
+    /// Identifier of this anchor within the entry.
+    pub anchor_id: String,
+    /// The key or certificate.
+    #[serde(flatten)]
+    pub key: AnchorKey,
+}
+
+/// One purpose a relying party registered, with exactly the claims it may request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purpose {
+    /// The purpose identifier, e.g. `right_to_work`.
+    pub purpose: String,
+    /// What it is for, in words.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Credential types it may ask for.
+    pub credential_types: Vec<String>,
+    /// Claims it may request (names or JSON pointer-like paths).
+    pub claims: Vec<String>,
+}
+
+/// A relying party (a verifier, e.g. an employer) and its registered purposes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelyingParty {
+    /// Stable identifier (the client id a wallet sees).
+    pub relying_party_id: String,
+    /// Organisation name.
+    pub name: String,
+    /// Companies House (or equivalent) number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_number: Option<String>,
+    /// Registered purposes.
+    pub purposes: Vec<Purpose>,
+}
