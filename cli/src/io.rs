@@ -14,6 +14,20 @@ pub fn read_text(path: &Path) -> CliResult<String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
+/// Reads a whole file as bytes.
+pub fn read_bytes(path: &Path) -> CliResult<Vec<u8>> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Reads stdin as bytes.
+pub fn read_stdin_bytes() -> CliResult<Vec<u8>> {
+    let mut v = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut v)
+        .map_err(|e| format!("cannot read stdin: {e}"))?;
+    Ok(v)
+}
+
 /// Reads stdin as text.
 pub fn read_stdin() -> CliResult<String> {
     let mut s = String::new();

@@ -25,6 +25,12 @@ enum Command {
     /// Issue, present and verify SD-JWT VCs (dc+sd-jwt) offline.
     #[command(subcommand, name = "sd-jwt")]
     SdJwt(cmd::sd_jwt::SdJwtCommand),
+    /// Development certificates: IACA, Document Signer, reader root and reader (18013-5 Annex B).
+    #[command(subcommand)]
+    Pki(cmd::pki::PkiCommand),
+    /// Issue, present and verify ISO 18013-5 mdocs (mso_mdoc) offline.
+    #[command(subcommand)]
+    Mdoc(cmd::mdoc::MdocCommand),
 }
 
 fn main() {
@@ -32,6 +38,8 @@ fn main() {
     let outcome = match cli.command {
         Command::Key(c) => cmd::key::run(c),
         Command::SdJwt(c) => cmd::sd_jwt::run(c),
+        Command::Pki(c) => cmd::pki::run(c),
+        Command::Mdoc(c) => cmd::mdoc::run(c),
     };
     match outcome {
         Ok(code) => std::process::exit(code),

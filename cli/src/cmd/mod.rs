@@ -1,4 +1,6 @@
 //! One module per command group.
 
 pub mod key;
+pub mod mdoc;
+pub mod pki;
 pub mod sd_jwt;

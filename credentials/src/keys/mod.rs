@@ -275,6 +275,12 @@ impl SecretKey {
         })
     }
 
+    /// An EC private key from its scalar alone (the public key is computed).
+    pub fn from_ec_scalar(kind: KeyKind, scalar: &[u8]) -> Result<Self, KeyError> {
+        let public = provider::default().ec_public_key(kind, scalar)?;
+        Self::new(public, scalar.to_vec())
+    }
+
     /// The public half.
     pub fn public_key(&self) -> &PublicKey {
         &self.public

@@ -109,7 +109,8 @@ pub(crate) fn x5chain(sign1: &CoseSign1) -> Result<Vec<Certificate>, MdocError> 
         .ok_or(MdocError::X5chainMissing)?;
     let ders: Vec<Vec<u8>> = match value {
         Value::Bytes(b) => vec![b],
-        Value::Array(a) if !a.is_empty() => a
+        Value::Array(a) if a.is_empty() => return Err(MdocError::X5chainMissing),
+        Value::Array(a) => a
             .into_iter()
             .map(|v| match v {
                 Value::Bytes(b) => Ok(b),

@@ -34,6 +34,12 @@ pub struct CertSpec {
     pub uris: Vec<String>,
     /// Extended key usages (OID arcs).
     pub eku: Vec<Vec<u64>>,
+    /// Mark the extended key usage critical (18013-5 Annex B requires it for DS and reader certs).
+    pub critical_eku: bool,
+    /// issuerAltName as a URI (18013-5 Annex B asks IACA and DS certificates for one).
+    pub issuer_alt_uri: Option<String>,
+    /// A CRL distribution point URI.
+    pub crl_uri: Option<String>,
 }
 
 /// Certificate issuance failed.
@@ -127,13 +133,62 @@ fn params(spec: &CertSpec) -> Result<CertificateParams, DevPkiError> {
         p.subject_alt_names
             .push(SanType::URI(u.clone().try_into().map_err(err)?));
     }
-    p.extended_key_usages = spec
-        .eku
-        .iter()
-        .map(|o| ExtendedKeyUsagePurpose::Other(o.clone()))
-        .collect();
+    if spec.critical_eku && !spec.eku.is_empty() {
+        let oids = spec
+            .eku
+            .iter()
+            .map(|arcs| {
+                let dotted = arcs
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(".");
+                der::oid::ObjectIdentifier::new(&dotted).map_err(err)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let content =
+            der::Encode::to_der(&x509_cert::ext::pkix::ExtendedKeyUsage(oids)).map_err(err)?;
+        let mut ext = rcgen::CustomExtension::from_oid_content(&[2, 5, 29, 37], content);
+        ext.set_criticality(true);
+        p.custom_extensions.push(ext);
+    } else {
+        p.extended_key_usages = spec
+            .eku
+            .iter()
+            .map(|o| ExtendedKeyUsagePurpose::Other(o.clone()))
+            .collect();
+    }
+    if let Some(uri) = &spec.issuer_alt_uri {
+        // GeneralNames ::= SEQUENCE OF GeneralName; uniformResourceIdentifier is [6] IA5String.
+        let mut name = vec![0x86];
+        der_len(&mut name, uri.len());
+        name.extend_from_slice(uri.as_bytes());
+        let mut content = vec![0x30];
+        der_len(&mut content, name.len());
+        content.extend(name);
+        p.custom_extensions
+            .push(rcgen::CustomExtension::from_oid_content(
+                &[2, 5, 29, 18],
+                content,
+            ));
+    }
+    if let Some(uri) = &spec.crl_uri {
+        p.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
+            uris: vec![uri.clone()],
+        }];
+    }
     p.use_authority_key_identifier_extension = true;
     Ok(p)
+}
+
+fn der_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else if len < 0x100 {
+        out.extend([0x81, len as u8]);
+    } else {
+        out.extend([0x82, (len >> 8) as u8, len as u8]);
+    }
 }
 
 fn key_pair(signer: Arc<dyn Signer>) -> Result<KeyPair, DevPkiError> {

@@ -4,6 +4,7 @@
 //! Signatures are checked over the `tbsCertificate` bytes exactly as received.
 
 pub mod dev;
+pub mod profile;
 
 use der::{Decode, Encode};
 use x509_cert::ext::pkix::{

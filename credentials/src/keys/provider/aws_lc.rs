@@ -146,4 +146,19 @@ impl CryptoProvider for AwsLc {
             |z| Ok(zeroize::Zeroizing::new(z.to_vec())),
         )
     }
+
+    fn ec_public_key(&self, kind: KeyKind, scalar: &[u8]) -> Result<PublicKey, KeyError> {
+        use aws_lc_rs::agreement;
+        let alg = match kind {
+            KeyKind::P256 => &agreement::ECDH_P256,
+            KeyKind::P384 => &agreement::ECDH_P384,
+            KeyKind::Ed25519 => return Err(KeyError::Unsupported("not an EC key".into())),
+        };
+        let private = agreement::PrivateKey::from_private_key(alg, scalar)
+            .map_err(|_| KeyError::Malformed("invalid EC private key"))?;
+        let public = private
+            .compute_public_key()
+            .map_err(|_| KeyError::Malformed("invalid EC private key"))?;
+        PublicKey::from_bytes(kind, public.as_ref())
+    }
 }

@@ -39,6 +39,8 @@ pub trait CryptoProvider: Send + Sync + std::fmt::Debug {
     ) -> Result<(), KeyError>;
     /// Fills `out` with cryptographically secure random bytes.
     fn fill_random(&self, out: &mut [u8]) -> Result<(), KeyError>;
+    /// The public key of an EC private scalar (P-256, P-384).
+    fn ec_public_key(&self, kind: KeyKind, scalar: &[u8]) -> Result<PublicKey, KeyError>;
     /// ECDH (P-256, P-384): the shared secret, the x-coordinate of `secret * peer`.
     fn ecdh(
         &self,

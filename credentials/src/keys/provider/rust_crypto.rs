@@ -2,6 +2,7 @@
 
 use ed25519_dalek::Signer as _;
 use p256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
+use p256::elliptic_curve::sec1::ToEncodedPoint;
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
@@ -185,5 +186,20 @@ impl CryptoProvider for RustCrypto {
                 return Err(KeyError::Unsupported("ECDH with an Ed25519 key".into()))
             }
         }))
+    }
+
+    fn ec_public_key(&self, kind: KeyKind, scalar: &[u8]) -> Result<PublicKey, KeyError> {
+        let bad = KeyError::Malformed("invalid EC private key");
+        match kind {
+            KeyKind::P256 => {
+                let s = p256::SecretKey::from_slice(scalar).map_err(|_| bad)?;
+                PublicKey::from_bytes(kind, s.public_key().to_encoded_point(false).as_bytes())
+            }
+            KeyKind::P384 => {
+                let s = p384::SecretKey::from_slice(scalar).map_err(|_| bad)?;
+                PublicKey::from_bytes(kind, s.public_key().to_encoded_point(false).as_bytes())
+            }
+            KeyKind::Ed25519 => Err(KeyError::Unsupported("not an EC key".into())),
+        }
     }
 }
