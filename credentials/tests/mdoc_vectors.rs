@@ -463,7 +463,7 @@ fn bdr_issuer_signed_verifies_on_the_issuer_side() {
     let mut opts = MdocVerifyOptions::new(t("2025-06-01T00:00:00Z"), &anchors, &transcript);
     opts.require_ds_eku = false;
     let mut log = CheckLog::default();
-    let (mso, _, claims) =
+    let credentials::mdoc::VerifiedIssuerSigned { mso, claims, .. } =
         verify_issuer_signed(&issued, "org.iso.18013.5.1.mDL", &opts, &mut log).unwrap();
     assert_eq!(mso.doc_type, "org.iso.18013.5.1.mDL");
     assert_eq!(claims["org.iso.18013.5.1"].len(), 17);

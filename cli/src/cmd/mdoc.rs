@@ -88,7 +88,7 @@ pub enum MdocCommand {
     },
 }
 
-fn transcript(path: &PathBuf) -> CliResult<SessionTranscript> {
+fn transcript(path: &std::path::Path) -> CliResult<SessionTranscript> {
     SessionTranscript::from_cbor(&io::read_bytes(path)?)
         .map_err(|e| format!("{}: {e}", path.display()))
 }

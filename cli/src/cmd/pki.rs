@@ -77,12 +77,12 @@ pub enum PkiCommand {
     },
 }
 
-fn signer(path: &PathBuf) -> CliResult<Arc<dyn Signer>> {
+fn signer(path: &std::path::Path) -> CliResult<Arc<dyn Signer>> {
     let s = SoftwareSigner::from_jwk(&io::read_jwk(path, true)?).map_err(|e| e.to_string())?;
     Ok(Arc::new(s))
 }
 
-fn cert(path: &PathBuf) -> CliResult<Certificate> {
+fn cert(path: &std::path::Path) -> CliResult<Certificate> {
     let mut certs = Certificate::from_pem_chain(&io::read_text(path)?)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(certs.remove(0))

@@ -74,6 +74,29 @@ pub fn from_cose_key(key: &CoseKey) -> Result<PublicKey, KeyError> {
     }
 }
 
+/// The public key in a COSE_Key decoded by the strict CBOR decoder. Reads kty (1), crv (-1),
+/// x (-2) and y (-3) only, so a `kid` of the wrong type (seen in deployed wallets) does
+/// not make an otherwise valid key unreadable.
+pub fn from_cbor_node(node: &crate::cbor::Node<'_>) -> Result<PublicKey, KeyError> {
+    if node.as_map().is_none() {
+        return Err(KeyError::Malformed("a COSE_Key is a map"));
+    }
+    let int = |l: i64| node.get_int(l).and_then(|v| v.as_int());
+    let bytes = |l: i64| -> Result<&[u8], KeyError> {
+        node.get_int(l)
+            .and_then(|v| v.as_bytes())
+            .ok_or(KeyError::Malformed("a COSE_Key coordinate is missing or not a byte string (compressed points are not supported)"))
+    };
+    match (int(1), int(-1)) {
+        (Some(2), Some(1)) => PublicKey::from_coordinates(KeyKind::P256, bytes(-2)?, bytes(-3)?),
+        (Some(2), Some(2)) => PublicKey::from_coordinates(KeyKind::P384, bytes(-2)?, bytes(-3)?),
+        (Some(1), Some(6)) => PublicKey::from_bytes(KeyKind::Ed25519, bytes(-2)?),
+        (kty, crv) => Err(KeyError::Unsupported(format!(
+            "COSE key type {kty:?} with curve {crv:?}"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,28 +128,5 @@ mod tests {
             }
         }
         assert!(from_cose_key(&cose).is_err());
-    }
-}
-
-/// The public key in a COSE_Key decoded by the strict CBOR decoder. Reads kty (1), crv (-1),
-/// x (-2) and y (-3) only, so a `kid` of the wrong type (seen in deployed wallets) does
-/// not make an otherwise valid key unreadable.
-pub fn from_cbor_node(node: &crate::cbor::Node<'_>) -> Result<PublicKey, KeyError> {
-    if node.as_map().is_none() {
-        return Err(KeyError::Malformed("a COSE_Key is a map"));
-    }
-    let int = |l: i64| node.get_int(l).and_then(|v| v.as_int());
-    let bytes = |l: i64| -> Result<&[u8], KeyError> {
-        node.get_int(l)
-            .and_then(|v| v.as_bytes())
-            .ok_or(KeyError::Malformed("a COSE_Key coordinate is missing or not a byte string (compressed points are not supported)"))
-    };
-    match (int(1), int(-1)) {
-        (Some(2), Some(1)) => PublicKey::from_coordinates(KeyKind::P256, bytes(-2)?, bytes(-3)?),
-        (Some(2), Some(2)) => PublicKey::from_coordinates(KeyKind::P384, bytes(-2)?, bytes(-3)?),
-        (Some(1), Some(6)) => PublicKey::from_bytes(KeyKind::Ed25519, bytes(-2)?),
-        (kty, crv) => Err(KeyError::Unsupported(format!(
-            "COSE key type {kty:?} with curve {crv:?}"
-        ))),
     }
 }

@@ -21,7 +21,7 @@ pub struct IssueRequest<'a> {
     /// The document type (`org.iso.18013.5.1.mDL`, `eu.europa.ec.eudi.pid.1`, ...).
     pub doc_type: &'a str,
     /// Elements by namespace.
-    pub name_spaces: &'a [(String, Vec<(String, Value)>)],
+    pub name_spaces: &'a super::NameSpaces,
     /// The holder's device key (deviceKeyInfo.deviceKey).
     pub device_key: &'a PublicKey,
     /// What the device key may sign itself.

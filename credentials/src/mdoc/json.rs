@@ -84,7 +84,7 @@ pub fn from_json(name: &str, value: &Json) -> Result<Value, String> {
 }
 
 /// `{"namespace": {"element": value}}` into namespaces of elements.
-pub fn name_spaces_from_json(claims: &Json) -> Result<Vec<(String, Vec<(String, Value)>)>, String> {
+pub fn name_spaces_from_json(claims: &Json) -> Result<super::model::NameSpaces, String> {
     let obj = claims
         .as_object()
         .ok_or("claims must be a JSON object of namespaces")?;

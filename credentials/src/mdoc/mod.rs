@@ -22,12 +22,13 @@ pub use issue::{IssueRequest, MdocIssuer};
 pub use model::{
     format_rfc3339, parse_rfc3339, DeviceAuth, DeviceRequest, DeviceResponse, DeviceSigned,
     DigestAlgorithm, DocRequest, Document, IssuerSigned, IssuerSignedItem, IssuerSignedItemBytes,
-    ItemsRequest, KeyAuthorizations, MobileSecurityObject, RawSign1, ValidityInfo,
+    ItemsRequest, KeyAuthorizations, MobileSecurityObject, NameSpaces, RawSign1, ValidityInfo,
 };
 pub use present::{device_response, present_document, Selection};
 pub use session::SessionTranscript;
 pub use verify::{
     verify_issuer_signed, verify_report, verify_response, MdocVerifyOptions, VerifiedDocument,
+    VerifiedIssuerSigned,
 };
 
 /// The mDL document type.

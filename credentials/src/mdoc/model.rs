@@ -30,6 +30,9 @@ fn field<'n, 'a>(map: &'n Node<'a>, key: &str, what: &str) -> Result<&'n Node<'a
         .ok_or_else(|| structure(format!("{what}: missing \"{key}\"")))
 }
 
+/// Element values by namespace, in order: what an issuer puts into an mdoc.
+pub type NameSpaces = Vec<(String, Vec<(String, Value)>)>;
+
 /// A COSE_Sign1 with its exact bytes (tagged 18 or untagged).
 #[derive(Clone, Debug)]
 pub struct RawSign1 {

@@ -147,6 +147,18 @@ pub(crate) fn sign1_algorithm(sign1: &CoseSign1) -> Result<Algorithm, MdocError>
     }
 }
 
+/// The issuer side of an mdoc, verified: its MSO, its Document Signer chain and the
+/// elements whose digests matched.
+#[derive(Clone, Debug)]
+pub struct VerifiedIssuerSigned {
+    /// The verified MSO.
+    pub mso: MobileSecurityObject,
+    /// The validated Document Signer chain, DS first.
+    pub chain: Vec<Certificate>,
+    /// Issuer-signed elements by namespace.
+    pub claims: BTreeMap<String, Vec<(String, Value)>>,
+}
+
 /// Verifies issuerAuth and the MSO of `issuer_signed` for `doc_type`, and every digest:
 /// the issuer-side checks, usable on their own for an mdoc as issued.
 pub fn verify_issuer_signed(
@@ -154,14 +166,7 @@ pub fn verify_issuer_signed(
     doc_type: &str,
     opts: &MdocVerifyOptions<'_>,
     log: &mut CheckLog,
-) -> Result<
-    (
-        MobileSecurityObject,
-        Vec<Certificate>,
-        BTreeMap<String, Vec<(String, Value)>>,
-    ),
-    MdocError,
-> {
+) -> Result<VerifiedIssuerSigned, MdocError> {
     let sign1 = &issuer_signed.issuer_auth.sign1;
     let chain = log.run("issuer_signature", || {
         let alg = sign1_algorithm(sign1)?;
@@ -190,6 +195,10 @@ pub fn verify_issuer_signed(
             },
         )
         .map_err(MdocError::Chain)?;
+        if chain.len() == 1 && chain[0] != opts.trust_anchors[anchor] {
+            x509::profile::check_ds_against_iaca(&chain[0], &opts.trust_anchors[anchor])
+                .map_err(MdocError::Chain)?;
+        }
         Ok::<_, MdocError>((
             (),
             format!(
@@ -278,7 +287,7 @@ pub fn verify_issuer_signed(
         }
         Ok((claims, format!("{count} element digest(s) match the MSO")))
     })?;
-    Ok((mso, chain, claims))
+    Ok(VerifiedIssuerSigned { mso, chain, claims })
 }
 
 /// Verifies one Document of a DeviceResponse.
@@ -287,7 +296,8 @@ fn verify_document(
     opts: &MdocVerifyOptions<'_>,
     log: &mut CheckLog,
 ) -> Result<VerifiedDocument, MdocError> {
-    let (mso, chain, claims) = verify_issuer_signed(&doc.issuer_signed, &doc.doc_type, opts, log)?;
+    let VerifiedIssuerSigned { mso, chain, claims } =
+        verify_issuer_signed(&doc.issuer_signed, &doc.doc_type, opts, log)?;
     let device_claims = log.run("device_auth", || {
         let ds = doc.device_signed.as_ref().ok_or(MdocError::DeviceAuthMissing)?;
         let auth = ds.device_auth.as_ref().ok_or(MdocError::DeviceAuthMissing)?;
@@ -341,24 +351,7 @@ fn verify_document(
                 .and_then(|els| els.iter().find(|(k, _)| k == name))
                 .and_then(|(_, v)| v.as_text().map(str::to_string))
         };
-        let subject = &chain[0].inner().tbs_certificate.subject;
-        let attr = |oid: &str| {
-            subject
-                .0
-                .iter()
-                .flat_map(|rdn| rdn.0.iter())
-                .find(|a| a.oid.to_string() == oid)
-                .and_then(|a| {
-                    der::asn1::PrintableStringRef::try_from(&a.value)
-                        .map(|s| s.to_string())
-                        .ok()
-                        .or_else(|| {
-                            der::asn1::Utf8StringRef::try_from(&a.value)
-                                .map(|s| s.to_string())
-                                .ok()
-                        })
-                })
-        };
+        let attr = |oid: &str| x509::profile::subject_attr(&chain[0], oid);
         let mut detail = Vec::new();
         if let Some(country) = element("issuing_country") {
             let cert = attr("2.5.4.6").unwrap_or_default();
