@@ -22,6 +22,14 @@ seed_dir() {
         done < <(find "${VOUCH_VECTORS:-../shared/vectors}/sd-jwt" -name 'sd_jwt_presentation.txt')
       fi
       ;;
+    mdoc)
+      find credentials/tests/mdoc_negative/cases -type f -exec cp -n {} "$dir/" \; 2>/dev/null || true
+      if [ -d "${VOUCH_VECTORS:-../shared/vectors}/iso18013-5" ]; then
+        while read -r f; do
+          cp -n "$f" "$dir/$(echo "$f" | md5sum | cut -c1-12).cbor"
+        done < <(find "${VOUCH_VECTORS:-../shared/vectors}/iso18013-5" -name '*.cbor')
+      fi
+      ;;
   esac
 }
 
