@@ -9,6 +9,7 @@
 
 pub mod b64;
 pub mod cbor;
+pub mod dcql;
 pub mod jose;
 pub mod keys;
 pub mod mdoc;

@@ -7,6 +7,7 @@
 mod compact;
 mod header;
 mod json;
+pub mod jwe;
 
 pub use compact::{sign_compact, CompactJws};
 pub use header::JwsHeader;
@@ -70,6 +71,9 @@ pub enum JoseError {
     /// Signing failed.
     #[error("signing failed: {0}")]
     Signing(KeyError),
+    /// A JWE did not decrypt (wrong key, tampered header, IV, ciphertext or tag).
+    #[error("the JWE does not decrypt with this key")]
+    DecryptionFailed,
 }
 
 impl JoseError {
@@ -83,6 +87,7 @@ impl JoseError {
             JoseError::KeyAlgMismatch(_) => "key_alg_mismatch",
             JoseError::BadSignature => "signature_invalid",
             JoseError::Signing(_) => "signing_failed",
+            JoseError::DecryptionFailed => "decryption_failed",
         }
     }
 }

@@ -1,0 +1,198 @@
+//! The wallet's side: which credentials answer each credential query, with which claims,
+//! and whether the query as a whole (credential sets) can be satisfied.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::{CredentialQuery, DcqlQuery, PathElement};
+
+/// A credential the wallet holds, as DCQL sees it.
+pub trait Candidate {
+    /// `dc+sd-jwt`, `mso_mdoc`, ...
+    fn format(&self) -> &str;
+    /// The SD-JWT VC `vct`.
+    fn vct(&self) -> Option<&str> {
+        None
+    }
+    /// The mdoc docType.
+    fn doctype(&self) -> Option<&str> {
+        None
+    }
+    /// Every claim it can disclose (mdoc: `{namespace: {element: value}}`).
+    fn claims(&self) -> &Value;
+    /// Whether it is bound to a holder key (can prove possession).
+    fn holder_binding(&self) -> bool {
+        true
+    }
+}
+
+/// One credential answering one credential query.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CredentialMatch {
+    /// Index of the candidate.
+    pub candidate: usize,
+    /// The claim set used (index into `claim_sets`), if the query has them.
+    pub claim_set: Option<usize>,
+    /// Concrete paths (keys and indices) of the claims to disclose.
+    pub paths: Vec<Vec<PathElement>>,
+}
+
+/// What the wallet can answer.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Selection {
+    /// Matches per credential query id, in candidate order.
+    pub matches: BTreeMap<String, Vec<CredentialMatch>>,
+    /// For each credential set: the first option that can be satisfied.
+    pub chosen_options: Vec<Option<Vec<String>>>,
+    /// Whether every required part of the query can be answered.
+    pub satisfied: bool,
+}
+
+impl Selection {
+    /// The credential query ids to answer: the chosen options, or every query without sets.
+    pub fn query_ids(&self, query: &DcqlQuery) -> Vec<String> {
+        match &query.credential_sets {
+            None => query.credentials.iter().map(|c| c.id.clone()).collect(),
+            Some(_) => {
+                let mut ids: Vec<String> = self
+                    .chosen_options
+                    .iter()
+                    .flatten()
+                    .flatten()
+                    .cloned()
+                    .collect();
+                ids.sort();
+                ids.dedup();
+                ids
+            }
+        }
+    }
+}
+
+/// Matches one candidate against one credential query (format, meta, holder binding,
+/// claims and claim sets, values).
+pub(crate) fn match_one(
+    q: &CredentialQuery,
+    c: &dyn Candidate,
+    index: usize,
+) -> Result<CredentialMatch, String> {
+    if q.format != c.format() {
+        return Err(format!("format {} is not {}", c.format(), q.format));
+    }
+    if let Some(vcts) = &q.meta.vct_values {
+        if !c.vct().is_some_and(|v| vcts.iter().any(|x| x == v)) {
+            return Err(format!("vct {:?} is not one of {vcts:?}", c.vct()));
+        }
+    }
+    if let Some(d) = &q.meta.doctype_value {
+        if c.doctype() != Some(d.as_str()) {
+            return Err(format!("doctype {:?} is not {d}", c.doctype()));
+        }
+    }
+    if q.require_cryptographic_holder_binding && !c.holder_binding() {
+        return Err("the credential is not bound to a holder key".into());
+    }
+    let Some(claims) = &q.claims else {
+        return Ok(CredentialMatch {
+            candidate: index,
+            claim_set: None,
+            paths: Vec::new(),
+        });
+    };
+    // The concrete paths of each claims query that the credential satisfies.
+    let found: Vec<Option<Vec<Vec<PathElement>>>> = claims
+        .iter()
+        .map(|cq| {
+            let hits: Vec<Vec<PathElement>> = cq
+                .path
+                .select(c.claims())
+                .into_iter()
+                .filter(|(_, v)| cq.values.as_ref().is_none_or(|vals| vals.contains(v)))
+                .map(|(p, _)| p)
+                .collect();
+            (!hits.is_empty()).then_some(hits)
+        })
+        .collect();
+    let paths_of = |idx: &[usize]| -> Vec<Vec<PathElement>> {
+        idx.iter()
+            .flat_map(|&i| found[i].clone().unwrap_or_default())
+            .collect()
+    };
+    match &q.claim_sets {
+        None => {
+            if let Some(i) = found.iter().position(Option::is_none) {
+                return Err(format!(
+                    "claim {} is missing or has another value",
+                    claims[i].path.to_json()
+                ));
+            }
+            Ok(CredentialMatch {
+                candidate: index,
+                claim_set: None,
+                paths: paths_of(&(0..claims.len()).collect::<Vec<_>>()),
+            })
+        }
+        Some(sets) => {
+            for (si, set) in sets.iter().enumerate() {
+                let idx: Vec<usize> = set
+                    .iter()
+                    .filter_map(|id| {
+                        claims
+                            .iter()
+                            .position(|c| c.id.as_deref() == Some(id.as_str()))
+                    })
+                    .collect();
+                if idx.iter().all(|&i| found[i].is_some()) {
+                    return Ok(CredentialMatch {
+                        candidate: index,
+                        claim_set: Some(si),
+                        paths: paths_of(&idx),
+                    });
+                }
+            }
+            Err("no claim set can be satisfied".into())
+        }
+    }
+}
+
+/// Finds, for every credential query, the candidates that answer it, and whether the
+/// query can be satisfied as a whole.
+pub fn select(query: &DcqlQuery, candidates: &[&dyn Candidate]) -> Selection {
+    let mut matches = BTreeMap::new();
+    for q in &query.credentials {
+        let m: Vec<CredentialMatch> = candidates
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| match_one(q, *c, i).ok())
+            .collect();
+        matches.insert(q.id.clone(), m);
+    }
+    let answered = |id: &String| {
+        matches
+            .get(id)
+            .is_some_and(|m: &Vec<CredentialMatch>| !m.is_empty())
+    };
+    let (chosen_options, satisfied) = match &query.credential_sets {
+        None => (
+            Vec::new(),
+            query.credentials.iter().all(|q| answered(&q.id)),
+        ),
+        Some(sets) => {
+            let chosen: Vec<Option<Vec<String>>> = sets
+                .iter()
+                .map(|s| s.options.iter().find(|o| o.iter().all(answered)).cloned())
+                .collect();
+            let ok = sets
+                .iter()
+                .zip(&chosen)
+                .all(|(s, c)| !s.required || c.is_some());
+            (chosen, ok)
+        }
+    };
+    Selection {
+        matches,
+        chosen_options,
+        satisfied,
+    }
+}
