@@ -31,6 +31,9 @@ enum Command {
     /// Issue, present and verify ISO 18013-5 mdocs (mso_mdoc) offline.
     #[command(subcommand)]
     Mdoc(cmd::mdoc::MdocCommand),
+    /// The trust register: serve it, audit its transparency log, decide from a snapshot.
+    #[command(subcommand)]
+    Registry(cmd::registry::RegistryCommand),
 }
 
 fn main() {
@@ -40,6 +43,7 @@ fn main() {
         Command::SdJwt(c) => cmd::sd_jwt::run(c),
         Command::Pki(c) => cmd::pki::run(c),
         Command::Mdoc(c) => cmd::mdoc::run(c),
+        Command::Registry(c) => cmd::registry::run(c),
     };
     match outcome {
         Ok(code) => std::process::exit(code),

@@ -10,15 +10,21 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod canonical;
 pub mod checkpoint;
 pub mod decision;
 pub mod events;
 pub mod fixtures;
 pub mod genesis;
+pub mod http;
+pub mod keys;
 pub mod log;
 pub mod merkle;
 pub mod model;
 pub mod note;
 pub mod register;
+pub mod service;
 pub mod snapshot;
+pub mod store;
+pub mod web;

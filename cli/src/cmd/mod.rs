@@ -3,4 +3,5 @@
 pub mod key;
 pub mod mdoc;
 pub mod pki;
+pub mod registry;
 pub mod sd_jwt;

@@ -1,0 +1,220 @@
+//! The public read API: entries and their history, relying parties, the snapshot, the
+//! VICAL-style IACA list, and the log (checkpoint, entries, proofs). No authentication.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::error::ApiError;
+use super::AppState;
+use crate::events::Event;
+use crate::snapshot::hashes_to_b64;
+use crate::store::hex;
+
+/// The read routes.
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/entries", get(entries))
+        .route("/entries/{entry_id}", get(entry))
+        .route("/entries/{entry_id}/history", get(history))
+        .route("/relying-parties", get(relying_parties))
+        .route("/relying-parties/{id}", get(relying_party))
+        .route("/snapshot", get(snapshot))
+        .route("/vical", get(vical))
+        .route("/keys", get(keys))
+        .route("/log/checkpoint", get(checkpoint))
+        .route("/log/checkpoints", get(checkpoints))
+        .route("/log/entries/{index}", get(log_entry))
+        .route("/log/proof/inclusion", get(inclusion))
+        .route("/log/proof/consistency", get(consistency))
+}
+
+fn text(content_type: &'static str, body: String) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+async fn healthz(State(s): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    let size = s
+        .registry
+        .store
+        .size()
+        .await
+        .map_err(crate::service::ServiceError::from)?;
+    Ok(Json(json!({"status": "ok", "log_size": size})))
+}
+
+async fn entries(State(s): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    let log = s.registry.log().await?;
+    let entries: Vec<&crate::register::Entry> = log.register().entries.values().collect();
+    Ok(Json(json!({"log_size": log.len(), "entries": entries})))
+}
+
+async fn entry(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let log = s.registry.log().await?;
+    let e = log.register().entries.get(&id).ok_or_else(|| {
+        ApiError::not_found("unknown_entry", format!("no register entry \"{id}\""))
+    })?;
+    Ok(Json(serde_json::to_value(e).unwrap_or_default()))
+}
+
+async fn history(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let log = s.registry.log().await?;
+    let e = log.register().entries.get(&id).ok_or_else(|| {
+        ApiError::not_found("unknown_entry", format!("no register entry \"{id}\""))
+    })?;
+    let items: Vec<Value> = e
+        .history
+        .iter()
+        .map(|&i| {
+            let ev: &Event = &log.events()[i as usize];
+            json!({"index": i, "leaf_hash": hex(&log.tree().leaf(i).unwrap_or_default()), "event": ev})
+        })
+        .collect();
+    Ok(Json(
+        json!({"entry_id": id, "log_size": log.len(), "history": items}),
+    ))
+}
+
+async fn relying_parties(State(s): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    let log = s.registry.log().await?;
+    let rps: Vec<_> = log.register().relying_parties.values().collect();
+    Ok(Json(json!({"relying_parties": rps})))
+}
+
+async fn relying_party(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let log = s.registry.log().await?;
+    let rp = log.register().relying_parties.get(&id).ok_or_else(|| {
+        ApiError::not_found(
+            "unknown_relying_party",
+            format!("no relying party \"{id}\""),
+        )
+    })?;
+    Ok(Json(serde_json::to_value(rp).unwrap_or_default()))
+}
+
+async fn snapshot(State(s): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    Ok(text("application/jwt", s.registry.snapshot().await?.jws))
+}
+
+async fn vical(State(s): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    Ok(text("application/jwt", s.registry.vical().await?))
+}
+
+async fn keys(State(s): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    let log = s.registry.log().await?;
+    Ok(Json(json!({
+        "origin": log.register().origin,
+        "log_keys": log.register().log_keys,
+        "snapshot_key": s.registry.snapshot_jwk(),
+    })))
+}
+
+async fn checkpoint(State(s): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    Ok(text(
+        "text/plain; charset=utf-8",
+        s.registry.checkpoint().await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct FromQuery {
+    from: Option<u64>,
+}
+
+async fn checkpoints(
+    State(s): State<Arc<AppState>>,
+    Query(q): Query<FromQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let all = s
+        .registry
+        .store
+        .checkpoints()
+        .await
+        .map_err(crate::service::ServiceError::from)?;
+    let from = q.from.unwrap_or(0);
+    let list: Vec<Value> = all
+        .into_iter()
+        .filter(|(n, _)| *n >= from)
+        .map(|(n, c)| json!({"size": n, "checkpoint": c}))
+        .collect();
+    Ok(Json(json!({"checkpoints": list})))
+}
+
+async fn log_entry(
+    State(s): State<Arc<AppState>>,
+    Path(index): Path<u64>,
+) -> Result<Response, ApiError> {
+    let log = s.registry.log().await?;
+    let leaf = log.leaf(index).ok_or_else(|| {
+        ApiError::not_found(
+            "index_out_of_range",
+            format!("log entry {index} does not exist (size {})", log.len()),
+        )
+    })?;
+    Ok(text(
+        "application/json",
+        String::from_utf8_lossy(leaf).into_owned(),
+    ))
+}
+
+#[derive(Deserialize)]
+struct InclusionQuery {
+    index: u64,
+    size: Option<u64>,
+}
+
+async fn inclusion(
+    State(s): State<Arc<AppState>>,
+    q: Result<Query<InclusionQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = q.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    let log = s.registry.log().await?;
+    let size = q.size.unwrap_or(log.len());
+    let proof = log
+        .inclusion_proof(q.index, size)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "proof_out_of_range", e.to_string()))?;
+    Ok(Json(json!({
+        "index": q.index,
+        "size": size,
+        "leaf_hash": hex(&log.tree().leaf(q.index).unwrap_or_default()),
+        "root": hashes_to_b64(&[log.tree().root_at(size).unwrap_or_default()])[0],
+        "proof": hashes_to_b64(&proof),
+    })))
+}
+
+#[derive(Deserialize)]
+struct ConsistencyQuery {
+    from: u64,
+    to: Option<u64>,
+}
+
+async fn consistency(
+    State(s): State<Arc<AppState>>,
+    q: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = q.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    let log = s.registry.log().await?;
+    let to = q.to.unwrap_or(log.len());
+    let proof = log
+        .consistency_proof(q.from, to)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "proof_out_of_range", e.to_string()))?;
+    Ok(Json(
+        json!({"from": q.from, "to": to, "proof": hashes_to_b64(&proof)}),
+    ))
+}

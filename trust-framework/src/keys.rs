@@ -1,0 +1,143 @@
+//! The registry's keys, kept as private JWK files in its data directory and generated on
+//! first run: the log keys (Ed25519, `log-keys/*.jwk`, one per rotation) and the snapshot
+//! key (ES256, `snapshot-key.jwk`). Key material is never printed or logged.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use credentials::keys::{provider, Algorithm, Jwk, Signer, SoftwareSigner};
+
+/// Why the keys could not be loaded or created.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyStoreError {
+    /// File system trouble.
+    #[error("key file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A key file is not a usable private JWK.
+    #[error("key file {0} is not a usable private JWK")]
+    BadKey(PathBuf),
+}
+
+/// The keys of one registry.
+pub struct RegistryKeys {
+    dir: PathBuf,
+    /// Every log key held, oldest first.
+    pub log_keys: Vec<Arc<dyn Signer>>,
+    /// The snapshot key.
+    pub snapshot_key: Arc<dyn Signer>,
+}
+
+impl std::fmt::Debug for RegistryKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "RegistryKeys({}, {} log keys)",
+            self.dir.display(),
+            self.log_keys.len()
+        )
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyStoreError + '_ {
+    move |source| KeyStoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Reads a private JWK file.
+fn read_key(path: &Path) -> Result<Arc<dyn Signer>, KeyStoreError> {
+    let text = fs::read_to_string(path).map_err(io(path))?;
+    let jwk = Jwk::from_json(&text).map_err(|_| KeyStoreError::BadKey(path.to_path_buf()))?;
+    let signer =
+        SoftwareSigner::from_jwk(&jwk).map_err(|_| KeyStoreError::BadKey(path.to_path_buf()))?;
+    Ok(Arc::new(signer))
+}
+
+/// Writes a new private key to `path` (mode 0600) unless one is there; two processes
+/// starting together end up with the same key, because the file appears whole or not at all.
+fn create_key(path: &Path, alg: Algorithm) -> Result<(), KeyStoreError> {
+    if path.exists() {
+        return Ok(());
+    }
+    let secret = provider::default()
+        .generate(alg.key_kind())
+        .map_err(|_| KeyStoreError::BadKey(path.to_path_buf()))?;
+    let text = Jwk::from_secret_key(&secret).to_value().to_string();
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(io(&tmp))?;
+    f.write_all(text.as_bytes()).map_err(io(&tmp))?;
+    f.sync_all().map_err(io(&tmp))?;
+    drop(f);
+    // hard_link fails if another process created the key first; then theirs is used.
+    let linked = fs::hard_link(&tmp, path);
+    let _ = fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(KeyStoreError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        }),
+    }
+}
+
+impl RegistryKeys {
+    /// Loads the keys in `dir`, creating the directory and the first keys if missing.
+    pub fn open(dir: &Path) -> Result<Self, KeyStoreError> {
+        let log_dir = dir.join("log-keys");
+        fs::create_dir_all(&log_dir).map_err(io(&log_dir))?;
+        create_key(&dir.join("snapshot-key.jwk"), Algorithm::Es256)?;
+        let mut keys = Self {
+            dir: dir.to_path_buf(),
+            log_keys: vec![],
+            snapshot_key: read_key(&dir.join("snapshot-key.jwk"))?,
+        };
+        keys.reload_log_keys()?;
+        if keys.log_keys.is_empty() {
+            create_key(&log_dir.join("0001.jwk"), Algorithm::EdDsa)?;
+            keys.reload_log_keys()?;
+        }
+        Ok(keys)
+    }
+
+    /// Re-reads `log-keys/` (another process may have rotated).
+    pub fn reload_log_keys(&mut self) -> Result<(), KeyStoreError> {
+        let log_dir = self.dir.join("log-keys");
+        let mut names: Vec<PathBuf> = fs::read_dir(&log_dir)
+            .map_err(io(&log_dir))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "jwk"))
+            .collect();
+        names.sort();
+        self.log_keys = names
+            .iter()
+            .map(|p| read_key(p))
+            .collect::<Result<_, _>>()?;
+        Ok(())
+    }
+
+    /// Creates the next log key file and returns it (the caller logs the rotation).
+    pub fn new_log_key(&mut self) -> Result<Arc<dyn Signer>, KeyStoreError> {
+        let next = self
+            .dir
+            .join("log-keys")
+            .join(format!("{:04}.jwk", self.log_keys.len() + 1));
+        create_key(&next, Algorithm::EdDsa)?;
+        self.reload_log_keys()?;
+        read_key(&next)
+    }
+}

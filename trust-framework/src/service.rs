@@ -1,0 +1,304 @@
+//! A running registry: the store, the log held in memory, and the keys, behind one lock
+//! per process (the database lock orders processes).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use credentials::jose::sign_compact;
+use credentials::keys::Signer;
+use serde_json::{json, Map, Value};
+use time::{Duration, OffsetDateTime};
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::events::{Actor, ActorRole, Event, EventKind};
+use crate::genesis;
+use crate::keys::{KeyStoreError, RegistryKeys};
+use crate::log::{Log, LogError};
+use crate::model::AnchorKey;
+use crate::note::NoteKey;
+use crate::register::{EntryState, RegisterError};
+use crate::snapshot::{self, hashes_to_b64, ConsistencyFrom, SnapshotPayload};
+use crate::store::{Receipt, Store, StoreError, StoredSnapshot};
+
+/// The JWS `typ` of the VICAL-style list of IACA roots.
+pub const VICAL_TYP: &str = "vouch-vical+jwt";
+
+/// Why the registry failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Storage.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Keys.
+    #[error(transparent)]
+    Keys(#[from] KeyStoreError),
+    /// The database holds a log with another origin.
+    #[error("the database holds log \"{found}\", not \"{expected}\"")]
+    WrongOrigin {
+        /// Configured.
+        expected: String,
+        /// Found.
+        found: String,
+    },
+    /// Signing failed.
+    #[error("signing failed: {0}")]
+    Signing(String),
+}
+
+impl ServiceError {
+    /// The register error inside, if the event was refused.
+    pub fn register_error(&self) -> Option<&RegisterError> {
+        match self {
+            ServiceError::Store(StoreError::Log(LogError::Register { source, .. })) => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// Settings of a registry process.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The log's origin (and log key name).
+    pub origin: String,
+    /// How long a snapshot is valid.
+    pub snapshot_validity: Duration,
+}
+
+/// A registry process.
+pub struct Registry {
+    /// The database.
+    pub store: Store,
+    log: Mutex<Log>,
+    keys: Mutex<RegistryKeys>,
+    snapshot_key: Arc<dyn Signer>,
+    /// Settings.
+    pub settings: Settings,
+}
+
+impl Registry {
+    /// Opens the database and keys, writing the genesis entry if the log is empty.
+    pub async fn open(
+        database_url: &str,
+        data_dir: &Path,
+        settings: Settings,
+    ) -> Result<Self, ServiceError> {
+        let store = Store::connect(database_url).await?;
+        let keys = RegistryKeys::open(data_dir)?;
+        let mut log = store.load().await?;
+        if log.is_empty() {
+            let first = keys.log_keys[0].clone();
+            let g = genesis::genesis(&settings.origin, first.as_ref(), OffsetDateTime::now_utc())
+                .map_err(|e| ServiceError::Signing(e.to_string()))?;
+            match store.append(&mut log, g, &keys.log_keys).await {
+                Ok(_) => {}
+                // Another process wrote the genesis first; we caught up inside the lock.
+                Err(StoreError::Log(LogError::Register {
+                    source: RegisterError::Genesis,
+                    ..
+                })) if !log.is_empty() => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if log.register().origin != settings.origin {
+            return Err(ServiceError::WrongOrigin {
+                expected: settings.origin,
+                found: log.register().origin.clone(),
+            });
+        }
+        let snapshot_key = keys.snapshot_key.clone();
+        Ok(Registry {
+            store,
+            log: Mutex::new(log),
+            keys: Mutex::new(keys),
+            snapshot_key,
+            settings,
+        })
+    }
+
+    /// The log, brought up to date with the database.
+    pub async fn log(&self) -> Result<MutexGuard<'_, Log>, ServiceError> {
+        let mut log = self.log.lock().await;
+        self.store.sync(&mut log).await?;
+        Ok(log)
+    }
+
+    /// Appends an event.
+    pub async fn append(&self, event: Event) -> Result<Receipt, ServiceError> {
+        let mut log = self.log.lock().await;
+        let mut keys = self.keys.lock().await;
+        match self
+            .store
+            .append(&mut log, event.clone(), &keys.log_keys)
+            .await
+        {
+            Err(StoreError::LogKeyUnavailable(_)) => {
+                // Another process rotated the key: its file is in the shared data directory.
+                keys.reload_log_keys()?;
+                Ok(self.store.append(&mut log, event, &keys.log_keys).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Rotates the log key: a new key file, and a `log.key_rotated` event endorsed by the old key.
+    pub async fn rotate_log_key(&self) -> Result<Receipt, ServiceError> {
+        let mut log = self.log.lock().await;
+        self.store.sync(&mut log).await?;
+        let mut keys = self.keys.lock().await;
+        let old = crate::store::signer_in_force(&log, &keys.log_keys)?.clone();
+        let new = keys.new_log_key()?;
+        let event = genesis::rotation(
+            &self.settings.origin,
+            old.as_ref(),
+            new.as_ref(),
+            OffsetDateTime::now_utc(),
+        )
+        .map_err(|e| ServiceError::Signing(e.to_string()))?;
+        Ok(self.store.append(&mut log, event, &keys.log_keys).await?)
+    }
+
+    /// The note verifier key of the genesis log key (what clients pin).
+    pub async fn genesis_vkey(&self) -> Result<String, ServiceError> {
+        let log = self.log().await?;
+        Ok(log
+            .register()
+            .log_keys
+            .first()
+            .map(|k| k.vkey.clone())
+            .unwrap_or_default())
+    }
+
+    /// The snapshot public key as a JWK.
+    pub fn snapshot_jwk(&self) -> Value {
+        self.snapshot_key.public_key().to_jwk().to_value()
+    }
+
+    /// The latest signed checkpoint.
+    pub async fn checkpoint(&self) -> Result<String, ServiceError> {
+        let size = self.log().await?.len();
+        self.store
+            .checkpoint(size)
+            .await?
+            .ok_or(ServiceError::Store(StoreError::MissingCheckpoint(size)))
+    }
+
+    /// The current snapshot: the latest stored one if it covers the whole log and is fresh
+    /// for at least half its validity, otherwise a new one with the next sequence.
+    pub async fn snapshot(&self) -> Result<StoredSnapshot, ServiceError> {
+        let now = OffsetDateTime::now_utc();
+        let size = self.log().await?.len();
+        if let Some(s) = self.store.latest_snapshot().await? {
+            let issued_recently = snapshot_issued_at(&s.jws)
+                .is_some_and(|t| now - t < self.settings.snapshot_validity / 2);
+            if s.tree_size == size && issued_recently {
+                return Ok(s);
+            }
+        }
+        let mut log = self.log.lock().await;
+        let validity = self.settings.snapshot_validity;
+        let signer = self.snapshot_key.clone();
+        let published = self
+            .store
+            .publish_snapshot(&mut log, move |log, prev, sequence, checkpoint| {
+                let consistency = prev
+                    .filter(|p| p.tree_size > 0 && p.tree_size <= log.len())
+                    .map(|p| ConsistencyFrom {
+                        size: p.tree_size,
+                        proof: hashes_to_b64(
+                            &log.consistency_proof(p.tree_size, log.len())
+                                .unwrap_or_default(),
+                        ),
+                    });
+                let payload = SnapshotPayload {
+                    register: log.register().clone(),
+                    checkpoint,
+                    sequence,
+                    issued_at: now,
+                    next_update: now + validity,
+                    consistency,
+                };
+                snapshot::sign(&payload, signer.as_ref())
+                    .map_err(|e| StoreError::Signing(e.to_string()))
+            })
+            .await?;
+        Ok(published)
+    }
+
+    /// A VICAL-style signed list (JWS, typ [`VICAL_TYP`]) of the IACA roots of services
+    /// registered now, with the docTypes each may issue.
+    pub async fn vical(&self) -> Result<String, ServiceError> {
+        let now = OffsetDateTime::now_utc();
+        let log = self.log().await?;
+        let mut infos = Vec::new();
+        for e in log.register().entries.values() {
+            if e.state_at(now)
+                .is_none_or(|s| s.state != EntryState::Registered)
+            {
+                continue;
+            }
+            for a in &e.anchors {
+                if let AnchorKey::Iaca { certificate } = &a.anchor.key {
+                    if a.retired_at.is_some() || a.not_trusted_after.is_some() {
+                        continue;
+                    }
+                    infos.push(json!({
+                        "certificate": certificate,
+                        "entry_id": e.entry_id,
+                        "anchor_id": a.anchor.anchor_id,
+                        "issuing_authority": e.provider.legal_name,
+                        "doc_types": e.service.credential_types,
+                    }));
+                }
+            }
+        }
+        let payload = json!({
+            "vical_provider": self.settings.origin,
+            "vical_issue_id": log.len(),
+            "date": now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            "next_update": (now + self.settings.snapshot_validity).format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            "certificate_infos": infos,
+        });
+        let mut header = Map::new();
+        header.insert("typ".into(), json!(VICAL_TYP));
+        sign_compact(
+            &header,
+            payload.to_string().as_bytes(),
+            self.snapshot_key.as_ref(),
+        )
+        .map_err(|e| ServiceError::Signing(e.to_string()))
+    }
+
+    /// The actor of the log operator.
+    pub fn log_actor(&self) -> Actor {
+        Actor {
+            role: ActorRole::LogOperator,
+            id: self.settings.origin.clone(),
+        }
+    }
+
+    /// Parses a verifier key of this log (for clients and tests).
+    pub fn note_key(&self, vkey: &str) -> Option<NoteKey> {
+        NoteKey::from_vkey(vkey).ok()
+    }
+}
+
+fn snapshot_issued_at(jws: &str) -> Option<OffsetDateTime> {
+    let parsed = credentials::jose::CompactJws::parse(jws).ok()?;
+    let v: Value = serde_json::from_slice(parsed.payload()).ok()?;
+    OffsetDateTime::parse(
+        v.get("issued_at")?.as_str()?,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .ok()
+}
+
+/// Whether an event type may be written by a certifying body (certificate states only).
+pub fn cab_may_write(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::CertificateSuspended(_)
+            | EventKind::CertificateReinstated(_)
+            | EventKind::CertificateWithdrawn(_)
+            | EventKind::CertificateExpired(_)
+    )
+}
