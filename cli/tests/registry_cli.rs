@@ -2,164 +2,17 @@
 //! a regulator use them: over HTTP, against SQLite, and (when VOUCH_TEST_DATABASE_URL is
 //! set) two processes over one PostgreSQL.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod registry_support;
+
+use std::path::PathBuf;
 
 use credentials::keys::{Algorithm, Jwk, Signer, SoftwareSigner};
+use registry_support::*;
 use serde_json::{json, Value};
-use trust_framework::http::client::{self, HttpResponse};
+use trust_framework::http::client::HttpResponse;
 use trust_framework::merkle;
 use trust_framework::note::NoteKey;
 use trust_framework::snapshot::{hashes_from_b64, SnapshotVerifier};
-
-const OPERATOR: &str = "operator-token-0123456789abcdef";
-const CAB_A: &str = "cab-a-token-0123456789abcdef";
-const CAB_B: &str = "cab-b-token-0123456789abcdef";
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// A running `vouch registry serve`, killed on drop.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn write_tokens(dir: &Path) {
-    std::fs::write(dir.join("operator.token"), OPERATOR).unwrap();
-    std::fs::write(
-        dir.join("cabs.tokens"),
-        format!("# CAB tokens\ncab-a {CAB_A}\ncab-b {CAB_B}\n"),
-    )
-    .unwrap();
-}
-
-fn serve(dir: &Path, database_url: &str) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vouch"))
-        .args([
-            "registry",
-            "serve",
-            "--database-url",
-            database_url,
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
-        .arg(dir.join("data"))
-        .arg("--admin-token-file")
-        .arg(dir.join("operator.token"))
-        .arg("--cab-token-file")
-        .arg(dir.join("cabs.tokens"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("vouch registry listening on ")
-        .unwrap_or_else(|| panic!("unexpected: {line:?}"))
-        .to_string();
-    Server { child, url }
-}
-
-fn get(url: &str, path: &str) -> HttpResponse {
-    rt().block_on(client::get(url, path)).unwrap()
-}
-
-fn post(url: &str, path: &str, token: Option<&str>, body: &Value) -> HttpResponse {
-    rt().block_on(client::request(
-        "POST",
-        url,
-        path,
-        token,
-        Some(&body.to_string()),
-    ))
-    .unwrap()
-}
-
-fn cert(number: &str, cab: &str, issued: &str, expires: &str) -> Value {
-    json!({"number": number, "body": {"cab_id": cab, "name": format!("{cab} Certification Ltd"), "ukas_accreditation": "0001"},
-           "framework_version": "1.0", "issued_at": issued, "expires_at": expires})
-}
-
-fn registration(entry_id: &str, cab: &str, jwk: &Value) -> Value {
-    json!({
-        "occurred_at": "2025-07-01T00:00:00Z",
-        "legal_basis": "DUAA 2025 s.33",
-        "evidence": [{"description": "certification feedback report", "digest": format!("sha-256:{}", "cd".repeat(32))}],
-        "body": {
-            "entry_id": entry_id,
-            "provider": {"provider_id": format!("p-{entry_id}"), "legal_name": format!("{entry_id} Identity Ltd"), "company_number": "01234567", "jurisdiction": "GB"},
-            "service": {"name": format!("{entry_id} ID"), "roles": ["identity_service_provider"], "credential_types": ["urn:vouch:uk:right-to-work:1"]},
-            "certificate": cert(&format!("{entry_id}-1"), cab, "2025-06-01T00:00:00Z", "2028-06-01T00:00:00Z"),
-            "anchors": [{"anchor_id": "k1", "kind": "iss_key", "iss": format!("https://{entry_id}.example"), "jwk": jwk}],
-            "expires_at": "2028-06-01T00:00:00Z"
-        }
-    })
-}
-
-fn vouch(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_vouch"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn populate(url: &str, issuer: &SoftwareSigner) {
-    let jwk = issuer.public_key().to_jwk().to_value();
-    assert_eq!(
-        post(
-            url,
-            "/events/entry.registered",
-            Some(OPERATOR),
-            &registration("acme", "cab-a", &jwk)
-        )
-        .status,
-        201
-    );
-    let note = json!({"occurred_at": "2025-08-01T00:00:00Z", "body": {"entry_id": "acme", "note": {"code": "right_to_work", "code_version": "1.0",
-        "certificate": cert("acme-rtw-1", "cab-a", "2025-07-15T00:00:00Z", "2028-06-01T00:00:00Z")}}});
-    assert_eq!(
-        post(url, "/events/note.added", Some(OPERATOR), &note).status,
-        201
-    );
-    let rp = json!({"body": {"relying_party": {"relying_party_id": "https://hr.employer.example", "name": "Employer plc",
-        "purposes": [{"purpose": "right_to_work", "credential_types": ["urn:vouch:uk:right-to-work:1"], "claims": ["given_name", "family_name", "portrait"]}]}}});
-    assert_eq!(
-        post(url, "/events/relying_party.registered", Some(OPERATOR), &rp).status,
-        201
-    );
-    let suspend = json!({"occurred_at": "2026-04-01T00:00:00Z", "body": {"entry_id": "acme", "certificate_number": "acme-1"}});
-    let r = post(url, "/events/certificate.suspended", Some(CAB_A), &suspend);
-    assert_eq!(r.status, 201, "{}", r.text());
-    let reinstate = json!({"occurred_at": "2026-05-01T00:00:00Z", "body": {"entry_id": "acme", "certificate_number": "acme-1"}});
-    assert_eq!(
-        post(
-            url,
-            "/events/certificate.reinstated",
-            Some(CAB_A),
-            &reinstate
-        )
-        .status,
-        201
-    );
-}
 
 #[test]
 fn serves_reads_and_authenticated_writes_with_specific_errors() {

@@ -59,7 +59,7 @@ pub enum MdocCommand {
         )]
         request: Option<PathBuf>,
         /// An element to disclose, as NAMESPACE/ELEMENT (repeatable).
-        #[arg(long, value_name = "NAMESPACE/ELEMENT")]
+        #[arg(long, value_name = "NAMESPACE/ELEMENT", num_args = 1..)]
         disclose: Vec<String>,
         /// The SessionTranscript (CBOR array or tag-24 SessionTranscriptBytes).
         #[arg(long)]

@@ -34,7 +34,7 @@ pub enum SdJwtCommand {
         #[arg(long)]
         holder: Option<PathBuf>,
         /// A JSON Pointer to a claim to make selectively disclosable (repeatable).
-        #[arg(long = "sd", value_name = "POINTER")]
+        #[arg(long = "sd", value_name = "POINTER", num_args = 1..)]
         sd: Vec<String>,
         /// Make every property and array element selectively disclosable, recursively.
         #[arg(long, conflicts_with = "sd")]
@@ -58,7 +58,7 @@ pub enum SdJwtCommand {
         #[arg(long)]
         credential: PathBuf,
         /// A JSON Pointer to a claim to disclose, with everything beneath it (repeatable).
-        #[arg(long = "disclose", value_name = "POINTER")]
+        #[arg(long = "disclose", value_name = "POINTER", num_args = 1..)]
         disclose: Vec<String>,
         /// The holder's private JWK, to sign a Key Binding JWT.
         #[arg(long, requires_all = ["aud", "nonce"])]
