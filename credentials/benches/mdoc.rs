@@ -48,7 +48,14 @@ fn bench(c: &mut Criterion) {
         MDL_NAMESPACE.to_string(),
         names
             .iter()
-            .map(|n| (n.to_string(), Value::Text(format!("value of {n}"))))
+            .map(|n| {
+                let v = if *n == "issuing_country" {
+                    "GB".to_string()
+                } else {
+                    format!("value of {n}")
+                };
+                (n.to_string(), Value::Text(v))
+            })
             .collect(),
     )];
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
