@@ -9,5 +9,10 @@ export VOUCH_VECTORS="${VOUCH_VECTORS:-$(cd .. && pwd)/shared/vectors}"
 cargo build --workspace --locked --bins
 cargo test --workspace --locked
 
+# SD-JWT VC: sd-jwt-python and @sd-jwt/* (both directions).
 bash tests/interop/setup.sh
 VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash tests/interop/run.sh
+
+# mdoc: @auth0/mdl and @owf/mdoc (both directions).
+bash tests/interop-mdoc/setup.sh
+VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash tests/interop-mdoc/run.sh

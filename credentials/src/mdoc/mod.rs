@@ -6,6 +6,7 @@
 //! Every tag-24 value keeps the bytes received; digests, signatures and MACs are computed
 //! over exactly those bytes.
 
+mod cose;
 mod device_auth;
 mod error;
 mod issue;

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use ciborium::Value;
-use coset::{CborSerializable, CoseMac0, CoseSign1, TaggedCborSerializable};
+use coset::{CoseMac0, CoseSign1};
 
 use super::MdocError;
 use crate::cbor::{self, Kind, Node};
@@ -44,12 +44,7 @@ pub struct RawSign1 {
 
 impl RawSign1 {
     pub(crate) fn parse(node: &Node<'_>, what: &str) -> Result<Self, MdocError> {
-        let sign1 = if matches!(node.kind, Kind::Tag(18, _)) {
-            CoseSign1::from_tagged_slice(node.raw)
-        } else {
-            CoseSign1::from_slice(node.raw)
-        }
-        .map_err(|_| structure(format!("{what}: not a COSE_Sign1")))?;
+        let sign1 = super::cose::sign1(node, what)?;
         Ok(RawSign1 {
             raw: node.raw.to_vec(),
             sign1,
@@ -464,12 +459,7 @@ impl DeviceSigned {
                 RawSign1::parse(s, "deviceSignature")?.sign1,
             ))
         } else if let Some(m) = auth.get("deviceMac") {
-            let mac = if matches!(m.kind, Kind::Tag(17, _)) {
-                CoseMac0::from_tagged_slice(m.raw)
-            } else {
-                CoseMac0::from_slice(m.raw)
-            }
-            .map_err(|_| structure("deviceMac is not a COSE_Mac0"))?;
+            let mac = super::cose::mac0(m, "deviceMac")?;
             Some(DeviceAuth::Mac(mac))
         } else {
             None
