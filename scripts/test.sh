@@ -13,6 +13,9 @@ cargo test --workspace --locked
 bash tests/interop/setup.sh
 VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash tests/interop/run.sh
 
+# DCQL: the expected results in specs/dcql/ still agree with the npm `dcql` oracle.
+bash tests/interop-dcql/run.sh
+
 # mdoc: @auth0/mdl and @owf/mdoc (both directions).
 bash tests/interop-mdoc/setup.sh
 VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash tests/interop-mdoc/run.sh

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::select::{match_one, Candidate};
+use super::select::{match_with, Candidate};
 use super::{DcqlError, DcqlQuery};
 
 /// One verified presentation, as DCQL sees it: its disclosed claims only.
@@ -40,13 +40,18 @@ impl Candidate for PresentedCredential {
     }
 }
 
-/// Checks a response, keyed by credential query id, against the query: no unknown ids,
-/// one presentation per query unless `multiple`, each presentation answering its query
-/// (format, meta, claims, values, holder binding), and the credential sets satisfied.
+/// Checks a response, keyed by credential query id, against the query (section 8.6): no
+/// unknown ids or empty arrays, one presentation per query unless `multiple`; a
+/// presentation that does not answer its query (format, meta, claims, values, holder
+/// binding) is discarded, and what remains must satisfy the query (every credential
+/// query, or every required credential set). Returns the indices discarded per query id.
 pub fn check_response(
     query: &DcqlQuery,
     presented: &BTreeMap<String, Vec<PresentedCredential>>,
-) -> Result<(), DcqlError> {
+) -> Result<BTreeMap<String, Vec<usize>>, DcqlError> {
+    let mut discarded: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut answered = std::collections::BTreeSet::new();
+    let mut reasons = Vec::new();
     for (id, list) in presented {
         let q = query
             .credential(id)
@@ -61,28 +66,42 @@ pub fn check_response(
             )));
         }
         for (i, p) in list.iter().enumerate() {
-            match_one(q, p, i).map_err(|e| DcqlError(format!("\"{id}\": {e}")))?;
-        }
-    }
-    let answered = |id: &String| presented.contains_key(id);
-    match &query.credential_sets {
-        None => {
-            if let Some(q) = query.credentials.iter().find(|q| !answered(&q.id)) {
-                return Err(DcqlError(format!(
-                    "the response does not answer \"{}\"",
-                    q.id
-                )));
-            }
-        }
-        Some(sets) => {
-            for (i, s) in sets.iter().enumerate() {
-                if s.required && !s.options.iter().any(|o| o.iter().all(answered)) {
-                    return Err(DcqlError(format!(
-                        "required credential set {i} is not satisfied"
-                    )));
+            match match_with(q, p, i, true) {
+                Ok(_) => {
+                    answered.insert(id.clone());
+                }
+                Err(e) => {
+                    discarded.entry(id.clone()).or_default().push(i);
+                    reasons.push(format!("\"{id}\": {e}"));
                 }
             }
         }
     }
-    Ok(())
+    let why = |what: String| {
+        if reasons.is_empty() {
+            DcqlError(what)
+        } else {
+            DcqlError(format!("{what} ({})", reasons.join("; ")))
+        }
+    };
+    match &query.credential_sets {
+        None => {
+            if let Some(q) = query.credentials.iter().find(|q| !answered.contains(&q.id)) {
+                return Err(why(format!("the response does not answer \"{}\"", q.id)));
+            }
+        }
+        Some(sets) => {
+            for (i, s) in sets.iter().enumerate() {
+                if s.required
+                    && !s
+                        .options
+                        .iter()
+                        .any(|o| o.iter().all(|id| answered.contains(id)))
+                {
+                    return Err(why(format!("required credential set {i} is not satisfied")));
+                }
+            }
+        }
+    }
+    Ok(discarded)
 }

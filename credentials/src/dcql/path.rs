@@ -83,6 +83,24 @@ impl ClaimsPath {
         current
     }
 
+    /// The same pointer as a verifier applies it to disclosed claims: an array index
+    /// matches any element, because selective disclosure removes the undisclosed elements
+    /// and shifts the others.
+    pub fn for_presented(&self) -> ClaimsPath {
+        ClaimsPath(
+            self.0
+                .iter()
+                .map(|e| {
+                    if let PathElement::Index(_) = e {
+                        PathElement::All
+                    } else {
+                        e.clone()
+                    }
+                })
+                .collect(),
+        )
+    }
+
     /// An RFC 6901 JSON Pointer for a concrete path (keys and indices only).
     pub fn to_json_pointer(concrete: &[PathElement]) -> String {
         concrete

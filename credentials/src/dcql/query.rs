@@ -243,6 +243,16 @@ impl CredentialQuery {
                 })
                 .transpose()?,
         };
+        // B.2.3 / B.3.5: the format's type constraint is required.
+        match format.as_str() {
+            "mso_mdoc" if meta.doctype_value.is_none() => {
+                return err(format!("mso_mdoc query {id} needs meta.doctype_value"))
+            }
+            "dc+sd-jwt" if meta.vct_values.is_none() => {
+                return err(format!("dc+sd-jwt query {id} needs meta.vct_values"))
+            }
+            _ => {}
+        }
         let claims = match o.get("claims") {
             None => None,
             Some(v) => {
@@ -302,7 +312,30 @@ impl CredentialQuery {
             claims,
             claim_sets,
             require_cryptographic_holder_binding,
-            trusted_authorities: o.get("trusted_authorities").cloned(),
+            trusted_authorities: match o.get("trusted_authorities") {
+                None => None,
+                Some(t) => {
+                    let list = t
+                        .as_array()
+                        .filter(|a| !a.is_empty())
+                        .map_or_else(|| err("trusted_authorities must be a non-empty array"), Ok)?;
+                    for ta in list {
+                        let ok = ta
+                            .get("type")
+                            .and_then(Value::as_str)
+                            .is_some_and(|t| !t.is_empty())
+                            && ta
+                                .get("values")
+                                .is_some_and(|v| strings(v, "values").is_ok());
+                        if !ok {
+                            return err(
+                                "a trusted authority needs a type and non-empty string values",
+                            );
+                        }
+                    }
+                    Some(t.clone())
+                }
+            },
         })
     }
 

@@ -25,6 +25,11 @@ pub trait Candidate {
     fn holder_binding(&self) -> bool {
         true
     }
+    /// Trust information about its issuer, as a Trusted Authorities Query (section 6.1.1)
+    /// matches it: the type (`aki`, `etsi_tl`, `openid_federation`) and its values.
+    fn authority(&self) -> Option<(&str, &[String])> {
+        None
+    }
 }
 
 /// One credential answering one credential query.
@@ -77,6 +82,17 @@ pub(crate) fn match_one(
     c: &dyn Candidate,
     index: usize,
 ) -> Result<CredentialMatch, String> {
+    match_with(q, c, index, false)
+}
+
+/// As [`match_one`]; `presented`: the claims are what a verifier received, so array
+/// indices match any element (see [`super::ClaimsPath::for_presented`]).
+pub(crate) fn match_with(
+    q: &CredentialQuery,
+    c: &dyn Candidate,
+    index: usize,
+    presented: bool,
+) -> Result<CredentialMatch, String> {
     if q.format != c.format() {
         return Err(format!("format {} is not {}", c.format(), q.format));
     }
@@ -88,6 +104,23 @@ pub(crate) fn match_one(
     if let Some(d) = &q.meta.doctype_value {
         if c.doctype() != Some(d.as_str()) {
             return Err(format!("doctype {:?} is not {d}", c.doctype()));
+        }
+    }
+    if let Some(tas) = q.trusted_authorities.as_ref().and_then(Value::as_array) {
+        let trusted = c.authority().is_some_and(|(kind, values)| {
+            tas.iter().any(|ta| {
+                ta.get("type").and_then(Value::as_str) == Some(kind)
+                    && ta
+                        .get("values")
+                        .and_then(Value::as_array)
+                        .is_some_and(|vs| {
+                            vs.iter()
+                                .any(|v| v.as_str().is_some_and(|v| values.iter().any(|x| x == v)))
+                        })
+            })
+        });
+        if !trusted {
+            return Err("the issuer is not one of the trusted authorities asked for".into());
         }
     }
     if q.require_cryptographic_holder_binding && !c.holder_binding() {
@@ -104,8 +137,12 @@ pub(crate) fn match_one(
     let found: Vec<Option<Vec<Vec<PathElement>>>> = claims
         .iter()
         .map(|cq| {
-            let hits: Vec<Vec<PathElement>> = cq
-                .path
+            let path = if presented {
+                cq.path.for_presented()
+            } else {
+                cq.path.clone()
+            };
+            let hits: Vec<Vec<PathElement>> = path
                 .select(c.claims())
                 .into_iter()
                 .filter(|(_, v)| cq.values.as_ref().is_none_or(|vals| vals.contains(v)))
