@@ -1,0 +1,58 @@
+//! Device keys: the keys credentials are bound to, behind credentials' [`Signer`] trait.
+//!
+//! An app provides hardware keys (Secure Enclave, StrongBox) through [`DeviceKeys`]: the
+//! handle it returns is an alias, never key material. [`SoftwareDeviceKeys`] keeps the
+//! private key itself in the handle, which the wallet only ever stores sealed.
+
+use std::sync::Arc;
+
+use credentials::keys::{Algorithm, Jwk, PublicKey, Signer, SoftwareSigner};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+
+/// Creates device keys and signs with them.
+pub trait DeviceKeys: Send + Sync {
+    /// Creates a key; returns an opaque handle to store (sealed) and its public key.
+    fn create(&self) -> Result<(Zeroizing<Vec<u8>>, PublicKey)>;
+    /// A signer for a stored handle.
+    fn signer(&self, handle: &[u8]) -> Result<Arc<dyn Signer>>;
+}
+
+/// Software ES256 keys: the handle is the private JWK.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SoftwareDeviceKeys;
+
+impl DeviceKeys for SoftwareDeviceKeys {
+    fn create(&self) -> Result<(Zeroizing<Vec<u8>>, PublicKey)> {
+        let (signer, secret) = SoftwareSigner::generate(Algorithm::Es256)?;
+        let jwk = Jwk::from_secret_key(&secret).to_value();
+        let handle = Zeroizing::new(serde_json::to_vec(&jwk).expect("JSON"));
+        Ok((handle, signer.public_key().clone()))
+    }
+
+    fn signer(&self, handle: &[u8]) -> Result<Arc<dyn Signer>> {
+        let text = std::str::from_utf8(handle)
+            .map_err(|_| Error::KeyStore("device key handle is not a JWK".into()))?;
+        let jwk = Jwk::from_json(text)?;
+        Ok(Arc::new(SoftwareSigner::from_jwk(&jwk)?))
+    }
+}
+
+/// A device key as stored (sealed): the platform handle and the public key.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct DeviceKeyRecord {
+    /// The handle from [`DeviceKeys::create`], base64url.
+    pub handle: String,
+    /// The public JWK.
+    pub public: serde_json::Value,
+}
+
+impl std::fmt::Debug for DeviceKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceKeyRecord")
+            .field("public", &self.public)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,560 @@
+//! OpenID4VP 1.0 holder: fetch and authenticate the request, select credentials with DCQL,
+//! ask consent, build the presentations (SD-JWT VC with a KB-JWT whose `aud` is the full
+//! client id; mdoc DeviceResponse over the OpenID4VPHandover transcript) and post them with
+//! `direct_post` or `direct_post.jwt`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use credentials::dcql::{self, Candidate, ClaimsPath, PathElement};
+use credentials::jose::jwe::Enc;
+use credentials::jose::CompactJws;
+use credentials::keys::Jwk;
+use credentials::mdoc::{self, DeviceKeyAuth, IssuerSigned, SessionTranscript};
+use credentials::openid4vp::{AuthorizationRequest, AuthorizationResponse, ClientId, WalletError};
+use credentials::sd_jwt::{present, KeyBindingJwt, SdAlg, SdJwt};
+use credentials::{b64, sd_jwt_vc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::activity::{ActivityEntry, Outcome};
+use crate::consent::{
+    claim_name, evaluate, Consent, ConsentRequest, RequestedClaim, RequestedCredential,
+    TrustFinding, VerifierInfo,
+};
+use crate::error::{Error, Result};
+use crate::model::StoredCredential;
+use crate::oauth::random_b64;
+use crate::store::random_id;
+use crate::wallet::{now, OverAskingPolicy, Wallet};
+
+/// The `Accept` / content type of a request object.
+const REQUEST_OBJECT_MEDIA: &str = "application/oauth-authz-req+jwt";
+
+/// A request waiting for the person's answer.
+pub(crate) struct Pending {
+    request: AuthorizationRequest,
+    chosen: Vec<(String, StoredCredential, Vec<Vec<PathElement>>)>,
+    consent: ConsentRequest,
+}
+
+/// What happened after the answer.
+#[derive(Clone, Debug, Serialize)]
+pub struct PresentationOutcome {
+    /// Whether claims were sent (false: an error such as `access_denied` was sent).
+    pub shared: bool,
+    /// The error sent, if any.
+    pub error: Option<String>,
+    /// Where the verifier asks the browser to go next, if anywhere.
+    pub redirect_uri: Option<String>,
+    /// The names of the claims released.
+    pub claims: Vec<String>,
+}
+
+/// Where a request came from.
+enum RequestSource {
+    Signed(String, Option<String>),
+    Unsigned(Map<String, Value>),
+}
+
+impl Wallet {
+    async fn load_request(&self, url: &str) -> Result<(AuthorizationRequest, Option<String>)> {
+        let u = url::Url::parse(url.trim())
+            .map_err(|e| Error::request(WalletError::InvalidRequest, format!("not a URL: {e}")))?;
+        let params: Map<String, Value> = u
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect();
+        let param = |k: &str| params.get(k).and_then(Value::as_str).map(str::to_string);
+        let source = if let Some(request_uri) = param("request_uri") {
+            let method = param("request_uri_method").unwrap_or_else(|| "get".into());
+            let (jwt, wallet_nonce) = match method.as_str() {
+                "get" => {
+                    let r = self
+                        .http
+                        .get(&request_uri)
+                        .header("accept", REQUEST_OBJECT_MEDIA)
+                        .send()
+                        .await
+                        .map_err(Error::http)?;
+                    (read_request_object(r).await?, None)
+                }
+                "post" => {
+                    let nonce = random_b64(16);
+                    let metadata = serde_json::json!({
+                        "vp_formats_supported": {
+                            "dc+sd-jwt": {"sd-jwt_alg_values": ["ES256", "ES384", "EdDSA"], "kb-jwt_alg_values": ["ES256"]},
+                            "mso_mdoc": {"issuerauth_alg_values": [-7, -35, -8], "deviceauth_alg_values": [-7]}
+                        },
+                        "client_id_prefixes_supported": ["x509_san_dns", "x509_hash", "redirect_uri"],
+                        "request_object_signing_alg_values_supported": ["ES256", "ES384", "EdDSA"]
+                    });
+                    let r = self
+                        .http
+                        .post(&request_uri)
+                        .header("accept", REQUEST_OBJECT_MEDIA)
+                        .form(&[
+                            ("wallet_metadata", metadata.to_string()),
+                            ("wallet_nonce", nonce.clone()),
+                        ])
+                        .send()
+                        .await
+                        .map_err(Error::http)?;
+                    (read_request_object(r).await?, Some(nonce))
+                }
+                other => {
+                    return Err(Error::request(
+                        WalletError::InvalidRequestUriMethod,
+                        format!("request_uri_method {other}"),
+                    ))
+                }
+            };
+            RequestSource::Signed(jwt, wallet_nonce)
+        } else if let Some(jwt) = param("request") {
+            RequestSource::Signed(jwt, None)
+        } else {
+            RequestSource::Unsigned(params.clone())
+        };
+        match source {
+            RequestSource::Signed(jwt, wallet_nonce) => {
+                let prefix = param("client_id").map(|c| ClientId::parse(&c));
+                if let Some(ClientId::DecentralizedIdentifier(d)) = &prefix {
+                    return Err(Error::UnsupportedClientId(format!(
+                        "decentralized_identifier:{d}"
+                    )));
+                }
+                let verified = AuthorizationRequest::verify(&jwt, &self.verifier_roots(), now())
+                    .map_err(|e| Error::request(e.oauth_error(), e.to_string()))?;
+                if let Some(c) = prefix {
+                    if c != verified.request.client_id {
+                        return Err(Error::request(
+                            WalletError::InvalidClient,
+                            "the request object's client_id is not the one in the URL",
+                        ));
+                    }
+                }
+                if let Some(n) = wallet_nonce {
+                    let claims = CompactJws::parse(&jwt)
+                        .and_then(|j| j.claims())
+                        .map_err(|e| Error::request(WalletError::InvalidRequest, e.to_string()))?;
+                    if let Some(got) = claims.get("wallet_nonce") {
+                        if got.as_str() != Some(n.as_str()) {
+                            return Err(Error::request(
+                                WalletError::InvalidRequest,
+                                "wallet_nonce does not match",
+                            ));
+                        }
+                    }
+                }
+                Ok((verified.request, Some(verified.chain[0].subject())))
+            }
+            RequestSource::Unsigned(params) => {
+                let req = AuthorizationRequest::from_claims(&params)
+                    .map_err(|e| Error::request(e.oauth_error(), e.to_string()))?;
+                match &req.client_id {
+                    ClientId::RedirectUri(uri) => {
+                        if *uri != req.response_uri {
+                            return Err(Error::request(
+                                WalletError::InvalidClient,
+                                "redirect_uri client_id must equal the response_uri",
+                            ));
+                        }
+                    }
+                    ClientId::DecentralizedIdentifier(d) => {
+                        return Err(Error::UnsupportedClientId(format!(
+                            "decentralized_identifier:{d}"
+                        )))
+                    }
+                    other => {
+                        return Err(Error::request(
+                            WalletError::InvalidClient,
+                            format!(
+                                "an unsigned request must use the redirect_uri prefix, not {other}"
+                            ),
+                        ))
+                    }
+                }
+                Ok((req, None))
+            }
+        }
+    }
+
+    /// Reads a presentation request (by value or by `request_uri`), authenticates it,
+    /// matches it against the stored credentials and returns what the app must show.
+    pub async fn prepare_presentation(&self, url: &str) -> Result<ConsentRequest> {
+        let (request, subject) = self.load_request(url).await?;
+        let stored = self.credentials().await?;
+        // One candidate per batch: a fresh (unused) member when there is one, so that two
+        // verifiers never see the same credential or holder key.
+        let mut per_batch: BTreeMap<String, (StoredCredential, bool)> = BTreeMap::new();
+        for l in stored {
+            let key = l.batch_id.clone().unwrap_or_else(|| l.id.clone());
+            let fresh = !l.used;
+            match per_batch.get(&key) {
+                Some((_, true)) => {}
+                Some((_, false)) if !fresh => {}
+                _ => {
+                    per_batch.insert(key, (l.value, fresh));
+                }
+            }
+        }
+        let batches = self.batches().await?;
+        let single_use: HashMap<String, bool> = batches
+            .into_iter()
+            .map(|b| (b.id, b.value.single_use))
+            .collect();
+        let candidates: Vec<(StoredCredential, bool)> = per_batch.into_values().collect();
+        let dyns: Vec<&dyn Candidate> = candidates
+            .iter()
+            .map(|(c, _)| c as &dyn Candidate)
+            .collect();
+        let selection = dcql::select(&request.dcql_query, &dyns);
+        if !selection.satisfied {
+            let e = Error::NoMatchingCredential;
+            self.send_error(&request, WalletError::AccessDenied)
+                .await
+                .ok();
+            return Err(e);
+        }
+        let mut chosen = Vec::new();
+        for qid in selection.query_ids(&request.dcql_query) {
+            let Some(ms) = selection.matches.get(&qid).filter(|m| !m.is_empty()) else {
+                continue;
+            };
+            let multiple = request
+                .dcql_query
+                .credential(&qid)
+                .is_some_and(|q| q.multiple);
+            let take = if multiple { ms.len() } else { 1 };
+            for m in ms.iter().take(take) {
+                let (c, _) = &candidates[m.candidate];
+                chosen.push((qid.clone(), c.clone(), m.paths.clone()));
+            }
+        }
+        let mut creds = Vec::new();
+        let mut asked = Vec::new();
+        for (_, c, paths) in &chosen {
+            let names: Vec<String> = paths.iter().map(|p| claim_name(&c.format, p)).collect();
+            asked.push((c.type_name().to_string(), names));
+        }
+        let register = self.register.lock().expect("register lock").clone();
+        let (trust, name, description, beyond) = evaluate(
+            register.as_ref(),
+            &request.client_id,
+            request.purpose.as_deref(),
+            &asked,
+        );
+        for (qid, c, paths) in &chosen {
+            let fresh = candidates
+                .iter()
+                .find(|(x, _)| x.id == c.id)
+                .is_some_and(|(_, f)| *f);
+            let claims = paths
+                .iter()
+                .map(|p| {
+                    let name = claim_name(&c.format, p);
+                    let value = ClaimsPath(p.clone())
+                        .select(&c.claims)
+                        .first()
+                        .map(|(_, v)| (*v).clone())
+                        .unwrap_or(Value::Null);
+                    RequestedClaim {
+                        key: format!("{qid}{}", ClaimsPath::to_json_pointer(p)),
+                        registered: !beyond
+                            .iter()
+                            .any(|b| *b == name || name.starts_with(&format!("{b}/"))),
+                        name,
+                        value,
+                    }
+                })
+                .collect();
+            creds.push(RequestedCredential {
+                query_id: qid.clone(),
+                credential_id: c.id.clone(),
+                type_name: c.type_name().to_string(),
+                claims,
+                reused: !fresh && single_use.get(&c.batch_id).copied().unwrap_or(false),
+            });
+        }
+        let policy = self
+            .settings()
+            .over_asking
+            .unwrap_or(OverAskingPolicy::Refuse);
+        let refused = match &trust {
+            t if t.is_beyond_registration() && policy == OverAskingPolicy::Refuse => {
+                Some(match t {
+                    TrustFinding::OverAsking { beyond } => format!(
+                        "the verifier asks for more than it registered: {}",
+                        beyond.join(", ")
+                    ),
+                    TrustFinding::PurposeNotRegistered { purpose } => {
+                        format!("the verifier did not register the purpose {purpose}")
+                    }
+                    _ => unreachable!("only beyond-registration findings"),
+                })
+            }
+            _ => None,
+        };
+        let consent = ConsentRequest {
+            id: random_id(),
+            verifier: VerifierInfo {
+                client_id: request.client_id.as_string(),
+                registered: name.is_some(),
+                name,
+                certificate_subject: subject,
+            },
+            purpose: request.purpose.clone(),
+            purpose_description: description,
+            credentials: creds,
+            trust,
+            refused,
+        };
+        self.pending.lock().expect("pending lock").insert(
+            consent.id.clone(),
+            Pending {
+                request,
+                chosen,
+                consent: consent.clone(),
+            },
+        );
+        Ok(consent)
+    }
+
+    /// Answers a prepared request: with only the approved claims, or with `access_denied`
+    /// when the person declined or the wallet refused.
+    pub async fn respond(&self, id: &str, consent: &Consent) -> Result<PresentationOutcome> {
+        let pending = self
+            .pending
+            .lock()
+            .expect("pending lock")
+            .remove(id)
+            .ok_or(Error::NoPending("presentation"))?;
+        let c = &pending.consent;
+        let mut entry = ActivityEntry {
+            at: now(),
+            outcome: Outcome::Shared,
+            counterparty: c.verifier.client_id.clone(),
+            counterparty_name: c.verifier.name.clone(),
+            purpose: c.purpose.clone(),
+            credential_types: c.credentials.iter().map(|x| x.type_name.clone()).collect(),
+            claims: Vec::new(),
+            channel: "openid4vp".into(),
+        };
+        let approved: Vec<&String> = consent.claims.iter().collect();
+        let any_approved = c
+            .credentials
+            .iter()
+            .flat_map(|x| &x.claims)
+            .any(|k| approved.contains(&&k.key))
+            || c.credentials.iter().all(|x| x.claims.is_empty());
+        if c.refused.is_some() || !consent.approve || !any_approved {
+            entry.outcome = if c.refused.is_some() {
+                Outcome::Refused
+            } else {
+                Outcome::Declined
+            };
+            self.log(entry).await?;
+            let redirect = self
+                .send_error(&pending.request, WalletError::AccessDenied)
+                .await?;
+            return Ok(PresentationOutcome {
+                shared: false,
+                error: Some(WalletError::AccessDenied.code().into()),
+                redirect_uri: redirect,
+                claims: Vec::new(),
+            });
+        }
+        let req = &pending.request;
+        let enc_key = self.encryption_key(req)?;
+        let mut vp_token: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut released = Vec::new();
+        let mut used = Vec::new();
+        for (qid, cred, paths) in &pending.chosen {
+            let paths: Vec<&Vec<PathElement>> = paths
+                .iter()
+                .filter(|p| approved.contains(&&format!("{qid}{}", ClaimsPath::to_json_pointer(p))))
+                .collect();
+            released.extend(paths.iter().map(|p| claim_name(&cred.format, p)));
+            let signer = self.device_signer(&cred.device_key_id).await?;
+            let presentation = if cred.format == mdoc::FORMAT {
+                let thumb = enc_key
+                    .as_ref()
+                    .and_then(|(k, _)| b64::decode(&k.thumbprint()));
+                let transcript = SessionTranscript::openid4vp(
+                    &req.client_id.as_string(),
+                    &req.nonce,
+                    thumb.as_deref(),
+                    &req.response_uri,
+                );
+                let elements: Vec<(String, String)> = paths
+                    .iter()
+                    .filter_map(|p| match (p.first(), p.get(1)) {
+                        (Some(PathElement::Key(ns)), Some(PathElement::Key(el))) => {
+                            Some((ns.clone(), el.clone()))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                let bytes =
+                    b64::decode(&cred.raw).ok_or_else(|| Error::RecordTampered(cred.id.clone()))?;
+                let signed = IssuerSigned::from_cbor(&bytes)
+                    .map_err(|e| Error::Presentation(e.to_string()))?;
+                let doc = mdoc::present_document(
+                    &signed,
+                    &mdoc::Selection::Elements(&elements),
+                    &|_, _| true,
+                    &DeviceKeyAuth::Signature(signer.as_ref()),
+                    &transcript,
+                )
+                .map_err(|e| Error::Presentation(e.to_string()))?;
+                Value::String(b64::encode(mdoc::device_response(&[doc])))
+            } else if cred.format == sd_jwt_vc::FORMAT {
+                let sd = SdJwt::parse(&cred.raw).map_err(|e| Error::Presentation(e.to_string()))?;
+                let pointers: Vec<String> = paths
+                    .iter()
+                    .map(|p| ClaimsPath::to_json_pointer(p))
+                    .collect();
+                let refs: Vec<&str> = pointers.iter().map(String::as_str).collect();
+                let disclosed =
+                    present(&sd, &refs).map_err(|e| Error::Presentation(e.to_string()))?;
+                let alg = sd
+                    .jws()
+                    .claims()
+                    .ok()
+                    .and_then(|c| {
+                        c.get("_sd_alg")
+                            .and_then(Value::as_str)
+                            .and_then(SdAlg::from_name)
+                    })
+                    .unwrap_or_default();
+                let kb = KeyBindingJwt::attach(
+                    disclosed,
+                    signer.as_ref(),
+                    &req.client_id.as_string(),
+                    &req.nonce,
+                    now(),
+                    alg,
+                )
+                .map_err(|e| Error::Presentation(e.to_string()))?;
+                Value::String(kb.to_compact())
+            } else {
+                return Err(Error::request(
+                    WalletError::VpFormatsNotSupported,
+                    cred.format.clone(),
+                ));
+            };
+            vp_token.entry(qid.clone()).or_default().push(presentation);
+            used.push(cred.id.clone());
+        }
+        let response = AuthorizationResponse {
+            vp_token,
+            state: req.state.clone(),
+            error: None,
+        };
+        let redirect = self.post_response(req, &response, enc_key).await?;
+        for id in &used {
+            self.store.mark_used(id).await?;
+        }
+        entry.claims = released.clone();
+        self.log(entry).await?;
+        Ok(PresentationOutcome {
+            shared: true,
+            error: None,
+            redirect_uri: redirect,
+            claims: released,
+        })
+    }
+
+    /// The verifier's encryption key and content encryption for `direct_post.jwt`.
+    fn encryption_key(&self, req: &AuthorizationRequest) -> Result<Option<(Jwk, Enc)>> {
+        if req.response_mode != "direct_post.jwt" {
+            return Ok(None);
+        }
+        let key = req
+            .encryption_keys
+            .first()
+            .cloned()
+            .ok_or_else(|| Error::request(WalletError::InvalidRequest, "no encryption key"))?;
+        let enc = if req.enc_values.is_empty() {
+            Enc::A128Gcm
+        } else {
+            req.enc_values
+                .iter()
+                .find_map(|e| Enc::from_name(e))
+                .ok_or_else(|| {
+                    Error::request(
+                        WalletError::InvalidRequest,
+                        "no supported content encryption",
+                    )
+                })?
+        };
+        Ok(Some((key, enc)))
+    }
+
+    async fn post_response(
+        &self,
+        req: &AuthorizationRequest,
+        response: &AuthorizationResponse,
+        enc: Option<(Jwk, Enc)>,
+    ) -> Result<Option<String>> {
+        let form: Vec<(String, String)> = match enc {
+            Some((key, enc)) => {
+                let jwe = response
+                    .encrypt(&key, enc)
+                    .map_err(|e| Error::Presentation(e.to_string()))?;
+                let mut f = vec![("response".to_string(), jwe)];
+                if req.response_mode == "direct_post.jwt" {
+                    // state travels inside the JWE only.
+                    f.truncate(1);
+                }
+                f
+            }
+            None => response.to_form(),
+        };
+        let r = self
+            .http
+            .post(&req.response_uri)
+            .form(&form)
+            .send()
+            .await
+            .map_err(Error::http)?;
+        let status = r.status().as_u16();
+        let body = r.text().await.map_err(Error::http)?;
+        if !(200..300).contains(&status) {
+            return Err(Error::Verifier {
+                status,
+                body: body.chars().take(300).collect(),
+            });
+        }
+        Ok(serde_json::from_str::<Value>(&body).ok().and_then(|v| {
+            v.get("redirect_uri")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        }))
+    }
+
+    /// Sends an OpenID4VP error (`access_denied`, ...) to the request's response URI.
+    pub(crate) async fn send_error(
+        &self,
+        req: &AuthorizationRequest,
+        error: WalletError,
+    ) -> Result<Option<String>> {
+        let response = AuthorizationResponse {
+            vp_token: BTreeMap::new(),
+            state: req.state.clone(),
+            error: Some(error.code().into()),
+        };
+        let enc = self.encryption_key(req).ok().flatten();
+        self.post_response(req, &response, enc).await
+    }
+}
+
+async fn read_request_object(r: reqwest::Response) -> Result<String> {
+    if !r.status().is_success() {
+        return Err(Error::request(
+            WalletError::InvalidRequest,
+            format!("request_uri answered HTTP {}", r.status().as_u16()),
+        ));
+    }
+    let body = r.text().await.map_err(Error::http)?;
+    Ok(body.trim().to_string())
+}
