@@ -110,6 +110,20 @@ fn bench(c: &mut Criterion) {
             |b| b.iter(|| verify_response(&response, &opts, &mut CheckLog::default()).unwrap()),
         );
     }
+    // A verifier keeps validated Document Signer chains: two ES256 verifications remain.
+    let cache = credentials::x509::ChainCache::new();
+    for p in provider::all() {
+        let mut opts = MdocVerifyOptions::new(now + 1, &anchors, &t);
+        opts.provider = p;
+        opts.chain_cache = Some(&cache);
+        g.bench_function(
+            format!(
+                "verify/10_elements_device_signature_cached_chain/{}",
+                p.name()
+            ),
+            |b| b.iter(|| verify_response(&response, &opts, &mut CheckLog::default()).unwrap()),
+        );
+    }
     g.bench_function("present/10_elements_device_signature", |b| {
         b.iter(|| {
             present_document(

@@ -38,6 +38,8 @@ pub struct MdocVerifyOptions<'a> {
     pub algorithms: &'a [Algorithm],
     /// The crypto provider.
     pub provider: &'a dyn CryptoProvider,
+    /// Validated chains to reuse (a verifier keeps one for its lifetime).
+    pub chain_cache: Option<&'a x509::ChainCache>,
     /// Require the mdlDS extended key usage on the Document Signer (18013-5 Annex B).
     /// Only test vectors from implementations that omit it turn this off.
     pub require_ds_eku: bool,
@@ -59,6 +61,7 @@ impl<'a> MdocVerifyOptions<'a> {
             algorithms: &Algorithm::ALL,
             provider: crate::keys::provider::default(),
             require_ds_eku: true,
+            chain_cache: None,
         }
     }
 }
@@ -186,14 +189,24 @@ pub fn verify_issuer_signed(
         Ok((chain, detail))
     })?;
     log.run("issuer_chain", || {
-        let anchor = x509::validate_chain(
-            &chain,
-            opts.trust_anchors,
-            opts.now,
-            &LeafProfile {
-                required_eku: opts.require_ds_eku.then_some(EKU_MDL_DS),
-            },
-        )
+        let anchor = match opts.chain_cache {
+            Some(cache) => cache.validate(
+                &chain,
+                opts.trust_anchors,
+                opts.now,
+                &LeafProfile {
+                    required_eku: opts.require_ds_eku.then_some(EKU_MDL_DS),
+                },
+            ),
+            None => x509::validate_chain(
+                &chain,
+                opts.trust_anchors,
+                opts.now,
+                &LeafProfile {
+                    required_eku: opts.require_ds_eku.then_some(EKU_MDL_DS),
+                },
+            ),
+        }
         .map_err(MdocError::Chain)?;
         if chain.len() == 1 && chain[0] != opts.trust_anchors[anchor] {
             x509::profile::check_ds_against_iaca(&chain[0], &opts.trust_anchors[anchor])

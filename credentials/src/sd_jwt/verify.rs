@@ -240,11 +240,13 @@ struct Processing<'a> {
 }
 
 impl Processing<'_> {
-    fn lookup(&mut self, digest: &str) -> Result<Option<&'_ Disclosure>, SdJwtError> {
-        if !self.seen.insert(digest.to_string()) {
-            return Err(SdJwtError::DuplicateDigest(digest.to_string()));
+    fn lookup(&mut self, digest: String) -> Result<Option<&'_ Disclosure>, SdJwtError> {
+        let index = self.by_digest.get(digest.as_str()).copied();
+        if self.seen.contains(&digest) {
+            return Err(SdJwtError::DuplicateDigest(digest));
         }
-        Ok(self.by_digest.get(digest).map(|&i| {
+        self.seen.insert(digest);
+        Ok(index.map(|i| {
             self.used[i] = true;
             &self.disclosures[i]
         }))
@@ -273,7 +275,7 @@ impl Processing<'_> {
             let Value::String(digest) = digest else {
                 return Err(SdJwtError::MalformedSdClaim("_sd contains a non-string"));
             };
-            let Some(d) = self.lookup(&digest)? else {
+            let Some(d) = self.lookup(digest)? else {
                 continue;
             };
             let Some(name) = d.name() else {
@@ -315,7 +317,7 @@ impl Processing<'_> {
             match digest {
                 None => out.push(self.value(item)?),
                 Some(digest) => {
-                    let Some(d) = self.lookup(&digest)? else {
+                    let Some(d) = self.lookup(digest)? else {
                         continue;
                     };
                     if d.name().is_some() {

@@ -193,16 +193,14 @@ pub fn verify(
             other => Err(SdJwtError::TypInvalid(other.map(str::to_string))),
         }
     })?;
-    let payload = sd
-        .jws()
-        .claims()
-        .map_err(|_| SdJwtError::MalformedPayload("the payload is not a JSON object"));
-    let iss = payload
-        .as_ref()
-        .ok()
-        .and_then(|p| p.get("iss"))
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    // Only the x5c and metadata sources need `iss` before the signature is checked; read
+    // just that member rather than the whole claims set.
+    let iss = match source {
+        IssuerKeySource::Key(_) => None,
+        _ => serde_json::from_slice::<IssOnly>(sd.jws().payload())
+            .ok()
+            .and_then(|p| p.iss),
+    };
     let (key, key_origin, chain) = log.run("issuer_key", || {
         let resolved = source.resolve(&sd, iss.as_deref(), opts.sd_jwt.now)?;
         let detail = resolved.1.clone();
@@ -230,6 +228,11 @@ pub fn verify(
         let detail = format!("vct {vct}; registered claims are not selectively disclosed");
         Ok((vct, detail))
     })?;
+    let iss = verified
+        .claims
+        .get("iss")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     Ok(VerifiedSdJwtVc {
         sd_jwt: verified,
         vct,
@@ -237,6 +240,11 @@ pub fn verify(
         key_origin,
         chain,
     })
+}
+
+#[derive(serde::Deserialize)]
+struct IssOnly {
+    iss: Option<String>,
 }
 
 fn s_has_kb(text: &str) -> bool {

@@ -306,6 +306,46 @@ mod tests {
     }
 
     #[test]
+    fn chain_cache_answers_again_but_still_enforces_expiry_and_anchors() {
+        use crate::x509::ChainCache;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let spec_ca = CertSpec {
+            common_name: "Root".into(),
+            days: 10,
+            ca: Some(None),
+            ..Default::default()
+        };
+        let (k1, k2) = (signer(Algorithm::Es256), signer(Algorithm::Es256));
+        let root = self_signed(&spec_ca, k1.clone()).unwrap();
+        let other = self_signed(&spec_ca, k2).unwrap();
+        let leaf_spec = CertSpec {
+            common_name: "Leaf".into(),
+            days: 5,
+            ..Default::default()
+        };
+        let leaf = issue(&leaf_spec, signer(Algorithm::Es256).public_key(), &root, k1).unwrap();
+        let cache = ChainCache::new();
+        let chain = std::slice::from_ref(&leaf);
+        let p = LeafProfile::default();
+        assert_eq!(
+            cache.validate(chain, std::slice::from_ref(&root), now, &p),
+            Ok(0)
+        );
+        assert_eq!(
+            cache.validate(chain, std::slice::from_ref(&root), now + 60, &p),
+            Ok(0)
+        );
+        assert!(matches!(
+            cache.validate(chain, std::slice::from_ref(&root), now + 6 * 86400, &p),
+            Err(ChainError::Expired { .. })
+        ));
+        assert_eq!(
+            cache.validate(chain, std::slice::from_ref(&other), now, &p),
+            Err(ChainError::BadSignature(0))
+        );
+    }
+
+    #[test]
     fn rejects_chain_to_another_root_and_leaf_acting_as_ca() {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let spec_ca = CertSpec {

@@ -406,3 +406,73 @@ fn tlv_header(input: &[u8]) -> Option<(usize, usize)> {
         .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
     (input.len() >= 2 + n + len).then_some((2 + n, len))
 }
+
+/// Remembers chains already validated, so a verifier that sees the same Document Signer
+/// again skips re-verifying its certificate signatures (perf.md: cache verified chains by
+/// certificate digest). An entry holds only while `at` lies inside every certificate's
+/// validity, so expiry is still enforced on every use.
+#[derive(Debug, Default)]
+pub struct ChainCache {
+    entries: std::sync::Mutex<std::collections::HashMap<[u8; 32], (usize, i64, i64)>>,
+}
+
+/// Entries kept at most; the cache is cleared when it is full (Document Signers are few).
+const CHAIN_CACHE_MAX: usize = 4096;
+
+impl ChainCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// [`validate_chain`], answered from the cache when this exact chain, anchor set and
+    /// profile validated before and `at` is inside the chain's common validity.
+    pub fn validate(
+        &self,
+        chain: &[Certificate],
+        anchors: &[Certificate],
+        at: i64,
+        profile: &LeafProfile<'_>,
+    ) -> Result<usize, ChainError> {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for c in chain {
+            h.update((c.der.len() as u64).to_be_bytes());
+            h.update(&c.der);
+        }
+        h.update(b"anchors");
+        for a in anchors {
+            h.update((a.der.len() as u64).to_be_bytes());
+            h.update(&a.der);
+        }
+        h.update(profile.required_eku.unwrap_or("").as_bytes());
+        let key: [u8; 32] = h.finalize().into();
+        if let Ok(entries) = self.entries.lock() {
+            if let Some(&(anchor, from, until)) = entries.get(&key) {
+                if at >= from && at <= until {
+                    return Ok(anchor);
+                }
+            }
+        }
+        let anchor = validate_chain(chain, anchors, at, profile)?;
+        let from = chain
+            .iter()
+            .chain(std::iter::once(&anchors[anchor]))
+            .map(|c| c.validity().0)
+            .max()
+            .unwrap_or(at);
+        let until = chain
+            .iter()
+            .chain(std::iter::once(&anchors[anchor]))
+            .map(|c| c.validity().1)
+            .min()
+            .unwrap_or(at);
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= CHAIN_CACHE_MAX {
+                entries.clear();
+            }
+            entries.insert(key, (anchor, from, until));
+        }
+        Ok(anchor)
+    }
+}
