@@ -30,7 +30,7 @@ fn two_processes_appending_concurrently_produce_one_consistent_log() {
             % 1_000_000_000
     );
     let admin = rt()
-        .block_on(Store::connect(&base_url))
+        .block_on(Store::connect_unmigrated(&base_url))
         .expect("connect to VOUCH_TEST_DATABASE_URL");
     rt().block_on(admin.execute(&format!("CREATE SCHEMA {schema}")))
         .unwrap();

@@ -19,8 +19,11 @@ fn chromium() -> Option<&'static str> {
 }
 
 fn dump_dom(browser: &str, url: &str) -> String {
-    let out = Command::new(browser)
+    // coreutils `timeout`: a page that never answers fails the test instead of hanging it.
+    let out = Command::new("timeout")
         .args([
+            "60",
+            browser,
             "--headless=new",
             "--no-sandbox",
             "--disable-gpu",

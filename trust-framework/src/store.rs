@@ -190,6 +190,17 @@ impl Store {
         }
     }
 
+    /// Opens the database at `url` without migrating it (administration, tests).
+    pub async fn connect_unmigrated(url: &str) -> Result<Store, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Store::Sqlite(SqlitePool::connect(url).await?))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Store::Postgres(PgPool::connect(url).await?))
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+
     /// The number of stored entries.
     pub async fn size(&self) -> Result<u64, StoreError> {
         let n: i64 = with_pool!(self, p => sqlx::query("SELECT size FROM tf_log_head WHERE id = 1").fetch_one(p).await?.get(0));

@@ -299,10 +299,11 @@ async fn entry_page(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> R
 }
 
 async fn log_page(State(s): State<Arc<AppState>>) -> Response {
+    // The checkpoint first: the registry's log lock is not re-entrant.
+    let checkpoint = s.registry.checkpoint().await.unwrap_or_default();
     let Ok(log) = s.registry.log().await else {
         return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The log is unavailable.");
     };
-    let checkpoint = s.registry.checkpoint().await.unwrap_or_default();
     let reg = log.register();
     let mut keys = String::new();
     for k in &reg.log_keys {
