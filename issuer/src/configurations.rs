@@ -1,0 +1,360 @@
+//! The credential configurations this issuer offers (`credential_configurations_supported`)
+//! and how each one's claims are made from a subject's verified attributes.
+
+use credentials::keys::Algorithm;
+use credentials::sd_jwt_vc::type_metadata::{PID_VCT, RIGHT_TO_WORK_VCT};
+use serde_json::{json, Map, Value};
+
+use crate::store::Subject;
+
+/// The mDL doctype and namespace.
+pub const MDL_DOCTYPE: &str = "org.iso.18013.5.1.mDL";
+/// The EU PID mdoc doctype.
+pub const PID_DOCTYPE: &str = "eu.europa.ec.eudi.pid.1";
+
+/// The format of a configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// `dc+sd-jwt` with a `vct`.
+    SdJwtVc(&'static str),
+    /// `mso_mdoc` with a `doctype`.
+    Mdoc(&'static str),
+}
+
+/// One credential configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Configuration {
+    /// Its id in `credential_configurations_supported` (also its `scope`).
+    pub id: &'static str,
+    /// The format.
+    pub format: Format,
+    /// Display name.
+    pub display: &'static str,
+}
+
+/// Every configuration this issuer supports.
+pub const CONFIGURATIONS: &[Configuration] = &[
+    Configuration {
+        id: "pid_sd_jwt",
+        format: Format::SdJwtVc(PID_VCT),
+        display: "Person identification data",
+    },
+    Configuration {
+        id: "right_to_work_sd_jwt",
+        format: Format::SdJwtVc(RIGHT_TO_WORK_VCT),
+        display: "Right to work check",
+    },
+    Configuration {
+        id: "mdl_mdoc",
+        format: Format::Mdoc(MDL_DOCTYPE),
+        display: "Mobile driving licence",
+    },
+    Configuration {
+        id: "pid_mdoc",
+        format: Format::Mdoc(PID_DOCTYPE),
+        display: "Person identification data (mdoc)",
+    },
+];
+
+/// The configuration called `id`.
+pub fn find(id: &str) -> Option<&'static Configuration> {
+    CONFIGURATIONS.iter().find(|c| c.id == id)
+}
+
+/// Algorithms accepted for key proofs and DPoP proofs.
+pub const PROOF_ALGS: [Algorithm; 3] = [Algorithm::Es256, Algorithm::Es384, Algorithm::EdDsa];
+
+impl Configuration {
+    /// The metadata object of this configuration (OpenID4VCI 1.0 section 12.2.4, Appendix A).
+    pub fn metadata(&self, signing_alg: Algorithm) -> Value {
+        let proof_types = json!({
+            "jwt": {
+                "proof_signing_alg_values_supported":
+                    PROOF_ALGS.iter().map(|a| a.jose_name()).collect::<Vec<_>>()
+            }
+        });
+        let display = json!([{ "name": self.display, "locale": "en-GB" }]);
+        match self.format {
+            Format::SdJwtVc(vct) => json!({
+                "format": "dc+sd-jwt",
+                "vct": vct,
+                "scope": self.id,
+                "cryptographic_binding_methods_supported": ["jwk"],
+                "credential_signing_alg_values_supported": [signing_alg.jose_name()],
+                "proof_types_supported": proof_types,
+                "credential_metadata": {
+                    "display": display,
+                    "claims": sd_jwt_claims(vct),
+                },
+            }),
+            Format::Mdoc(doctype) => json!({
+                "format": "mso_mdoc",
+                "doctype": doctype,
+                "scope": self.id,
+                "cryptographic_binding_methods_supported": ["cose_key"],
+                "credential_signing_alg_values_supported": [signing_alg.cose_id()],
+                "proof_types_supported": proof_types,
+                "credential_metadata": {
+                    "display": display,
+                    "claims": mdoc_elements(doctype)
+                        .iter()
+                        .map(|e| json!({"path": [namespace(doctype), e]}))
+                        .collect::<Vec<_>>(),
+                },
+            }),
+        }
+    }
+}
+
+fn sd_jwt_claims(vct: &str) -> Vec<Value> {
+    let Some(meta) = credentials::sd_jwt_vc::type_metadata::builtin(vct) else {
+        return Vec::new();
+    };
+    const REGISTERED: &[&str] = &[
+        "iss", "iat", "nbf", "exp", "vct", "vct#integrity", "aka_vcts", "cnf", "status", "sub",
+    ];
+    meta.get("claims")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.get("path"))
+        .filter(|p| {
+            p.as_array()
+                .and_then(|a| a.first())
+                .and_then(Value::as_str)
+                .is_some_and(|n| !REGISTERED.contains(&n))
+        })
+        .map(|p| json!({ "path": p }))
+        .collect()
+}
+
+/// The namespace of a doctype's elements.
+pub fn namespace(doctype: &str) -> &'static str {
+    match doctype {
+        MDL_DOCTYPE => "org.iso.18013.5.1",
+        _ => PID_DOCTYPE,
+    }
+}
+
+fn mdoc_elements(doctype: &str) -> &'static [&'static str] {
+    match doctype {
+        MDL_DOCTYPE => &[
+            "family_name",
+            "given_name",
+            "birth_date",
+            "issue_date",
+            "expiry_date",
+            "issuing_country",
+            "issuing_authority",
+            "document_number",
+            "portrait",
+            "driving_privileges",
+            "un_distinguishing_sign",
+            "age_over_18",
+            "age_over_21",
+        ],
+        _ => &[
+            "family_name",
+            "given_name",
+            "birth_date",
+            "birth_place",
+            "nationality",
+            "issuing_authority",
+            "issuing_country",
+            "issuance_date",
+            "expiry_date",
+            "age_over_18",
+        ],
+    }
+}
+
+/// What the issuer adds to every credential besides the subject's attributes.
+pub struct IssueContext<'a> {
+    /// `issuing_authority`.
+    pub authority: &'a str,
+    /// `issuing_country`.
+    pub country: &'a str,
+    /// Issuance time.
+    pub now: i64,
+    /// Expiry.
+    pub expires_at: i64,
+}
+
+fn date(t: i64) -> String {
+    let d = time::OffsetDateTime::from_unix_timestamp(t)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// Whole years between a `YYYY-MM-DD` birth date and `now`.
+fn age(birthdate: &str, now: i64) -> Option<i64> {
+    let b = time::Date::parse(
+        birthdate,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()?;
+    let today = time::OffsetDateTime::from_unix_timestamp(now).ok()?.date();
+    let mut years = i64::from(today.year() - b.year());
+    if (u8::from(today.month()), today.day()) < (u8::from(b.month()), b.day()) {
+        years -= 1;
+    }
+    Some(years)
+}
+
+fn copy(out: &mut Map<String, Value>, attrs: &Value, names: &[&str]) {
+    for n in names {
+        if let Some(v) = attrs.get(n) {
+            out.insert((*n).to_string(), v.clone());
+        }
+    }
+}
+
+fn confidence(profile: Option<&str>) -> &'static str {
+    match profile.and_then(|p| p.chars().next()) {
+        Some('H') => "high",
+        Some('M') => "medium",
+        Some('L') => "low",
+        _ => "unknown",
+    }
+}
+
+/// Why claims could not be made for a subject.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ClaimsError(pub String);
+
+/// The SD-JWT VC claims of `vct` for `subject`.
+pub fn sd_jwt_claims_for(
+    vct: &str,
+    subject: &Subject,
+    ctx: &IssueContext<'_>,
+) -> Result<Map<String, Value>, ClaimsError> {
+    let a = &subject.attributes;
+    let mut out = Map::new();
+    match vct {
+        PID_VCT => {
+            copy(
+                &mut out,
+                a,
+                &[
+                    "given_name",
+                    "family_name",
+                    "birthdate",
+                    "birth_place",
+                    "nationalities",
+                    "address",
+                ],
+            );
+            if let Some(years) = a.get("birthdate").and_then(Value::as_str).and_then(|b| age(b, ctx.now)) {
+                out.insert(
+                    "age_equal_or_over".into(),
+                    json!({"18": years >= 18, "21": years >= 21}),
+                );
+            }
+            out.insert("issuing_authority".into(), ctx.authority.into());
+            out.insert("issuing_country".into(), ctx.country.into());
+            if let Some(n) = a.get("pid_document_number") {
+                out.insert("document_number".into(), n.clone());
+            }
+        }
+        RIGHT_TO_WORK_VCT => {
+            copy(
+                &mut out,
+                a,
+                &["given_name", "family_name", "birthdate", "portrait", "document"],
+            );
+            if let Some(n) = a
+                .get("nationality")
+                .or_else(|| a.get("nationalities").and_then(|n| n.get(0)))
+            {
+                out.insert("nationality".into(), n.clone());
+            }
+            let profile = subject.gpg45_profile.as_deref().ok_or_else(|| {
+                ClaimsError("the subject has no GPG 45 profile: a right-to-work check needs one".into())
+            })?;
+            out.insert("gpg45_profile".into(), profile.into());
+            out.insert("confidence".into(), confidence(Some(profile)).into());
+            out.insert("check_date".into(), date(subject.verified_at).into());
+            out.insert("checked_by".into(), ctx.authority.into());
+        }
+        other => return Err(ClaimsError(format!("no claims mapping for vct {other}"))),
+    }
+    for required in ["given_name", "family_name"] {
+        if !out.contains_key(required) {
+            return Err(ClaimsError(format!("the subject has no verified {required}")));
+        }
+    }
+    Ok(out)
+}
+
+/// The mdoc elements (JSON form, by namespace) of `doctype` for `subject`.
+pub fn mdoc_claims_for(
+    doctype: &str,
+    subject: &Subject,
+    ctx: &IssueContext<'_>,
+) -> Result<Value, ClaimsError> {
+    let a = &subject.attributes;
+    let mut el = Map::new();
+    let s = |n: &str| a.get(n).cloned();
+    if let Some(v) = s("family_name") {
+        el.insert("family_name".into(), v);
+    }
+    if let Some(v) = s("given_name") {
+        el.insert("given_name".into(), v);
+    }
+    let birth = a.get("birthdate").and_then(Value::as_str);
+    if let Some(b) = birth {
+        el.insert("birth_date".into(), b.into());
+    }
+    let years = birth.and_then(|b| age(b, ctx.now));
+    el.insert("issuing_country".into(), ctx.country.into());
+    el.insert("issuing_authority".into(), ctx.authority.into());
+    match doctype {
+        MDL_DOCTYPE => {
+            el.insert("issue_date".into(), date(ctx.now).into());
+            el.insert("expiry_date".into(), date(ctx.expires_at).into());
+            let number = a
+                .get("driving_licence_number")
+                .or_else(|| a.get("document").and_then(|d| d.get("number")))
+                .cloned()
+                .ok_or_else(|| ClaimsError("the subject has no document number".into()))?;
+            el.insert("document_number".into(), number);
+            let portrait = a
+                .get("portrait")
+                .and_then(Value::as_str)
+                .and_then(|p| p.split_once(";base64,").map(|(_, b)| b.to_string()))
+                .ok_or_else(|| ClaimsError("an mDL needs a verified portrait".into()))?;
+            el.insert("portrait".into(), json!({ "bytes_b64": portrait }));
+            el.insert(
+                "driving_privileges".into(),
+                a.get("driving_privileges").cloned().unwrap_or(json!([])),
+            );
+            el.insert("un_distinguishing_sign".into(), "UK".into());
+            if let Some(y) = years {
+                el.insert("age_over_18".into(), (y >= 18).into());
+                el.insert("age_over_21".into(), (y >= 21).into());
+            }
+        }
+        PID_DOCTYPE => {
+            el.insert("issuance_date".into(), json!({"full_date": date(ctx.now)}));
+            el.insert("expiry_date".into(), date(ctx.expires_at).into());
+            if let Some(v) = s("birth_place") {
+                el.insert("birth_place".into(), v);
+            }
+            if let Some(v) = a.get("nationalities").cloned() {
+                el.insert("nationality".into(), v);
+            }
+            if let Some(y) = years {
+                el.insert("age_over_18".into(), (y >= 18).into());
+            }
+        }
+        other => return Err(ClaimsError(format!("no element mapping for doctype {other}"))),
+    }
+    if !el.contains_key("family_name") || !el.contains_key("birth_date") {
+        return Err(ClaimsError(
+            "the subject has no verified family_name or birthdate".into(),
+        ));
+    }
+    Ok(json!({ namespace(doctype): el }))
+}

@@ -1,0 +1,84 @@
+//! The Vouch credential issuer: OpenID4VCI 1.0 (pre-authorized and authorization code flows,
+//! PKCE and PAR, DPoP-bound tokens, nonce, key proofs, batch issuance, encrypted requests and
+//! responses, notifications), SD-JWT VC and mdoc issuance from `credentials`, a Token Status
+//! List index for every credential, subjects and offers through an admin API, keys in
+//! software or in a PKCS#11 module, storage in SQLite or PostgreSQL.
+//!
+//! Data flows one way: the admin API writes [`store`] rows (subjects, offers); the wallet's
+//! requests pass [`proofs`] checks, one [`store`] transaction records what is issued, then
+//! [`issuance`] signs with the active key of [`keys`].
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod configurations;
+pub mod error;
+pub mod http;
+pub mod issuance;
+pub mod keys;
+#[cfg(feature = "pkcs11")]
+pub mod pkcs11;
+pub mod proofs;
+pub mod registration;
+pub mod store;
+pub mod util;
+pub mod wallet;
+
+pub use config::IssuerConfig;
+pub use http::{router, serve, Issuer, Shared};
+
+use std::path::Path;
+use std::sync::Arc;
+
+/// Opens (or on first run creates) an issuer: its database, its keys and its admin token in
+/// `data_dir` (`admin.token`, mode 0600, never printed by the service).
+pub async fn open(
+    config: IssuerConfig,
+    database_url: &str,
+    data_dir: &Path,
+    hsm: Option<Arc<dyn keys::HsmBackend>>,
+) -> Result<Shared, OpenError> {
+    let store = store::Store::connect(database_url).await?;
+    open_with_store(config, store, data_dir, hsm)
+}
+
+/// Like [`open`], over a store the caller connected (tests: a PostgreSQL schema of their own).
+pub fn open_with_store(
+    config: IssuerConfig,
+    store: store::Store,
+    data_dir: &Path,
+    hsm: Option<Arc<dyn keys::HsmBackend>>,
+) -> Result<Shared, OpenError> {
+    let keys = keys::KeyRing::open(data_dir, &config.name, &config.country, hsm)?;
+    let token_path = data_dir.join("admin.token");
+    let admin_token = if token_path.exists() {
+        std::fs::read_to_string(&token_path)
+            .map_err(|e| OpenError::AdminToken(e.to_string()))?
+            .trim()
+            .to_string()
+    } else {
+        let t = util::random_token();
+        keys::write_private(&token_path, &t).map_err(|e| OpenError::AdminToken(e.to_string()))?;
+        t
+    };
+    Ok(Arc::new(Issuer {
+        config,
+        store,
+        keys,
+        admin_token,
+    }))
+}
+
+/// Why an issuer could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// The keys.
+    #[error(transparent)]
+    Keys(#[from] keys::KeyStoreError),
+    /// The admin token file.
+    #[error("admin token: {0}")]
+    AdminToken(String),
+}

@@ -1,0 +1,80 @@
+//! What this issuer asks the trust register to record about it: the `entry.registered`
+//! event body's service (roles, credential types, URL) and trust anchors (the `iss` and keys
+//! of its SD-JWT VCs, the IACA of its mdocs). Provider and CAB certificate details are the
+//! scheme operator's to fill in; they are left as placeholders.
+
+use serde_json::{json, Value};
+use trust_framework::model::{AnchorKey, Role, Service, TrustAnchor};
+
+use crate::configurations::{Format, CONFIGURATIONS};
+use crate::http::Issuer;
+
+/// The service entry of this issuer.
+pub fn service(s: &Issuer) -> Service {
+    Service {
+        name: s.config.name.clone(),
+        roles: vec![Role::IdentityServiceProvider],
+        credential_types: CONFIGURATIONS
+            .iter()
+            .map(|c| match c.format {
+                Format::SdJwtVc(vct) => vct.to_string(),
+                Format::Mdoc(doctype) => doctype.to_string(),
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        url: Some(s.config.issuer_url.clone()),
+    }
+}
+
+/// The trust anchors of this issuer: every published SD-JWT VC key, and the IACA.
+pub fn anchors(s: &Issuer) -> Vec<TrustAnchor> {
+    let mut out: Vec<TrustAnchor> = s
+        .keys
+        .published_jwks(crate::util::now())
+        .into_iter()
+        .map(|jwk| TrustAnchor {
+            anchor_id: format!(
+                "iss-key-{}",
+                jwk.get("kid").and_then(Value::as_str).unwrap_or("key")
+            ),
+            key: AnchorKey::IssKey {
+                iss: s.config.issuer_url.clone(),
+                jwk,
+            },
+        })
+        .collect();
+    out.push(TrustAnchor {
+        anchor_id: "iaca".into(),
+        key: AnchorKey::Iaca {
+            certificate: s.keys.iaca().to_pem(),
+        },
+    });
+    out
+}
+
+/// The registration request: `POST /events/entry.registered` to the registry's write API.
+pub fn request(s: &Issuer) -> Value {
+    json!({
+        "method": "POST",
+        "path": "/events/entry.registered",
+        "request": {
+            "legal_basis": "DUAA 2025 s.33",
+            "evidence": [],
+            "body": {
+                "entry_id": "<assigned by the scheme operator>",
+                "provider": {
+                    "provider_id": "<provider id>",
+                    "legal_name": "<legal name>",
+                    "company_number": "<company number>",
+                    "jurisdiction": "GB",
+                    "website": s.config.issuer_url,
+                },
+                "service": service(s),
+                "certificate": "<the CAB certificate of this service>",
+                "anchors": anchors(s),
+                "expires_at": "<entry expiry, RFC 3339>",
+            }
+        }
+    })
+}

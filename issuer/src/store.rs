@@ -1,0 +1,1153 @@
+//! The issuer's storage through sqlx: SQLite by default, PostgreSQL when one machine is not
+//! enough. The same portable SQL runs on both (through sqlx's `Any` driver).
+//!
+//! Every decision that must hold across processes is one statement or one transaction whose
+//! outcome the database decides: a nonce is consumed by `DELETE ... WHERE nonce = $1`
+//! (one row affected or none), a pre-authorized code is redeemed by `UPDATE ... WHERE
+//! state = 'pending'`, a status index is taken by `INSERT ... ON CONFLICT DO NOTHING` on the
+//! `(list_id, idx)` primary key. Two processes over one PostgreSQL therefore never accept one
+//! nonce twice nor hand out one index twice.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+
+/// Why storage failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL is neither `sqlite:` nor `postgres:`.
+    #[error("unsupported database URL (use sqlite://FILE or postgres://...)")]
+    UnsupportedUrl,
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value does not parse.
+    #[error("corrupt row: {0}")]
+    Corrupt(&'static str),
+}
+
+/// Which database is behind the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DbKind {
+    /// Embedded SQLite (one writer: the pool holds one connection).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// The issuer's database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    kind: DbKind,
+}
+
+fn migrator() -> Migrator {
+    Migrator {
+        migrations: Cow::Owned(vec![Migration::new(
+            1,
+            Cow::Borrowed("init"),
+            MigrationType::Simple,
+            Cow::Borrowed(include_str!("../migrations/0001_init.sql")),
+            false,
+        )]),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    }
+}
+
+/// A subject: the verified attributes the identity-proofing process attached.
+#[derive(Clone, Debug)]
+pub struct Subject {
+    /// The issuer's id for the person (pseudonymous; never a claim value).
+    pub subject_id: String,
+    /// Verified attributes (a JSON object).
+    pub attributes: Value,
+    /// The GPG 45 profile reached (for example `M1B`).
+    pub gpg45_profile: Option<String>,
+    /// When the attributes were last verified.
+    pub verified_at: i64,
+}
+
+/// A stored credential offer.
+#[derive(Clone, Debug)]
+pub struct OfferRow {
+    /// Its id (the path of `credential_offer_uri`).
+    pub offer_id: String,
+    /// Whose offer.
+    pub subject_id: String,
+    /// What is offered.
+    pub configuration_ids: Vec<String>,
+    /// Whether a transaction code is required, and its length.
+    pub tx_code_length: Option<i64>,
+    /// `pending`, `redeemed`, `locked`.
+    pub state: String,
+    /// Expiry.
+    pub expires_at: i64,
+    /// Whether the offer carries a pre-authorized code.
+    pub pre_authorized: bool,
+    /// The authorization code flow's `issuer_state`, if that grant is offered.
+    pub issuer_state: Option<String>,
+}
+
+/// What an access token allows.
+#[derive(Clone, Debug)]
+pub struct TokenGrant {
+    /// Whose data.
+    pub subject_id: String,
+    /// Which configurations.
+    pub configuration_ids: Vec<String>,
+    /// Whether `authorization_details` were used (then `credential_identifier` is required).
+    pub authorization_details: bool,
+    /// The client, when it identified itself.
+    pub client_id: Option<String>,
+    /// The DPoP key thumbprint the token is bound to.
+    pub dpop_jkt: Option<String>,
+    /// Expiry.
+    pub expires_at: i64,
+}
+
+/// A PAR request waiting for the citizen to sign in.
+#[derive(Clone, Debug)]
+pub struct ParRequest {
+    /// `client_id`.
+    pub client_id: String,
+    /// `redirect_uri`.
+    pub redirect_uri: String,
+    /// PKCE S256 `code_challenge`.
+    pub code_challenge: String,
+    /// Requested configurations.
+    pub configuration_ids: Vec<String>,
+    /// Whether they were requested through `authorization_details`.
+    pub authorization_details: bool,
+    /// `state`.
+    pub state: Option<String>,
+    /// `issuer_state`.
+    pub issuer_state: Option<String>,
+    /// `dpop_jkt` from the PAR request's DPoP proof.
+    pub dpop_jkt: Option<String>,
+    /// Expiry.
+    pub expires_at: i64,
+}
+
+/// An authorization code's binding.
+#[derive(Clone, Debug)]
+pub struct AuthCode {
+    /// `client_id`.
+    pub client_id: String,
+    /// `redirect_uri`.
+    pub redirect_uri: String,
+    /// PKCE S256 challenge.
+    pub code_challenge: String,
+    /// Who signed in.
+    pub subject_id: String,
+    /// Configurations.
+    pub configuration_ids: Vec<String>,
+    /// Whether `authorization_details` were used.
+    pub authorization_details: bool,
+    /// DPoP binding of the authorization (RFC 9449 section 10).
+    pub dpop_jkt: Option<String>,
+}
+
+/// Outcome of a pre-authorized code redemption.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Redemption {
+    /// Redeemed; the token row is written.
+    Redeemed {
+        /// Whose data.
+        subject_id: String,
+        /// What was offered.
+        configuration_ids: Vec<String>,
+    },
+    /// Unknown, expired, already redeemed or locked.
+    InvalidCode,
+    /// A transaction code was expected but none sent, or one was sent but none expected.
+    TxCodeMissingOrUnexpected,
+    /// The DPoP proof's `jti` was used before.
+    DpopReplay,
+    /// `authorization_details` asked for a configuration the offer does not hold.
+    NotOffered,
+    /// The transaction code was wrong (attempts left after this one).
+    WrongTxCode {
+        /// How many attempts remain.
+        remaining: i64,
+    },
+}
+
+/// One credential to record with its status index.
+#[derive(Clone, Debug)]
+pub struct NewCredential {
+    /// Its id.
+    pub credential_id: String,
+    /// The configuration.
+    pub configuration_id: String,
+    /// The holder key thumbprint.
+    pub holder_jkt: String,
+    /// The signing key id.
+    pub kid: String,
+    /// Expiry.
+    pub expires_at: i64,
+}
+
+/// A recorded credential with its status.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CredentialRecord {
+    /// Its id.
+    pub credential_id: String,
+    /// The subject.
+    pub subject_id: String,
+    /// The configuration.
+    pub configuration_id: String,
+    /// Status list id.
+    pub list_id: i64,
+    /// Index.
+    pub idx: i64,
+    /// Current status value (0 valid, 1 invalid, 2 suspended).
+    pub status: i64,
+    /// Signing key id.
+    pub kid: String,
+    /// Issued at.
+    pub issued_at: i64,
+    /// Expiry.
+    pub expires_at: i64,
+}
+
+/// Outcome of recording issued credentials.
+#[derive(Debug)]
+pub enum Recorded {
+    /// Recorded; `(list_id, idx)` per credential in order.
+    Ok(Vec<(i64, i64)>),
+    /// The nonce was unknown, expired or already used.
+    InvalidNonce,
+    /// The DPoP proof's `jti` was seen before.
+    DpopReplay,
+}
+
+/// Settings for status index allocation.
+#[derive(Clone, Copy, Debug)]
+pub struct ListPolicy {
+    /// Entries per list (herd size).
+    pub size: i64,
+    /// Bits per entry.
+    pub bits: i64,
+    /// Random probes before a list counts as full and the next one is opened.
+    pub probes: usize,
+}
+
+fn json_list(v: &[String]) -> String {
+    serde_json::to_string(v).expect("strings serialize")
+}
+
+fn parse_list(s: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(s).map_err(|_| StoreError::Corrupt("configuration_ids"))
+}
+
+fn random_u64() -> u64 {
+    u64::from_be_bytes(credentials::keys::provider::random_bytes::<8>())
+}
+
+impl Store {
+    /// Connects to `sqlite://FILE` (created if missing) or `postgres://...` and migrates.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with_schema(url, None).await
+    }
+
+    /// Like [`Store::connect`], inside PostgreSQL schema `schema` (created if missing);
+    /// tests use a fresh schema each.
+    pub async fn connect_with_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let kind = if url.starts_with("sqlite:") {
+            DbKind::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            DbKind::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        let url = if kind == DbKind::Sqlite && !url.contains('?') && !url.contains(":memory:") {
+            format!("{url}?mode=rwc")
+        } else {
+            url.to_string()
+        };
+        let opts: AnyConnectOptions = url.parse()?;
+        let pool = match kind {
+            DbKind::Sqlite => {
+                AnyPoolOptions::new()
+                    // One connection: SQLite has one writer, and a single connection never
+                    // meets SQLITE_BUSY on a read-then-write transaction.
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA journal_mode=WAL").await?;
+                            conn.execute("PRAGMA busy_timeout=10000").await?;
+                            conn.execute("PRAGMA synchronous=NORMAL").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(opts)
+                    .await?
+            }
+            DbKind::Postgres => {
+                if let Some(schema) = schema {
+                    let setup = AnyPoolOptions::new()
+                        .max_connections(1)
+                        .connect_with(opts.clone())
+                        .await?;
+                    setup
+                        .execute(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"").as_str())
+                        .await?;
+                    setup.close().await;
+                }
+                let schema = schema.map(str::to_string);
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(move |conn, _| {
+                        let schema = schema.clone();
+                        Box::pin(async move {
+                            if let Some(s) = schema {
+                                conn.execute(format!("SET search_path TO \"{s}\"").as_str())
+                                    .await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect_with(opts)
+                    .await?
+            }
+        };
+        migrator().run(&pool).await?;
+        Ok(Store { pool, kind })
+    }
+
+    /// Which database this is.
+    pub fn kind(&self) -> DbKind {
+        self.kind
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // ---- subjects ----
+
+    /// Creates or replaces a subject's verified attributes; `true` when it was created.
+    pub async fn put_subject(
+        &self,
+        subject_id: &str,
+        attributes: &Value,
+        gpg45_profile: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let exists = sqlx::query("SELECT 1 FROM subjects WHERE subject_id = $1")
+            .bind(subject_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        let text = attributes.to_string();
+        if exists {
+            sqlx::query(
+                "UPDATE subjects SET attributes = $1, gpg45_profile = $2, verified_at = $3, updated_at = $3 WHERE subject_id = $4",
+            )
+            .bind(&text)
+            .bind(gpg45_profile)
+            .bind(now)
+            .bind(subject_id)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO subjects (subject_id, attributes, gpg45_profile, verified_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(subject_id)
+            .bind(&text)
+            .bind(gpg45_profile)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(!exists)
+    }
+
+    /// Merges verified attributes into a subject (and sets the GPG 45 profile if given);
+    /// `false` when there is no such subject.
+    pub async fn merge_subject(
+        &self,
+        subject_id: &str,
+        attributes: &serde_json::Map<String, Value>,
+        gpg45_profile: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = sqlx::query("SELECT attributes, gpg45_profile FROM subjects WHERE subject_id = $1")
+            .bind(subject_id)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let mut current: Value = serde_json::from_str(&row.try_get::<String, _>(0)?)
+            .map_err(|_| StoreError::Corrupt("attributes"))?;
+        if let Value::Object(m) = &mut current {
+            for (k, v) in attributes {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+        let profile = gpg45_profile
+            .map(str::to_string)
+            .or(row.try_get::<Option<String>, _>(1)?);
+        sqlx::query(
+            "UPDATE subjects SET attributes = $1, gpg45_profile = $2, verified_at = $3, updated_at = $3 WHERE subject_id = $4",
+        )
+        .bind(current.to_string())
+        .bind(profile)
+        .bind(now)
+        .bind(subject_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// A subject.
+    pub async fn subject(&self, subject_id: &str) -> Result<Option<Subject>, StoreError> {
+        let row = sqlx::query(
+            "SELECT attributes, gpg45_profile, verified_at FROM subjects WHERE subject_id = $1",
+        )
+        .bind(subject_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(Subject {
+            subject_id: subject_id.to_string(),
+            attributes: serde_json::from_str(&row.try_get::<String, _>(0)?)
+                .map_err(|_| StoreError::Corrupt("attributes"))?,
+            gpg45_profile: row.try_get(1)?,
+            verified_at: row.try_get(2)?,
+        }))
+    }
+
+    // ---- offers and the pre-authorized code ----
+
+    /// Stores an offer.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_offer(
+        &self,
+        offer_id: &str,
+        subject_id: &str,
+        configuration_ids: &[String],
+        pre_auth_code_hash: Option<&str>,
+        tx_code_hash: Option<&str>,
+        tx_code_length: Option<i64>,
+        issuer_state: Option<&str>,
+        offer_json: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO offers (offer_id, subject_id, configuration_ids, pre_auth_code_hash, tx_code_hash, tx_code_length, tx_attempts, issuer_state, state, offer_json, expires_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, 'pending', $8, $9, $10)",
+        )
+        .bind(offer_id)
+        .bind(subject_id)
+        .bind(json_list(configuration_ids))
+        .bind(pre_auth_code_hash)
+        .bind(tx_code_hash)
+        .bind(tx_code_length)
+        .bind(issuer_state)
+        .bind(offer_json)
+        .bind(expires_at)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    fn offer_from_row(row: &sqlx::any::AnyRow) -> Result<OfferRow, StoreError> {
+        Ok(OfferRow {
+            offer_id: row.try_get(0)?,
+            subject_id: row.try_get(1)?,
+            configuration_ids: parse_list(&row.try_get::<String, _>(2)?)?,
+            tx_code_length: row.try_get(3)?,
+            state: row.try_get(4)?,
+            expires_at: row.try_get(5)?,
+            pre_authorized: row.try_get::<Option<String>, _>(6)?.is_some(),
+            issuer_state: row.try_get(7)?,
+        })
+    }
+
+    /// An offer by id.
+    pub async fn offer(&self, offer_id: &str) -> Result<Option<OfferRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT offer_id, subject_id, configuration_ids, tx_code_length, state, expires_at, pre_auth_code_hash, issuer_state FROM offers WHERE offer_id = $1",
+        )
+        .bind(offer_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(Self::offer_from_row).transpose()
+    }
+
+    /// The Credential Offer document of a pending, unexpired offer (by reference).
+    pub async fn offer_document(&self, offer_id: &str, now: i64) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query(
+            "SELECT offer_json FROM offers WHERE offer_id = $1 AND state = 'pending' AND expires_at > $2",
+        )
+        .bind(offer_id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?)
+    }
+
+    /// An unexpired, pending offer by its `issuer_state` (authorization code flow).
+    pub async fn offer_by_issuer_state(
+        &self,
+        issuer_state: &str,
+        now: i64,
+    ) -> Result<Option<OfferRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT offer_id, subject_id, configuration_ids, tx_code_length, state, expires_at, pre_auth_code_hash, issuer_state FROM offers WHERE issuer_state = $1 AND expires_at > $2",
+        )
+        .bind(issuer_state)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(Self::offer_from_row).transpose()
+    }
+
+    /// Redeems a pre-authorized code in one transaction: checks the transaction code
+    /// (counting a wrong one, and locking the offer after `max_attempts`), marks the offer
+    /// redeemed only if it is still pending, and writes the access token.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn redeem_pre_authorized(
+        &self,
+        code_hash: &str,
+        tx_code: Option<&str>,
+        max_attempts: i64,
+        now: i64,
+        token_hash: &str,
+        dpop: Option<(&str, &str, i64)>,
+        client_id: Option<&str>,
+        asked: Option<&[String]>,
+        token_expires_at: i64,
+    ) -> Result<Redemption, StoreError> {
+        let dpop_jkt = dpop.map(|d| d.0);
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "SELECT subject_id, configuration_ids, tx_code_hash, tx_attempts FROM offers WHERE pre_auth_code_hash = $1 AND state = 'pending' AND expires_at > $2",
+        )
+        .bind(code_hash)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Redemption::InvalidCode);
+        };
+        let subject_id: String = row.try_get(0)?;
+        let configuration_ids = parse_list(&row.try_get::<String, _>(1)?)?;
+        let expected: Option<String> = row.try_get(2)?;
+        let attempts: i64 = row.try_get(3)?;
+        if let Some(asked) = asked {
+            if asked.is_empty() || asked.iter().any(|a| !configuration_ids.contains(a)) {
+                return Ok(Redemption::NotOffered);
+            }
+        }
+        match (expected.as_deref(), tx_code) {
+            (None, None) => {}
+            (Some(_), None) | (None, Some(_)) => return Ok(Redemption::TxCodeMissingOrUnexpected),
+            (Some(want), Some(got)) => {
+                let got = crate::util::sha256_hex(got.as_bytes());
+                if !crate::util::ct_eq(want.as_bytes(), got.as_bytes()) {
+                    let attempts = attempts + 1;
+                    let state = if attempts >= max_attempts {
+                        "locked"
+                    } else {
+                        "pending"
+                    };
+                    sqlx::query(
+                        "UPDATE offers SET tx_attempts = $1, state = $2 WHERE pre_auth_code_hash = $3 AND state = 'pending'",
+                    )
+                    .bind(attempts)
+                    .bind(state)
+                    .bind(code_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    return Ok(Redemption::WrongTxCode {
+                        remaining: (max_attempts - attempts).max(0),
+                    });
+                }
+            }
+        }
+        if let Some((_, jti, exp)) = dpop {
+            if !Self::insert_jti(&mut tx, jti, exp).await? {
+                return Ok(Redemption::DpopReplay);
+            }
+        }
+        let done = sqlx::query(
+            "UPDATE offers SET state = 'redeemed' WHERE pre_auth_code_hash = $1 AND state = 'pending'",
+        )
+        .bind(code_hash)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(Redemption::InvalidCode);
+        }
+        let granted = asked.map(<[String]>::to_vec).unwrap_or(configuration_ids);
+        Self::insert_token(
+            &mut tx,
+            token_hash,
+            &subject_id,
+            &granted,
+            asked.is_some(),
+            client_id,
+            dpop_jkt,
+            token_expires_at,
+        )
+        .await?;
+        tx.commit().await?;
+        let configuration_ids = granted;
+        Ok(Redemption::Redeemed {
+            subject_id,
+            configuration_ids,
+        })
+    }
+
+    async fn insert_jti(
+        tx: &mut Transaction<'_, Any>,
+        jti_hash: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO dpop_jtis (jti_hash, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(jti_hash)
+        .bind(expires_at)
+        .execute(&mut **tx)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_token(
+        tx: &mut Transaction<'_, Any>,
+        token_hash: &str,
+        subject_id: &str,
+        configuration_ids: &[String],
+        authorization_details: bool,
+        client_id: Option<&str>,
+        dpop_jkt: Option<&str>,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO access_tokens (token_hash, subject_id, configuration_ids, authorization_details, client_id, dpop_jkt, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(token_hash)
+        .bind(subject_id)
+        .bind(json_list(configuration_ids))
+        .bind(i64::from(authorization_details))
+        .bind(client_id)
+        .bind(dpop_jkt)
+        .bind(expires_at)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// What an unexpired access token allows.
+    pub async fn token(&self, token_hash: &str, now: i64) -> Result<Option<TokenGrant>, StoreError> {
+        let row = sqlx::query(
+            "SELECT subject_id, configuration_ids, authorization_details, client_id, dpop_jkt, expires_at FROM access_tokens WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(TokenGrant {
+            subject_id: row.try_get(0)?,
+            configuration_ids: parse_list(&row.try_get::<String, _>(1)?)?,
+            authorization_details: row.try_get::<i64, _>(2)? != 0,
+            client_id: row.try_get(3)?,
+            dpop_jkt: row.try_get(4)?,
+            expires_at: row.try_get(5)?,
+        }))
+    }
+
+    // ---- authorization code flow ----
+
+    /// Stores a PAR request under the digest of its `request_uri`.
+    pub async fn insert_par(&self, uri_hash: &str, par: &ParRequest) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO par_requests (request_uri_hash, client_id, redirect_uri, code_challenge, configuration_ids, authorization_details, state, issuer_state, dpop_jkt, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(uri_hash)
+        .bind(&par.client_id)
+        .bind(&par.redirect_uri)
+        .bind(&par.code_challenge)
+        .bind(json_list(&par.configuration_ids))
+        .bind(i64::from(par.authorization_details))
+        .bind(&par.state)
+        .bind(&par.issuer_state)
+        .bind(&par.dpop_jkt)
+        .bind(par.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// An unexpired PAR request.
+    pub async fn par(&self, uri_hash: &str, now: i64) -> Result<Option<ParRequest>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        Self::par_on(&mut conn, uri_hash, now).await
+    }
+
+    async fn par_on(
+        conn: &mut sqlx::AnyConnection,
+        uri_hash: &str,
+        now: i64,
+    ) -> Result<Option<ParRequest>, StoreError> {
+        let row = sqlx::query(
+            "SELECT client_id, redirect_uri, code_challenge, configuration_ids, authorization_details, state, issuer_state, dpop_jkt, expires_at FROM par_requests WHERE request_uri_hash = $1 AND expires_at > $2",
+        )
+        .bind(uri_hash)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(ParRequest {
+            client_id: row.try_get(0)?,
+            redirect_uri: row.try_get(1)?,
+            code_challenge: row.try_get(2)?,
+            configuration_ids: parse_list(&row.try_get::<String, _>(3)?)?,
+            authorization_details: row.try_get::<i64, _>(4)? != 0,
+            state: row.try_get(5)?,
+            issuer_state: row.try_get(6)?,
+            dpop_jkt: row.try_get(7)?,
+            expires_at: row.try_get(8)?,
+        }))
+    }
+
+    /// Stores a one-time sign-in code for a subject.
+    pub async fn insert_sign_in_code(
+        &self,
+        code_hash: &str,
+        subject_id: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO sign_in_codes (code_hash, subject_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(code_hash)
+            .bind(subject_id)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Completes a sign-in in one transaction: consumes the PAR request and the sign-in code
+    /// (both single use) and writes the authorization code. `None` if either is invalid.
+    pub async fn complete_sign_in(
+        &self,
+        uri_hash: &str,
+        subject_id: &str,
+        sign_in_hash: &str,
+        code_hash: &str,
+        code_expires_at: i64,
+        now: i64,
+    ) -> Result<Option<ParRequest>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(par) = Self::par_on(&mut tx, uri_hash, now).await? else {
+            return Ok(None);
+        };
+        let used = sqlx::query(
+            "DELETE FROM sign_in_codes WHERE code_hash = $1 AND subject_id = $2 AND expires_at > $3",
+        )
+        .bind(sign_in_hash)
+        .bind(subject_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() != 1 {
+            return Ok(None);
+        }
+        let gone = sqlx::query("DELETE FROM par_requests WHERE request_uri_hash = $1")
+            .bind(uri_hash)
+            .execute(&mut *tx)
+            .await?;
+        if gone.rows_affected() != 1 {
+            return Ok(None);
+        }
+        sqlx::query(
+            "INSERT INTO auth_codes (code_hash, client_id, redirect_uri, code_challenge, subject_id, configuration_ids, authorization_details, dpop_jkt, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(code_hash)
+        .bind(&par.client_id)
+        .bind(&par.redirect_uri)
+        .bind(&par.code_challenge)
+        .bind(subject_id)
+        .bind(json_list(&par.configuration_ids))
+        .bind(i64::from(par.authorization_details))
+        .bind(&par.dpop_jkt)
+        .bind(code_expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(par))
+    }
+
+    /// Redeems an authorization code in one transaction after `check` accepts it (PKCE,
+    /// client, redirect URI): the code is deleted and the token written, or nothing is.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn redeem_auth_code<E>(
+        &self,
+        code_hash: &str,
+        now: i64,
+        check: impl FnOnce(&AuthCode) -> Result<(), E>,
+        token_hash: &str,
+        dpop: Option<(&str, &str, i64)>,
+        replay: E,
+        token_expires_at: i64,
+    ) -> Result<Option<Result<AuthCode, E>>, StoreError> {
+        let dpop_jkt = dpop.map(|d| d.0);
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "SELECT client_id, redirect_uri, code_challenge, subject_id, configuration_ids, authorization_details, dpop_jkt FROM auth_codes WHERE code_hash = $1 AND expires_at > $2",
+        )
+        .bind(code_hash)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let code = AuthCode {
+            client_id: row.try_get(0)?,
+            redirect_uri: row.try_get(1)?,
+            code_challenge: row.try_get(2)?,
+            subject_id: row.try_get(3)?,
+            configuration_ids: parse_list(&row.try_get::<String, _>(4)?)?,
+            authorization_details: row.try_get::<i64, _>(5)? != 0,
+            dpop_jkt: row.try_get(6)?,
+        };
+        if let Err(e) = check(&code) {
+            return Ok(Some(Err(e)));
+        }
+        if let Some((_, jti, exp)) = dpop {
+            if !Self::insert_jti(&mut tx, jti, exp).await? {
+                return Ok(Some(Err(replay)));
+            }
+        }
+        let gone = sqlx::query("DELETE FROM auth_codes WHERE code_hash = $1")
+            .bind(code_hash)
+            .execute(&mut *tx)
+            .await?;
+        if gone.rows_affected() != 1 {
+            return Ok(None);
+        }
+        Self::insert_token(
+            &mut tx,
+            token_hash,
+            &code.subject_id,
+            &code.configuration_ids,
+            code.authorization_details,
+            Some(&code.client_id),
+            dpop_jkt,
+            token_expires_at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(Ok(code)))
+    }
+
+    // ---- nonces and DPoP ----
+
+    /// Stores a fresh `c_nonce`.
+    pub async fn insert_nonce(&self, nonce: &str, expires_at: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO nonces (nonce, expires_at) VALUES ($1, $2)")
+            .bind(nonce)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records a DPoP proof's `jti` outside a credential request (token and PAR endpoints);
+    /// `false` if it was seen before.
+    pub async fn use_dpop_jti(&self, jti_hash: &str, expires_at: i64) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO dpop_jtis (jti_hash, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(jti_hash)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    // ---- issuance ----
+
+    /// Records a credential response in one transaction: consumes the `c_nonce`, records the
+    /// DPoP `jti`, draws a random free index per credential and writes each credential and
+    /// the notification id. On any refusal nothing is written.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_issuance(
+        &self,
+        nonce: &str,
+        dpop_jti_hash: Option<(&str, i64)>,
+        subject_id: &str,
+        token_hash: &str,
+        notification_id: &str,
+        credentials: &[NewCredential],
+        policy: ListPolicy,
+        now: i64,
+    ) -> Result<Recorded, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let used = sqlx::query("DELETE FROM nonces WHERE nonce = $1 AND expires_at > $2")
+            .bind(nonce)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        if used.rows_affected() != 1 {
+            return Ok(Recorded::InvalidNonce);
+        }
+        if let Some((jti, exp)) = dpop_jti_hash {
+            if !Self::insert_jti(&mut tx, jti, exp).await? {
+                return Ok(Recorded::DpopReplay);
+            }
+        }
+        let mut out = Vec::with_capacity(credentials.len());
+        for c in credentials {
+            let (list_id, idx) = Self::allocate(&mut tx, &c.credential_id, policy, now).await?;
+            sqlx::query(
+                "INSERT INTO credentials (credential_id, subject_id, configuration_id, list_id, idx, holder_jkt, kid, notification_id, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(&c.credential_id)
+            .bind(subject_id)
+            .bind(&c.configuration_id)
+            .bind(list_id)
+            .bind(idx)
+            .bind(&c.holder_jkt)
+            .bind(&c.kid)
+            .bind(notification_id)
+            .bind(now)
+            .bind(c.expires_at)
+            .execute(&mut *tx)
+            .await?;
+            out.push((list_id, idx));
+        }
+        sqlx::query(
+            "INSERT INTO notifications (notification_id, token_hash, event, updated_at) VALUES ($1, $2, NULL, $3)",
+        )
+        .bind(notification_id)
+        .bind(token_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Recorded::Ok(out))
+    }
+
+    /// Takes a random free index in the newest open list; after `probes` collisions the list
+    /// is marked full and the next one opened (another process may open the same one: the
+    /// insert of a list is idempotent).
+    async fn allocate(
+        tx: &mut Transaction<'_, Any>,
+        credential_id: &str,
+        policy: ListPolicy,
+        now: i64,
+    ) -> Result<(i64, i64), StoreError> {
+        loop {
+            let open: Option<(i64, i64)> = sqlx::query(
+                "SELECT list_id, size FROM status_lists WHERE full_since IS NULL ORDER BY list_id LIMIT 1",
+            )
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
+            .transpose()?;
+            let (list_id, size) = match open {
+                Some(o) => o,
+                None => {
+                    let next: i64 = sqlx::query("SELECT COALESCE(MAX(list_id), 0) + 1 FROM status_lists")
+                        .fetch_one(&mut **tx)
+                        .await?
+                        .try_get(0)?;
+                    sqlx::query(
+                        "INSERT INTO status_lists (list_id, bits, size, full_since, created_at) VALUES ($1, $2, $3, NULL, $4) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(next)
+                    .bind(policy.bits)
+                    .bind(policy.size)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                    continue;
+                }
+            };
+            for _ in 0..policy.probes.max(1) {
+                let idx = (random_u64() % size as u64) as i64;
+                let r = sqlx::query(
+                    "INSERT INTO status_entries (list_id, idx, status, credential_id) VALUES ($1, $2, 0, $3) ON CONFLICT DO NOTHING",
+                )
+                .bind(list_id)
+                .bind(idx)
+                .bind(credential_id)
+                .execute(&mut **tx)
+                .await?;
+                if r.rows_affected() == 1 {
+                    return Ok((list_id, idx));
+                }
+            }
+            sqlx::query("UPDATE status_lists SET full_since = $1 WHERE list_id = $2 AND full_since IS NULL")
+                .bind(now)
+                .bind(list_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+
+    /// A status list's size and bits, and every entry that is not VALID.
+    pub async fn status_list(
+        &self,
+        list_id: i64,
+    ) -> Result<Option<(i64, i64, Vec<(i64, i64)>)>, StoreError> {
+        let Some(row) = sqlx::query("SELECT size, bits FROM status_lists WHERE list_id = $1")
+            .bind(list_id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let entries = sqlx::query(
+            "SELECT idx, status FROM status_entries WHERE list_id = $1 AND status <> 0",
+        )
+        .bind(list_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok(Some((row.try_get(0)?, row.try_get(1)?, entries)))
+    }
+
+    /// Sets a credential's status; `false` if there is no such credential.
+    pub async fn set_status(&self, credential_id: &str, status: i64) -> Result<bool, StoreError> {
+        let r = sqlx::query("UPDATE status_entries SET status = $1 WHERE credential_id = $2")
+            .bind(status)
+            .bind(credential_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// A subject's credentials with their statuses.
+    pub async fn credentials_of(&self, subject_id: &str) -> Result<Vec<CredentialRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.credential_id, c.subject_id, c.configuration_id, c.list_id, c.idx, e.status, c.kid, c.issued_at, c.expires_at
+             FROM credentials c JOIN status_entries e ON e.credential_id = c.credential_id
+             WHERE c.subject_id = $1 ORDER BY c.issued_at, c.credential_id",
+        )
+        .bind(subject_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CredentialRecord {
+                    credential_id: r.try_get(0)?,
+                    subject_id: r.try_get(1)?,
+                    configuration_id: r.try_get(2)?,
+                    list_id: r.try_get(3)?,
+                    idx: r.try_get(4)?,
+                    status: r.try_get(5)?,
+                    kid: r.try_get(6)?,
+                    issued_at: r.try_get(7)?,
+                    expires_at: r.try_get(8)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// Every `(list_id, idx)` handed out (tests and audits: duplicates are impossible by the
+    /// primary key, and this lets a test show it).
+    pub async fn all_indices(&self) -> Result<Vec<(i64, i64)>, StoreError> {
+        Ok(sqlx::query("SELECT list_id, idx FROM credentials ORDER BY list_id, idx")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?)
+    }
+
+    /// Latest expiry of credentials signed by `kid` (rotation keeps a key published until then).
+    pub async fn last_expiry_for_kid(&self, kid: &str) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query("SELECT MAX(expires_at) FROM credentials WHERE kid = $1")
+            .bind(kid)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?)
+    }
+
+    /// Records a notification event; `false` when the id is not one of this token's.
+    pub async fn notify(
+        &self,
+        notification_id: &str,
+        token_hash: &str,
+        event: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "UPDATE notifications SET event = $1, updated_at = $2 WHERE notification_id = $3 AND token_hash = $4",
+        )
+        .bind(event)
+        .bind(now)
+        .bind(notification_id)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Counts rows of a table (tests: "nothing was written").
+    pub async fn count(&self, table: &str) -> Result<i64, StoreError> {
+        const TABLES: &[&str] = &[
+            "subjects",
+            "offers",
+            "access_tokens",
+            "nonces",
+            "dpop_jtis",
+            "status_entries",
+            "credentials",
+            "notifications",
+            "auth_codes",
+            "par_requests",
+        ];
+        if !TABLES.contains(&table) {
+            return Err(StoreError::Corrupt("unknown table"));
+        }
+        Ok(sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?)
+    }
+
+    /// Deletes expired nonces, DPoP `jti`s, PAR requests and codes.
+    pub async fn purge_expired(&self, now: i64) -> Result<(), StoreError> {
+        for table in ["nonces", "dpop_jtis", "par_requests", "auth_codes", "sign_in_codes"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE expires_at <= $1"))
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+}
