@@ -1,0 +1,390 @@
+//! The HTTP surface: OpenID4VP endpoints (request objects, responses), the employer's
+//! pages, records, and `/healthz`. Bodies are size-limited; errors carry the OAuth
+//! `error` / `error_description` and the status the spec names.
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use qrcode::render::svg;
+use qrcode::QrCode;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::oid4vp::{CheckOutcome, Oid4vpError, Service};
+use crate::{from_ts, rfc3339, web};
+
+/// The largest request body accepted (a presentation with a photo fits well within it).
+pub const MAX_BODY: usize = 512 * 1024;
+
+/// An error as the OpenID4VP endpoints answer it.
+pub struct ApiError(pub Oid4vpError);
+
+impl From<Oid4vpError> for ApiError {
+    fn from(e: Oid4vpError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        (
+            status,
+            Json(json!({"error": self.0.code(), "error_description": self.0.to_string()})),
+        )
+            .into_response()
+    }
+}
+
+fn html_error(e: Oid4vpError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let title = if status == StatusCode::NOT_FOUND {
+        "Page not found"
+    } else {
+        "Sorry, there is a problem"
+    };
+    (status, Html(web::error(title, &e.to_string()))).into_response()
+}
+
+/// The router.
+pub fn router(s: Arc<Service>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/", get(|| async { Html(web::start()) }))
+        .route("/checks", post(start_check))
+        .route("/checks/{id}", get(check_page))
+        .route("/checks/{id}/state", get(check_state))
+        .route("/checks/{id}/likeness", post(likeness))
+        .route("/request/{id}", get(request_get).post(request_post))
+        .route("/response/{id}", post(response))
+        .route("/api/transactions", post(api_create))
+        .route("/api/transactions/{id}", get(api_transaction))
+        .route("/records/{id}", get(record_page))
+        .route("/records/{id}/download", get(record_download))
+        .route("/records/{id}/employment-end", post(employment_end))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(s)
+}
+
+/// Serves until the listener closes.
+pub async fn serve(listener: tokio::net::TcpListener, s: Arc<Service>) -> std::io::Result<()> {
+    axum::serve(listener, router(s)).await
+}
+
+async fn healthz(State(s): State<Arc<Service>>) -> Json<Value> {
+    let trust = s.verifier.trust.current();
+    let now = s.clock.now();
+    Json(json!({
+        "status": "ok",
+        "client_id": s.request_signer.client_id.as_string(),
+        "snapshot_sequence": trust.snapshot.payload.sequence,
+        "snapshot_age_seconds": trust.age(now),
+    }))
+}
+
+#[derive(Deserialize)]
+struct StartForm {
+    response_mode: Option<String>,
+    template: Option<String>,
+}
+
+async fn start_check(State(s): State<Arc<Service>>, Form(f): Form<StartForm>) -> Response {
+    match s
+        .create(
+            f.template.as_deref().unwrap_or("right-to-work"),
+            f.response_mode.as_deref().unwrap_or("direct_post.jwt"),
+        )
+        .await
+    {
+        Ok(t) => Redirect::to(&format!("/checks/{}", t.id)).into_response(),
+        Err(e) => html_error(e),
+    }
+}
+
+/// The provider's details from the register, for the page.
+fn provider_rows(s: &Service, o: &CheckOutcome) -> Vec<(String, String)> {
+    let trust = s.verifier.trust.current();
+    let mut rows = vec![];
+    let subject = &o.trust["at_check"]["subject"];
+    if let Some(p) = subject["provider"].as_str() {
+        rows.push(("Provider".into(), p.to_string()));
+        rows.push((
+            "Service".into(),
+            subject["service"].as_str().unwrap_or("").to_string(),
+        ));
+        rows.push((
+            "Certificate".into(),
+            subject["certificate"].as_str().unwrap_or("").to_string(),
+        ));
+    }
+    if let Some(entry) = o
+        .entry_id
+        .as_deref()
+        .and_then(|e| trust.register().entries.get(e))
+    {
+        let now = s.clock.now();
+        match entry.note_at(trust_framework::model::NoteCode::RightToWork, now) {
+            Some(n) => {
+                let cab = entry
+                    .certificate(&n.certificate_number)
+                    .map(|c| c.certificate.body.name.clone())
+                    .unwrap_or_default();
+                rows.push((
+                    "Right to work note".into(),
+                    format!(
+                        "held since {} (certificate {} by {cab})",
+                        n.added_at.date(),
+                        n.certificate_number
+                    ),
+                ));
+            }
+            None => rows.push(("Right to work note".into(), "none".into())),
+        }
+        rows.push(("Register entry".into(), entry.entry_id.clone()));
+    }
+    rows
+}
+
+async fn check_page(State(s): State<Arc<Service>>, Path(id): Path<String>) -> Response {
+    let t = match s.store.transaction(&id).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return html_error(Oid4vpError::UnknownTransaction),
+        Err(e) => return html_error(e.into()),
+    };
+    match t.state.as_str() {
+        "pending" | "processing" => {
+            let url = s.wallet_url(&t.id);
+            let qr = QrCode::new(url.as_bytes())
+                .map(|q| q.render::<svg::Color>().min_dimensions(240, 240).build())
+                .unwrap_or_default();
+            Html(web::pending(&t.id, &url, &qr)).into_response()
+        }
+        "responded" => {
+            let o: CheckOutcome =
+                serde_json::from_str(t.outcome.as_deref().unwrap_or("{}")).unwrap_or_default();
+            let rows = provider_rows(&s, &o);
+            let at = rfc3339(from_ts(t.responded_at.unwrap_or(t.created_at)));
+            Html(web::outcome(&t.id, &o, &rows, None, &at)).into_response()
+        }
+        _ => match t.record_id {
+            Some(r) => Redirect::to(&format!("/records/{r}")).into_response(),
+            None => html_error(Oid4vpError::UnknownTransaction),
+        },
+    }
+}
+
+async fn check_state(
+    State(s): State<Arc<Service>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let t = s
+        .store
+        .transaction(&id)
+        .await
+        .map_err(Oid4vpError::from)?
+        .ok_or(Oid4vpError::UnknownTransaction)?;
+    Ok(Json(json!({"state": t.state})))
+}
+
+#[derive(Deserialize)]
+struct LikenessForm {
+    likeness: Option<String>,
+    checked_by: Option<String>,
+}
+
+async fn likeness(
+    State(s): State<Arc<Service>>,
+    Path(id): Path<String>,
+    Form(f): Form<LikenessForm>,
+) -> Response {
+    let checked_by = f.checked_by.unwrap_or_default().trim().to_string();
+    let err = match (f.likeness.as_deref(), checked_by.is_empty()) {
+        (None, _) => Some("Select yes if the person in front of you is the person in the photo"),
+        (_, true) => Some("Enter your full name"),
+        _ => None,
+    };
+    if let Some(e) = err {
+        let t = match s.store.transaction(&id).await {
+            Ok(Some(t)) if t.state == "responded" => t,
+            Ok(_) => return html_error(Oid4vpError::UnknownTransaction),
+            Err(e) => return html_error(e.into()),
+        };
+        let o: CheckOutcome =
+            serde_json::from_str(t.outcome.as_deref().unwrap_or("{}")).unwrap_or_default();
+        let rows = provider_rows(&s, &o);
+        let at = rfc3339(from_ts(t.responded_at.unwrap_or(t.created_at)));
+        return (
+            StatusCode::BAD_REQUEST,
+            Html(web::outcome(&id, &o, &rows, Some(e), &at)),
+        )
+            .into_response();
+    }
+    match s
+        .complete(&id, f.likeness.as_deref() == Some("yes"), &checked_by, None)
+        .await
+    {
+        Ok(r) => Redirect::to(&format!("/records/{r}")).into_response(),
+        Err(e) => html_error(e),
+    }
+}
+
+const JWT_TYPE: &str = "application/oauth-authz-req+jwt";
+
+async fn request_get(
+    State(s): State<Arc<Service>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let jwt = s.request_object(&id, None).await?;
+    Ok(([(header::CONTENT_TYPE, JWT_TYPE)], jwt).into_response())
+}
+
+async fn request_post(
+    State(s): State<Arc<Service>>,
+    Path(id): Path<String>,
+    Form(f): Form<Map<String, Value>>,
+) -> Result<Response, ApiError> {
+    if let Some(meta) = f.get("wallet_metadata").and_then(Value::as_str) {
+        serde_json::from_str::<Value>(meta)
+            .ok()
+            .filter(Value::is_object)
+            .ok_or_else(|| {
+                Oid4vpError::InvalidRequest("wallet_metadata is not a JSON object".into())
+            })?;
+    }
+    let jwt = s
+        .request_object(&id, f.get("wallet_nonce").and_then(Value::as_str))
+        .await?;
+    Ok(([(header::CONTENT_TYPE, JWT_TYPE)], jwt).into_response())
+}
+
+async fn response(
+    State(s): State<Arc<Service>>,
+    Path(id): Path<String>,
+    form: Result<Form<Map<String, Value>>, axum::extract::rejection::FormRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Form(params) = form.map_err(|e| {
+        Oid4vpError::InvalidRequest(format!("the body is not a form: {}", e.body_text()))
+    })?;
+    let ack = s.respond(&id, &params).await?;
+    Ok(Json(json!({"redirect_uri": ack.redirect_uri})))
+}
+
+#[derive(Deserialize, Default)]
+struct CreateBody {
+    template: Option<String>,
+    response_mode: Option<String>,
+}
+
+async fn api_create(
+    State(s): State<Arc<Service>>,
+    body: Option<Json<CreateBody>>,
+) -> Result<Json<Value>, ApiError> {
+    let b = body.map(|Json(b)| b).unwrap_or_default();
+    let t = s
+        .create(
+            b.template.as_deref().unwrap_or("right-to-work"),
+            b.response_mode.as_deref().unwrap_or("direct_post"),
+        )
+        .await?;
+    Ok(Json(json!({
+        "id": t.id,
+        "client_id": t.client_id,
+        "nonce": t.nonce,
+        "request_uri": s.request_uri(&t.id),
+        "response_uri": s.response_uri(&t.id),
+        "wallet_url": s.wallet_url(&t.id),
+    })))
+}
+
+async fn api_transaction(
+    State(s): State<Arc<Service>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let t = s
+        .store
+        .transaction(&id)
+        .await
+        .map_err(Oid4vpError::from)?
+        .ok_or(Oid4vpError::UnknownTransaction)?;
+    let outcome: Value =
+        serde_json::from_str(t.outcome.as_deref().unwrap_or("null")).unwrap_or_default();
+    Ok(Json(
+        json!({"id": t.id, "state": t.state, "record_id": t.record_id, "outcome": outcome}),
+    ))
+}
+
+async fn record_page(State(s): State<Arc<Service>>, Path(id): Path<String>) -> Response {
+    let r = match s.store.record(&id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return html_error(Oid4vpError::UnknownTransaction),
+        Err(e) => return html_error(e.into()),
+    };
+    let payload = credentials::jose::CompactJws::parse(&r.record)
+        .ok()
+        .and_then(|j| serde_json::from_slice::<Value>(j.payload()).ok())
+        .unwrap_or_default();
+    let del = r.delete_after.map(|d| rfc3339(from_ts(d)));
+    Html(web::record(
+        &r.id,
+        &payload,
+        r.employment_end.as_deref(),
+        del.as_deref(),
+    ))
+    .into_response()
+}
+
+async fn record_download(State(s): State<Arc<Service>>, Path(id): Path<String>) -> Response {
+    match s.store.record(&id).await {
+        Ok(Some(r)) => (
+            [
+                (header::CONTENT_TYPE, "application/jose".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"right-to-work-{}.jws\"", r.id),
+                ),
+            ],
+            r.record,
+        )
+            .into_response(),
+        Ok(None) => html_error(Oid4vpError::UnknownTransaction),
+        Err(e) => html_error(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct EndForm {
+    employment_end: String,
+}
+
+async fn employment_end(
+    State(s): State<Arc<Service>>,
+    Path(id): Path<String>,
+    Form(f): Form<EndForm>,
+) -> Response {
+    let Ok(date) = time::Date::parse(
+        f.employment_end.trim(),
+        &time::macros::format_description!("[year]-[month]-[day]"),
+    ) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Html(web::error(
+                "Enter a real date",
+                "Enter the employment end date as a date, for example 2027-03-31",
+            )),
+        )
+            .into_response();
+    };
+    match s
+        .store
+        .set_employment_end(&id, &date.to_string(), s.delete_after(date))
+        .await
+    {
+        Ok(true) => Redirect::to(&format!("/records/{id}")).into_response(),
+        Ok(false) => html_error(Oid4vpError::UnknownTransaction),
+        Err(e) => html_error(e.into()),
+    }
+}

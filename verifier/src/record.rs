@@ -1,0 +1,413 @@
+#![allow(clippy::redundant_closure_call)] // checks read best as one closure each
+//! The retained record of a right-to-work check: a JWS signed by the verifier's record key
+//! over the presentation as received, the report, the registry snapshot and checkpoint
+//! with inclusion proofs of the provider's entry, the likeness confirmation and the
+//! timestamps; and its offline verification (`vouch verifier check-record`).
+
+use credentials::b64;
+use credentials::jose::{sign_compact, CompactJws, JwsPolicy};
+use credentials::keys::{Algorithm, Jwk, PublicKey, Signer};
+use credentials::openid4vp::AuthorizationResponse;
+use credentials::report::{CheckLog, ReportError, VerificationReport};
+use credentials::sd_jwt::VerifyOptions;
+use credentials::sd_jwt_vc::{self, IssuerKeySource, VcVerifyOptions};
+use serde_json::{json, Map, Value};
+use trust_framework::decision::{authorize, Evidence};
+use trust_framework::events::Event;
+use trust_framework::merkle;
+use trust_framework::note::NoteKey;
+use trust_framework::snapshot::{hashes_from_b64, hashes_to_b64, Snapshot, SnapshotVerifier};
+
+use crate::store::Transaction;
+use crate::trust::{pick_key, LogProofs, TrustData};
+use crate::{from_ts, rfc3339};
+
+/// The JWS `typ` of a record.
+pub const RECORD_TYP: &str = "vouch-rtw-record+jwt";
+
+/// The employer's confirmation that the photo is the person.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Likeness {
+    /// Whether the photo matches the person.
+    pub confirmed: bool,
+    /// Who checked (the employer's staff member).
+    pub checked_by: String,
+    /// When.
+    pub at: String,
+}
+
+/// Inclusion proofs of every log entry about `entry_id` in the snapshot's checkpoint.
+pub async fn entry_proofs(proofs: &dyn LogProofs, trust: &TrustData, entry_id: &str) -> Vec<Value> {
+    let size = trust.snapshot.checkpoint.size;
+    let Some(entry) = trust.register().entries.get(entry_id) else {
+        return vec![];
+    };
+    let mut out = vec![];
+    for &index in &entry.history {
+        if index >= size {
+            continue;
+        }
+        if let Ok((leaf, proof)) = proofs.inclusion(index, size).await {
+            out.push(
+                json!({"index": index, "leaf": b64::encode(&leaf), "proof": hashes_to_b64(&proof)}),
+            );
+        }
+    }
+    out
+}
+
+/// Builds the record payload.
+#[allow(clippy::too_many_arguments)]
+pub fn payload(
+    record_id: &str,
+    t: &Transaction,
+    outcome: &Value,
+    trust: &TrustData,
+    snapshot_keys: &(Value, String),
+    proofs: Vec<Value>,
+    likeness: &Likeness,
+    completed_at: i64,
+) -> Value {
+    json!({
+        "record_id": record_id,
+        "transaction_id": t.id,
+        "purpose": "right_to_work",
+        "request": {
+            "client_id": t.client_id,
+            "nonce": t.nonce,
+            "response_mode": t.response_mode,
+            "dcql_query": serde_json::from_str::<Value>(&t.dcql).unwrap_or_default(),
+        },
+        "presentation": serde_json::from_str::<Value>(t.presentation.as_deref().unwrap_or("null")).unwrap_or_default(),
+        "outcome": outcome,
+        "registry": {
+            "snapshot": trust.jws,
+            "snapshot_key": snapshot_keys.0,
+            "log_key": snapshot_keys.1,
+            "checkpoint": trust.snapshot.payload.checkpoint,
+            "entry_id": outcome.get("entry_id"),
+            "inclusion": proofs,
+        },
+        "likeness": likeness,
+        "timestamps": {
+            "requested_at": rfc3339(from_ts(t.created_at)),
+            "responded_at": rfc3339(from_ts(t.responded_at.unwrap_or(t.created_at))),
+            "completed_at": rfc3339(from_ts(completed_at)),
+        },
+    })
+}
+
+/// Signs a record with the verifier's record key (its public JWK in the header).
+pub fn sign(payload: &Value, signer: &dyn Signer) -> Result<String, String> {
+    let mut header = Map::new();
+    header.insert("typ".into(), RECORD_TYP.into());
+    header.insert("jwk".into(), signer.public_key().to_jwk().to_value());
+    let body = serde_json::to_vec(payload).map_err(|e| e.to_string())?;
+    sign_compact(&header, &body, signer).map_err(|e| e.to_string())
+}
+
+/// What `check-record` is told to trust.
+#[derive(Default)]
+pub struct CheckOptions {
+    /// The verifier's record key, pinned (otherwise the header's key is used and reported).
+    pub record_key: Option<PublicKey>,
+    /// A later registry snapshot to answer the historical question from.
+    pub later_snapshot: Option<String>,
+    /// The snapshot key, pinned.
+    pub snapshot_key: Option<PublicKey>,
+    /// The log key, pinned.
+    pub log_key: Option<NoteKey>,
+}
+
+struct Checks {
+    log: CheckLog,
+    error: Option<ReportError>,
+}
+
+impl Checks {
+    fn step(&mut self, name: &str, r: Result<String, String>) -> bool {
+        match r {
+            Ok(d) => {
+                self.log.pass(name, d);
+                true
+            }
+            Err(e) => {
+                if self.error.is_none() {
+                    self.error = Some(ReportError {
+                        code: format!("{name}_failed"),
+                        message: e.clone(),
+                    });
+                }
+                self.log.fail(name, e);
+                false
+            }
+        }
+    }
+}
+
+/// Verifies a record offline: signature, snapshot, inclusion proofs, the register's
+/// decision on the day, the presentation itself, the likeness confirmation.
+pub fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
+    let mut c = Checks {
+        log: CheckLog::default(),
+        error: None,
+    };
+    let mut summary = Map::new();
+    let parsed = CompactJws::parse(jws.trim());
+    let Ok(parsed) = parsed else {
+        c.step("record_signature", Err("not a compact JWS".into()));
+        return VerificationReport::new("vouch-rtw-record", c.log, c.error, None, None);
+    };
+    let header_key = parsed
+        .header()
+        .get("jwk")
+        .and_then(|v| Jwk::from_value(v).ok())
+        .map(|j| j.public_key().clone());
+    let ok = c.step(
+        "record_signature",
+        (|| {
+            if parsed.header().typ() != Some(RECORD_TYP) {
+                return Err(format!("typ is not {RECORD_TYP}"));
+            }
+            let key = opts
+                .record_key
+                .clone()
+                .or(header_key.clone())
+                .ok_or("no record key")?;
+            if opts.record_key.is_some() && header_key.as_ref() != opts.record_key.as_ref() {
+                return Err("the record was not signed by the pinned record key".into());
+            }
+            parsed
+                .verify(&key, &JwsPolicy::allowing(&Algorithm::ALL))
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "signed by record key {}{}",
+                credentials::keys::jwk::thumbprint(&key),
+                if opts.record_key.is_some() {
+                    " (pinned)"
+                } else {
+                    " (from the record; pin it with --record-key)"
+                }
+            ))
+        })(),
+    );
+    if !ok {
+        return VerificationReport::new("vouch-rtw-record", c.log, c.error, None, None);
+    }
+    let p: Value = serde_json::from_slice(parsed.payload()).unwrap_or_default();
+    let reg = &p["registry"];
+    // The snapshot the check relied on.
+    let snapshot_key = opts.snapshot_key.clone().or_else(|| {
+        Jwk::from_value(&reg["snapshot_key"])
+            .ok()
+            .map(|j| j.public_key().clone())
+    });
+    let log_key = opts.log_key.clone().or_else(|| {
+        reg["log_key"]
+            .as_str()
+            .and_then(|v| NoteKey::from_vkey(v).ok())
+    });
+    let mut snap: Option<(SnapshotVerifier, Snapshot)> = None;
+    c.step(
+        "snapshot",
+        (|| {
+            let sv = SnapshotVerifier {
+                snapshot_key: snapshot_key.ok_or("no snapshot key")?,
+                log_key: log_key.ok_or("no log key")?,
+            };
+            let s = sv
+                .verify_archived(reg["snapshot"].as_str().unwrap_or_default())
+                .map_err(|e| e.to_string())?;
+            if reg["checkpoint"].as_str() != Some(s.payload.checkpoint.as_str()) {
+                return Err("the record's checkpoint is not the snapshot's".into());
+            }
+            let d = format!(
+                "registry snapshot {} issued {}, log size {}{}",
+                s.payload.sequence,
+                rfc3339(s.payload.issued_at),
+                s.checkpoint.size,
+                if opts.snapshot_key.is_some() {
+                    " (keys pinned)"
+                } else {
+                    " (keys from the record; pin them with --snapshot-key / --log-key)"
+                }
+            );
+            snap = Some((sv, s));
+            Ok(d)
+        })(),
+    );
+    let entry_id = reg["entry_id"].as_str().unwrap_or_default().to_string();
+    if let Some((_, s)) = &snap {
+        c.step(
+            "inclusion",
+            (|| {
+                let items = reg["inclusion"].as_array().cloned().unwrap_or_default();
+                if items.is_empty() {
+                    return Err(
+                        "the record carries no inclusion proof of the provider's entry".into(),
+                    );
+                }
+                for it in &items {
+                    let index = it["index"].as_u64().ok_or("proof index")?;
+                    let leaf =
+                        b64::decode(it["leaf"].as_str().unwrap_or_default()).ok_or("proof leaf")?;
+                    let proof = serde_json::from_value::<Vec<String>>(it["proof"].clone())
+                        .ok()
+                        .and_then(|v| hashes_from_b64(&v))
+                        .ok_or("proof hashes")?;
+                    merkle::verify_inclusion(
+                        &merkle::leaf_hash(&leaf),
+                        index,
+                        s.checkpoint.size,
+                        &proof,
+                        &s.checkpoint.root,
+                    )
+                    .map_err(|e| format!("entry {index}: {e}"))?;
+                    let ev = Event::from_leaf(&leaf).map_err(|e| e.to_string())?;
+                    if ev.kind.entry_id() != Some(entry_id.as_str()) {
+                        return Err(format!("log entry {index} is not about {entry_id}"));
+                    }
+                }
+                Ok(format!(
+                    "{} log entries about {entry_id} are included in the checkpoint",
+                    items.len()
+                ))
+            })(),
+        );
+    }
+    // The presentation, verified again as of the response time, with the register's key.
+    let responded = p["timestamps"]["responded_at"].as_str().and_then(|t| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+    });
+    let response = p["presentation"]["response"]
+        .as_object()
+        .and_then(|m| AuthorizationResponse::from_params(m).ok());
+    let claims_out;
+    if let (Some((_, s)), Some(resp), Some(at)) = (&snap, response, responded) {
+        let text = resp
+            .vp_token
+            .values()
+            .next()
+            .and_then(|v| v.first())
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let td = TrustData {
+            snapshot: s.clone(),
+            jws: String::new(),
+        };
+        let mut inner = CheckLog::default();
+        let r = (|| {
+            let sd = credentials::sd_jwt::SdJwt::parse(&text).map_err(|e| e.to_string())?;
+            let payload = sd.jws().claims().map_err(|e| e.to_string())?;
+            let iss = payload
+                .get("iss")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let vct = payload
+                .get("vct")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let key = pick_key(&td.iss_keys(&iss), sd.jws().header().kid())
+                .ok_or("the issuer key is not in the snapshot")?;
+            let mut o = VerifyOptions::at(at.unix_timestamp());
+            o.require_key_binding = true;
+            o.aud = p["request"]["client_id"].as_str();
+            o.nonce = p["request"]["nonce"].as_str();
+            let v = sd_jwt_vc::verify(
+                &text,
+                &IssuerKeySource::Key(key.clone()),
+                &VcVerifyOptions::new(o),
+                &mut inner,
+            )
+            .map_err(|e| e.to_string())?;
+            let iat = payload
+                .get("iat")
+                .and_then(Value::as_i64)
+                .map(from_ts)
+                .unwrap_or(at);
+            let ev = Evidence::IssKey {
+                iss: &iss,
+                key: &key,
+            };
+            for (when, t) in [("issuance", iat), ("the check", at)] {
+                let d = authorize(s.register(), &ev, &vct, "right_to_work", t);
+                if !d.allowed {
+                    return Err(format!("at {when} ({}): {}", rfc3339(t), d.reason));
+                }
+            }
+            Ok::<_, String>(v.sd_jwt.claims)
+        })();
+        match r {
+            Ok(claims) => {
+                c.step("presentation", Ok(format!("the presentation verifies as of {} (issuer signature, disclosures, KB-JWT aud and nonce)", rfc3339(at))));
+                c.step("trust_register", Ok(format!("the provider held a registered, certified right-to-work service at issuance and on {}", rfc3339(at))));
+                claims_out = Some(Value::Object(claims));
+            }
+            Err(e) => {
+                c.step("presentation", Err(e));
+                claims_out = None;
+            }
+        }
+    } else {
+        c.step(
+            "presentation",
+            Err("the record holds no presentation to verify".into()),
+        );
+        claims_out = None;
+    }
+    c.step(
+        "outcome",
+        (|| {
+            if p["outcome"]["passed"].as_bool() == Some(true) {
+                Ok("the check passed every verification and right-to-work rule".into())
+            } else {
+                Err(format!(
+                    "the recorded check did not pass: {}",
+                    p["outcome"]["rule_failure"]
+                        .as_str()
+                        .or(p["outcome"]["report"]["error"]["message"].as_str())
+                        .unwrap_or("see the report")
+                ))
+            }
+        })(),
+    );
+    c.step(
+        "likeness",
+        (|| {
+            let l = &p["likeness"];
+            if l["confirmed"].as_bool() == Some(true) {
+                Ok(format!(
+                    "{} confirmed the photo is the person at {}",
+                    l["checked_by"].as_str().unwrap_or("?"),
+                    l["at"].as_str().unwrap_or("?")
+                ))
+            } else {
+                Err("the employer did not confirm the photo likeness".into())
+            }
+        })(),
+    );
+    if let (Some(later), Some((sv, s))) = (&opts.later_snapshot, &snap) {
+        c.step("later_snapshot", (|| {
+            let l = sv.verify_archived(later).map_err(|e| e.to_string())?;
+            if l.checkpoint.origin != s.checkpoint.origin { return Err("the later snapshot is of another log".into()); }
+            if l.payload.sequence < s.payload.sequence || l.checkpoint.size < s.checkpoint.size {
+                return Err("the given snapshot is older than the record's".into());
+            }
+            if l.checkpoint.size == s.checkpoint.size && l.checkpoint.root != s.checkpoint.root {
+                return Err("the later snapshot shows a different log of the same size: a fork".into());
+            }
+            let at = responded.ok_or("no response time")?;
+            let entry = l.register().entries.get(&entry_id).ok_or("the provider's entry is not in the later register")?;
+            let note = entry.note_at(trust_framework::model::NoteCode::RightToWork, at).ok_or_else(|| format!("the later register says {entry_id} held no right-to-work note on {}", rfc3339(at)))?;
+            Ok(format!("the later register (snapshot {}) confirms {} held a right-to-work note ({}) on {}", l.payload.sequence, entry.provider.legal_name, note.certificate_number, rfc3339(at)))
+        })());
+    }
+    summary.insert("record_id".into(), p["record_id"].clone());
+    summary.insert("entry_id".into(), entry_id.into());
+    let mut r = VerificationReport::new("vouch-rtw-record", c.log, c.error, None, claims_out);
+    r.extra = summary;
+    r
+}

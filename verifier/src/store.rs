@@ -1,0 +1,272 @@
+//! Transactions and retained records in SQLite (default) or PostgreSQL, through sqlx.
+//! Nonce consumption is one conditional UPDATE, so two processes never accept one
+//! transaction's response twice.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::Row;
+
+const SCHEMA: &str = include_str!("../migrations/0001_verifier.sql");
+
+/// Storage errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// Neither `sqlite:` nor `postgres:`.
+    #[error("unsupported database URL (use sqlite://FILE or postgres://...)")]
+    UnsupportedUrl,
+}
+
+/// An OpenID4VP transaction.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Transaction {
+    /// Id (also in the request and response URIs).
+    pub id: String,
+    /// Created, seconds.
+    pub created_at: i64,
+    /// No response accepted after this.
+    pub expires_at: i64,
+    /// `pending`, `processing`, `responded`, `completed`.
+    pub state: String,
+    /// The request nonce (single use).
+    pub nonce: String,
+    /// The client id with its prefix.
+    pub client_id: String,
+    /// `direct_post` or `direct_post.jwt`.
+    pub response_mode: String,
+    /// The DCQL template name.
+    pub template: String,
+    /// The DCQL query, JSON.
+    pub dcql: String,
+    /// The per-transaction response decryption key (private JWK JSON).
+    pub enc_key: Option<String>,
+    /// Returned in the redirect for same-device flows.
+    pub response_code: Option<String>,
+    /// The presentation as received (the response body).
+    pub presentation: Option<String>,
+    /// The verification outcome, JSON.
+    pub outcome: Option<String>,
+    /// When the wallet answered.
+    pub responded_at: Option<i64>,
+    /// When the employer confirmed the likeness.
+    pub completed_at: Option<i64>,
+    /// The retained record.
+    pub record_id: Option<String>,
+}
+
+/// A retained record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredRecord {
+    /// Id.
+    pub id: String,
+    /// Its transaction.
+    pub transaction_id: String,
+    /// Created, seconds.
+    pub created_at: i64,
+    /// Employment end date, if known.
+    pub employment_end: Option<String>,
+    /// Deleted at or after this.
+    pub delete_after: Option<i64>,
+    /// The signed record (compact JWS).
+    pub record: String,
+}
+
+/// The database.
+#[derive(Clone, Debug)]
+pub enum Store {
+    /// SQLite.
+    Sqlite(SqlitePool),
+    /// PostgreSQL.
+    Postgres(PgPool),
+}
+
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            Store::Sqlite($pool) => $body,
+            Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+const TX_COLS: &str = "id, created_at, expires_at, state, nonce, client_id, response_mode, template, dcql, enc_key, response_code, presentation, outcome, responded_at, completed_at, record_id";
+
+macro_rules! tx_from_row {
+    ($r:expr) => {
+        Transaction {
+            id: $r.get(0),
+            created_at: $r.get(1),
+            expires_at: $r.get(2),
+            state: $r.get(3),
+            nonce: $r.get(4),
+            client_id: $r.get(5),
+            response_mode: $r.get(6),
+            template: $r.get(7),
+            dcql: $r.get(8),
+            enc_key: $r.get(9),
+            response_code: $r.get(10),
+            presentation: $r.get(11),
+            outcome: $r.get(12),
+            responded_at: $r.get(13),
+            completed_at: $r.get(14),
+            record_id: $r.get(15),
+        }
+    };
+}
+
+impl Store {
+    /// Connects and creates the tables. For PostgreSQL, `schema` (created if missing)
+    /// isolates one deployment or test from another.
+    pub async fn connect(url: &str, schema: Option<&str>) -> Result<Store, StoreError> {
+        if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(30));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(opts)
+                .await?;
+            sqlx::raw_sql(SCHEMA).execute(&pool).await?;
+            Ok(Store::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let mut opts = PgConnectOptions::from_str(url)?;
+            if let Some(s) = schema {
+                let admin = PgPool::connect_with(opts.clone()).await?;
+                sqlx::raw_sql(&format!(
+                    "CREATE SCHEMA IF NOT EXISTS \"{}\"",
+                    s.replace('"', "")
+                ))
+                .execute(&admin)
+                .await?;
+                admin.close().await;
+                opts = opts.options([("search_path", s)]);
+            }
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts)
+                .await?;
+            sqlx::raw_sql(SCHEMA).execute(&pool).await?;
+            Ok(Store::Postgres(pool))
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+
+    /// Inserts a new transaction.
+    pub async fn insert_transaction(&self, t: &Transaction) -> Result<(), StoreError> {
+        let sql = format!("INSERT INTO vp_transactions ({TX_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)");
+        with_pool!(self, pool => {
+            sqlx::query(&sql)
+                .bind(&t.id).bind(t.created_at).bind(t.expires_at).bind(&t.state)
+                .bind(&t.nonce).bind(&t.client_id).bind(&t.response_mode).bind(&t.template)
+                .bind(&t.dcql).bind(&t.enc_key).bind(&t.response_code).bind(&t.presentation)
+                .bind(&t.outcome).bind(t.responded_at).bind(t.completed_at).bind(&t.record_id)
+                .execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// A transaction by id.
+    pub async fn transaction(&self, id: &str) -> Result<Option<Transaction>, StoreError> {
+        let sql = format!("SELECT {TX_COLS} FROM vp_transactions WHERE id = $1");
+        Ok(with_pool!(self, pool => {
+            sqlx::query(&sql).bind(id).fetch_optional(pool).await?.map(|r| tx_from_row!(r))
+        }))
+    }
+
+    /// Claims a pending, unexpired transaction for its one response; false if it was
+    /// already answered, expired or unknown.
+    pub async fn claim(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        let sql = "UPDATE vp_transactions SET state = 'processing' WHERE id = $1 AND state = 'pending' AND expires_at > $2";
+        let n = with_pool!(self, pool => {
+            sqlx::query(sql).bind(id).bind(now).execute(pool).await?.rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Records the response and its outcome.
+    pub async fn responded(
+        &self,
+        id: &str,
+        presentation: &str,
+        outcome: &str,
+        response_code: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE vp_transactions SET state = 'responded', presentation = $2, outcome = $3, response_code = $4, responded_at = $5 WHERE id = $1 AND state = 'processing'";
+        with_pool!(self, pool => {
+            sqlx::query(sql).bind(id).bind(presentation).bind(outcome).bind(response_code).bind(now).execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Completes a responded transaction with its record; false if it was not awaiting that.
+    pub async fn complete(
+        &self,
+        id: &str,
+        record: &StoredRecord,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let n = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query("UPDATE vp_transactions SET state = 'completed', completed_at = $2, record_id = $3 WHERE id = $1 AND state = 'responded'")
+                .bind(id).bind(now).bind(&record.id).execute(&mut *tx).await?.rows_affected();
+            if n == 1 {
+                sqlx::query("INSERT INTO rtw_records (id, transaction_id, created_at, employment_end, delete_after, record) VALUES ($1,$2,$3,$4,$5,$6)")
+                    .bind(&record.id).bind(&record.transaction_id).bind(record.created_at)
+                    .bind(&record.employment_end).bind(record.delete_after).bind(&record.record)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            n
+        });
+        Ok(n == 1)
+    }
+
+    /// A record by id.
+    pub async fn record(&self, id: &str) -> Result<Option<StoredRecord>, StoreError> {
+        let sql = "SELECT id, transaction_id, created_at, employment_end, delete_after, record FROM rtw_records WHERE id = $1";
+        Ok(with_pool!(self, pool => {
+            sqlx::query(sql).bind(id).fetch_optional(pool).await?.map(|r| StoredRecord {
+                id: r.get(0),
+                transaction_id: r.get(1),
+                created_at: r.get(2),
+                employment_end: r.get(3),
+                delete_after: r.get(4),
+                record: r.get(5),
+            })
+        }))
+    }
+
+    /// Sets the employment end date and so the deletion date of a record.
+    pub async fn set_employment_end(
+        &self,
+        id: &str,
+        end: &str,
+        delete_after: i64,
+    ) -> Result<bool, StoreError> {
+        let sql = "UPDATE rtw_records SET employment_end = $2, delete_after = $3 WHERE id = $1";
+        let n = with_pool!(self, pool => {
+            sqlx::query(sql).bind(id).bind(end).bind(delete_after).execute(pool).await?.rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Deletes records past their retention, and transactions (with the personal data of
+    /// their responses) older than `tx_max_age` seconds. Returns (records, transactions).
+    pub async fn purge(&self, now: i64, tx_max_age: i64) -> Result<(u64, u64), StoreError> {
+        Ok(with_pool!(self, pool => {
+            let r = sqlx::query("DELETE FROM rtw_records WHERE delete_after IS NOT NULL AND delete_after <= $1")
+                .bind(now).execute(pool).await?.rows_affected();
+            let t = sqlx::query("DELETE FROM vp_transactions WHERE created_at <= $1 AND (record_id IS NULL OR record_id NOT IN (SELECT id FROM rtw_records))")
+                .bind(now - tx_max_age).execute(pool).await?.rows_affected();
+            (r, t)
+        }))
+    }
+}

@@ -1,0 +1,374 @@
+//! Server-rendered pages of the right-to-work check, after the GOV.UK Design System:
+//! written by hand, no external assets, working without JavaScript.
+
+use serde_json::Value;
+
+use crate::human_age;
+use crate::oid4vp::CheckOutcome;
+use crate::rtw::Person;
+
+/// Escapes text for HTML.
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+const CSS: &str = r#"
+*,*::before,*::after{box-sizing:border-box}
+body{margin:0;font-family:arial,sans-serif;font-size:19px;line-height:1.32;color:#0b0c0c;background:#fff}
+a{color:#1d70b8}a:visited{color:#4c2c92}a:hover{color:#003078}
+a:focus,button:focus,input:focus{outline:3px solid transparent;background-color:#fd0;box-shadow:0 -2px #fd0,0 4px #0b0c0c;color:#0b0c0c;text-decoration:none}
+input:focus{box-shadow:inset 0 0 0 2px #0b0c0c;outline:3px solid #fd0;background:#fff}
+.skip{position:absolute;left:-9999px}.skip:focus{position:static;display:block;padding:10px}
+header{background:#0b0c0c;color:#fff;border-bottom:10px solid #1d70b8;padding:10px 15px}
+header a,header a:visited{color:#fff;font-weight:700;font-size:24px;text-decoration:none}
+.width{max-width:960px;margin:0 15px}@media(min-width:990px){.width{margin:0 auto}}
+main{padding:30px 0 60px}
+h1{font-size:36px;margin:0 0 30px}h2{font-size:27px;margin:30px 0 20px}
+.lead{font-size:24px}
+.button{display:inline-block;font-size:19px;padding:8px 10px 7px;border:2px solid transparent;color:#fff;background:#00703c;box-shadow:0 2px 0 #002d18;cursor:pointer;text-decoration:none;margin:0 0 22px}
+.button:visited{color:#fff}.button.secondary{background:#f3f2f1;color:#0b0c0c;box-shadow:0 2px 0 #929191}
+.summary{margin:0 0 30px;border-collapse:collapse;width:100%}
+.summary th,.summary td{text-align:left;vertical-align:top;padding:10px 20px 10px 0;border-bottom:1px solid #b1b4b6}
+.summary th{width:35%;font-weight:700}
+.panel{background:#00703c;color:#fff;padding:25px;margin:0 0 30px;text-align:center}.panel h1{margin:0}
+.failed{border:5px solid #d4351c;padding:20px;margin:0 0 30px}.failed h2{margin-top:0;color:#d4351c}
+.error-summary{border:5px solid #d4351c;padding:20px;margin:0 0 30px}.error-summary h2{margin-top:0}
+.error-summary a{color:#d4351c;font-weight:700}.error-message{color:#d4351c;font-weight:700;display:block}
+.form-group{margin:0 0 30px}.form-group.error{border-left:5px solid #d4351c;padding-left:15px}
+label{display:block;font-weight:700;margin:0 0 5px}
+input[type=text],input[type=date]{font-size:19px;padding:5px;border:2px solid #0b0c0c;width:100%;max-width:20em}
+fieldset{border:0;padding:0;margin:0}legend{font-weight:700;font-size:24px;margin:0 0 15px}
+.radio{display:flex;align-items:center;margin:0 0 10px}.radio input{width:40px;height:40px;margin:0 10px 0 0}.radio label{font-weight:400;margin:0}
+.hint{color:#505a5f;margin:0 0 15px}
+.tag{display:inline-block;padding:2px 8px;font-weight:700;text-transform:uppercase;font-size:16px;background:#cce2d8;color:#005a30}
+.tag.red{background:#f6d7d2;color:#942514}
+.qr svg{width:260px;height:260px}
+.portrait{max-width:200px;border:1px solid #b1b4b6}
+footer{border-top:1px solid #b1b4b6;padding:20px 0;color:#505a5f;font-size:16px}
+@media print{header,.noprint,form,footer{display:none}body{font-size:12pt}}
+"#;
+
+/// A whole page.
+pub fn page(title: &str, body: &str, script: Option<&str>) -> String {
+    format!(
+        r##"<!DOCTYPE html>
+<html lang="en-GB">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{t} – Right to work check</title><style>{CSS}</style></head>
+<body>
+<a class="skip" href="#main">Skip to main content</a>
+<header><div class="width"><a href="/">Right to work check</a></div></header>
+<div class="width"><main id="main">
+{body}
+</main>
+<footer>Digital identity check through a certified identity service provider (UK digital verification services trust framework). The employer must keep this record for the employment and two years after it ends.</footer></div>
+{script}
+</body></html>"##,
+        t = esc(title),
+        script = script
+            .map(|s| format!("<script>{s}</script>"))
+            .unwrap_or_default()
+    )
+}
+
+/// The start page.
+pub fn start() -> String {
+    page(
+        "Check someone's right to work",
+        r#"<h1>Check someone's right to work</h1>
+<p class="lead">Use this service to check a British or Irish citizen's right to work with the digital identity in their wallet.</p>
+<p>The person needs a right-to-work credential from a certified identity service provider, based on a valid British or Irish passport or Irish passport card. Everyone else must show you a share code from the Home Office online service.</p>
+<p>You will see their name, date of birth, photo, nationality and passport details. You must then check the photo against the person.</p>
+<form method="post" action="/checks">
+<input type="hidden" name="response_mode" value="direct_post.jwt">
+<button class="button" type="submit" id="start">Start a check</button>
+</form>"#,
+        None,
+    )
+}
+
+/// The page while the wallet has not answered.
+pub fn pending(id: &str, wallet_url: &str, qr_svg: &str) -> String {
+    let body = format!(
+        r#"<h1>Ask the person to share their right to work</h1>
+<p>Ask them to scan this QR code with their digital identity wallet.</p>
+<div class="qr" role="img" aria-label="QR code for the wallet request">{qr_svg}</div>
+<p>If the wallet is on this device, <a id="wallet-link" href="{url}">open the wallet on this device</a>.</p>
+<p class="hint">This page updates when the wallet answers.</p>
+<p class="noprint"><a class="button secondary" id="refresh" href="/checks/{id}">Check for an answer</a></p>"#,
+        url = esc(wallet_url),
+        id = esc(id),
+    );
+    let script = format!(
+        "(function(){{var s='pending';function p(){{fetch('/checks/{id}/state').then(function(r){{return r.json()}}).then(function(j){{if(j.state!==s){{location.reload()}}else{{setTimeout(p,1500)}}}}).catch(function(){{setTimeout(p,3000)}})}}setTimeout(p,1500)}})();",
+        id = id
+    );
+    page(
+        "Ask the person to share their right to work",
+        &body,
+        Some(&script),
+    )
+}
+
+fn row(k: &str, v: &str) -> String {
+    format!("<tr><th scope=\"row\">{}</th><td>{}</td></tr>", esc(k), v)
+}
+
+/// Plain words for a failed check.
+pub fn plain_failure(code: &str) -> &'static str {
+    match code {
+        "unknown_anchor" => "The credential was not issued by a service on the register of certified digital identity services.",
+        "entry_removed" => "The identity provider has been removed from the register of certified digital identity services.",
+        "entry_lapsed" => "The identity provider's register entry has lapsed.",
+        "certificate_suspended" => "The identity provider's certificate is suspended, so it is not certified.",
+        "certificate_withdrawn" => "The identity provider's certificate was withdrawn, so it is not certified.",
+        "certificate_expired" => "The identity provider's certificate has expired.",
+        "note_missing" => "The identity provider is not certified for right-to-work checks (it holds no right-to-work supplementary note).",
+        "anchor_retired" | "anchor_compromised" => "The key that signed the credential is no longer trusted.",
+        "credential_type_not_covered" => "The identity provider is not registered to issue this credential.",
+        "revoked" => "The identity provider has revoked this credential.",
+        "suspended" => "The identity provider has suspended this credential.",
+        "status_unknown" => "We could not find out whether the credential has been revoked, and the last copy we have is too old. Try again when you are online.",
+        "expired" => "The credential has expired.",
+        "not_yet_valid" => "The credential is not valid yet.",
+        "snapshot_stale" => "Our copy of the register of certified services is too old. Connect to the internet to update it and try again.",
+        "request_not_satisfied" => "The wallet did not share everything a right-to-work check needs.",
+        _ => "The credential did not pass verification.",
+    }
+}
+
+/// The outcome of a response, with the likeness form when the verification passed.
+pub fn outcome(
+    id: &str,
+    o: &CheckOutcome,
+    provider: &[(String, String)],
+    form_error: Option<&str>,
+    checked_at: &str,
+) -> String {
+    let mut b = String::new();
+    if let Some(e) = &o.wallet_error {
+        b.push_str(&format!(
+            "<h1>The person did not share their details</h1><div class=\"failed\" id=\"outcome\" data-outcome=\"declined\"><p>The wallet answered: {}.</p></div><p><a class=\"button\" href=\"/\">Start a new check</a></p>",
+            esc(e)
+        ));
+        return page("The person did not share their details", &b, None);
+    }
+    let report = &o.report;
+    let failed_code = report["error"]["code"].as_str().unwrap_or("");
+    if !o.passed {
+        b.push_str("<h1>The right to work check did not pass</h1><div class=\"failed\" id=\"outcome\" data-outcome=\"failed\">");
+        b.push_str("<h2>What failed</h2>");
+        if let Some(r) = &o.rule_failure {
+            b.push_str(&format!("<p id=\"failure\">{}</p><p>The digital route is only for British or Irish citizens with a valid (unexpired on the day of the check) British or Irish passport or Irish passport card. Anyone else must give you a share code from the Home Office online service.</p>", esc(r)));
+        } else {
+            b.push_str(&format!(
+                "<p id=\"failure\" data-code=\"{c}\">{p}</p><p><strong>Why:</strong> {m}</p>",
+                c = esc(failed_code),
+                p = esc(plain_failure(failed_code)),
+                m = esc(report["error"]["message"].as_str().unwrap_or("")),
+            ));
+        }
+        b.push_str("<p>You do not have a statutory excuse from this check. Do not let the person start work until their right to work is checked another way.</p></div>");
+    } else {
+        b.push_str("<h1>Check the photo against the person</h1><p><strong class=\"tag\" id=\"outcome\" data-outcome=\"passed\">Right to work confirmed</strong></p>");
+    }
+    if let Some(p) = &o.person {
+        b.push_str(&person_table(p, provider, checked_at));
+    }
+    b.push_str(&checks_table(report));
+    if o.passed {
+        let err = form_error.map(|e| format!(
+            "<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" aria-labelledby=\"error-summary-title\"><h2 id=\"error-summary-title\">There is a problem</h2><ul><li><a href=\"#likeness-yes\">{}</a></li></ul></div>", esc(e))).unwrap_or_default();
+        b.insert_str(0, &err);
+        b.push_str(&format!(
+            r#"<form method="post" action="/checks/{id}/likeness" novalidate>
+<div class="form-group{cls}"><fieldset aria-describedby="likeness-hint">
+<legend>Is the person in front of you the person in the photo?</legend>
+<p class="hint" id="likeness-hint">Compare the photo with the person, in person or on a live video call.</p>
+{msg}
+<div class="radio"><input type="radio" id="likeness-yes" name="likeness" value="yes"><label for="likeness-yes">Yes, the photo is of this person</label></div>
+<div class="radio"><input type="radio" id="likeness-no" name="likeness" value="no"><label for="likeness-no">No, the photo is not of this person</label></div>
+</fieldset></div>
+<div class="form-group"><label for="checked-by">Your full name</label><input type="text" id="checked-by" name="checked_by" autocomplete="name"></div>
+<button class="button" type="submit" id="confirm">Confirm and save the record</button>
+</form>"#,
+            id = esc(id),
+            cls = if form_error.is_some() { " error" } else { "" },
+            msg = form_error.map(|e| format!("<span class=\"error-message\">Error: {}</span>", esc(e))).unwrap_or_default(),
+        ));
+    }
+    page(
+        if o.passed {
+            "Check the photo against the person"
+        } else {
+            "The right to work check did not pass"
+        },
+        &b,
+        None,
+    )
+}
+
+fn person_table(p: &Person, provider: &[(String, String)], checked_at: &str) -> String {
+    let mut t = String::from("<h2>The person</h2><table class=\"summary\"><tbody>");
+    if let Some(img) = &p.portrait {
+        if img.starts_with("data:image/") {
+            t.push_str(&row("Photo", &format!("<img class=\"portrait\" id=\"portrait\" src=\"{}\" alt=\"Photo of {} {} from the identity provider\">", esc(img), esc(&p.given_name), esc(&p.family_name))));
+        }
+    }
+    t.push_str(&row(
+        "Name",
+        &format!(
+            "<span id=\"name\">{} {}</span>",
+            esc(&p.given_name),
+            esc(&p.family_name)
+        ),
+    ));
+    t.push_str(&row(
+        "Date of birth",
+        &format!("<span id=\"birthdate\">{}</span>", esc(&p.birthdate)),
+    ));
+    t.push_str(&row(
+        "Nationality",
+        &format!("<span id=\"nationality\">{}</span>", esc(&p.nationality)),
+    ));
+    t.push_str(&row(
+        "Document",
+        &format!(
+            "{} {}",
+            esc(&p.document_type.replace('_', " ")),
+            esc(&p.document_number)
+        ),
+    ));
+    t.push_str(&row(
+        "Document expires",
+        &format!("<span id=\"expiry\">{}</span>", esc(&p.document_expiry)),
+    ));
+    if let Some(g) = &p.gpg45_profile {
+        t.push_str(&row("GPG 45 profile", &esc(g)));
+    }
+    if let Some(d) = &p.check_date {
+        t.push_str(&row("Identity checked by the provider on", &esc(d)));
+    }
+    t.push_str(&row(
+        "Date of this check",
+        &format!("<span id=\"check-date\">{}</span>", esc(checked_at)),
+    ));
+    t.push_str("</tbody></table><h2>The identity provider</h2><table class=\"summary\"><tbody>");
+    for (k, v) in provider {
+        t.push_str(&row(k, &esc(v)));
+    }
+    t.push_str("</tbody></table>");
+    t
+}
+
+fn checks_table(report: &Value) -> String {
+    let mut t = String::from("<h2>Checks</h2><table class=\"summary\" id=\"checks\"><tbody>");
+    for c in report["checks"].as_array().into_iter().flatten() {
+        let ok = c["ok"].as_bool() == Some(true);
+        t.push_str(&format!(
+            "<tr data-check=\"{n}\"><th scope=\"row\">{n}</th><td><strong class=\"tag{cls}\">{s}</strong> {d}</td></tr>",
+            n = esc(c["name"].as_str().unwrap_or("")),
+            cls = if ok { "" } else { " red" },
+            s = if ok { "passed" } else { "failed" },
+            d = esc(c["detail"].as_str().unwrap_or("")),
+        ));
+    }
+    if let Some(f) = report.get("freshness") {
+        let status = f["status_list_age_seconds"]
+            .as_i64()
+            .map(human_age)
+            .unwrap_or_else(|| "not used".into());
+        t.push_str(&format!(
+            "<tr><th scope=\"row\">Trust data</th><td id=\"freshness\">Register snapshot {} is {} old; status list {} old</td></tr>",
+            f["snapshot_sequence"], human_age(f["snapshot_age_seconds"].as_i64().unwrap_or(0)), status
+        ));
+    }
+    t.push_str("</tbody></table>");
+    t
+}
+
+/// The completed check and its record, printable.
+pub fn record(
+    record_id: &str,
+    payload: &Value,
+    employment_end: Option<&str>,
+    delete_after: Option<&str>,
+) -> String {
+    let o: CheckOutcome = serde_json::from_value(payload["outcome"].clone()).unwrap_or_default();
+    let mut b = String::new();
+    let passed = o.passed && payload["likeness"]["confirmed"].as_bool() == Some(true);
+    if passed {
+        b.push_str("<div class=\"panel\" id=\"record-outcome\" data-outcome=\"passed\"><h1>Right to work check complete</h1><p>You have a statutory excuse from this check. Keep this record.</p></div>");
+    } else {
+        b.push_str("<div class=\"failed\" id=\"record-outcome\" data-outcome=\"failed\"><h1>Right to work check: no statutory excuse</h1><p>The check did not pass or the photo did not match the person.</p></div>");
+    }
+    b.push_str(&format!(
+        "<p>Record reference: <strong id=\"record-id\">{}</strong></p>",
+        esc(record_id)
+    ));
+    b.push_str(&format!(
+        "<p class=\"noprint\"><a class=\"button\" id=\"download\" href=\"/records/{id}/download\" download>Download the signed record</a> <a class=\"button secondary\" href=\"javascript:window.print()\">Print this page</a></p>",
+        id = esc(record_id)
+    ));
+    if let Some(p) = &o.person {
+        let checked = payload["timestamps"]["responded_at"].as_str().unwrap_or("");
+        b.push_str(&person_table(
+            p,
+            &[(
+                "Register entry".into(),
+                payload["registry"]["entry_id"]
+                    .as_str()
+                    .unwrap_or("")
+                    .into(),
+            )],
+            checked,
+        ));
+    }
+    b.push_str(&format!(
+        "<h2>Photo check</h2><table class=\"summary\"><tbody>{}{}</tbody></table>",
+        row(
+            "Photo matches the person",
+            if payload["likeness"]["confirmed"].as_bool() == Some(true) {
+                "Yes"
+            } else {
+                "No"
+            }
+        ),
+        row(
+            "Checked by",
+            &esc(&format!(
+                "{} at {}",
+                payload["likeness"]["checked_by"].as_str().unwrap_or(""),
+                payload["likeness"]["at"].as_str().unwrap_or("")
+            ))
+        )
+    ));
+    b.push_str(&checks_table(&payload["outcome"]["report"]));
+    b.push_str(&format!(
+        "<h2>Keeping this record</h2><p>Keep it for the employment and two years after it ends; it is then deleted.</p><table class=\"summary\"><tbody>{}{}</tbody></table>",
+        row("Employment ends", &esc(employment_end.unwrap_or("not set"))),
+        row("Deleted after", &esc(delete_after.unwrap_or("two years after the employment end date is set")))
+    ));
+    b.push_str(&format!(
+        r#"<form method="post" action="/records/{id}/employment-end"><div class="form-group"><label for="employment-end">Employment end date</label><p class="hint">For example, 2027-03-31</p><input type="date" id="employment-end" name="employment_end"></div><button class="button secondary" type="submit">Save the end date</button></form>"#,
+        id = esc(record_id)
+    ));
+    page("Right to work check record", &b, None)
+}
+
+/// An error page.
+pub fn error(title: &str, message: &str) -> String {
+    page(
+        title,
+        &format!(
+            "<h1>{}</h1><p>{}</p><p><a href=\"/\">Start a new check</a></p>",
+            esc(title),
+            esc(message)
+        ),
+        None,
+    )
+}

@@ -1,0 +1,379 @@
+//! A test scheme: a register with one identity provider (right-to-work note), a signed
+//! snapshot, status lists served from memory, a holder, and a running verifier.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use credentials::keys::{Algorithm, Signer, SoftwareSigner};
+use credentials::sd_jwt::{present, KeyBindingJwt, SdAlg, SdJwt};
+use credentials::sd_jwt_vc::{type_metadata, SdJwtVcIssuer, VcEnvelope};
+use credentials::status::{StatusList, StatusListToken, StatusReference};
+use serde_json::{Map, Value};
+use time::{Duration, OffsetDateTime};
+use trust_framework::events::{CertificateRef, EventKind};
+use trust_framework::fixtures::{
+    self, cab_actor, certificate, event, iss_anchor, operator, registration,
+};
+use trust_framework::genesis;
+use trust_framework::log::Log;
+use trust_framework::model::{NoteCode, RemovalReason};
+use trust_framework::note::NoteKey;
+use trust_framework::snapshot::{self, SnapshotPayload, SnapshotVerifier};
+use verifier::oid4vp::{templates, Clock, RequestSigner, Service, SystemClock};
+use verifier::pipeline::Verifier;
+use verifier::policy::Policy;
+use verifier::status::{StatusCache, StatusFetcher, StatusLists};
+use verifier::store::Store;
+use verifier::trust::{BoxFut, MemoryLog, TrustData, TrustState};
+
+pub const ORIGIN: &str = "register.test.vouch.example/log";
+pub const ISS: &str = "https://idp.test.example";
+pub const STATUS_URI: &str = "https://idp.test.example/status/1";
+pub const RTW_VCT: &str = "urn:vouch:uk:right-to-work:1";
+
+/// What the register says about the provider.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Story {
+    /// Certified, with the right-to-work note.
+    Good,
+    /// Removed from the register ten days ago.
+    Removed,
+    /// Its certificate suspended five days ago.
+    Suspended,
+    /// Never held the right-to-work note.
+    NoNote,
+}
+
+pub fn signer() -> SoftwareSigner {
+    SoftwareSigner::generate(Algorithm::Es256).unwrap().0
+}
+
+pub fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+pub mod wallet;
+
+pub struct Scheme {
+    pub log: Arc<Log>,
+    pub log_key: SoftwareSigner,
+    pub snapshot_key: SoftwareSigner,
+    pub idp: SoftwareSigner,
+    pub holder: SoftwareSigner,
+    pub snapshot: String,
+}
+
+impl Scheme {
+    pub fn new(story: Story) -> Scheme {
+        let log_key = SoftwareSigner::generate(Algorithm::EdDsa).unwrap().0;
+        let snapshot_key = signer();
+        let idp = signer();
+        let holder = signer();
+        let n = now();
+        let ago = |d: i64| n - Duration::days(d);
+        let far = n + Duration::days(900);
+        let mut log = Log::new();
+        let g = genesis::genesis(ORIGIN, &log_key, ago(400)).unwrap();
+        log.append(g).unwrap();
+        let mut push = |at, actor, kind| {
+            log.append(event(at, actor, kind)).unwrap();
+        };
+        push(
+            ago(300),
+            operator(),
+            registration(
+                "idp",
+                "Test Identity Ltd",
+                &[RTW_VCT, fixtures::PID_VCT],
+                certificate("IDP-1", "cab-a", ago(310), far),
+                vec![iss_anchor("k1", ISS, idp.public_key().to_jwk().to_value())],
+                far,
+            ),
+        );
+        if story != Story::NoNote {
+            push(
+                ago(290),
+                operator(),
+                EventKind::NoteAdded {
+                    entry_id: "idp".into(),
+                    note: fixtures::note(
+                        NoteCode::RightToWork,
+                        certificate("IDP-RTW-1", "cab-a", ago(295), far),
+                    ),
+                },
+            );
+        }
+        push(
+            ago(200),
+            operator(),
+            EventKind::RelyingPartyRegistered {
+                relying_party: fixtures::employer(),
+            },
+        );
+        match story {
+            Story::Removed => push(
+                ago(10),
+                operator(),
+                EventKind::EntryRemoved {
+                    entry_id: "idp".into(),
+                    reason: RemovalReason::ProviderRequest,
+                },
+            ),
+            Story::Suspended => push(
+                ago(5),
+                cab_actor("cab-a"),
+                EventKind::CertificateSuspended(CertificateRef {
+                    entry_id: "idp".into(),
+                    certificate_number: "IDP-1".into(),
+                }),
+            ),
+            _ => {}
+        }
+        let snapshot =
+            Self::sign_snapshot(&log, &log_key, &snapshot_key, 1, n - Duration::hours(1));
+        Scheme {
+            log: Arc::new(log),
+            log_key,
+            snapshot_key,
+            idp,
+            holder,
+            snapshot,
+        }
+    }
+
+    pub fn sign_snapshot(
+        log: &Log,
+        log_key: &SoftwareSigner,
+        snapshot_key: &SoftwareSigner,
+        seq: u64,
+        issued_at: OffsetDateTime,
+    ) -> String {
+        let payload = SnapshotPayload {
+            register: log.register().clone(),
+            checkpoint: log.sign_checkpoint(log_key).unwrap(),
+            sequence: seq,
+            issued_at,
+            next_update: issued_at + Duration::days(1),
+            consistency: None,
+        };
+        snapshot::sign(&payload, snapshot_key).unwrap()
+    }
+
+    pub fn snapshot_verifier(&self) -> SnapshotVerifier {
+        SnapshotVerifier {
+            snapshot_key: self.snapshot_key.public_key().clone(),
+            log_key: NoteKey::new(ORIGIN, self.log_key.public_key()).unwrap(),
+        }
+    }
+
+    pub fn snapshot_keys(&self) -> (Value, String) {
+        (
+            self.snapshot_key.public_key().to_jwk().to_value(),
+            NoteKey::new(ORIGIN, self.log_key.public_key())
+                .unwrap()
+                .to_vkey(),
+        )
+    }
+
+    /// A right-to-work credential from `issuer` (the provider unless another key is given).
+    pub fn issue(
+        &self,
+        issuer: Option<&SoftwareSigner>,
+        claims_edit: impl FnOnce(&mut Map<String, Value>),
+        exp: OffsetDateTime,
+    ) -> SdJwt {
+        let mut claims: Map<String, Value> = serde_json::from_str(include_str!(
+            "../../../specs/examples/right-to-work.claims.json"
+        ))
+        .unwrap();
+        claims_edit(&mut claims);
+        let frame = type_metadata::default_frame(RTW_VCT, &claims).unwrap();
+        let env = VcEnvelope {
+            iss: ISS.into(),
+            vct: RTW_VCT.into(),
+            iat: (now() - Duration::days(20)).unix_timestamp(),
+            nbf: None,
+            exp: Some(exp.unix_timestamp()),
+            holder: Some(self.holder.public_key().clone()),
+            status: Some(
+                StatusReference {
+                    idx: 7,
+                    uri: STATUS_URI.into(),
+                }
+                .to_json(),
+            ),
+        };
+        SdJwtVcIssuer::new(issuer.unwrap_or(&self.idp))
+            .issue(&env, &claims, &frame, false)
+            .unwrap()
+    }
+
+    /// The holder's presentation of every claim, with a KB-JWT for `aud` and `nonce`.
+    pub fn present(&self, cred: &SdJwt, aud: &str, nonce: &str) -> String {
+        let ptrs = [
+            "/given_name",
+            "/family_name",
+            "/birthdate",
+            "/portrait",
+            "/nationality",
+            "/document/type",
+            "/document/number",
+            "/document/expiry_date",
+            "/gpg45_profile",
+            "/check_date",
+        ];
+        let p = present(cred, &ptrs).unwrap();
+        KeyBindingJwt::attach(
+            p,
+            &self.holder,
+            aud,
+            nonce,
+            now().unix_timestamp(),
+            SdAlg::default(),
+        )
+        .unwrap()
+        .to_compact()
+    }
+
+    /// A status list token with index 7 set to `value`.
+    pub fn status_token(&self, value: u8) -> String {
+        let mut list = StatusList::new(1, 64).unwrap();
+        list.set(7, value.min(1)).unwrap();
+        StatusListToken {
+            sub: STATUS_URI.into(),
+            iat: now().unix_timestamp(),
+            exp: None,
+            ttl: Some(0),
+            list,
+        }
+        .sign_jwt(&self.idp)
+        .unwrap()
+    }
+}
+
+/// Status lists served from memory; `None` means the network is down.
+#[derive(Default)]
+pub struct MemFetcher(pub Mutex<HashMap<String, String>>, pub Mutex<bool>);
+
+impl MemFetcher {
+    pub fn serving(uri: &str, token: String) -> Arc<Self> {
+        let f = MemFetcher::default();
+        f.0.lock().unwrap().insert(uri.into(), token);
+        *f.1.lock().unwrap() = true;
+        Arc::new(f)
+    }
+}
+
+impl StatusFetcher for MemFetcher {
+    fn fetch<'a>(&'a self, uri: &'a str) -> BoxFut<'a, Result<String, String>> {
+        let r = if *self.1.lock().unwrap() {
+            self.0
+                .lock()
+                .unwrap()
+                .get(uri)
+                .cloned()
+                .ok_or_else(|| "404".to_string())
+        } else {
+            Err("network unreachable".to_string())
+        };
+        Box::pin(async move { r })
+    }
+}
+
+pub fn database_url(dir: &std::path::Path) -> (String, Option<String>) {
+    match std::env::var("VOUCH_TEST_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => {
+            let schema = format!(
+                "vt_{}",
+                credentials::b64::encode(credentials::keys::provider::random_bytes::<6>())
+                    .to_lowercase()
+                    .replace(['-', '_'], "x")
+            );
+            (u, Some(schema))
+        }
+        _ => (
+            format!("sqlite://{}", dir.join("verifier.db").display()),
+            None,
+        ),
+    }
+}
+
+pub struct Running {
+    pub service: Arc<Service>,
+    pub addr: SocketAddr,
+    pub base: String,
+    pub root: credentials::x509::Certificate,
+    pub dir: tempfile::TempDir,
+}
+
+pub async fn verifier_for(
+    scheme: &Scheme,
+    fetcher: Arc<dyn StatusFetcher>,
+    policy: Policy,
+    clock: Arc<dyn Clock>,
+) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let base = format!("http://localhost:{}", addr.port());
+    let (url, schema) = database_url(dir.path());
+    let store = Store::connect(&url, schema.as_deref()).await.unwrap();
+    let trust =
+        TrustState::new(TrustData::verify(&scheme.snapshot_verifier(), &scheme.snapshot).unwrap())
+            .unwrap();
+    let status = StatusLists::new(fetcher, StatusCache::new(Some(dir.path().join("status"))));
+    let request_signer = RequestSigner::dev(dir.path(), "localhost", false).unwrap();
+    let root = request_signer.root.clone();
+    let service = Arc::new(Service {
+        store,
+        verifier: Verifier {
+            trust,
+            status,
+            policy,
+        },
+        request_signer,
+        record_key: Arc::new(signer()),
+        base_url: base.clone(),
+        templates: templates(),
+        transaction_ttl: 600,
+        clock,
+        proofs: Some(Arc::new(MemoryLog(scheme.log.clone()))),
+        snapshot_keys: scheme.snapshot_keys(),
+        retention_days: 730,
+    });
+    let s2 = service.clone();
+    tokio::spawn(async move { verifier::http::serve(listener, s2).await });
+    Running {
+        service,
+        addr,
+        base,
+        root,
+        dir,
+    }
+}
+
+pub async fn running(scheme: &Scheme, fetcher: Arc<dyn StatusFetcher>) -> Running {
+    verifier_for(scheme, fetcher, Policy::default(), Arc::new(SystemClock)).await
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Starts a check the way the employer's browser does; returns the transaction id.
+pub async fn start_check(r: &Running, mode: &str) -> String {
+    let resp = client()
+        .post(format!("{}/checks", r.base))
+        .form(&[("response_mode", mode)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let loc = resp.headers()["location"].to_str().unwrap().to_string();
+    loc.trim_start_matches("/checks/").to_string()
+}

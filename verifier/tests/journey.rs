@@ -1,0 +1,134 @@
+//! The employer's whole journey over HTTP: start, QR and link, the wallet answers through a
+//! signed request object by reference and an encrypted response, the outcome page, the
+//! likeness confirmation, the signed record, and its offline check.
+
+mod common;
+
+use common::{client, now, running, start_check, wallet, MemFetcher, Scheme, Story, STATUS_URI};
+use credentials::keys::Signer;
+use time::Duration;
+use verifier::record::{self, CheckOptions};
+
+#[tokio::test]
+async fn employer_checks_right_to_work_end_to_end_and_the_record_verifies() {
+    let scheme = Scheme::new(Story::Good);
+    let r = running(
+        &scheme,
+        MemFetcher::serving(STATUS_URI, scheme.status_token(0)),
+    )
+    .await;
+    let id = start_check(&r, "direct_post.jwt").await;
+    let page = client()
+        .get(format!("{}/checks/{id}", r.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<svg"), "the page shows a QR code");
+    assert!(
+        page.contains("openid4vp://"),
+        "the page links to a wallet on this device"
+    );
+
+    let cred = scheme.issue(None, |_| {}, now() + Duration::days(300));
+    let out = wallet::share(&r, &id, &scheme, &cred).await;
+
+    // A second answer to the same transaction is refused: nonces are single use.
+    let again = client()
+        .post(format!("{}/response/{id}", r.base))
+        .form(&[(
+            "vp_token",
+            format!(
+                "{{\"right_to_work\":[\"{}\"]}}",
+                out["presentation"].as_str().unwrap()
+            ),
+        )])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 400);
+    let body: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+
+    let page = client()
+        .get(format!("{}/checks/{id}", r.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-outcome=\"passed\""), "{page}");
+    assert!(
+        page.contains("Ada Lovelace") && page.contains("1990-12-10") && page.contains("2033-03-14")
+    );
+    assert!(page.contains("id=\"portrait\""), "the photo is shown");
+    assert!(
+        page.contains("Test Identity Ltd") && page.contains("IDP-RTW-1"),
+        "provider and its right-to-work note"
+    );
+
+    // Missing answer: the error summary.
+    let bad = client()
+        .post(format!("{}/checks/{id}/likeness", r.base))
+        .form(&[("checked_by", "Grace Hopper")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("There is a problem"));
+
+    let done = client()
+        .post(format!("{}/checks/{id}/likeness", r.base))
+        .form(&[("likeness", "yes"), ("checked_by", "Grace Hopper")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 303);
+    let rec_path = done.headers()["location"].to_str().unwrap().to_string();
+    let rec_page = client()
+        .get(format!("{}{rec_path}", r.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(rec_page.contains("Right to work check complete"));
+    let jws = client()
+        .get(format!("{}{rec_path}/download", r.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    let report = record::check(&jws, &CheckOptions::default());
+    assert!(
+        report.valid,
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap()
+    );
+    let mut pinned = CheckOptions {
+        record_key: Some(r.service.record_key.public_key().clone()),
+        snapshot_key: Some(scheme.snapshot_verifier().snapshot_key),
+        log_key: Some(scheme.snapshot_verifier().log_key),
+        later_snapshot: Some(scheme.snapshot.clone()),
+    };
+    assert!(record::check(&jws, &pinned).valid);
+
+    // Tampering with one byte of the payload breaks the signature.
+    let mut parts: Vec<String> = jws.split('.').map(str::to_string).collect();
+    let mut payload = credentials::b64::decode(&parts[1]).unwrap();
+    let i = payload.windows(4).position(|w| w == b"Ada\"").unwrap();
+    payload[i] = b'E';
+    parts[1] = credentials::b64::encode(&payload);
+    assert!(!record::check(&parts.join("."), &pinned).valid);
+    // Another verifier's key is refused when the record key is pinned.
+    pinned.record_key = Some(common::signer().public_key().clone());
+    assert!(!record::check(&jws, &pinned).valid);
+    std::fs::write(r.dir.path().join("record.jws"), &jws).unwrap();
+}
