@@ -1,0 +1,118 @@
+//! Load benchmark: right-to-work verifications per second through the HTTP response
+//! endpoint (OpenID4VP direct_post, each a fresh transaction), beside the pipeline's own
+//! rate in the same run, and the process's resident memory under that load.
+//!
+//! `cargo run --release -p verifier --example load -- [N] [CONCURRENCY]`
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::Instant;
+
+use common::{now, running, MemFetcher, Scheme, Story, STATUS_URI};
+use time::Duration;
+use verifier::pipeline::Expect;
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse()
+                    .unwrap_or(0)
+            })
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
+    let conc: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(8);
+    let scheme = std::sync::Arc::new(Scheme::new(Story::Good));
+    let r = running(
+        &scheme,
+        MemFetcher::serving(STATUS_URI, scheme.status_token(0)),
+    )
+    .await;
+    let cred = scheme.issue(None, |_| {}, now() + Duration::days(300));
+    let client_id = r.service.request_signer.client_id.as_string();
+
+    // The library's own rate.
+    let t0 = Instant::now();
+    let lib_n = n.min(2000);
+    for i in 0..lib_n {
+        let nonce = format!("n-{i}");
+        let p = scheme.present(&cred, &client_id, &nonce);
+        let ex = Expect {
+            client_id: &client_id,
+            nonce: &nonce,
+            transcript: None,
+            query: None,
+            now: now(),
+        };
+        let o = r.service.verifier.verify_sd_jwt(&p, &ex).await;
+        assert!(o.report.valid);
+    }
+    let lib_rate = lib_n as f64 / t0.elapsed().as_secs_f64();
+
+    // Prepare transactions and presentations, then post the responses concurrently.
+    let http = reqwest::Client::new();
+    let mut jobs = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t: serde_json::Value = http
+            .post(format!("{}/api/transactions", r.base))
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let p = scheme.present(
+            &cred,
+            t["client_id"].as_str().unwrap(),
+            t["nonce"].as_str().unwrap(),
+        );
+        let vp = serde_json::json!({"right_to_work": [p]}).to_string();
+        jobs.push((
+            t["response_uri"].as_str().unwrap().to_string(),
+            vp,
+            t["id"].as_str().unwrap().to_string(),
+        ));
+    }
+    let rss_before = rss_kib();
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(rss_before));
+    let jobs = std::sync::Arc::new(std::sync::Mutex::new(jobs));
+    let t1 = Instant::now();
+    let mut tasks = vec![];
+    for _ in 0..conc {
+        let (jobs, http, peak) = (jobs.clone(), http.clone(), peak.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let Some((uri, vp, id)) = jobs.lock().unwrap().pop() else {
+                    break;
+                };
+                let resp = http
+                    .post(&uri)
+                    .form(&[("vp_token", vp), ("state", id)])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(resp.status(), 200);
+                peak.fetch_max(rss_kib(), std::sync::atomic::Ordering::Relaxed);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let http_rate = n as f64 / t1.elapsed().as_secs_f64();
+    println!("library: {lib_rate:.0} verifications/s ({lib_n} SD-JWT VC + KB-JWT, trust_register, status, DCQL)");
+    println!("http:    {http_rate:.0} verifications/s ({n} OpenID4VP direct_post responses, {conc} concurrent, each a stored single-use transaction)");
+    println!("rss:     {} MiB before the HTTP load, {} MiB peak under it (server and load driver in one process)", rss_before / 1024, peak.load(std::sync::atomic::Ordering::Relaxed) / 1024);
+}
