@@ -34,6 +34,8 @@ enum Command {
     /// The trust register: serve it, audit its transparency log, decide from a snapshot.
     #[command(subcommand)]
     Registry(cmd::registry::RegistryCommand),
+    /// The holder's wallet: accept offers, list, present with consent, activity log.
+    Wallet(cmd::wallet::WalletArgs),
 }
 
 fn main() {
@@ -44,6 +46,7 @@ fn main() {
         Command::Pki(c) => cmd::pki::run(c),
         Command::Mdoc(c) => cmd::mdoc::run(c),
         Command::Registry(c) => cmd::registry::run(c),
+        Command::Wallet(c) => cmd::wallet::run(c),
     };
     match outcome {
         Ok(code) => std::process::exit(code),

@@ -5,3 +5,4 @@ pub mod mdoc;
 pub mod pki;
 pub mod registry;
 pub mod sd_jwt;
+pub mod wallet;
