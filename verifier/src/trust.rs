@@ -155,6 +155,9 @@ impl LogProofs for MemoryLog {
     }
 }
 
+/// The HTTP client type used for registry and status fetches.
+pub type HttpClient = reqwest::Client;
+
 /// Proofs from a registry's read API (`/log/entries/{i}`, `/log/proof/inclusion`).
 pub struct HttpLogProofs {
     /// The registry's base URL.

@@ -5,4 +5,5 @@ pub mod mdoc;
 pub mod pki;
 pub mod registry;
 pub mod sd_jwt;
+pub mod verifier;
 pub mod wallet;

@@ -1,0 +1,209 @@
+//! `vouch verifier`: serve the right-to-work check (OpenID4VP verifier and employer pages),
+//! and check a retained record offline.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use trust_framework::note::NoteKey;
+use trust_framework::snapshot::SnapshotVerifier;
+use verifier::oid4vp::{load_or_create_key, templates, RequestSigner, Service, SystemClock};
+use verifier::pipeline::Verifier;
+use verifier::policy::Policy;
+use verifier::record::{self, CheckOptions};
+use verifier::status::{HttpStatusFetcher, NoNetwork, StatusCache, StatusFetcher, StatusLists};
+use verifier::store::Store;
+use verifier::trust::{HttpLogProofs, LogProofs, TrustData, TrustState};
+
+use crate::io::{self, CliResult};
+
+/// Verifier commands.
+#[derive(Subcommand)]
+pub enum VerifierCommand {
+    /// Serve the right-to-work check: OpenID4VP endpoints, employer pages, records.
+    Serve(ServeArgs),
+    /// Verify a downloaded right-to-work record offline. Exit 0 valid, 1 not.
+    CheckRecord(CheckRecordArgs),
+}
+
+/// `vouch verifier serve`.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    listen: String,
+    /// Public base URL wallets reach (default `http://localhost:PORT`).
+    #[arg(long)]
+    public_url: Option<String>,
+    /// `sqlite://FILE` (created if missing) or `postgres://...`.
+    #[arg(long, default_value = "sqlite://verifier.db")]
+    database_url: String,
+    /// Directory of keys (reader root, request signing, record key) and the status-list cache.
+    #[arg(long, default_value = "verifier-data")]
+    data_dir: PathBuf,
+    /// The registry snapshot file (signed JWS) to decide trust from.
+    #[arg(long)]
+    snapshot: PathBuf,
+    /// The registry's snapshot public key (JWK file).
+    #[arg(long)]
+    snapshot_key: PathBuf,
+    /// The registry's genesis log key (`name+id+key`).
+    #[arg(long)]
+    log_key: String,
+    /// The registry's base URL, for inclusion proofs in records.
+    #[arg(long)]
+    registry_url: Option<String>,
+    /// No network: status lists come from the on-disk cache only.
+    #[arg(long)]
+    offline: bool,
+    /// Client identifier prefix: `x509_san_dns` (default) or `x509_hash`.
+    #[arg(long, default_value = "x509_san_dns")]
+    client_id_prefix: String,
+    /// Oldest registry snapshot accepted, hours.
+    #[arg(long, default_value_t = 168)]
+    max_snapshot_age_hours: i64,
+    /// Oldest cached status list accepted, hours.
+    #[arg(long, default_value_t = 24)]
+    max_status_age_hours: i64,
+    /// Days a record is kept after the employment ends.
+    #[arg(long, default_value_t = 731)]
+    retention_days: i64,
+}
+
+/// `vouch verifier check-record`.
+#[derive(Args)]
+pub struct CheckRecordArgs {
+    /// The record file (`right-to-work-*.jws`).
+    file: PathBuf,
+    /// A later registry snapshot: confirm from it that the provider held the note that day.
+    #[arg(long)]
+    snapshot: Option<PathBuf>,
+    /// Pin the verifier's record key (JWK file).
+    #[arg(long)]
+    record_key: Option<PathBuf>,
+    /// Pin the registry's snapshot key (JWK file).
+    #[arg(long)]
+    snapshot_key: Option<PathBuf>,
+    /// Pin the registry's log key (`name+id+key`).
+    #[arg(long)]
+    log_key: Option<String>,
+}
+
+/// Runs a verifier command.
+pub fn run(cmd: VerifierCommand) -> CliResult<i32> {
+    match cmd {
+        VerifierCommand::CheckRecord(a) => check_record(a),
+        VerifierCommand::Serve(a) => tokio::runtime::Runtime::new()
+            .map_err(|e| e.to_string())?
+            .block_on(serve(a)),
+    }
+}
+
+fn check_record(a: CheckRecordArgs) -> CliResult<i32> {
+    let jws = io::read_text(&a.file)?;
+    let opts = CheckOptions {
+        record_key: a
+            .record_key
+            .map(|p| io::read_jwk(&p, false).map(|j| j.public_key().clone()))
+            .transpose()?,
+        later_snapshot: a.snapshot.map(|p| io::read_text(&p)).transpose()?,
+        snapshot_key: a
+            .snapshot_key
+            .map(|p| io::read_jwk(&p, false).map(|j| j.public_key().clone()))
+            .transpose()?,
+        log_key: a
+            .log_key
+            .map(|k| NoteKey::from_vkey(&k).map_err(|e| e.to_string()))
+            .transpose()?,
+    };
+    let report = record::check(&jws, &opts);
+    io::print_json(&serde_json::to_value(&report).expect("a report serializes"));
+    Ok(if report.valid { 0 } else { 1 })
+}
+
+async fn serve(a: ServeArgs) -> CliResult<i32> {
+    std::fs::create_dir_all(&a.data_dir).map_err(|e| format!("{}: {e}", a.data_dir.display()))?;
+    let sv = SnapshotVerifier {
+        snapshot_key: io::read_jwk(&a.snapshot_key, false)?.public_key().clone(),
+        log_key: NoteKey::from_vkey(&a.log_key).map_err(|e| format!("--log-key: {e}"))?,
+    };
+    let data = TrustData::verify(&sv, &io::read_text(&a.snapshot)?)
+        .map_err(|e| format!("{}: {e}", a.snapshot.display()))?;
+    let snapshot_keys = (sv.snapshot_key.to_jwk().to_value(), sv.log_key.to_vkey());
+    let trust = TrustState::new(data).map_err(|e| e.to_string())?;
+    let fetcher: Arc<dyn StatusFetcher> = if a.offline {
+        Arc::new(NoNetwork)
+    } else {
+        Arc::new(HttpStatusFetcher::new())
+    };
+    let status = StatusLists::new(
+        fetcher,
+        StatusCache::new(Some(a.data_dir.join("status-lists"))),
+    );
+    let policy = Policy {
+        max_snapshot_age: time::Duration::hours(a.max_snapshot_age_hours),
+        max_status_age: time::Duration::hours(a.max_status_age_hours),
+        ..Policy::default()
+    };
+    let listener = tokio::net::TcpListener::bind(&a.listen)
+        .await
+        .map_err(|e| format!("{}: {e}", a.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let base = a
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://localhost:{}", addr.port()));
+    let host = url::Url::parse(&base)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .ok_or("--public-url is not a URL")?;
+    let request_signer = RequestSigner::dev(&a.data_dir, &host, a.client_id_prefix == "x509_hash")?;
+    let record_key = Arc::new(load_or_create_key(&a.data_dir.join("record.jwk"))?);
+    let proofs: Option<Arc<dyn LogProofs>> = match (&a.registry_url, a.offline) {
+        (Some(u), false) => Some(Arc::new(HttpLogProofs {
+            base: u.clone(),
+            client: reqwest_client(),
+        })),
+        _ => None,
+    };
+    let store = Store::connect(&a.database_url, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let service = Arc::new(Service {
+        store,
+        verifier: Verifier {
+            trust,
+            status,
+            policy,
+        },
+        request_signer,
+        record_key,
+        base_url: base.trim_end_matches('/').to_string(),
+        templates: templates(),
+        transaction_ttl: 600,
+        clock: Arc::new(SystemClock),
+        proofs,
+        snapshot_keys,
+        retention_days: a.retention_days,
+    });
+    let purger = service.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let _ = purger.purge().await;
+        }
+    });
+    println!(
+        "verifier listening on http://{addr} (public URL {base}, client_id {})",
+        service.request_signer.client_id.as_string()
+    );
+    verifier::http::serve(listener, service)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(0)
+}
+
+fn reqwest_client() -> verifier::trust::HttpClient {
+    verifier::trust::HttpClient::new()
+}
