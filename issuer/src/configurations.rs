@@ -111,7 +111,16 @@ fn sd_jwt_claims(vct: &str) -> Vec<Value> {
         return Vec::new();
     };
     const REGISTERED: &[&str] = &[
-        "iss", "iat", "nbf", "exp", "vct", "vct#integrity", "aka_vcts", "cnf", "status", "sub",
+        "iss",
+        "iat",
+        "nbf",
+        "exp",
+        "vct",
+        "vct#integrity",
+        "aka_vcts",
+        "cnf",
+        "status",
+        "sub",
     ];
     meta.get("claims")
         .and_then(Value::as_array)
@@ -246,7 +255,11 @@ pub fn sd_jwt_claims_for(
                     "address",
                 ],
             );
-            if let Some(years) = a.get("birthdate").and_then(Value::as_str).and_then(|b| age(b, ctx.now)) {
+            if let Some(years) = a
+                .get("birthdate")
+                .and_then(Value::as_str)
+                .and_then(|b| age(b, ctx.now))
+            {
                 out.insert(
                     "age_equal_or_over".into(),
                     json!({"18": years >= 18, "21": years >= 21}),
@@ -262,7 +275,13 @@ pub fn sd_jwt_claims_for(
             copy(
                 &mut out,
                 a,
-                &["given_name", "family_name", "birthdate", "portrait", "document"],
+                &[
+                    "given_name",
+                    "family_name",
+                    "birthdate",
+                    "portrait",
+                    "document",
+                ],
             );
             if let Some(n) = a
                 .get("nationality")
@@ -271,7 +290,9 @@ pub fn sd_jwt_claims_for(
                 out.insert("nationality".into(), n.clone());
             }
             let profile = subject.gpg45_profile.as_deref().ok_or_else(|| {
-                ClaimsError("the subject has no GPG 45 profile: a right-to-work check needs one".into())
+                ClaimsError(
+                    "the subject has no GPG 45 profile: a right-to-work check needs one".into(),
+                )
             })?;
             out.insert("gpg45_profile".into(), profile.into());
             out.insert("confidence".into(), confidence(Some(profile)).into());
@@ -282,7 +303,9 @@ pub fn sd_jwt_claims_for(
     }
     for required in ["given_name", "family_name"] {
         if !out.contains_key(required) {
-            return Err(ClaimsError(format!("the subject has no verified {required}")));
+            return Err(ClaimsError(format!(
+                "the subject has no verified {required}"
+            )));
         }
     }
     Ok(out)
@@ -349,7 +372,11 @@ pub fn mdoc_claims_for(
                 el.insert("age_over_18".into(), (y >= 18).into());
             }
         }
-        other => return Err(ClaimsError(format!("no element mapping for doctype {other}"))),
+        other => {
+            return Err(ClaimsError(format!(
+                "no element mapping for doctype {other}"
+            )))
+        }
     }
     if !el.contains_key("family_name") || !el.contains_key("birth_date") {
         return Err(ClaimsError(

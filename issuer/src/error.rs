@@ -69,7 +69,11 @@ impl ApiError {
     }
     /// 400 `unknown_credential_configuration`.
     pub fn unknown_credential_configuration(d: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "unknown_credential_configuration", d)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "unknown_credential_configuration",
+            d,
+        )
     }
     /// 400 `unknown_credential_identifier`.
     pub fn unknown_credential_identifier(d: impl Into<String>) -> Self {
@@ -111,7 +115,11 @@ impl ApiError {
     pub fn unauthorized_admin() -> Self {
         ApiError {
             challenge: Some("Bearer"),
-            ..Self::new(StatusCode::UNAUTHORIZED, "invalid_token", "admin token required")
+            ..Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "admin token required",
+            )
         }
     }
     /// 404.
@@ -121,7 +129,11 @@ impl ApiError {
     /// 500: the detail goes to the log, not to the client.
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "internal error")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "internal error",
+        )
     }
 }
 
@@ -142,7 +154,11 @@ impl IntoResponse for ApiError {
                 "{scheme} error=\"{}\", error_description=\"{}\"{}",
                 self.code,
                 self.description.replace('"', "'"),
-                if scheme == "DPoP" { ", algs=\"ES256 ES384 EdDSA\"" } else { "" }
+                if scheme == "DPoP" {
+                    ", algs=\"ES256 ES384 EdDSA\""
+                } else {
+                    ""
+                }
             );
             if let Ok(v) = HeaderValue::from_str(&v) {
                 h.insert(header::WWW_AUTHENTICATE, v);

@@ -71,7 +71,8 @@ pub fn sign(
                 holder: Some(holder.clone()),
                 status: Some(status.to_json()),
             };
-            let frame = default_frame(vct, claims).map_err(|e| IssueError::Signing(e.to_string()))?;
+            let frame =
+                default_frame(vct, claims).map_err(|e| IssueError::Signing(e.to_string()))?;
             let sd = SdJwtVcIssuer::new(key.signer.as_ref())
                 .issue(&envelope, claims, &frame, false)
                 .map_err(|e| IssueError::Signing(e.to_string()))?;

@@ -101,7 +101,11 @@ pub struct KeyRing {
     encryption: SecretKey,
     encryption_kid: String,
     hsm: Option<Arc<dyn HsmBackend>>,
-    state: RwLock<(Option<ActiveKey>, Vec<KeyEntry>, Option<std::time::SystemTime>)>,
+    state: RwLock<(
+        Option<ActiveKey>,
+        Vec<KeyEntry>,
+        Option<std::time::SystemTime>,
+    )>,
     name: String,
     country: String,
 }
@@ -275,9 +279,9 @@ impl KeyRing {
 
     fn open_signer(&self, entry: &KeyEntry) -> Result<Arc<dyn Signer>, KeyStoreError> {
         match &entry.source {
-            KeySource::Software => {
-                Ok(Arc::new(load_software(&self.dir.join(format!("signing-{}.jwk", entry.kid)))?.0))
-            }
+            KeySource::Software => Ok(Arc::new(
+                load_software(&self.dir.join(format!("signing-{}.jwk", entry.kid)))?.0,
+            )),
             KeySource::Pkcs11 { label } => self
                 .hsm
                 .as_ref()

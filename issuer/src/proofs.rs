@@ -62,7 +62,9 @@ fn verify_self_signed(text: &str, typ: &str) -> Result<SelfSigned, ProofError> {
     }
     jws.verify(jwk.public_key(), &JwsPolicy::allowing(&PROOF_ALGS))
         .map_err(|e| err(format!("signature: {e}")))?;
-    let claims = jws.claims().map_err(|_| err("the payload is not a JSON object"))?;
+    let claims = jws
+        .claims()
+        .map_err(|_| err("the payload is not a JSON object"))?;
     Ok(SelfSigned { jwk, claims })
 }
 

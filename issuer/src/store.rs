@@ -250,6 +250,18 @@ fn parse_list(s: &str) -> Result<Vec<String>, StoreError> {
     serde_json::from_str(s).map_err(|_| StoreError::Corrupt("configuration_ids"))
 }
 
+/// PostgreSQL's deadlock_detected (40P01) and serialization_failure (40001), and SQLite's
+/// busy: the transaction was rolled back and may simply be run again.
+fn is_retryable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => matches!(
+            d.code().as_deref(),
+            Some("40P01") | Some("40001") | Some("5") | Some("517")
+        ),
+        _ => false,
+    }
+}
+
 fn random_u64() -> u64 {
     u64::from_be_bytes(credentials::keys::provider::random_bytes::<8>())
 }
@@ -390,10 +402,11 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let Some(row) = sqlx::query("SELECT attributes, gpg45_profile FROM subjects WHERE subject_id = $1")
-            .bind(subject_id)
-            .fetch_optional(&mut *tx)
-            .await?
+        let Some(row) =
+            sqlx::query("SELECT attributes, gpg45_profile FROM subjects WHERE subject_id = $1")
+                .bind(subject_id)
+                .fetch_optional(&mut *tx)
+                .await?
         else {
             return Ok(false);
         };
@@ -499,7 +512,11 @@ impl Store {
     }
 
     /// The Credential Offer document of a pending, unexpired offer (by reference).
-    pub async fn offer_document(&self, offer_id: &str, now: i64) -> Result<Option<String>, StoreError> {
+    pub async fn offer_document(
+        &self,
+        offer_id: &str,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query(
             "SELECT offer_json FROM offers WHERE offer_id = $1 AND state = 'pending' AND expires_at > $2",
         )
@@ -667,7 +684,11 @@ impl Store {
     }
 
     /// What an unexpired access token allows.
-    pub async fn token(&self, token_hash: &str, now: i64) -> Result<Option<TokenGrant>, StoreError> {
+    pub async fn token(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<TokenGrant>, StoreError> {
         let row = sqlx::query(
             "SELECT subject_id, configuration_ids, authorization_details, client_id, dpop_jkt, expires_at FROM access_tokens WHERE token_hash = $1 AND expires_at > $2",
         )
@@ -747,12 +768,14 @@ impl Store {
         subject_id: &str,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO sign_in_codes (code_hash, subject_id, expires_at) VALUES ($1, $2, $3)")
-            .bind(code_hash)
-            .bind(subject_id)
-            .bind(expires_at)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sign_in_codes (code_hash, subject_id, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(code_hash)
+        .bind(subject_id)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -898,9 +921,48 @@ impl Store {
 
     /// Records a credential response in one transaction: consumes the `c_nonce`, records the
     /// DPoP `jti`, draws a random free index per credential and writes each credential and
-    /// the notification id. On any refusal nothing is written.
+    /// the notification id. On any refusal nothing is written. A transaction that PostgreSQL
+    /// aborts as a deadlock or serialization failure (two processes drawing the same index)
+    /// is retried from the start.
     #[allow(clippy::too_many_arguments)]
     pub async fn record_issuance(
+        &self,
+        nonce: &str,
+        dpop_jti_hash: Option<(&str, i64)>,
+        subject_id: &str,
+        token_hash: &str,
+        notification_id: &str,
+        credentials: &[NewCredential],
+        policy: ListPolicy,
+        now: i64,
+    ) -> Result<Recorded, StoreError> {
+        let mut attempt = 0;
+        loop {
+            match self
+                .record_issuance_once(
+                    nonce,
+                    dpop_jti_hash,
+                    subject_id,
+                    token_hash,
+                    notification_id,
+                    credentials,
+                    policy,
+                    now,
+                )
+                .await
+            {
+                Err(StoreError::Database(e)) if attempt < 8 && is_retryable(&e) => {
+                    attempt += 1;
+                    let jitter = u64::from(credentials::keys::provider::random_bytes::<1>()[0]);
+                    tokio::time::sleep(std::time::Duration::from_millis(2 + jitter % 20)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn record_issuance_once(
         &self,
         nonce: &str,
         dpop_jti_hash: Option<(&str, i64)>,
@@ -977,10 +1039,11 @@ impl Store {
             let (list_id, size) = match open {
                 Some(o) => o,
                 None => {
-                    let next: i64 = sqlx::query("SELECT COALESCE(MAX(list_id), 0) + 1 FROM status_lists")
-                        .fetch_one(&mut **tx)
-                        .await?
-                        .try_get(0)?;
+                    let next: i64 =
+                        sqlx::query("SELECT COALESCE(MAX(list_id), 0) + 1 FROM status_lists")
+                            .fetch_one(&mut **tx)
+                            .await?
+                            .try_get(0)?;
                     sqlx::query(
                         "INSERT INTO status_lists (list_id, bits, size, full_since, created_at) VALUES ($1, $2, $3, NULL, $4) ON CONFLICT DO NOTHING",
                     )
@@ -1007,11 +1070,13 @@ impl Store {
                     return Ok((list_id, idx));
                 }
             }
-            sqlx::query("UPDATE status_lists SET full_since = $1 WHERE list_id = $2 AND full_since IS NULL")
-                .bind(now)
-                .bind(list_id)
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query(
+                "UPDATE status_lists SET full_since = $1 WHERE list_id = $2 AND full_since IS NULL",
+            )
+            .bind(now)
+            .bind(list_id)
+            .execute(&mut **tx)
+            .await?;
         }
     }
 
@@ -1050,7 +1115,10 @@ impl Store {
     }
 
     /// A subject's credentials with their statuses.
-    pub async fn credentials_of(&self, subject_id: &str) -> Result<Vec<CredentialRecord>, StoreError> {
+    pub async fn credentials_of(
+        &self,
+        subject_id: &str,
+    ) -> Result<Vec<CredentialRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT c.credential_id, c.subject_id, c.configuration_id, c.list_id, c.idx, e.status, c.kid, c.issued_at, c.expires_at
              FROM credentials c JOIN status_entries e ON e.credential_id = c.credential_id
@@ -1080,21 +1148,25 @@ impl Store {
     /// Every `(list_id, idx)` handed out (tests and audits: duplicates are impossible by the
     /// primary key, and this lets a test show it).
     pub async fn all_indices(&self) -> Result<Vec<(i64, i64)>, StoreError> {
-        Ok(sqlx::query("SELECT list_id, idx FROM credentials ORDER BY list_id, idx")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<Vec<_>, sqlx::Error>>()?)
+        Ok(
+            sqlx::query("SELECT list_id, idx FROM credentials ORDER BY list_id, idx")
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?,
+        )
     }
 
     /// Latest expiry of credentials signed by `kid` (rotation keeps a key published until then).
     pub async fn last_expiry_for_kid(&self, kid: &str) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query("SELECT MAX(expires_at) FROM credentials WHERE kid = $1")
-            .bind(kid)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?)
+        Ok(
+            sqlx::query("SELECT MAX(expires_at) FROM credentials WHERE kid = $1")
+                .bind(kid)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?,
+        )
     }
 
     /// Records a notification event; `false` when the id is not one of this token's.
@@ -1142,7 +1214,13 @@ impl Store {
 
     /// Deletes expired nonces, DPoP `jti`s, PAR requests and codes.
     pub async fn purge_expired(&self, now: i64) -> Result<(), StoreError> {
-        for table in ["nonces", "dpop_jtis", "par_requests", "auth_codes", "sign_in_codes"] {
+        for table in [
+            "nonces",
+            "dpop_jtis",
+            "par_requests",
+            "auth_codes",
+            "sign_in_codes",
+        ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE expires_at <= $1"))
                 .bind(now)
                 .execute(&self.pool)

@@ -29,7 +29,11 @@ pub fn random_token() -> String {
 /// A random numeric code of `len` digits (transaction codes, sign-in codes).
 pub fn random_digits(len: usize) -> String {
     let bytes = credentials::keys::provider::random_bytes::<32>();
-    bytes.iter().take(len).map(|b| char::from(b'0' + b % 10)).collect()
+    bytes
+        .iter()
+        .take(len)
+        .map(|b| char::from(b'0' + b % 10))
+        .collect()
 }
 
 /// Seconds since the Unix epoch.

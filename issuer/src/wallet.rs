@@ -180,12 +180,13 @@ async fn tcp_request(
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
-            break;
-        };
+    while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
         let size = usize::from_str_radix(
-            String::from_utf8_lossy(&b[..eol]).split(';').next().unwrap_or("0").trim(),
+            String::from_utf8_lossy(&b[..eol])
+                .split(';')
+                .next()
+                .unwrap_or("0")
+                .trim(),
             16,
         )
         .unwrap_or(0);
@@ -216,7 +217,7 @@ pub struct Wallet {
     /// The Credential Issuer Identifier.
     pub issuer_url: String,
     /// The DPoP key; `None` sends no DPoP proofs (Bearer tokens).
-    pub dpop_key: Option<SoftwareSigner>,
+    pub dpop_key: Option<std::sync::Arc<SoftwareSigner>>,
 }
 
 fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
@@ -237,7 +238,11 @@ impl Wallet {
         Wallet {
             transport,
             issuer_url: issuer_url.trim_end_matches('/').to_string(),
-            dpop_key: Some(SoftwareSigner::generate(Algorithm::Es256).expect("keygen").0),
+            dpop_key: Some(std::sync::Arc::new(
+                SoftwareSigner::generate(Algorithm::Es256)
+                    .expect("keygen")
+                    .0,
+            )),
         }
     }
 
@@ -292,7 +297,7 @@ impl Wallet {
     /// A DPoP proof for `htm` `htu`, with `ath` for `token`.
     pub fn dpop_proof(&self, htm: &str, htu: &str, token: Option<&str>) -> Option<String> {
         let key = self.dpop_key.as_ref()?;
-        Some(dpop_proof_with(key, htm, htu, token, now()))
+        Some(dpop_proof_with(key.as_ref(), htm, htu, token, now()))
     }
 
     async fn post_token(&self, pairs: &[(&str, &str)]) -> Result<Token, Failure> {
@@ -304,7 +309,10 @@ impl Wallet {
         if let Some(p) = self.dpop_proof("POST", &url, None) {
             headers.push(("dpop", p));
         }
-        let r = self.transport.send("POST", &url, &headers, form(pairs)).await;
+        let r = self
+            .transport
+            .send("POST", &url, &headers, form(pairs))
+            .await;
         let v = r.json();
         if r.status != 200 {
             return Err(Failure {
@@ -347,7 +355,9 @@ impl Wallet {
     ) -> Result<Token, Failure> {
         let verifier = crate::util::random_token() + &crate::util::random_token();
         let challenge = crate::util::sha256_b64(verifier.as_bytes());
-        let details = json!([{"type": "openid_credential", "credential_configuration_id": configuration_id}]).to_string();
+        let details =
+            json!([{"type": "openid_credential", "credential_configuration_id": configuration_id}])
+                .to_string();
         let par_url = self.endpoint("/par");
         let mut headers = vec![(
             "content-type",
@@ -379,14 +389,22 @@ impl Wallet {
                 body: r.json(),
             });
         }
-        let request_uri = r.json()["request_uri"].as_str().unwrap_or_default().to_string();
+        let request_uri = r.json()["request_uri"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let q = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("client_id", client_id)
             .append_pair("request_uri", &request_uri)
             .finish();
         let page = self
             .transport
-            .send("GET", &self.endpoint(&format!("/authorize?{q}")), &[], Vec::new())
+            .send(
+                "GET",
+                &self.endpoint(&format!("/authorize?{q}")),
+                &[],
+                Vec::new(),
+            )
             .await;
         if page.status != 200 {
             return Err(Failure {
@@ -503,7 +521,10 @@ impl Wallet {
         if token.authorization_details.is_some() {
             req.insert("credential_identifier".into(), configuration_id.into());
         } else {
-            req.insert("credential_configuration_id".into(), configuration_id.into());
+            req.insert(
+                "credential_configuration_id".into(),
+                configuration_id.into(),
+            );
         }
         req.insert("proofs".into(), json!({ "jwt": proofs }));
         let v = self.credential(token, &Value::Object(req)).await?;
@@ -529,7 +550,13 @@ pub fn key_proof(holder: &dyn Signer, aud: &str, nonce: Option<&str>, iat: i64) 
 }
 
 /// A DPoP proof by `key`.
-pub fn dpop_proof_with(key: &dyn Signer, htm: &str, htu: &str, token: Option<&str>, iat: i64) -> String {
+pub fn dpop_proof_with(
+    key: &dyn Signer,
+    htm: &str,
+    htu: &str,
+    token: Option<&str>,
+    iat: i64,
+) -> String {
     let mut h = Map::new();
     h.insert("typ".into(), crate::proofs::DPOP_TYP.into());
     h.insert("jwk".into(), public_jwk(key));

@@ -34,7 +34,11 @@ impl IssuerMetadataResolver for Fetched {
 
 /// Verifies an issued SD-JWT VC as a verifier would: issuer key from JWT VC Issuer Metadata,
 /// a presentation with a KB-JWT by `holder`. Returns the disclosed claims.
-async fn verify_sd_jwt(t: &TestIssuer, credential: &str, holder: &dyn Signer) -> serde_json::Map<String, Value> {
+async fn verify_sd_jwt(
+    t: &TestIssuer,
+    credential: &str,
+    holder: &dyn Signer,
+) -> serde_json::Map<String, Value> {
     let meta = t
         .wallet()
         .get_json("https://issuer.test/.well-known/jwt-vc-issuer/tenant")
@@ -44,7 +48,15 @@ async fn verify_sd_jwt(t: &TestIssuer, credential: &str, holder: &dyn Signer) ->
     let sd = SdJwt::parse(credential).unwrap();
     let shown = present(&sd, &["/given_name", "/family_name"]).unwrap();
     let now = issuer::util::now();
-    let kb = KeyBindingJwt::attach(shown, holder, "https://rp.example", "n-1", now, SdAlg::Sha256).unwrap();
+    let kb = KeyBindingJwt::attach(
+        shown,
+        holder,
+        "https://rp.example",
+        "n-1",
+        now,
+        SdAlg::Sha256,
+    )
+    .unwrap();
     let text = kb.to_compact();
     let mut opts = VerifyOptions::at(now);
     opts.require_key_binding = true;
@@ -62,9 +74,14 @@ async fn verify_sd_jwt(t: &TestIssuer, credential: &str, holder: &dyn Signer) ->
     v.sd_jwt.claims
 }
 
-fn mdoc_verifies(t: &TestIssuer, credential: &str, device: &dyn Signer) -> credentials::mdoc::VerifiedDocument {
+fn mdoc_verifies(
+    t: &TestIssuer,
+    credential: &str,
+    device: &dyn Signer,
+) -> credentials::mdoc::VerifiedDocument {
     let issued = IssuerSigned::from_cbor(&credentials::b64::decode(credential).unwrap()).unwrap();
-    let transcript = SessionTranscript::openid4vp("x509_hash:abc", "n-2", None, "https://rp.example/post");
+    let transcript =
+        SessionTranscript::openid4vp("x509_hash:abc", "n-2", None, "https://rp.example/post");
     let elements = vec![
         ("org.iso.18013.5.1".to_string(), "family_name".to_string()),
         ("org.iso.18013.5.1".to_string(), "age_over_18".to_string()),
@@ -81,7 +98,8 @@ fn mdoc_verifies(t: &TestIssuer, credential: &str, device: &dyn Signer) -> crede
     let anchors = [t.issuer.keys.iaca().clone()];
     let opts = MdocVerifyOptions::new(issuer::util::now(), &anchors, &transcript);
     let mut log = CheckLog::default();
-    let mut docs = verify_response(&response, &opts, &mut log).unwrap_or_else(|e| panic!("{e}: {log:?}"));
+    let mut docs =
+        verify_response(&response, &opts, &mut log).unwrap_or_else(|e| panic!("{e}: {log:?}"));
     docs.remove(0)
 }
 
@@ -105,7 +123,10 @@ async fn metadata_sits_at_the_well_known_path_inserted_before_the_issuer_path() 
     assert_eq!(c["pid_sd_jwt"]["vct"], "urn:vouch:uk:pid:1");
     assert_eq!(c["mdl_mdoc"]["format"], "mso_mdoc");
     assert_eq!(c["mdl_mdoc"]["doctype"], "org.iso.18013.5.1.mDL");
-    assert_eq!(c["mdl_mdoc"]["credential_signing_alg_values_supported"], json!([-7]));
+    assert_eq!(
+        c["mdl_mdoc"]["credential_signing_alg_values_supported"],
+        json!([-7])
+    );
     assert_eq!(
         c["pid_sd_jwt"]["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"],
         json!(["ES256", "ES384", "EdDSA"])
@@ -113,7 +134,12 @@ async fn metadata_sits_at_the_well_known_path_inserted_before_the_issuer_path() 
     // appending instead of inserting is wrong, and finds nothing
     let appended = w
         .transport
-        .send("GET", &format!("{ISSUER}/.well-known/openid-credential-issuer"), &[], vec![])
+        .send(
+            "GET",
+            &format!("{ISSUER}/.well-known/openid-credential-issuer"),
+            &[],
+            vec![],
+        )
         .await;
     assert_eq!(appended.status, 404);
     let asm = w
@@ -134,9 +160,15 @@ async fn pre_authorized_flow_issues_a_batch_of_sd_jwt_vcs_and_an_mdoc_that_verif
     let offer = t.offer("subj-1", &["pid_sd_jwt", "mdl_mdoc"], true).await;
     let w = t.wallet();
     // the offer by reference, as a wallet scanning the QR would fetch it
-    let fetched = w.resolve_offer(offer["offer_url"].as_str().unwrap()).await.unwrap();
+    let fetched = w
+        .resolve_offer(offer["offer_url"].as_str().unwrap())
+        .await
+        .unwrap();
     assert_eq!(fetched, offer["credential_offer"]);
-    let by_value = w.resolve_offer(offer["offer_url_by_value"].as_str().unwrap()).await.unwrap();
+    let by_value = w
+        .resolve_offer(offer["offer_url_by_value"].as_str().unwrap())
+        .await
+        .unwrap();
     assert_eq!(by_value, offer["credential_offer"]);
     assert!(offer["qr_svg"].as_str().unwrap().starts_with("<?xml"));
     let token = w
@@ -174,42 +206,67 @@ async fn revocation_and_suspension_show_in_the_jwt_and_cwt_status_lists() {
     t.subject("subj-2").await;
     let offer = t.offer("subj-2", &["pid_sd_jwt"], false).await;
     let w = t.wallet();
-    let token = w.token_pre_authorized(&pre_code(&offer), None).await.unwrap();
+    let token = w
+        .token_pre_authorized(&pre_code(&offer), None)
+        .await
+        .unwrap();
     let keys = holders(3);
     let creds = w.issue(&token, "pid_sd_jwt", &dyns(&keys)).await.unwrap();
-    let list = t.admin("GET", "/admin/subjects/subj-2/credentials", json!({})).await.json();
+    let list = t
+        .admin("GET", "/admin/subjects/subj-2/credentials", json!({}))
+        .await
+        .json();
     let records = list["credentials"].as_array().unwrap();
     assert_eq!(records.len(), 3);
     let find = |c: &str| {
         let s = sd_status(c);
-        records
-            .iter()
-            .find(|r| r["idx"] == s.idx)
-            .unwrap()["credential_id"]
+        records.iter().find(|r| r["idx"] == s.idx).unwrap()["credential_id"]
             .as_str()
             .unwrap()
             .to_string()
     };
     let r = t
-        .admin("POST", &format!("/admin/credentials/{}/status", find(&creds[0])), json!({"status": "revoked"}))
+        .admin(
+            "POST",
+            &format!("/admin/credentials/{}/status", find(&creds[0])),
+            json!({"status": "revoked"}),
+        )
         .await;
     assert_eq!(r.status, 200);
-    t.admin("POST", &format!("/admin/credentials/{}/status", find(&creds[1])), json!({"status": "suspended"}))
-        .await;
+    t.admin(
+        "POST",
+        &format!("/admin/credentials/{}/status", find(&creds[1])),
+        json!({"status": "suspended"}),
+    )
+    .await;
     let uri = sd_status(&creds[0]).uri;
     let r = w.transport.send("GET", &uri, &[], vec![]).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("application/statuslist+jwt"));
     assert_eq!(r.header("cache-control"), Some("public, max-age=300"));
     let now = issuer::util::now();
-    let jwt = StatusListToken::verify_jwt(std::str::from_utf8(&r.body).unwrap(), &t.issuer_key(), &uri, now).unwrap();
+    let jwt = StatusListToken::verify_jwt(
+        std::str::from_utf8(&r.body).unwrap(),
+        &t.issuer_key(),
+        &uri,
+        now,
+    )
+    .unwrap();
     assert_eq!(jwt.ttl, Some(300));
     assert_eq!(jwt.list.len(), 4096);
     let cwt_r = w
         .transport
-        .send("GET", &uri, &[("accept", "application/statuslist+cwt".into())], vec![])
+        .send(
+            "GET",
+            &uri,
+            &[("accept", "application/statuslist+cwt".into())],
+            vec![],
+        )
         .await;
-    assert_eq!(cwt_r.header("content-type"), Some("application/statuslist+cwt"));
+    assert_eq!(
+        cwt_r.header("content-type"),
+        Some("application/statuslist+cwt")
+    );
     let cwt = StatusListToken::verify_cwt(&cwt_r.body, &t.issuer_key(), &uri, now).unwrap();
     for tok in [&jwt, &cwt] {
         assert_eq!(tok.status(sd_status(&creds[0]).idx).unwrap(), INVALID);
@@ -217,10 +274,20 @@ async fn revocation_and_suspension_show_in_the_jwt_and_cwt_status_lists() {
         assert_eq!(tok.status(sd_status(&creds[2]).idx).unwrap(), VALID);
     }
     // lifting the suspension
-    t.admin("POST", &format!("/admin/credentials/{}/status", find(&creds[1])), json!({"status": "valid"}))
-        .await;
+    t.admin(
+        "POST",
+        &format!("/admin/credentials/{}/status", find(&creds[1])),
+        json!({"status": "valid"}),
+    )
+    .await;
     let r = w.transport.send("GET", &uri, &[], vec![]).await;
-    let jwt = StatusListToken::verify_jwt(std::str::from_utf8(&r.body).unwrap(), &t.issuer_key(), &uri, now).unwrap();
+    let jwt = StatusListToken::verify_jwt(
+        std::str::from_utf8(&r.body).unwrap(),
+        &t.issuer_key(),
+        &uri,
+        now,
+    )
+    .unwrap();
     assert_eq!(jwt.status(sd_status(&creds[1]).idx).unwrap(), VALID);
 }
 
@@ -228,7 +295,10 @@ async fn revocation_and_suspension_show_in_the_jwt_and_cwt_status_lists() {
 async fn authorization_code_flow_with_par_pkce_and_dpop_issues_a_right_to_work_credential() {
     let t = issuer().await;
     t.subject("subj-3").await;
-    let code = t.admin("POST", "/admin/subjects/subj-3/sign-in-codes", json!({})).await.json();
+    let code = t
+        .admin("POST", "/admin/subjects/subj-3/sign-in-codes", json!({}))
+        .await
+        .json();
     let w = t.wallet();
     let token = w
         .authorization_code_flow(
@@ -242,9 +312,15 @@ async fn authorization_code_flow_with_par_pkce_and_dpop_issues_a_right_to_work_c
         .unwrap();
     assert_eq!(token.token_type, "DPoP");
     let details = token.authorization_details.clone().unwrap();
-    assert_eq!(details[0]["credential_identifiers"], json!(["right_to_work_sd_jwt"]));
+    assert_eq!(
+        details[0]["credential_identifiers"],
+        json!(["right_to_work_sd_jwt"])
+    );
     let k = holder();
-    let creds = w.issue(&token, "right_to_work_sd_jwt", &[&k]).await.unwrap();
+    let creds = w
+        .issue(&token, "right_to_work_sd_jwt", &[&k])
+        .await
+        .unwrap();
     let claims = verify_sd_jwt(&t, &creds[0], &k).await;
     assert_eq!(claims["family_name"], "Lovelace");
     // the sign-in code and the authorization were single use
@@ -258,7 +334,10 @@ async fn encrypted_request_gets_an_encrypted_response() {
     t.subject("subj-4").await;
     let offer = t.offer("subj-4", &["pid_sd_jwt"], false).await;
     let w = t.wallet();
-    let token = w.token_pre_authorized(&pre_code(&offer), None).await.unwrap();
+    let token = w
+        .token_pre_authorized(&pre_code(&offer), None)
+        .await
+        .unwrap();
     let meta = w.metadata().await.unwrap();
     let mut enc_jwk = meta["credential_request_encryption"]["jwks"]["keys"][0].clone();
     assert_eq!(enc_jwk["alg"], "ECDH-ES");
@@ -278,12 +357,28 @@ async fn encrypted_request_gets_an_encrypted_response() {
         "credential_response_encryption": {"jwk": wallet_jwk, "enc": "A256GCM"},
     });
     let mut extra = serde_json::Map::new();
-    extra.insert("kid".into(), meta["credential_request_encryption"]["jwks"]["keys"][0]["kid"].clone());
-    let body = jwe::encrypt(request.to_string().as_bytes(), issuer_enc.public_key(), Enc::A128Gcm, &extra).unwrap();
-    let r = w.credential_raw(&token, body.into_bytes(), "application/jwt").await;
+    extra.insert(
+        "kid".into(),
+        meta["credential_request_encryption"]["jwks"]["keys"][0]["kid"].clone(),
+    );
+    let body = jwe::encrypt(
+        request.to_string().as_bytes(),
+        issuer_enc.public_key(),
+        Enc::A128Gcm,
+        &extra,
+    )
+    .unwrap();
+    let r = w
+        .credential_raw(&token, body.into_bytes(), "application/jwt")
+        .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.header("content-type"), Some("application/jwt"));
-    let (header, plain) = jwe::decrypt(std::str::from_utf8(&r.body).unwrap(), &wallet_enc, &[Enc::A256Gcm]).unwrap();
+    let (header, plain) = jwe::decrypt(
+        std::str::from_utf8(&r.body).unwrap(),
+        &wallet_enc,
+        &[Enc::A256Gcm],
+    )
+    .unwrap();
     assert_eq!(header.kid(), Some("w-enc-1"));
     let v: Value = serde_json::from_slice(&plain).unwrap();
     let cred = v["credentials"][0]["credential"].as_str().unwrap();
@@ -296,7 +391,10 @@ async fn notifications_are_accepted_for_the_tokens_own_ids_only() {
     t.subject("subj-5").await;
     let offer = t.offer("subj-5", &["pid_sd_jwt"], false).await;
     let w = t.wallet();
-    let token = w.token_pre_authorized(&pre_code(&offer), None).await.unwrap();
+    let token = w
+        .token_pre_authorized(&pre_code(&offer), None)
+        .await
+        .unwrap();
     let nonce = w.nonce().await.unwrap();
     let k = holder();
     let v = w
@@ -310,7 +408,9 @@ async fn notifications_are_accepted_for_the_tokens_own_ids_only() {
     let id = v["notification_id"].as_str().unwrap();
     let send = |body: Value| {
         let url = format!("{ISSUER}/notification");
-        let proof = w.dpop_proof("POST", &url, Some(&token.access_token)).unwrap();
+        let proof = w
+            .dpop_proof("POST", &url, Some(&token.access_token))
+            .unwrap();
         let tr = w.transport.clone();
         let at = token.access_token.clone();
         async move {
@@ -327,13 +427,29 @@ async fn notifications_are_accepted_for_the_tokens_own_ids_only() {
             .await
         }
     };
-    assert_eq!(send(json!({"notification_id": id, "event": "credential_accepted"})).await.status, 204);
+    assert_eq!(
+        send(json!({"notification_id": id, "event": "credential_accepted"}))
+            .await
+            .status,
+        204
+    );
     // idempotent
-    assert_eq!(send(json!({"notification_id": id, "event": "credential_accepted"})).await.status, 204);
+    assert_eq!(
+        send(json!({"notification_id": id, "event": "credential_accepted"}))
+            .await
+            .status,
+        204
+    );
     let r = send(json!({"notification_id": "nope", "event": "credential_accepted"})).await;
-    assert_eq!((r.status, r.json()["error"].as_str()), (400, Some("invalid_notification_id")));
+    assert_eq!(
+        (r.status, r.json()["error"].as_str()),
+        (400, Some("invalid_notification_id"))
+    );
     let r = send(json!({"notification_id": id, "event": "credential_lost"})).await;
-    assert_eq!((r.status, r.json()["error"].as_str()), (400, Some("invalid_notification_request")));
+    assert_eq!(
+        (r.status, r.json()["error"].as_str()),
+        (400, Some("invalid_notification_request"))
+    );
 }
 
 #[tokio::test]
@@ -345,15 +461,33 @@ async fn rotation_signs_with_the_new_key_and_keeps_the_old_one_published() {
     assert_eq!(r.status, 200);
     let new = r.json()["kid"].as_str().unwrap().to_string();
     assert_ne!(old, new);
-    let meta = t.wallet().get_json("https://issuer.test/.well-known/jwt-vc-issuer/tenant").await.unwrap();
-    let kids: Vec<&str> = meta["jwks"]["keys"].as_array().unwrap().iter().filter_map(|k| k["kid"].as_str()).collect();
-    assert!(kids.contains(&old.as_str()) && kids.contains(&new.as_str()), "{kids:?}");
+    let meta = t
+        .wallet()
+        .get_json("https://issuer.test/.well-known/jwt-vc-issuer/tenant")
+        .await
+        .unwrap();
+    let kids: Vec<&str> = meta["jwks"]["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k["kid"].as_str())
+        .collect();
+    assert!(
+        kids.contains(&old.as_str()) && kids.contains(&new.as_str()),
+        "{kids:?}"
+    );
     let offer = t.offer("subj-6", &["pid_sd_jwt", "mdl_mdoc"], false).await;
     let w = t.wallet();
-    let token = w.token_pre_authorized(&pre_code(&offer), None).await.unwrap();
+    let token = w
+        .token_pre_authorized(&pre_code(&offer), None)
+        .await
+        .unwrap();
     let k = holder();
     let c = w.issue(&token, "pid_sd_jwt", &[&k]).await.unwrap();
-    assert_eq!(SdJwt::parse(&c[0]).unwrap().jws().header().kid(), Some(new.as_str()));
+    assert_eq!(
+        SdJwt::parse(&c[0]).unwrap().jws().header().kid(),
+        Some(new.as_str())
+    );
     verify_sd_jwt(&t, &c[0], &k).await;
     // the new key's DS certificate chains to the same IACA
     let m = w.issue(&token, "mdl_mdoc", &[&k]).await.unwrap();
@@ -369,12 +503,25 @@ async fn offers_are_served_once_and_qr_is_svg() {
     t.subject("subj-7").await;
     let offer = t.offer("subj-7", &["pid_sd_jwt"], false).await;
     let w = t.wallet();
-    let qr = w.transport.send("GET", offer["qr_svg_url"].as_str().unwrap(), &[], vec![]).await;
+    let qr = w
+        .transport
+        .send("GET", offer["qr_svg_url"].as_str().unwrap(), &[], vec![])
+        .await;
     assert_eq!(qr.header("content-type"), Some("image/svg+xml"));
     assert!(String::from_utf8_lossy(&qr.body).contains("<svg"));
-    w.token_pre_authorized(&pre_code(&offer), None).await.unwrap();
+    w.token_pre_authorized(&pre_code(&offer), None)
+        .await
+        .unwrap();
     // once redeemed, the offer URI no longer hands out the code
-    let r = w.transport.send("GET", offer["credential_offer_uri"].as_str().unwrap(), &[], vec![]).await;
+    let r = w
+        .transport
+        .send(
+            "GET",
+            offer["credential_offer_uri"].as_str().unwrap(),
+            &[],
+            vec![],
+        )
+        .await;
     assert_eq!(r.status, 404);
     let _ = Transport::Router(t.router.clone());
 }

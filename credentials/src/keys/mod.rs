@@ -7,6 +7,8 @@
 pub mod cose_key;
 pub mod ecdsa_der;
 pub mod jwk;
+#[cfg(feature = "pkcs11")]
+pub mod pkcs11;
 pub mod provider;
 
 use std::fmt;

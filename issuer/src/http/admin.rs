@@ -19,7 +19,10 @@ use crate::util::{ct_eq, random_digits, random_token, sha256_hex};
 
 pub(super) fn router() -> Router<Shared> {
     Router::new()
-        .route("/admin/subjects/{id}", put(put_subject).patch(patch_subject))
+        .route(
+            "/admin/subjects/{id}",
+            put(put_subject).patch(patch_subject),
+        )
         .route("/admin/subjects/{id}/credentials", get(list_credentials))
         .route("/admin/subjects/{id}/sign-in-codes", post(sign_in_code))
         .route("/admin/offers", post(create_offer))
@@ -65,7 +68,9 @@ async fn json_body(s: &Shared, req: Request) -> Result<Value, ApiError> {
     }
 }
 
-fn attributes_and_profile(v: &Value) -> Result<(serde_json::Map<String, Value>, Option<String>), ApiError> {
+fn attributes_and_profile(
+    v: &Value,
+) -> Result<(serde_json::Map<String, Value>, Option<String>), ApiError> {
     let attributes = v
         .get("attributes")
         .and_then(Value::as_object)
@@ -93,11 +98,20 @@ async fn put_subject(
     let (attributes, profile) = attributes_and_profile(&v)?;
     let created = s
         .store
-        .put_subject(&id, &Value::Object(attributes), profile.as_deref(), crate::util::now())
+        .put_subject(
+            &id,
+            &Value::Object(attributes),
+            profile.as_deref(),
+            crate::util::now(),
+        )
         .await?;
     tracing::info!(subject = %id, created, "subject stored");
     Ok((
-        if created { StatusCode::CREATED } else { StatusCode::OK },
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
         Json(json!({ "subject_id": id })),
     )
         .into_response())
@@ -149,10 +163,18 @@ async fn sign_in_code(
         .insert_sign_in_code(&sha256_hex(code.as_bytes()), &id, crate::util::now() + ttl)
         .await?;
     tracing::info!(subject = %id, "sign-in code created");
-    Ok((StatusCode::CREATED, Json(json!({ "sign_in_code": code, "expires_in": ttl }))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "sign_in_code": code, "expires_in": ttl })),
+    )
+        .into_response())
 }
 
-async fn create_offer(State(s): State<Shared>, headers: HeaderMap, req: Request) -> Result<Response, ApiError> {
+async fn create_offer(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    req: Request,
+) -> Result<Response, ApiError> {
     check_admin(&s, &headers)?;
     let v = json_body(&s, req).await?;
     let subject_id = v
@@ -173,7 +195,9 @@ async fn create_offer(State(s): State<Shared>, headers: HeaderMap, req: Request)
         .ok_or_else(|| ApiError::invalid_request("credential_configuration_ids are strings"))?;
     for id in &ids {
         if configurations::find(id).is_none() {
-            return Err(ApiError::invalid_request(format!("unknown credential configuration {id}")));
+            return Err(ApiError::invalid_request(format!(
+                "unknown credential configuration {id}"
+            )));
         }
     }
     let flag = |k: &str, default: bool| v.get(k).and_then(Value::as_bool).unwrap_or(default);
@@ -199,7 +223,10 @@ async fn create_offer(State(s): State<Shared>, headers: HeaderMap, req: Request)
         grants.insert(PRE_AUTHORIZED_GRANT.into(), g);
     }
     if let Some(state) = &issuer_state {
-        grants.insert("authorization_code".into(), json!({ "issuer_state": state }));
+        grants.insert(
+            "authorization_code".into(),
+            json!({ "issuer_state": state }),
+        );
     }
     let offer = json!({
         "credential_issuer": s.config.issuer_url,
@@ -211,8 +238,14 @@ async fn create_offer(State(s): State<Shared>, headers: HeaderMap, req: Request)
             &offer_id,
             subject_id,
             &ids,
-            pre_code.as_deref().map(|c| sha256_hex(c.as_bytes())).as_deref(),
-            tx_code.as_deref().map(|c| sha256_hex(c.as_bytes())).as_deref(),
+            pre_code
+                .as_deref()
+                .map(|c| sha256_hex(c.as_bytes()))
+                .as_deref(),
+            tx_code
+                .as_deref()
+                .map(|c| sha256_hex(c.as_bytes()))
+                .as_deref(),
             tx_code.as_ref().map(|c| c.len() as i64),
             issuer_state.as_deref(),
             &offer.to_string(),
@@ -273,13 +306,17 @@ async fn set_status(
 async fn rotate(State(s): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
     check_admin(&s, &headers)?;
     let old = s.keys.active().kid;
-    let until = s
-        .store
-        .last_expiry_for_kid(&old)
-        .await?
-        .unwrap_or(0)
-        .max(crate::util::now() + s.config.credential_validity.max(s.config.status_token_validity) + 60);
+    let until = s.store.last_expiry_for_kid(&old).await?.unwrap_or(0).max(
+        crate::util::now()
+            + s.config
+                .credential_validity
+                .max(s.config.status_token_validity)
+            + 60,
+    );
     let kid = s.keys.rotate(until).map_err(ApiError::internal)?;
     tracing::info!(old = %old, new = %kid, "signing key rotated");
-    Ok(Json(json!({ "kid": kid, "previous": old, "previous_published_until": until })).into_response())
+    Ok(
+        Json(json!({ "kid": kid, "previous": old, "previous_published_until": until }))
+            .into_response(),
+    )
 }

@@ -58,7 +58,10 @@ async fn authorize(s: &Shared, headers: &HeaderMap, path: &str) -> Result<Author
     } else if scheme.eq_ignore_ascii_case("bearer") {
         "Bearer"
     } else {
-        return Err(ApiError::invalid_token("Bearer", "unsupported authorization scheme"));
+        return Err(ApiError::invalid_token(
+            "Bearer",
+            "unsupported authorization scheme",
+        ));
     };
     let token = token.trim();
     let token_hash = sha256_hex(token.as_bytes());
@@ -93,7 +96,10 @@ async fn authorize(s: &Shared, headers: &HeaderMap, path: &str) -> Result<Author
             ))
         }
         (None, "DPoP") => {
-            return Err(ApiError::invalid_token("DPoP", "the access token is not DPoP-bound"))
+            return Err(ApiError::invalid_token(
+                "DPoP",
+                "the access token is not DPoP-bound",
+            ))
         }
         (None, _) => None,
     };
@@ -112,9 +118,9 @@ struct ResponseEncryption {
 }
 
 fn response_encryption(v: &Value) -> Result<ResponseEncryption, ApiError> {
-    let jwk_v = v
-        .get("jwk")
-        .ok_or_else(|| ApiError::invalid_encryption_parameters("credential_response_encryption.jwk is required"))?;
+    let jwk_v = v.get("jwk").ok_or_else(|| {
+        ApiError::invalid_encryption_parameters("credential_response_encryption.jwk is required")
+    })?;
     // The JWK carries `alg: ECDH-ES` (and perhaps `use`, `kid`): the key parser knows
     // signature algorithms only, so it reads the key members alone.
     let mut bare = jwk_v.clone();
@@ -131,10 +137,14 @@ fn response_encryption(v: &Value) -> Result<ResponseEncryption, ApiError> {
         ));
     }
     if jwk.public_key().kind() == credentials::keys::KeyKind::Ed25519 {
-        return Err(ApiError::invalid_encryption_parameters("the jwk must be a P-256 or P-384 key"));
+        return Err(ApiError::invalid_encryption_parameters(
+            "the jwk must be a P-256 or P-384 key",
+        ));
     }
     if v.get("zip").is_some() {
-        return Err(ApiError::invalid_encryption_parameters("compression (zip) is not supported"));
+        return Err(ApiError::invalid_encryption_parameters(
+            "compression (zip) is not supported",
+        ));
     }
     let enc = v
         .get("enc")
@@ -149,7 +159,11 @@ fn response_encryption(v: &Value) -> Result<ResponseEncryption, ApiError> {
 }
 
 /// The request body as a JSON object, decrypting an `application/jwt` (JWE) request.
-fn request_object(s: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(Map<String, Value>, bool), ApiError> {
+fn request_object(
+    s: &Shared,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Map<String, Value>, bool), ApiError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -161,16 +175,23 @@ fn request_object(s: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(Map<S
         .to_ascii_lowercase();
     let (bytes, encrypted) = match ct.as_str() {
         "application/jwt" => {
-            let text = std::str::from_utf8(body)
-                .map_err(|_| ApiError::invalid_encryption_parameters("the request JWE is not text"))?;
+            let text = std::str::from_utf8(body).map_err(|_| {
+                ApiError::invalid_encryption_parameters("the request JWE is not text")
+            })?;
             let (header, plain) = jwe::decrypt(
                 text.trim(),
                 s.keys.encryption_key(),
                 &[Enc::A128Gcm, Enc::A256Gcm],
             )
-            .map_err(|e| ApiError::invalid_encryption_parameters(format!("the request does not decrypt: {e}")))?;
+            .map_err(|e| {
+                ApiError::invalid_encryption_parameters(format!(
+                    "the request does not decrypt: {e}"
+                ))
+            })?;
             if header.kid().is_some_and(|k| k != s.keys.encryption_kid()) {
-                return Err(ApiError::invalid_encryption_parameters("the request is encrypted to an unknown key"));
+                return Err(ApiError::invalid_encryption_parameters(
+                    "the request is encrypted to an unknown key",
+                ));
             }
             (plain, true)
         }
@@ -183,11 +204,17 @@ fn request_object(s: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(Map<S
     };
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(m)) => Ok((m, encrypted)),
-        _ => Err(ApiError::invalid_credential_request("the body is not a JSON object")),
+        _ => Err(ApiError::invalid_credential_request(
+            "the body is not a JSON object",
+        )),
     }
 }
 
-async fn credential(State(s): State<Shared>, headers: HeaderMap, req: Request) -> Result<Response, ApiError> {
+async fn credential(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    req: Request,
+) -> Result<Response, ApiError> {
     let auth = authorize(&s, &headers, "/credential").await?;
     let body = read_body(req, s.config.max_body).await?;
     let (request, encrypted) = request_object(&s, &headers, &body)?;
@@ -203,26 +230,34 @@ async fn credential(State(s): State<Shared>, headers: HeaderMap, req: Request) -
             ))
         }
         (Some(id), None) => {
-            let id = id.as_str().ok_or_else(|| ApiError::invalid_credential_request("credential_identifier is not a string"))?;
+            let id = id.as_str().ok_or_else(|| {
+                ApiError::invalid_credential_request("credential_identifier is not a string")
+            })?;
             if !auth.grant.authorization_details {
                 return Err(ApiError::invalid_credential_request(
                     "credential_identifier is only for tokens issued with authorization_details",
                 ));
             }
             if !auth.grant.configuration_ids.iter().any(|c| c == id) {
-                return Err(ApiError::unknown_credential_identifier("unknown credential identifier"));
+                return Err(ApiError::unknown_credential_identifier(
+                    "unknown credential identifier",
+                ));
             }
             id.to_string()
         }
         (None, Some(id)) => {
-            let id = id.as_str().ok_or_else(|| ApiError::invalid_credential_request("credential_configuration_id is not a string"))?;
+            let id = id.as_str().ok_or_else(|| {
+                ApiError::invalid_credential_request("credential_configuration_id is not a string")
+            })?;
             if auth.grant.authorization_details {
                 return Err(ApiError::invalid_credential_request(
                     "this token was issued with authorization_details: use credential_identifier",
                 ));
             }
             if configurations::find(id).is_none() {
-                return Err(ApiError::unknown_credential_configuration("unknown credential configuration"));
+                return Err(ApiError::unknown_credential_configuration(
+                    "unknown credential configuration",
+                ));
             }
             if !auth.grant.configuration_ids.iter().any(|c| c == id) {
                 return Err(ApiError::credential_request_denied(
@@ -237,8 +272,9 @@ async fn credential(State(s): State<Shared>, headers: HeaderMap, req: Request) -
             ))
         }
     };
-    let config = configurations::find(&config_id)
-        .ok_or_else(|| ApiError::unknown_credential_configuration("unknown credential configuration"))?;
+    let config = configurations::find(&config_id).ok_or_else(|| {
+        ApiError::unknown_credential_configuration("unknown credential configuration")
+    })?;
 
     // Response encryption (which, to resist substitution, needs an encrypted request).
     let encryption = match request.get("credential_response_encryption") {
@@ -260,7 +296,9 @@ async fn credential(State(s): State<Shared>, headers: HeaderMap, req: Request) -
         .and_then(Value::as_object)
         .ok_or_else(|| ApiError::invalid_proof("proofs is required"))?;
     if proofs.len() != 1 {
-        return Err(ApiError::invalid_proof("proofs must hold exactly one proof type"));
+        return Err(ApiError::invalid_proof(
+            "proofs must hold exactly one proof type",
+        ));
     }
     let jwts = proofs
         .get("jwt")
@@ -278,9 +316,16 @@ async fn credential(State(s): State<Shared>, headers: HeaderMap, req: Request) -
     let mut keys = Vec::with_capacity(jwts.len());
     let mut nonce: Option<String> = None;
     for (i, jwt) in jwts.iter().enumerate() {
-        let jwt = jwt.as_str().ok_or_else(|| ApiError::invalid_proof("a proof is not a string"))?;
-        let p = verify_key_proof(jwt, &s.config.issuer_url, auth.grant.client_id.as_deref(), fresh)
-            .map_err(|e| ApiError::invalid_proof(format!("proof {i}: {e}")))?;
+        let jwt = jwt
+            .as_str()
+            .ok_or_else(|| ApiError::invalid_proof("a proof is not a string"))?;
+        let p = verify_key_proof(
+            jwt,
+            &s.config.issuer_url,
+            auth.grant.client_id.as_deref(),
+            fresh,
+        )
+        .map_err(|e| ApiError::invalid_proof(format!("proof {i}: {e}")))?;
         let n = p
             .nonce
             .clone()
@@ -339,7 +384,9 @@ async fn credential(State(s): State<Shared>, headers: HeaderMap, req: Request) -
         .store
         .record_issuance(
             &nonce,
-            auth.dpop.as_ref().map(|d| (d.jti_hash.as_str(), d.jti_expires_at)),
+            auth.dpop
+                .as_ref()
+                .map(|d| (d.jti_hash.as_str(), d.jti_expires_at)),
             &subject.subject_id,
             &auth.token_hash,
             &notification_id,
@@ -351,10 +398,14 @@ async fn credential(State(s): State<Shared>, headers: HeaderMap, req: Request) -
     let indices = match recorded {
         Recorded::Ok(i) => i,
         Recorded::InvalidNonce => {
-            return Err(ApiError::invalid_nonce("the c_nonce is unknown, expired or already used"))
+            return Err(ApiError::invalid_nonce(
+                "the c_nonce is unknown, expired or already used",
+            ))
         }
         Recorded::DpopReplay => {
-            return Err(ApiError::resource_invalid_dpop_proof("the DPoP proof was used before"))
+            return Err(ApiError::resource_invalid_dpop_proof(
+                "the DPoP proof was used before",
+            ))
         }
     };
 
@@ -365,8 +416,16 @@ async fn credential(State(s): State<Shared>, headers: HeaderMap, req: Request) -
             idx: *idx as u64,
             uri: s.config.endpoint(&format!("/status/{list_id}")),
         };
-        let credential = issuance::sign(config, &claims, &key, &s.config.issuer_url, holder, &status, &ctx)
-            .map_err(ApiError::internal)?;
+        let credential = issuance::sign(
+            config,
+            &claims,
+            &key,
+            &s.config.issuer_url,
+            holder,
+            &status,
+            &ctx,
+        )
+        .map_err(ApiError::internal)?;
         out.push(json!({ "credential": credential }));
     }
     tracing::info!(
@@ -388,18 +447,27 @@ async fn credential(State(s): State<Shared>, headers: HeaderMap, req: Request) -
                 .map_err(ApiError::internal)?;
             let mut r = (StatusCode::OK, jwe).into_response();
             let h = r.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/jwt"));
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/jwt"),
+            );
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             Ok(r)
         }
     }
 }
 
-async fn notification(State(s): State<Shared>, headers: HeaderMap, req: Request) -> Result<Response, ApiError> {
+async fn notification(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    req: Request,
+) -> Result<Response, ApiError> {
     let auth = authorize(&s, &headers, "/notification").await?;
     if let Some(d) = &auth.dpop {
         if !s.store.use_dpop_jti(&d.jti_hash, d.jti_expires_at).await? {
-            return Err(ApiError::resource_invalid_dpop_proof("the DPoP proof was used before"));
+            return Err(ApiError::resource_invalid_dpop_proof(
+                "the DPoP proof was used before",
+            ));
         }
     }
     let body = read_body(req, s.config.max_body).await?;
@@ -412,7 +480,14 @@ async fn notification(State(s): State<Shared>, headers: HeaderMap, req: Request)
     let event = v
         .get("event")
         .and_then(Value::as_str)
-        .filter(|e| ["credential_accepted", "credential_failure", "credential_deleted"].contains(e))
+        .filter(|e| {
+            [
+                "credential_accepted",
+                "credential_failure",
+                "credential_deleted",
+            ]
+            .contains(e)
+        })
         .ok_or_else(|| ApiError::invalid_notification_request("event is missing or unknown"))?;
     if !s
         .store

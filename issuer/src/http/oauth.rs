@@ -54,7 +54,9 @@ fn requested_configurations(
                 .get("credential_configuration_id")
                 .and_then(Value::as_str)
                 .ok_or_else(|| {
-                    ApiError::invalid_request("authorization_details needs credential_configuration_id")
+                    ApiError::invalid_request(
+                        "authorization_details needs credential_configuration_id",
+                    )
                 })?;
             ids.push(id.to_string());
         }
@@ -79,17 +81,24 @@ fn requested_configurations(
     Ok((ids, details))
 }
 
-async fn par(State(s): State<Shared>, headers: HeaderMap, req: Request) -> Result<Response, ApiError> {
+async fn par(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    req: Request,
+) -> Result<Response, ApiError> {
     let body = read_body(req, s.config.max_body).await?;
     let form = parse_form(&body)?;
     let get = |k: &str| form.get(k).filter(|v| !v.is_empty()).cloned();
     if get("request_uri").is_some() {
-        return Err(ApiError::invalid_request("request_uri is not allowed in a PAR request"));
+        return Err(ApiError::invalid_request(
+            "request_uri is not allowed in a PAR request",
+        ));
     }
     if get("response_type").as_deref() != Some("code") {
         return Err(ApiError::invalid_request("response_type must be code"));
     }
-    let client_id = get("client_id").ok_or_else(|| ApiError::invalid_request("client_id is required"))?;
+    let client_id =
+        get("client_id").ok_or_else(|| ApiError::invalid_request("client_id is required"))?;
     let redirect_uri =
         get("redirect_uri").ok_or_else(|| ApiError::invalid_request("redirect_uri is required"))?;
     url::Url::parse(&redirect_uri)
@@ -97,10 +106,14 @@ async fn par(State(s): State<Shared>, headers: HeaderMap, req: Request) -> Resul
     let code_challenge = get("code_challenge")
         .ok_or_else(|| ApiError::invalid_request("PKCE code_challenge is required"))?;
     if get("code_challenge_method").as_deref() != Some("S256") {
-        return Err(ApiError::invalid_request("code_challenge_method must be S256"));
+        return Err(ApiError::invalid_request(
+            "code_challenge_method must be S256",
+        ));
     }
     if code_challenge.len() != 43 || credentials::b64::decode(&code_challenge).is_none() {
-        return Err(ApiError::invalid_request("code_challenge is not a base64url SHA-256"));
+        return Err(ApiError::invalid_request(
+            "code_challenge is not a base64url SHA-256",
+        ));
     }
     let (configuration_ids, authorization_details) = requested_configurations(&form)?;
     if configuration_ids.is_empty() {
@@ -110,10 +123,18 @@ async fn par(State(s): State<Shared>, headers: HeaderMap, req: Request) -> Resul
     }
     let mut dpop_jkt = get("dpop_jkt");
     if let Some(proof) = single_header(&headers, "dpop")? {
-        let p = verify_dpop(proof, "POST", &s.config.endpoint("/par"), None, freshness(&s.config))
-            .map_err(|e| ApiError::invalid_dpop_proof(e.0))?;
+        let p = verify_dpop(
+            proof,
+            "POST",
+            &s.config.endpoint("/par"),
+            None,
+            freshness(&s.config),
+        )
+        .map_err(|e| ApiError::invalid_dpop_proof(e.0))?;
         if dpop_jkt.as_ref().is_some_and(|j| *j != p.jkt) {
-            return Err(ApiError::invalid_dpop_proof("dpop_jkt differs from the DPoP proof's key"));
+            return Err(ApiError::invalid_dpop_proof(
+                "dpop_jkt differs from the DPoP proof's key",
+            ));
         }
         dpop_jkt = Some(p.jkt);
     }
@@ -149,7 +170,12 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn sign_in_page(issuer: &str, request_uri: &str, configs: &[String], error: Option<&str>) -> Html<String> {
+fn sign_in_page(
+    issuer: &str,
+    request_uri: &str,
+    configs: &[String],
+    error: Option<&str>,
+) -> Html<String> {
     let list: String = configs
         .iter()
         .filter_map(|c| configurations::find(c))
@@ -176,9 +202,9 @@ async fn authorize_page(
     State(s): State<Shared>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let request_uri = q
-        .get("request_uri")
-        .ok_or_else(|| ApiError::invalid_request("this server requires pushed authorization requests"))?;
+    let request_uri = q.get("request_uri").ok_or_else(|| {
+        ApiError::invalid_request("this server requires pushed authorization requests")
+    })?;
     let client_id = q
         .get("client_id")
         .ok_or_else(|| ApiError::invalid_request("client_id is required"))?;
@@ -188,7 +214,9 @@ async fn authorize_page(
         .await?
         .ok_or_else(|| ApiError::invalid_request("request_uri is unknown or expired"))?;
     if par.client_id != *client_id {
-        return Err(ApiError::invalid_request("client_id differs from the pushed request"));
+        return Err(ApiError::invalid_request(
+            "client_id differs from the pushed request",
+        ));
     }
     Ok(no_store(
         StatusCode::OK,
@@ -203,7 +231,10 @@ async fn authorize_submit(State(s): State<Shared>, req: Request) -> Result<Respo
         .get("request_uri")
         .ok_or_else(|| ApiError::invalid_request("request_uri is required"))?;
     let subject_id = form.get("subject_id").map(|v| v.trim()).unwrap_or_default();
-    let code = form.get("sign_in_code").map(|v| v.trim()).unwrap_or_default();
+    let code = form
+        .get("sign_in_code")
+        .map(|v| v.trim())
+        .unwrap_or_default();
     let now = crate::util::now();
     let uri_hash = sha256_hex(request_uri.as_bytes());
     let auth_code = random_token();
@@ -249,19 +280,32 @@ async fn authorize_submit(State(s): State<Shared>, req: Request) -> Result<Respo
     }
     Ok((
         StatusCode::SEE_OTHER,
-        [(header::LOCATION, redirect.to_string()), (header::CACHE_CONTROL, "no-store".into())],
+        [
+            (header::LOCATION, redirect.to_string()),
+            (header::CACHE_CONTROL, "no-store".into()),
+        ],
     )
         .into_response())
 }
 
-async fn token(State(s): State<Shared>, headers: HeaderMap, req: Request) -> Result<Response, ApiError> {
+async fn token(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    req: Request,
+) -> Result<Response, ApiError> {
     let body = read_body(req, s.config.max_body).await?;
     let form = parse_form(&body)?;
     let now = crate::util::now();
     let dpop = match single_header(&headers, "dpop")? {
         Some(proof) => Some(
-            verify_dpop(proof, "POST", &s.config.endpoint("/token"), None, freshness(&s.config))
-                .map_err(|e| ApiError::invalid_dpop_proof(e.0))?,
+            verify_dpop(
+                proof,
+                "POST",
+                &s.config.endpoint("/token"),
+                None,
+                freshness(&s.config),
+            )
+            .map_err(|e| ApiError::invalid_dpop_proof(e.0))?,
         ),
         None if s.config.require_dpop => {
             return Err(ApiError::invalid_dpop_proof("a DPoP proof is required"))
@@ -326,7 +370,9 @@ async fn token(State(s): State<Shared>, headers: HeaderMap, req: Request) -> Res
                     }));
                 }
                 Redemption::DpopReplay => {
-                    return Err(ApiError::invalid_dpop_proof("the DPoP proof was used before"))
+                    return Err(ApiError::invalid_dpop_proof(
+                        "the DPoP proof was used before",
+                    ))
                 }
             }
         }
@@ -350,10 +396,14 @@ async fn token(State(s): State<Shared>, headers: HeaderMap, req: Request) -> Res
                     return Err(ApiError::invalid_grant("PKCE verification failed"));
                 }
                 if client_id.as_deref() != Some(c.client_id.as_str()) {
-                    return Err(ApiError::invalid_grant("the code was issued to another client"));
+                    return Err(ApiError::invalid_grant(
+                        "the code was issued to another client",
+                    ));
                 }
                 if redirect_uri.as_deref() != Some(c.redirect_uri.as_str()) {
-                    return Err(ApiError::invalid_grant("redirect_uri differs from the authorization request"));
+                    return Err(ApiError::invalid_grant(
+                        "redirect_uri differs from the authorization request",
+                    ));
                 }
                 if let Some(bound) = &c.dpop_jkt {
                     if jkt.as_deref() != Some(bound.as_str()) {
@@ -392,7 +442,11 @@ async fn token(State(s): State<Shared>, headers: HeaderMap, req: Request) -> Res
         Some(other) => {
             return Err(ApiError::unsupported_grant_type(format!(
                 "grant_type {} is not supported",
-                other.chars().filter(char::is_ascii_graphic).take(64).collect::<String>()
+                other
+                    .chars()
+                    .filter(char::is_ascii_graphic)
+                    .take(64)
+                    .collect::<String>()
             )))
         }
         None => return Err(ApiError::invalid_request("grant_type is required")),

@@ -21,13 +21,18 @@ pub(super) fn router() -> Router<Shared> {
 }
 
 /// The signed Status List Token of list `list_id` (JWT, or CWT when `cwt`).
-pub async fn status_token(s: &super::Issuer, list_id: i64, cwt: bool) -> Result<Option<Vec<u8>>, ApiError> {
+pub async fn status_token(
+    s: &super::Issuer,
+    list_id: i64,
+    cwt: bool,
+) -> Result<Option<Vec<u8>>, ApiError> {
     let Some((size, bits, entries)) = s.store.status_list(list_id).await? else {
         return Ok(None);
     };
     let mut list = StatusList::new(bits as u8, size as u64).map_err(ApiError::internal)?;
     for (idx, status) in entries {
-        list.set(idx as u64, status as u8).map_err(ApiError::internal)?;
+        list.set(idx as u64, status as u8)
+            .map_err(ApiError::internal)?;
     }
     let now = crate::util::now();
     let token = StatusListToken {
@@ -39,9 +44,14 @@ pub async fn status_token(s: &super::Issuer, list_id: i64, cwt: bool) -> Result<
     };
     let key = s.keys.active();
     Ok(Some(if cwt {
-        token.sign_cwt(key.signer.as_ref()).map_err(ApiError::internal)?
+        token
+            .sign_cwt(key.signer.as_ref())
+            .map_err(ApiError::internal)?
     } else {
-        token.sign_jwt(key.signer.as_ref()).map_err(ApiError::internal)?.into_bytes()
+        token
+            .sign_jwt(key.signer.as_ref())
+            .map_err(ApiError::internal)?
+            .into_bytes()
     }))
 }
 
@@ -81,7 +91,10 @@ async fn offer(State(s): State<Shared>, Path(id): Path<String>) -> Result<Respon
         .ok_or_else(|| ApiError::not_found("no such offer, or it was used or expired"))?;
     let mut r = (StatusCode::OK, doc).into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
 }
@@ -113,7 +126,10 @@ async fn offer_qr(State(s): State<Shared>, Path(id): Path<String>) -> Result<Res
     let svg = qr_svg(&offer_link(&s, &id))?;
     let mut r = (StatusCode::OK, svg).into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
 }

@@ -29,7 +29,11 @@ pub async fn issuer_with(config: IssuerConfig) -> TestIssuer {
     let url = format!("sqlite://{}", dir.path().join("issuer.db").display());
     let issuer = issuer::open(config, &url, dir.path(), None).await.unwrap();
     let router = issuer::router(issuer.clone());
-    TestIssuer { issuer, router, dir }
+    TestIssuer {
+        issuer,
+        router,
+        dir,
+    }
 }
 
 pub async fn issuer() -> TestIssuer {
@@ -47,7 +51,10 @@ impl TestIssuer {
                 method,
                 &format!("{ISSUER}{path}"),
                 &[
-                    ("authorization", format!("Bearer {}", self.issuer.admin_token)),
+                    (
+                        "authorization",
+                        format!("Bearer {}", self.issuer.admin_token),
+                    ),
                     ("content-type", "application/json".into()),
                 ],
                 body.to_string().into_bytes(),
@@ -57,7 +64,11 @@ impl TestIssuer {
 
     pub async fn subject(&self, id: &str) {
         let r = self
-            .admin("PUT", &format!("/admin/subjects/{id}"), json!({"attributes": attributes(), "gpg45_profile": "M1B"}))
+            .admin(
+                "PUT",
+                &format!("/admin/subjects/{id}"),
+                json!({"attributes": attributes(), "gpg45_profile": "M1B"}),
+            )
             .await;
         assert_eq!(r.status, 201, "{:?}", r.json());
     }
@@ -82,7 +93,17 @@ impl TestIssuer {
     /// Row counts of every table a request could write.
     pub async fn snapshot(&self) -> Vec<i64> {
         let mut out = Vec::new();
-        for t in ["offers", "access_tokens", "nonces", "dpop_jtis", "status_entries", "credentials", "notifications", "auth_codes", "par_requests"] {
+        for t in [
+            "offers",
+            "access_tokens",
+            "nonces",
+            "dpop_jtis",
+            "status_entries",
+            "credentials",
+            "notifications",
+            "auth_codes",
+            "par_requests",
+        ] {
             out.push(self.count(t).await);
         }
         out
@@ -94,7 +115,10 @@ impl TestIssuer {
 }
 
 pub fn attributes() -> Value {
-    let rtw: Value = serde_json::from_str(include_str!("../../../specs/examples/right-to-work.claims.json")).unwrap();
+    let rtw: Value = serde_json::from_str(include_str!(
+        "../../../specs/examples/right-to-work.claims.json"
+    ))
+    .unwrap();
     json!({
         "given_name": "Ada",
         "family_name": "Lovelace",
@@ -123,7 +147,8 @@ pub fn dyns(v: &[SoftwareSigner]) -> Vec<&dyn Signer> {
 }
 
 pub fn pre_code(offer: &Value) -> String {
-    offer["credential_offer"]["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
+    offer["credential_offer"]["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+        ["pre-authorized_code"]
         .as_str()
         .unwrap()
         .to_string()
