@@ -16,6 +16,9 @@ pub mod activity;
 pub mod consent;
 pub mod device_keys;
 pub mod error;
+// uniffi's generated scaffolding is the one place with unsafe code (the C ABI).
+#[allow(unsafe_code)]
+pub mod ffi;
 pub mod issuance;
 pub mod keystore;
 pub mod model;
@@ -28,3 +31,9 @@ pub use consent::{Consent, ConsentRequest};
 pub use error::{Error, Result};
 pub use keystore::{KeyStore, PassphraseKeyStore};
 pub use wallet::Wallet;
+
+#[allow(unsafe_code)]
+mod scaffolding {
+    uniffi::setup_scaffolding!("wallet_core");
+}
+pub(crate) use scaffolding::UniFfiTag;

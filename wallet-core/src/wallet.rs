@@ -194,7 +194,8 @@ impl Wallet {
         roots(&self.settings().verifier_roots_pem)
     }
 
-    pub(crate) fn reader_roots(&self) -> Vec<Certificate> {
+    /// The trusted 18013-5 reader roots (for the app's proximity session).
+    pub fn reader_roots(&self) -> Vec<Certificate> {
         roots(&self.settings().reader_roots_pem)
     }
 

@@ -149,6 +149,7 @@ async fn offer(State(s): State<Shared>, Path(kind): Path<String>) -> Json<Value>
 }
 
 /// Checks a DPoP proof: typ, signature by its jwk, htm, the server nonce, ath.
+#[allow(clippy::result_large_err)]
 fn check_dpop(
     s: &IssuerState,
     headers: &HeaderMap,
