@@ -34,6 +34,9 @@ enum Command {
     /// The trust register: serve it, audit its transparency log, decide from a snapshot.
     #[command(subcommand)]
     Registry(cmd::registry::RegistryCommand),
+    /// The credential issuer: serve OpenID4VCI, make offers, revoke or suspend, rotate keys.
+    #[command(subcommand)]
+    Issuer(cmd::issuer::IssuerCommand),
     /// The verifier: serve the right-to-work check, check a retained record offline.
     #[command(subcommand)]
     Verifier(cmd::verifier::VerifierCommand),
@@ -49,6 +52,7 @@ fn main() {
         Command::Pki(c) => cmd::pki::run(c),
         Command::Mdoc(c) => cmd::mdoc::run(c),
         Command::Registry(c) => cmd::registry::run(c),
+        Command::Issuer(c) => cmd::issuer::run(c),
         Command::Verifier(c) => cmd::verifier::run(c),
         Command::Wallet(c) => cmd::wallet::run(c),
     };

@@ -1,0 +1,260 @@
+//! `vouch issuer`: run the OpenID4VCI issuer, print its trust-register registration, and
+//! drive its admin API from scripts (subjects, offers, credential status, key rotation).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use issuer::wallet::Transport;
+use issuer::IssuerConfig;
+use serde_json::{json, Value};
+
+use crate::io::{self, CliResult};
+
+/// Issuer commands.
+#[derive(Subcommand)]
+pub enum IssuerCommand {
+    /// Serve OpenID4VCI (metadata, offers, tokens, credentials), status lists and the admin API.
+    Serve(ServeArgs),
+    /// Create or update a subject's verified attributes and make a credential offer; prints
+    /// the admin API's answer (offer links, QR, the transaction code to send out of band).
+    Offer(OfferArgs),
+    /// Revoke, suspend or reinstate a credential (its Token Status List entry).
+    Status(StatusArgs),
+    /// Make a new signing key the active one; the old key stays published.
+    RotateKey(AdminArgs),
+}
+
+/// `vouch issuer serve`.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// `sqlite://FILE` (created if missing) or `postgres://...`.
+    #[arg(long, default_value = "sqlite://issuer.db")]
+    database_url: String,
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    listen: String,
+    /// Directory of keys, certificates and the admin token (made on first run).
+    #[arg(long, default_value = "issuer-data")]
+    data_dir: PathBuf,
+    /// The Credential Issuer Identifier (default: http://LISTEN-ADDRESS).
+    #[arg(long)]
+    issuer_url: Option<String>,
+    /// Display name, `issuing_authority` and certificate subject.
+    #[arg(long, default_value = "Vouch Issuer")]
+    name: String,
+    /// ISO 3166-1 alpha-2 country of the IACA and of mdoc `issuing_country`.
+    #[arg(long, default_value = "GB")]
+    country: String,
+    /// Entries per status list (indices are drawn at random among them).
+    #[arg(long, default_value_t = 1 << 20)]
+    status_list_size: i64,
+    /// Refuse token requests without a DPoP proof.
+    #[arg(long)]
+    require_dpop: bool,
+    /// A PKCS#11 module: new signing keys are generated in its token, never leaving it.
+    #[arg(long, requires = "pkcs11_pin_file")]
+    pkcs11_module: Option<PathBuf>,
+    /// File whose first line is the token's user PIN.
+    #[arg(long)]
+    pkcs11_pin_file: Option<PathBuf>,
+    /// Label of the token to use (default: the first initialised token).
+    #[arg(long)]
+    pkcs11_token: Option<String>,
+    /// Print the trust-register registration request (service, credential types, anchors)
+    /// and exit.
+    #[arg(long)]
+    print_registration: bool,
+}
+
+/// Where the admin API is.
+#[derive(Args)]
+pub struct AdminArgs {
+    /// The issuer's base URL as reachable from here (plain http, e.g. http://127.0.0.1:8090).
+    #[arg(long)]
+    url: String,
+    /// The admin token file (`DATA_DIR/admin.token`).
+    #[arg(long)]
+    token_file: PathBuf,
+}
+
+/// `vouch issuer offer`.
+#[derive(Args)]
+pub struct OfferArgs {
+    #[command(flatten)]
+    admin: AdminArgs,
+    /// The subject's id.
+    #[arg(long)]
+    subject: String,
+    /// JSON file of verified attributes (creates or replaces the subject).
+    #[arg(long)]
+    attributes: Option<PathBuf>,
+    /// The GPG 45 profile reached (for example M1B).
+    #[arg(long)]
+    gpg45_profile: Option<String>,
+    /// Credential configurations to offer (repeatable).
+    #[arg(long = "config", required = true)]
+    configs: Vec<String>,
+    /// Offer without a transaction code.
+    #[arg(long)]
+    no_tx_code: bool,
+    /// Offer the authorization code flow instead of a pre-authorized code.
+    #[arg(long)]
+    authorization_code: bool,
+}
+
+/// `vouch issuer status`.
+#[derive(Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    admin: AdminArgs,
+    /// The credential id (from the admin API's credential list).
+    #[arg(long)]
+    credential: String,
+    /// `valid`, `revoked` or `suspended`.
+    #[arg(long)]
+    set: String,
+}
+
+/// Runs an issuer command.
+pub fn run(cmd: IssuerCommand) -> CliResult<i32> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    match cmd {
+        IssuerCommand::Serve(a) => rt.block_on(serve(a)),
+        IssuerCommand::Offer(a) => rt.block_on(offer(a)),
+        IssuerCommand::Status(a) => rt.block_on(status(a)),
+        IssuerCommand::RotateKey(a) => rt.block_on(async {
+            print_json(&admin(&a, "POST", "/admin/keys/rotate", json!({})).await?);
+            Ok(0)
+        }),
+    }
+}
+
+fn hsm(a: &ServeArgs) -> CliResult<Option<Arc<dyn issuer::keys::HsmBackend>>> {
+    let Some(module) = &a.pkcs11_module else {
+        return Ok(None);
+    };
+    let pin = a
+        .pkcs11_pin_file
+        .as_ref()
+        .ok_or("--pkcs11-module needs --pkcs11-pin-file")?;
+    let backend = issuer::pkcs11::Pkcs11Backend::open(module, pin, a.pkcs11_token.as_deref())
+        .map_err(|e| format!("cannot open the PKCS#11 token: {e}"))?;
+    Ok(Some(Arc::new(backend)))
+}
+
+async fn serve(a: ServeArgs) -> CliResult<i32> {
+    let listener = tokio::net::TcpListener::bind(&a.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", a.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let url = a.issuer_url.clone().unwrap_or(format!("http://{addr}"));
+    let parsed = url::Url::parse(&url).map_err(|e| format!("--issuer-url: {e}"))?;
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err("--issuer-url must have no query or fragment".into());
+    }
+    let mut config = IssuerConfig::new(&url);
+    config.name = a.name.clone();
+    config.country = a.country.clone();
+    config.status_list_size = a.status_list_size;
+    config.require_dpop = a.require_dpop;
+    let shared = issuer::open(config, &a.database_url, &a.data_dir, hsm(&a)?)
+        .await
+        .map_err(|e| format!("cannot open the issuer: {e}"))?;
+    if a.print_registration {
+        print_json(&issuer::registration::request(&shared));
+        return Ok(0);
+    }
+    println!("vouch issuer listening on http://{addr} as {url}");
+    println!(
+        "admin token in {}",
+        a.data_dir.join("admin.token").display()
+    );
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    issuer::serve(listener, shared)
+        .await
+        .map_err(|e| format!("server failed: {e}"))?;
+    Ok(0)
+}
+
+async fn admin(a: &AdminArgs, method: &str, path: &str, body: Value) -> CliResult<Value> {
+    let u = url::Url::parse(&a.url).map_err(|e| format!("--url: {e}"))?;
+    if u.scheme() != "http" {
+        return Err("--url: the admin client speaks plain http (run it beside the service)".into());
+    }
+    let host = u.host_str().ok_or("--url has no host")?;
+    let addr = format!("{host}:{}", u.port_or_known_default().unwrap_or(80));
+    let token = io::read_text(&a.token_file)?;
+    let r = Transport::Tcp(addr)
+        .send(
+            method,
+            &format!("{}{path}", a.url.trim_end_matches('/')),
+            &[
+                ("authorization", format!("Bearer {}", token.trim())),
+                ("content-type", "application/json".into()),
+            ],
+            body.to_string().into_bytes(),
+        )
+        .await;
+    if r.status == 0 {
+        return Err(format!("cannot reach {}", a.url));
+    }
+    if r.status >= 300 {
+        return Err(format!(
+            "{method} {path}: HTTP {}: {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        ));
+    }
+    Ok(r.json())
+}
+
+async fn offer(a: OfferArgs) -> CliResult<i32> {
+    if let Some(f) = &a.attributes {
+        let attributes = io::read_json(f)?;
+        admin(
+            &a.admin,
+            "PUT",
+            &format!("/admin/subjects/{}", a.subject),
+            json!({ "attributes": attributes, "gpg45_profile": a.gpg45_profile }),
+        )
+        .await?;
+    }
+    let v = admin(
+        &a.admin,
+        "POST",
+        "/admin/offers",
+        json!({
+            "subject_id": a.subject,
+            "credential_configuration_ids": a.configs,
+            "pre_authorized": !a.authorization_code,
+            "tx_code": !a.no_tx_code,
+        }),
+    )
+    .await?;
+    print_json(&v);
+    Ok(0)
+}
+
+async fn status(a: StatusArgs) -> CliResult<i32> {
+    let v = admin(
+        &a.admin,
+        "POST",
+        &format!("/admin/credentials/{}/status", a.credential),
+        json!({ "status": a.set }),
+    )
+    .await?;
+    print_json(&v);
+    Ok(0)
+}
+
+fn print_json(v: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).expect("JSON serializes")
+    );
+}
