@@ -407,3 +407,106 @@ fn authorizes_offline_from_a_downloaded_snapshot_file() {
     let d: Value = serde_json::from_slice(&suspended.stdout).unwrap();
     assert_eq!(d["reason"]["code"], "certificate_suspended");
 }
+
+#[test]
+fn rotates_the_log_key_and_clients_and_audit_follow_the_endorsed_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tokens(dir.path());
+    let db = format!("sqlite://{}", dir.path().join("registry.db").display());
+    let server = serve(dir.path(), &db);
+    let issuer = SoftwareSigner::generate(Algorithm::Es256).unwrap().0;
+    populate(&server.url, &issuer);
+    let genesis = get(&server.url, "/keys").json().unwrap()["log_keys"][0]["vkey"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = post(
+        &server.url,
+        "/admin/log/rotate-key",
+        Some(CAB_A),
+        &json!({}),
+    );
+    assert_eq!(
+        (r.status, r.json().unwrap()["error"].clone()),
+        (403, json!("forbidden_for_role"))
+    );
+    let r = post(
+        &server.url,
+        "/admin/log/rotate-key",
+        Some(OPERATOR),
+        &json!({}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let rp = json!({"body": {"relying_party": {"relying_party_id": "rp-after", "name": "RP", "purposes": []}}});
+    assert_eq!(
+        post(
+            &server.url,
+            "/events/relying_party.registered",
+            Some(OPERATOR),
+            &rp
+        )
+        .status,
+        201
+    );
+
+    let keys = get(&server.url, "/keys").json().unwrap();
+    assert_eq!(keys["log_keys"].as_array().unwrap().len(), 2);
+    assert_eq!(keys["log_keys"][1]["from_size"], 7);
+    // The new head is signed by the new key only; a client pinning the genesis key follows
+    // the endorsed rotation recorded in the snapshot's register.
+    let head = get(&server.url, "/log/checkpoint").text();
+    assert!(trust_framework::checkpoint::Checkpoint::open(
+        &head,
+        &[NoteKey::from_vkey(&genesis).unwrap()]
+    )
+    .is_err());
+    let verifier = SnapshotVerifier {
+        snapshot_key: Jwk::from_value(&keys["snapshot_key"])
+            .unwrap()
+            .public_key()
+            .clone(),
+        log_key: NoteKey::from_vkey(&genesis).unwrap(),
+    };
+    let snap = verifier
+        .verify(
+            &get(&server.url, "/snapshot").text(),
+            time::OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+    assert_eq!(snap.checkpoint.size, 8);
+
+    let out = vouch(&[
+        "registry",
+        "audit",
+        "--url",
+        &server.url,
+        "--log-key",
+        &genesis,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["checkpoints_verified"], 8);
+    // Pinning another genesis key is refused.
+    let other = NoteKey::new(
+        "registry.vouch.example/log",
+        SoftwareSigner::generate(Algorithm::EdDsa)
+            .unwrap()
+            .0
+            .public_key(),
+    )
+    .unwrap();
+    let out = vouch(&[
+        "registry",
+        "audit",
+        "--url",
+        &server.url,
+        "--log-key",
+        &other.to_vkey(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("genesis key is not the pinned log key"));
+}
