@@ -29,6 +29,8 @@ pub enum Evidence<'a> {
     },
     /// The IACA root an mdoc's document-signer chain validated to.
     Iaca(&'a Certificate),
+    /// A DID the credential's issuer signature resolved to.
+    Did(&'a str),
 }
 
 /// Why a decision came out as it did.
@@ -314,6 +316,7 @@ fn matches(
             let registered = decode_cert(certificate)?;
             (&registered == *root).then_some(Ok(()))
         }
+        (AnchorKey::Did { did }, Evidence::Did(got)) => (did == got).then_some(Ok(())),
         _ => None,
     }
 }

@@ -263,8 +263,9 @@ impl Store {
     }
 
     /// Appends `event` in one locked transaction (see the module docs), signing the new
-    /// checkpoint with whichever of `log_keys` is in force. On a storage error `log` is
-    /// reloaded from the database.
+    /// checkpoint with whichever of `log_keys` is in force. If anything fails after the
+    /// event was applied in memory (storage, signing, no key), the transaction rolls back and
+    /// `log` is reloaded from the database, so memory never runs ahead of storage.
     pub async fn append(
         &self,
         log: &mut Log,
@@ -272,7 +273,11 @@ impl Store {
         log_keys: &[Arc<dyn Signer>],
     ) -> Result<Receipt, StoreError> {
         let result = self.append_inner(log, event, log_keys).await;
-        if matches!(result, Err(StoreError::Database(_))) {
+        let refused_before_applying = matches!(
+            result,
+            Ok(_) | Err(StoreError::Log(LogError::Register { .. }))
+        );
+        if !refused_before_applying {
             *log = self.load().await.unwrap_or_default();
         }
         result

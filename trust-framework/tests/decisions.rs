@@ -385,3 +385,70 @@ fn decision_serializes_with_a_stable_code() {
     assert_eq!(v["reason"]["code"], "note_missing");
     assert_eq!(v["subject"]["entry_id"], "acme");
 }
+
+#[test]
+fn recognises_a_registered_did_and_no_other() {
+    let mut w = world();
+    let anchor = trust_framework::model::TrustAnchor {
+        anchor_id: "did".into(),
+        key: trust_framework::model::AnchorKey::Did {
+            did: "did:web:id.delta.example".into(),
+        },
+    };
+    let cert = trust_framework::fixtures::certificate(
+        "DELTA-1",
+        "cab-a",
+        t("2025-06-01T00:00:00Z"),
+        t("2028-06-01T00:00:00Z"),
+    );
+    let reg = trust_framework::fixtures::registration(
+        "delta",
+        "Delta Ltd",
+        &[PID_VCT],
+        cert,
+        vec![anchor],
+        t("2028-06-01T00:00:00Z"),
+    );
+    w.log
+        .append(trust_framework::fixtures::event(
+            t("2025-07-02T00:00:00Z"),
+            trust_framework::fixtures::operator(),
+            reg,
+        ))
+        .unwrap();
+    let reg = w.log.register();
+    let at = t("2026-03-01T00:00:00Z");
+    assert!(
+        authorize(
+            reg,
+            &Evidence::Did("did:web:id.delta.example"),
+            PID_VCT,
+            "general",
+            at
+        )
+        .allowed
+    );
+    assert_eq!(
+        authorize(
+            reg,
+            &Evidence::Did("did:web:evil.example"),
+            PID_VCT,
+            "general",
+            at
+        )
+        .reason,
+        Reason::UnknownAnchor
+    );
+    // Registered on 2025-07-02: not yet the day before.
+    assert!(matches!(
+        authorize(
+            reg,
+            &Evidence::Did("did:web:id.delta.example"),
+            PID_VCT,
+            "general",
+            t("2025-07-01T12:00:00Z")
+        )
+        .reason,
+        Reason::NotYetRegistered { .. }
+    ));
+}
