@@ -14,8 +14,17 @@ fn check_record_accepts_a_genuine_record_and_refuses_a_tampered_one() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.jws");
     std::fs::write(&good, RECORD).unwrap();
-    let out = vouch().args(["verifier", "check-record"]).arg(&good).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = vouch()
+        .args(["verifier", "check-record"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["valid"], true);
     assert_eq!(report["claims"]["family_name"], "Lovelace");
@@ -27,7 +36,11 @@ fn check_record_accepts_a_genuine_record_and_refuses_a_tampered_one() {
     parts[1] = credentials::b64::encode(&payload);
     let bad = dir.path().join("bad.jws");
     std::fs::write(&bad, parts.join(".")).unwrap();
-    let out = vouch().args(["verifier", "check-record"]).arg(&bad).output().unwrap();
+    let out = vouch()
+        .args(["verifier", "check-record"])
+        .arg(&bad)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["valid"], false);
