@@ -90,7 +90,7 @@ impl CompactJws {
     }
 }
 
-/// Signs `payload` as a compact JWS; `alg` (and `kid` if absent and known) come from the signer.
+/// Signs `payload` as a compact JWS; `alg` comes from the signer (add `kid` to `header` yourself).
 pub fn sign_compact(
     header: &Map<String, Value>,
     payload: &[u8],

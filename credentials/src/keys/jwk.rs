@@ -81,6 +81,9 @@ impl Jwk {
         }
         let alg = match text("alg")? {
             None => None,
+            // Key agreement algorithms (a verifier's response encryption key) stay as they
+            // came, in `extra`; they say nothing about signing.
+            Some(name) if name.starts_with("ECDH-ES") && kind != KeyKind::Ed25519 => None,
             Some(name) => {
                 let alg = Algorithm::from_jose_name(name)
                     .ok_or_else(|| KeyError::Unsupported(format!("alg {name}")))?;
@@ -91,7 +94,10 @@ impl Jwk {
         let kid = text("kid")?.map(str::to_string);
         let extra = obj
             .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "kty" | "crv" | "x" | "y" | "d" | "kid" | "alg"))
+            .filter(|(k, v)| {
+                !matches!(k.as_str(), "kty" | "crv" | "x" | "y" | "d" | "kid")
+                    && (k.as_str() != "alg" || v.as_str().is_some_and(|a| a.starts_with("ECDH-ES")))
+            })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         Ok(Jwk {
@@ -243,6 +249,19 @@ mod tests {
         assert_eq!(again, jwk);
         assert!(again.to_public().to_value().get("d").is_none());
         assert_eq!(again.kid(), Some(jwk.thumbprint().as_str()));
+    }
+
+    #[test]
+    fn keeps_an_ecdh_es_alg_of_an_encryption_key() {
+        let secret = super::super::provider::default()
+            .generate(KeyKind::P256)
+            .unwrap();
+        let mut v = Jwk::from_public_key(secret.public_key()).to_value();
+        v["alg"] = json!("ECDH-ES");
+        v["use"] = json!("enc");
+        let jwk = Jwk::from_value(&v).unwrap();
+        assert_eq!(jwk.alg(), None);
+        assert_eq!(jwk.to_value()["alg"], "ECDH-ES");
     }
 
     #[test]

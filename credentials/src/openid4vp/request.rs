@@ -77,6 +77,8 @@ pub struct VerifiedRequest {
     pub request: AuthorizationRequest,
     /// The signing certificate chain, leaf first.
     pub chain: Vec<Certificate>,
+    /// Every claim of the request object as received (`wallet_nonce`, extensions, ...).
+    pub claims: Map<String, Value>,
 }
 
 impl AuthorizationRequest {
@@ -283,7 +285,11 @@ impl AuthorizationRequest {
                 )));
             }
         }
-        Ok(VerifiedRequest { request, chain })
+        Ok(VerifiedRequest {
+            request,
+            chain,
+            claims,
+        })
     }
 
     /// The wallet invocation URL for a request by reference: `openid4vp://?client_id=..&request_uri=..`.
