@@ -110,3 +110,69 @@ fn report_of_a_rejected_case_names_the_code_and_withholds_claims() {
         Some(("disclosures", false))
     );
 }
+
+/// JWT VC Issuer Metadata through a resolver the caller supplies (no network here).
+struct StaticMetadata(Value);
+
+impl sd_jwt_vc::IssuerMetadataResolver for StaticMetadata {
+    fn resolve(&self, iss: &str) -> Result<sd_jwt_vc::JwtVcIssuerMetadata, String> {
+        if iss != "https://issuer.example.com" {
+            return Err(format!("no metadata for {iss}"));
+        }
+        sd_jwt_vc::JwtVcIssuerMetadata::from_json(&self.0)
+    }
+}
+
+#[test]
+fn issuer_key_from_jwt_vc_issuer_metadata_is_matched_by_issuer_and_kid() {
+    let (cases, key) = corpus();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/negative");
+    let case = cases.iter().find(|c| c["code"] == "ok").unwrap();
+    let text = fs::read_to_string(dir.join(case["file"].as_str().unwrap())).unwrap();
+    let text = text.trim();
+    let mut opts = VerifyOptions::at(case["at"].as_i64().unwrap());
+    opts.kb_max_age = 300;
+    opts.kb_future_skew = 300;
+    let opts = VcVerifyOptions::new(opts);
+    let jwk = key.to_value();
+    let verify = |meta: Value| {
+        let resolver = StaticMetadata(meta);
+        let mut log = CheckLog::default();
+        sd_jwt_vc::verify(text, &IssuerKeySource::Metadata(&resolver), &opts, &mut log)
+            .map(|_| ())
+            .map_err(|e| e.code())
+    };
+    // One key and no kid in the header: that key.
+    assert_eq!(
+        verify(
+            serde_json::json!({"issuer": "https://issuer.example.com", "jwks": {"keys": [jwk]}})
+        ),
+        Ok(())
+    );
+    // Metadata for another issuer identifier.
+    assert_eq!(
+        verify(serde_json::json!({"issuer": "https://evil.example", "jwks": {"keys": [jwk]}})),
+        Err("iss_mismatch")
+    );
+    // Several keys and no kid to choose: refused rather than guessed.
+    let other = Jwk::from_public_key(
+        provider::default()
+            .generate(credentials::keys::KeyKind::P256)
+            .unwrap()
+            .public_key(),
+    )
+    .to_value();
+    assert_eq!(
+        verify(
+            serde_json::json!({"issuer": "https://issuer.example.com", "jwks": {"keys": [other, jwk]}})
+        ),
+        Err("unknown_issuer_key")
+    );
+    // The right issuer but only another key: the signature check fails.
+    assert_eq!(
+        verify(
+            serde_json::json!({"issuer": "https://issuer.example.com", "jwks": {"keys": [other]}})
+        ),
+        Err("issuer_signature_invalid")
+    );
+}
