@@ -56,7 +56,7 @@ footer{border-top:1px solid #b1b4b6;padding:20px 0;color:#505a5f;font-size:16px}
 pub fn page(title: &str, body: &str, script: Option<&str>) -> String {
     format!(
         r##"<!DOCTYPE html>
-<html lang="en-GB">
+<html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{t} – Right to work check</title><style>{CSS}</style></head>
 <body>

@@ -22,7 +22,13 @@ pub async fn fetch_request(r: &Running, id: &str) -> AuthorizationRequest {
         .expect("the page links to the wallet");
     let end = start + page[start..].find('"').unwrap();
     let link = page[start..end].replace("&amp;", "&");
-    let url = url::Url::parse(&link).unwrap();
+    request_from_link(r, &link).await
+}
+
+/// The request behind a wallet link (`openid4vp://?client_id=..&request_uri=..`), fetched
+/// with `request_uri_method=post` and verified against the reader root.
+pub async fn request_from_link(r: &Running, link: &str) -> AuthorizationRequest {
+    let url = url::Url::parse(link).unwrap();
     let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
     assert_eq!(q["request_uri_method"], "post");
     let jwt = client()
@@ -77,8 +83,18 @@ pub async fn answer(req: &AuthorizationRequest, presentation: &str) -> reqwest::
 /// The whole wallet side: fetch, check, present `cred`, answer. Returns the response body.
 pub async fn share(r: &Running, id: &str, scheme: &Scheme, cred: &SdJwt) -> Value {
     let req = fetch_request(r, id).await;
+    present_to(&req, scheme, cred).await
+}
+
+/// The wallet side from a link the employer's page showed.
+pub async fn share_link(r: &Running, link: &str, scheme: &Scheme, cred: &SdJwt) -> Value {
+    let req = request_from_link(r, link).await;
+    present_to(&req, scheme, cred).await
+}
+
+async fn present_to(req: &AuthorizationRequest, scheme: &Scheme, cred: &SdJwt) -> Value {
     let p = scheme.present(cred, &req.client_id.as_string(), &req.nonce);
-    let resp = answer(&req, &p).await;
+    let resp = answer(req, &p).await;
     assert_eq!(
         resp.status(),
         200,

@@ -1,0 +1,224 @@
+//! The right-to-work journey in headless Chromium (Debian's `chromium`, driven by
+//! `playwright-core` from `tests/browser/employer.mjs`): the employer starts a check on the
+//! page the verifier serves, a wallet answers the link the page shows, the page's polling
+//! brings up the outcome (provider and right-to-work note included), the employer confirms
+//! the likeness, the signed record downloads and `vouch verifier check-record` verifies it.
+//! The pages pass accessibility basics on the way (lang="en", one h1, labelled inputs).
+//!
+//! Needs `/usr/bin/chromium` (`.ci/run` installs it) and node; runs
+//! `tests/browser/setup.sh` itself (a no-op when warm). Outside CI a missing browser or node
+//! skips the test with a notice; under CI it fails.
+
+mod common;
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::{now, running, wallet, MemFetcher, Scheme, Story, STATUS_URI};
+use serde_json::Value;
+use time::Duration;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
+}
+
+/// Whether the browser test can run here; `Err` is why not.
+fn prerequisites(dir: &Path) -> Result<(), String> {
+    let chromium = std::env::var("VOUCH_CHROMIUM").unwrap_or_else(|_| CHROMIUM.into());
+    if !Path::new(&chromium).exists() {
+        return Err(format!(
+            "{chromium} is missing (apt-get install -y chromium)"
+        ));
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        return Err("node is missing".into());
+    }
+    let setup = Command::new("bash")
+        .arg(dir.join("setup.sh"))
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !setup.status.success() {
+        return Err(format!(
+            "verifier/tests/browser/setup.sh failed: {}",
+            String::from_utf8_lossy(&setup.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// The `vouch` binary beside this test's executable (`target/debug/vouch`), or `$VOUCH`.
+fn vouch_binary() -> Option<PathBuf> {
+    if let Some(v) = std::env::var_os("VOUCH") {
+        return Some(PathBuf::from(v));
+    }
+    let exe = std::env::current_exe().ok()?;
+    let p = exe.parent()?.parent()?.join("vouch");
+    p.exists().then_some(p)
+}
+
+fn assert_png(path: &Path) {
+    let bytes = std::fs::read(path).unwrap();
+    assert!(
+        bytes.len() > 1000,
+        "the screenshot is {} bytes",
+        bytes.len()
+    );
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "the screenshot is a PNG");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let w = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+    let h = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
+    assert!(w >= 320 && h >= 320, "the screenshot is {w}x{h}");
+}
+
+/// The browser's next event, which must be `what`; on none, the script's stderr.
+async fn next(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Value>,
+    err: &mut Option<std::thread::JoinHandle<String>>,
+    what: &str,
+) -> Value {
+    match tokio::time::timeout(std::time::Duration::from_secs(150), rx.recv()).await {
+        Ok(Some(v)) => {
+            assert_eq!(v["event"], what, "{v}");
+            v
+        }
+        _ => panic!(
+            "the browser gave no {what} event; employer.mjs said:\n{}",
+            err.take().map(|t| t.join().unwrap()).unwrap_or_default()
+        ),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn employer_runs_the_right_to_work_check_in_headless_chromium() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if let Err(why) = prerequisites(&here) {
+        assert!(!in_ci(), "the browser test cannot run in CI: {why}");
+        eprintln!("NOTICE: skipping the browser test: {why}");
+        return;
+    }
+    let scheme = Scheme::new(Story::Good);
+    let r = running(
+        &scheme,
+        MemFetcher::serving(STATUS_URI, scheme.status_token(0)),
+    )
+    .await;
+    let out = tempfile::tempdir().unwrap();
+
+    let mut child = Command::new("timeout")
+        .args(["180", "node"])
+        .arg(here.join("employer.mjs"))
+        .arg(&r.base)
+        .arg(out.path())
+        .current_dir(&here)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            match serde_json::from_str(&line) {
+                Ok(v) => {
+                    let _ = tx.send(v);
+                }
+                Err(_) => eprintln!("employer.mjs: {line}"),
+            }
+        }
+    });
+    let stderr = child.stderr.take().unwrap();
+    let mut err_thread = Some(std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::BufReader::new(stderr), &mut s).ok();
+        s
+    }));
+    // The employer's page shows the request; the wallet answers the link it shows.
+    let request = next(&mut rx, &mut err_thread, "request").await;
+    let link = request["link"].as_str().unwrap();
+    assert!(link.contains("request_uri_method=post"), "{link}");
+    let cred = scheme.issue(None, |_| {}, now() + Duration::days(300));
+    wallet::share_link(&r, link, &scheme, &cred).await;
+
+    let shown = next(&mut rx, &mut err_thread, "outcome").await;
+    let text = shown["text"].as_str().unwrap();
+    for want in [
+        "Right to work confirmed",
+        "Ada Lovelace",
+        "1990-12-10",
+        "2033-03-14",
+        "Test Identity Ltd",
+        "IDP-1",
+        "Right to work note",
+        "IDP-RTW-1",
+    ] {
+        // innerText is as rendered: the tag's CSS upper-cases it.
+        assert!(
+            text.to_lowercase().contains(&want.to_lowercase()),
+            "the outcome page lacks {want:?}:\n{text}"
+        );
+    }
+    assert_png(Path::new(shown["screenshot"].as_str().unwrap()));
+
+    let done = next(&mut rx, &mut err_thread, "done").await;
+    let status = child.wait().unwrap();
+    let err = err_thread.take().unwrap().join().unwrap();
+    assert!(status.success(), "employer.mjs failed: {err}");
+    assert!(done["record_page"]
+        .as_str()
+        .unwrap()
+        .contains("Right to work check complete"));
+    let file = PathBuf::from(done["record"].as_str().unwrap());
+    assert!(file
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .starts_with("right-to-work-"));
+
+    // The downloaded record verifies offline with the CLI, pinned to this verifier's key.
+    let key = out.path().join("record-key.jwk");
+    std::fs::write(
+        &key,
+        credentials::keys::Signer::public_key(r.service.record_key.as_ref())
+            .to_jwk()
+            .to_value()
+            .to_string(),
+    )
+    .unwrap();
+    match vouch_binary() {
+        Some(vouch) => {
+            let o = Command::new(&vouch)
+                .args(["verifier", "check-record"])
+                .arg(&file)
+                .arg("--record-key")
+                .arg(&key)
+                .output()
+                .unwrap();
+            let report: Value = serde_json::from_slice(&o.stdout)
+                .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
+            assert_eq!(o.status.code(), Some(0), "{report:#}");
+            assert_eq!(report["valid"], true);
+            assert_eq!(report["claims"]["family_name"], "Lovelace");
+        }
+        None => {
+            assert!(
+                !in_ci(),
+                "the vouch binary is not built (cargo build -p vouch)"
+            );
+            eprintln!(
+                "NOTICE: target/debug/vouch is not built; checking the record with the library"
+            );
+            let jws = std::fs::read_to_string(&file).unwrap();
+            let opts = verifier::record::CheckOptions {
+                record_key: Some(
+                    credentials::keys::Signer::public_key(r.service.record_key.as_ref()).clone(),
+                ),
+                ..Default::default()
+            };
+            assert!(verifier::record::check(&jws, &opts).valid);
+        }
+    }
+}
