@@ -1,1 +1,202 @@
-fn main() {}
+//! Load driver: credentials issued per second over the full OpenID4VCI credential request
+//! (DPoP proof, nonce, key proof, one transaction, signing), for SD-JWT VC and mdoc, with
+//! SQLite and (when VOUCH_TEST_DATABASE_URL is set) PostgreSQL, beside the raw ES256 signing
+//! rate and the "sign + 2 verifies" rate (the crypto floor of one request) of the same run.
+//!
+//! cargo run --release -p issuer --example load -- [SECONDS per case] [CONCURRENT WALLETS] [BATCH]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use credentials::keys::{Algorithm, Signer, SoftwareSigner};
+use issuer::wallet::{key_proof, Token, Transport, Wallet};
+use issuer::IssuerConfig;
+use serde_json::json;
+
+const ISSUER: &str = "https://issuer.load";
+
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Operations per second of `op` on every core for `secs`.
+fn rate(secs: f64, op: impl Fn() + Sync) -> f64 {
+    let n = AtomicUsize::new(0);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads() {
+            s.spawn(|| {
+                while start.elapsed().as_secs_f64() < secs {
+                    op();
+                    n.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    n.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+async fn setup(
+    url: &str,
+    schema: Option<&str>,
+    wallets: usize,
+    dir: &std::path::Path,
+) -> (axum::Router, Vec<(Arc<Wallet>, Token)>) {
+    let store = issuer::store::Store::connect_with_schema(url, schema)
+        .await
+        .unwrap();
+    let mut c = IssuerConfig::new(ISSUER);
+    c.token_validity = 3600;
+    c.batch_size = 16;
+    let shared = issuer::open_with_store(c, store, dir, None).unwrap();
+    let router = issuer::router(shared.clone());
+    let t = Transport::Router(router.clone());
+    let admin = |m: &'static str, p: String, b: serde_json::Value| {
+        let t = t.clone();
+        let tok = shared.admin_token.clone();
+        async move {
+            t.send(
+                m,
+                &format!("{ISSUER}{p}"),
+                &[
+                    ("authorization", format!("Bearer {tok}")),
+                    ("content-type", "application/json".into()),
+                ],
+                b.to_string().into_bytes(),
+            )
+            .await
+            .json()
+        }
+    };
+    let rtw: serde_json::Value = serde_json::from_str(include_str!(
+        "../../specs/examples/right-to-work.claims.json"
+    ))
+    .unwrap();
+    let portrait = rtw["portrait"].clone();
+    let mut out = Vec::new();
+    for i in 0..wallets {
+        let id = format!("load-{i}");
+        admin("PUT", format!("/admin/subjects/{id}"), json!({"gpg45_profile": "M1B", "attributes": {
+            "given_name": "Ada", "family_name": "Lovelace", "birthdate": "1990-12-10", "nationalities": ["GB"],
+            "document": {"number": "123456789"}, "portrait": portrait, "driving_privileges": []}})).await;
+        let offer = admin("POST", "/admin/offers".into(), json!({"subject_id": id, "credential_configuration_ids": ["pid_sd_jwt", "mdl_mdoc"], "tx_code": false})).await;
+        let code = offer["credential_offer"]["grants"]
+            ["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let w = Wallet::new(Transport::Router(router.clone()), ISSUER);
+        let token = w.token_pre_authorized(&code, None).await.unwrap();
+        out.push((Arc::new(w), token));
+    }
+    (router, out)
+}
+
+/// Credentials per second for `config` with `wallets` concurrent wallets, `batch` per request.
+async fn drive(
+    wallets: &[(Arc<Wallet>, Token)],
+    config: &'static str,
+    batch: usize,
+    secs: f64,
+) -> f64 {
+    let issued = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for (w, token) in wallets {
+        let (w, token, issued) = (w.clone(), token.clone(), issued.clone());
+        tasks.push(tokio::spawn(async move {
+            let holders: Vec<SoftwareSigner> = (0..batch)
+                .map(|_| SoftwareSigner::generate(Algorithm::Es256).unwrap().0)
+                .collect();
+            while start.elapsed().as_secs_f64() < secs {
+                let nonce = w.nonce().await.unwrap();
+                let proofs: Vec<String> = holders
+                    .iter()
+                    .map(|h| key_proof(h, ISSUER, Some(&nonce), issuer::util::now()))
+                    .collect();
+                let v = w
+                    .credential(
+                        &token,
+                        &json!({"credential_configuration_id": config, "proofs": {"jwt": proofs}}),
+                    )
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                issued.fetch_add(
+                    v["credentials"].as_array().map_or(0, Vec::len),
+                    Ordering::Relaxed,
+                );
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    issued.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let secs: f64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5.0);
+    let wallets: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(16);
+    let batch: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads())
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let (signer, _) = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let msg = [7u8; 600];
+    let sig = signer.sign(&msg).unwrap();
+    let sign_rate = rate(secs.min(3.0), || {
+        signer.sign(&msg).unwrap();
+    });
+    let floor_rate = rate(secs.min(3.0), || {
+        signer.sign(&msg).unwrap();
+        signer
+            .public_key()
+            .verify(Algorithm::Es256, &msg, &sig)
+            .unwrap();
+        signer
+            .public_key()
+            .verify(Algorithm::Es256, &msg, &sig)
+            .unwrap();
+    });
+    println!(
+        "threads: {}   wallets: {wallets}   batch: {batch}   seconds per case: {secs}",
+        threads()
+    );
+    println!("raw ES256 sign:                      {sign_rate:>9.0} /s");
+    println!("raw ES256 sign + 2 verify:           {floor_rate:>9.0} /s  (one proof, one DPoP proof, one signature)");
+
+    let mut cases: Vec<(String, String, Option<String>)> = Vec::new();
+    let dir = tempfile::tempdir().unwrap();
+    cases.push((
+        "SQLite".into(),
+        format!("sqlite://{}", dir.path().join("load.db").display()),
+        None,
+    ));
+    if let Ok(pg) = std::env::var("VOUCH_TEST_DATABASE_URL") {
+        if !pg.is_empty() {
+            cases.push((
+                "PostgreSQL".into(),
+                pg,
+                Some(format!("issuer_load_{}", issuer::util::random_digits(10))),
+            ));
+        }
+    }
+    for (name, url, schema) in cases {
+        let data = tempfile::tempdir().unwrap();
+        let (_router, ws) = rt.block_on(setup(&url, schema.as_deref(), wallets, data.path()));
+        for config in ["pid_sd_jwt", "mdl_mdoc"] {
+            let r = rt.block_on(drive(&ws, config, batch, secs));
+            println!(
+                "{name:<10} {config:<12} issued:   {r:>9.0} /s  = {:>4.0}% of raw sign, {:>4.0}% of sign+2 verify",
+                100.0 * r / sign_rate,
+                100.0 * r / floor_rate
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -24,8 +24,11 @@ pub enum IssueError {
 
 /// Claims for one configuration, made once per request and reused for every key.
 pub enum PreparedClaims {
-    /// SD-JWT VC claims.
-    SdJwt(serde_json::Map<String, serde_json::Value>),
+    /// SD-JWT VC claims and which of them are selectively disclosable.
+    SdJwt(
+        serde_json::Map<String, serde_json::Value>,
+        credentials::sd_jwt::DisclosureFrame,
+    ),
     /// mdoc name spaces.
     Mdoc(credentials::mdoc::NameSpaces),
 }
@@ -37,9 +40,12 @@ pub fn prepare(
     ctx: &IssueContext<'_>,
 ) -> Result<PreparedClaims, IssueError> {
     match config.format {
-        Format::SdJwtVc(vct) => Ok(PreparedClaims::SdJwt(configurations::sd_jwt_claims_for(
-            vct, subject, ctx,
-        )?)),
+        Format::SdJwtVc(vct) => {
+            let claims = configurations::sd_jwt_claims_for(vct, subject, ctx)?;
+            let frame =
+                default_frame(vct, &claims).map_err(|e| IssueError::Signing(e.to_string()))?;
+            Ok(PreparedClaims::SdJwt(claims, frame))
+        }
         Format::Mdoc(doctype) => {
             let json = configurations::mdoc_claims_for(doctype, subject, ctx)?;
             Ok(PreparedClaims::Mdoc(
@@ -61,7 +67,7 @@ pub fn sign(
     ctx: &IssueContext<'_>,
 ) -> Result<String, IssueError> {
     match (config.format, claims) {
-        (Format::SdJwtVc(vct), PreparedClaims::SdJwt(claims)) => {
+        (Format::SdJwtVc(vct), PreparedClaims::SdJwt(claims, frame)) => {
             let envelope = VcEnvelope {
                 iss: issuer_id.to_string(),
                 vct: vct.to_string(),
@@ -71,10 +77,8 @@ pub fn sign(
                 holder: Some(holder.clone()),
                 status: Some(status.to_json()),
             };
-            let frame =
-                default_frame(vct, claims).map_err(|e| IssueError::Signing(e.to_string()))?;
             let sd = SdJwtVcIssuer::new(key.signer.as_ref())
-                .issue(&envelope, claims, &frame, false)
+                .issue(&envelope, claims, frame, false)
                 .map_err(|e| IssueError::Signing(e.to_string()))?;
             Ok(sd.to_compact())
         }

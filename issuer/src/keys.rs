@@ -93,6 +93,13 @@ pub struct ActiveKey {
     pub ds_cert: Certificate,
 }
 
+/// The active key, every key's record, and the keyring file's mtime when they were read.
+type RingState = (
+    Option<Arc<ActiveKey>>,
+    Vec<KeyEntry>,
+    Option<std::time::SystemTime>,
+);
+
 /// The issuer's keys.
 pub struct KeyRing {
     dir: PathBuf,
@@ -101,11 +108,7 @@ pub struct KeyRing {
     encryption: SecretKey,
     encryption_kid: String,
     hsm: Option<Arc<dyn HsmBackend>>,
-    state: RwLock<(
-        Option<ActiveKey>,
-        Vec<KeyEntry>,
-        Option<std::time::SystemTime>,
-    )>,
+    state: RwLock<RingState>,
     name: String,
     country: String,
 }
@@ -319,7 +322,7 @@ impl KeyRing {
             kid: entry.kid.clone(),
             ds_cert,
         };
-        *self.state.write().expect("lock") = (Some(active), file.keys, mtime);
+        *self.state.write().expect("lock") = (Some(Arc::new(active)), file.keys, mtime);
         Ok(())
     }
 
@@ -346,7 +349,7 @@ impl KeyRing {
     }
 
     /// The key that signs new credentials.
-    pub fn active(&self) -> ActiveKey {
+    pub fn active(&self) -> Arc<ActiveKey> {
         self.state
             .read()
             .expect("lock")

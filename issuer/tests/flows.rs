@@ -456,7 +456,7 @@ async fn notifications_are_accepted_for_the_tokens_own_ids_only() {
 async fn rotation_signs_with_the_new_key_and_keeps_the_old_one_published() {
     let t = issuer().await;
     t.subject("subj-6").await;
-    let old = t.issuer.keys.active().kid;
+    let old = t.issuer.keys.active().kid.clone();
     let r = t.admin("POST", "/admin/keys/rotate", json!({})).await;
     assert_eq!(r.status, 200);
     let new = r.json()["kid"].as_str().unwrap().to_string();

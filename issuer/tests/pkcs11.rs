@@ -99,7 +99,7 @@ async fn hsm_keys_sign_credentials_and_rotate_inside_the_token() {
     let mdoc = w.issue(&token, "mdl_mdoc", &[&k]).await.unwrap();
     assert!(!mdoc[0].is_empty());
 
-    let old = t.issuer.keys.active().kid;
+    let old = t.issuer.keys.active().kid.clone();
     let r = t
         .admin("POST", "/admin/keys/rotate", serde_json::json!({}))
         .await;

@@ -168,13 +168,15 @@ async fn serve(a: ServeArgs) -> CliResult<i32> {
         print_json(&issuer::registration::request(&shared));
         return Ok(0);
     }
-    println!("vouch issuer listening on http://{addr} as {url}");
-    println!(
-        "admin token in {}",
+    // One line (tests read it and may close the pipe): where, as whom, the admin token file.
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    let _ = writeln!(
+        out,
+        "vouch issuer listening on http://{addr} as {url} (admin token in {})",
         a.data_dir.join("admin.token").display()
     );
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    let _ = out.flush();
     issuer::serve(listener, shared)
         .await
         .map_err(|e| format!("server failed: {e}"))?;

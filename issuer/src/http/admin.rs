@@ -305,7 +305,7 @@ async fn set_status(
 
 async fn rotate(State(s): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
     check_admin(&s, &headers)?;
-    let old = s.keys.active().kid;
+    let old = s.keys.active().kid.clone();
     let until = s.store.last_expiry_for_kid(&old).await?.unwrap_or(0).max(
         crate::util::now()
             + s.config
