@@ -56,6 +56,24 @@ pub fn read_jwk(path: &Path, private: bool) -> CliResult<Jwk> {
     Ok(jwk)
 }
 
+/// Reads every certificate of every PEM file, in order.
+pub fn read_certificates(
+    paths: &[std::path::PathBuf],
+) -> CliResult<Vec<credentials::x509::Certificate>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let certs = credentials::x509::Certificate::from_pem_chain(&read_text(p)?)
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+        out.extend(certs);
+    }
+    Ok(out)
+}
+
+/// The verification time: `--at` (RFC 3339) or now.
+pub fn at_or_now(at: Option<&str>) -> CliResult<i64> {
+    Ok(at.map(parse_time).transpose()?.unwrap_or_else(now))
+}
+
 /// Prints JSON, pretty, to stdout.
 pub fn print_json(value: &Value) {
     println!(

@@ -217,21 +217,8 @@ pub fn run(cmd: MdocCommand) -> CliResult<i32> {
             request,
             at,
         } => {
-            let now = at
-                .as_deref()
-                .map(io::parse_time)
-                .transpose()?
-                .unwrap_or_else(io::now);
-            let anchors = iaca
-                .iter()
-                .map(|p| {
-                    Certificate::from_pem_chain(&io::read_text(p)?)
-                        .map_err(|e| format!("{}: {e}", p.display()))
-                })
-                .collect::<CliResult<Vec<_>>>()?
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>();
+            let now = io::at_or_now(at.as_deref())?;
+            let anchors = io::read_certificates(&iaca)?;
             let transcript = transcript(&t)?;
             let reader = reader_key
                 .map(|p| {

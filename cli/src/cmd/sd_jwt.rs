@@ -205,21 +205,8 @@ pub fn run(cmd: SdJwtCommand) -> CliResult<i32> {
             require_kb,
             at,
         } => {
-            let now = at
-                .as_deref()
-                .map(io::parse_time)
-                .transpose()?
-                .unwrap_or_else(io::now);
-            let anchors = trust_x5c
-                .iter()
-                .map(|p| {
-                    Certificate::from_pem_chain(&io::read_text(p)?)
-                        .map_err(|e| format!("{}: {e}", p.display()))
-                })
-                .collect::<CliResult<Vec<_>>>()?
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>();
+            let now = io::at_or_now(at.as_deref())?;
+            let anchors = io::read_certificates(&trust_x5c)?;
             let source = match issuer_key {
                 Some(p) => IssuerKeySource::Key(io::read_jwk(&p, false)?.public_key().clone()),
                 None => IssuerKeySource::X5c(&anchors),
