@@ -10,6 +10,14 @@ Subcommands (ES256 only):
                                            SD-JWT+KB on stdout
   verify --issuer-key pub.jwk --aud AUD --nonce NONCE < presentation
                                            verified (processed) claims as JSON on stdout, exit 1 on rejection
+  openid4vp --url openid4vp://... --credential FILE --holder-key holder.jwk [--trust-root root.pem]
+                                           a wallet answering an OpenID4VP 1.0 request by reference: fetches
+                                           the signed request object (request_uri_method=post, wallet_nonce),
+                                           checks its x5c signature (and chain to --trust-root), client_id,
+                                           wallet_nonce; discloses the DCQL query's claims with a KB-JWT whose
+                                           aud is the client_id and nonce the request's; posts vp_token
+                                           (direct_post) or an ECDH-ES JWE (direct_post.jwt) to response_uri.
+                                           JSON {request, disclosed, status, body} on stdout
 
 Only the library's public classes are used: SDJWTIssuer, SDJWTHolder, SDJWTVerifier, SDObj
 (read from site-packages/sd_jwt/{issuer,holder,verifier,common}.py). Where the library is lenient
@@ -249,6 +257,141 @@ def cmd_public(a):
     sys.stdout.write(json.dumps(d) + "\n")
 
 
+# ---------------------------------------------------------------- openid4vp (a wallet)
+
+def _http(url, form=None):
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    req = urllib.request.Request(url, data=data, method="POST" if form is not None else "GET")
+    if form is not None:
+        req.add_header("Content-Type", "application/x-www-form-urlencoded")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read().decode()
+
+
+def cmd_openid4vp(a):
+    import base64
+    import urllib.parse
+    from cryptography import x509
+    from jwcrypto.jwe import JWE
+    from jwcrypto.jws import JWS
+
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(a.url).query))
+    client_id, request_uri = q.get("client_id"), q.get("request_uri")
+    if not client_id or not request_uri:
+        raise SystemExit("peer.py: the URL has no client_id or request_uri")
+    wallet_nonce = base64.urlsafe_b64encode(os.urandom(12)).decode().rstrip("=")
+    if q.get("request_uri_method") == "post":
+        meta = {"vp_formats_supported": {"dc+sd-jwt": {"sd-jwt_alg_values": [ALG], "kb-jwt_alg_values": [ALG]}}}
+        status, ctype, jwt = _http(request_uri, {"wallet_nonce": wallet_nonce, "wallet_metadata": json.dumps(meta)})
+    else:
+        wallet_nonce = None
+        status, ctype, jwt = _http(request_uri)
+    if status != 200 or not ctype.startswith("application/oauth-authz-req+jwt"):
+        raise SystemExit(f"peer.py: request_uri answered {status} {ctype}: {jwt[:200]}")
+    jwt = jwt.strip()
+    header = json.loads(b64d(jwt.split(".")[0]))
+    if header.get("typ") != "oauth-authz-req+jwt":
+        raise SystemExit(f"peer.py: request object typ {header.get('typ')!r}")
+    chain = [x509.load_der_x509_certificate(base64.b64decode(c)) for c in header.get("x5c", [])]
+    if not chain:
+        raise SystemExit("peer.py: the request object has no x5c")
+    leaf_pub = JWK.from_pyca(chain[0].public_key())
+    jws = JWS()
+    jws.deserialize(jwt)
+    jws.verify(leaf_pub)  # raises on a bad signature
+    for child, parent in zip(chain, chain[1:]):
+        child.verify_directly_issued_by(parent)
+    if a.trust_root:
+        with open(a.trust_root, "rb") as f:
+            root = x509.load_pem_x509_certificate(f.read())
+        top = chain[-1]
+        if top.fingerprint(top.signature_hash_algorithm) != root.fingerprint(top.signature_hash_algorithm):
+            top.verify_directly_issued_by(root)
+    req = json.loads(jws.payload)
+    if req.get("client_id") != client_id:
+        raise SystemExit(f"peer.py: client_id {req.get('client_id')!r} is not the URL's {client_id!r}")
+    findings = []
+    if client_id.startswith("x509_san_dns:"):
+        try:
+            dns = chain[0].extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+        except ValueError as e:
+            # pyca/cryptography refuses DER that encodes a DEFAULT (e.g. BasicConstraints cA FALSE):
+            # reported in the output instead of failing, so the caller can see it.
+            findings.append(f"leaf certificate extensions do not parse as DER: {e}")
+            dns = None
+        if dns is not None and client_id.split(":", 1)[1] not in dns:
+            raise SystemExit(f"peer.py: {client_id} is not a dNSName of the leaf ({dns})")
+    if wallet_nonce is not None and req.get("wallet_nonce") != wallet_nonce:
+        raise SystemExit("peer.py: wallet_nonce not echoed")
+    if not isinstance(req.get("exp"), int) or req["exp"] <= time.time():
+        raise SystemExit("peer.py: the request object has expired or has no exp")
+    nonce, response_uri, mode = req["nonce"], req["response_uri"], req["response_mode"]
+
+    # DCQL: the one dc+sd-jwt credential query our credential matches.
+    with open(a.credential, encoding="ascii") as f:
+        issuance = f.read().strip()
+    holder = SDJWTHolder(issuance)
+    vct = holder.sd_jwt_payload.get("vct")
+    vp_token, disclosed = {}, []
+    for cq in req["dcql_query"]["credentials"]:
+        if cq.get("format") != TYP or vct not in cq.get("meta", {}).get("vct_values", [vct]):
+            continue
+        pointers = ["/" + "/".join(str(e).replace("~", "~0").replace("/", "~1") for e in c["path"])
+                    for c in cq.get("claims", [])]
+        holder = SDJWTHolder(issuance)
+        full = full_mask(holder, holder.sd_jwt_payload)
+        if full is True:
+            full = {}
+        selection = {}
+        for p in pointers:
+            selection = merge(selection, mask_at(full, parse_pointer(p)))
+        holder.create_presentation(selection, nonce=nonce, aud=client_id,
+                                   holder_key=load_jwk(a.holder_key), sign_alg=ALG)
+        vp_token[cq["id"]] = [holder.sd_jwt_presentation]
+        disclosed = pointers
+        break
+    if not vp_token:
+        raise SystemExit("peer.py: no credential matches the DCQL query")
+
+    params = {"vp_token": vp_token}
+    if "state" in req:
+        params["state"] = req["state"]
+    if mode == "direct_post":
+        form = {"vp_token": json.dumps(vp_token)}
+        if "state" in req:
+            form["state"] = req["state"]
+    elif mode == "direct_post.jwt":
+        keys = req.get("client_metadata", {}).get("jwks", {}).get("keys", [])
+        enc_values = req.get("client_metadata", {}).get("encrypted_response_enc_values_supported", ["A128GCM"])
+        if not keys:
+            raise SystemExit("peer.py: direct_post.jwt without client_metadata.jwks")
+        key = JWK(**keys[0])
+        protected = {"alg": "ECDH-ES", "enc": "A128GCM" if "A128GCM" in enc_values else enc_values[0]}
+        if keys[0].get("kid"):
+            protected["kid"] = keys[0]["kid"]
+        jwe = JWE(json.dumps(params).encode(), protected=json.dumps(protected))
+        jwe.add_recipient(key)
+        form = {"response": jwe.serialize(compact=True)}
+    else:
+        raise SystemExit(f"peer.py: response_mode {mode!r} is not supported")
+    status, _, body = _http(response_uri, form)
+    out = {
+        "request": {"client_id": client_id, "nonce": nonce, "response_uri": response_uri,
+                    "response_mode": mode, "state": req.get("state")},
+        "disclosed": disclosed,
+        "findings": findings,
+        "status": status,
+        "body": json.loads(body) if body.startswith("{") else body,
+    }
+    sys.stdout.write(json.dumps(out) + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser(prog="peer.py")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -277,6 +420,13 @@ def main():
     s.add_argument("--aud", required=True)
     s.add_argument("--nonce", required=True)
     s.set_defaults(fn=cmd_verify)
+
+    s = sub.add_parser("openid4vp")
+    s.add_argument("--url", required=True)
+    s.add_argument("--credential", required=True)
+    s.add_argument("--holder-key", required=True)
+    s.add_argument("--trust-root", help="PEM certificate the request's x5c chain must end at")
+    s.set_defaults(fn=cmd_openid4vp)
 
     sub.add_parser("keygen").set_defaults(fn=cmd_keygen)
     sub.add_parser("public").set_defaults(fn=cmd_public)

@@ -67,9 +67,13 @@ pub struct Scheme {
 
 impl Scheme {
     pub fn new(story: Story) -> Scheme {
+        Self::with_idp(story, signer())
+    }
+
+    /// The register with `idp` as the provider's issuer key (one an independent issuer holds).
+    pub fn with_idp(story: Story, idp: SoftwareSigner) -> Scheme {
         let log_key = SoftwareSigner::generate(Algorithm::EdDsa).unwrap().0;
         let snapshot_key = signer();
-        let idp = signer();
         let holder = signer();
         let n = now();
         let ago = |d: i64| n - Duration::days(d);
