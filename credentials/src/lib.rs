@@ -10,6 +10,7 @@
 pub mod b64;
 pub mod cbor;
 pub mod dcql;
+pub mod did;
 pub mod jose;
 pub mod keys;
 pub mod mdoc;
@@ -18,4 +19,5 @@ pub mod report;
 pub mod sd_jwt;
 pub mod sd_jwt_vc;
 pub mod status;
+pub mod w3c;
 pub mod x509;

@@ -1,0 +1,1 @@
+//! VC-JOSE-COSE with COSE: `vc+cose` / `vp+cose`.

@@ -1,0 +1,1 @@
+//! Data Integrity proofs with the JCS cryptosuites.

@@ -1,0 +1,464 @@
+//! The Verifiable Credentials Data Model 2.0: validation of credentials and presentations.
+//!
+//! Validation is structural (no JSON-LD processing): `@context` must start with the VC 2.0
+//! base context, `type` must include `VerifiableCredential` (or `VerifiablePresentation`),
+//! `issuer` is a URL or an object with a URL `id`, `credentialSubject` is an object (or a
+//! non-empty array of objects), `validFrom` / `validUntil` are XML Schema `dateTimeStamp`s
+//! checked against the caller's clock, and `credentialStatus` entries have a `type`.
+//! Enveloped credentials and presentations carry a `data:` URL with a VC-JOSE-COSE media type.
+
+use serde_json::{Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::{W3cError, CREDENTIALS_V2_CONTEXT};
+
+/// Media types an `EnvelopedVerifiableCredential` may carry.
+pub const CREDENTIAL_MEDIA_TYPES: &[&str] = &[
+    "application/vc+jwt",
+    "application/vc+sd-jwt",
+    "application/vc+cose",
+    "application/vc",
+];
+/// Media types an `EnvelopedVerifiablePresentation` may carry.
+pub const PRESENTATION_MEDIA_TYPES: &[&str] = &[
+    "application/vp+jwt",
+    "application/vp+sd-jwt",
+    "application/vp+cose",
+    "application/vp",
+];
+
+/// A validated credential: the JSON document and what validation established.
+#[derive(Clone, Debug)]
+pub struct Credential {
+    /// The credential document as validated.
+    pub document: Map<String, Value>,
+    /// The issuer URL (`issuer` or `issuer.id`).
+    pub issuer: String,
+    /// Every `type` value.
+    pub types: Vec<String>,
+    /// `validFrom`, if present.
+    pub valid_from: Option<OffsetDateTime>,
+    /// `validUntil`, if present.
+    pub valid_until: Option<OffsetDateTime>,
+    /// Every `credentialStatus` entry.
+    pub status: Vec<Map<String, Value>>,
+}
+
+/// A validated presentation.
+#[derive(Clone, Debug)]
+pub struct Presentation {
+    /// The presentation document as validated.
+    pub document: Map<String, Value>,
+    /// The `holder` URL, if present.
+    pub holder: Option<String>,
+    /// Embedded credentials, each validated (structure only for enveloped ones).
+    pub credentials: Vec<EmbeddedCredential>,
+}
+
+/// A credential inside a presentation.
+#[derive(Clone, Debug)]
+pub enum EmbeddedCredential {
+    /// An `EnvelopedVerifiableCredential` (still secured; verify it separately).
+    Enveloped(Enveloped),
+    /// A credential in the clear (as secured by e.g. Data Integrity).
+    Plain(Box<Credential>),
+}
+
+/// The content of an enveloped credential or presentation: its media type and data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Enveloped {
+    /// The `data:` URL media type (e.g. `application/vc+jwt`).
+    pub media_type: String,
+    /// The data after the comma (percent-decoded only when not base64).
+    pub data: String,
+}
+
+/// Parses an XML Schema `dateTimeStamp` (a date-time with a mandatory time zone).
+pub fn parse_date_time_stamp(field: &'static str, v: &Value) -> Result<OffsetDateTime, W3cError> {
+    let bad = || W3cError::InvalidDate {
+        field,
+        value: v.to_string(),
+    };
+    let s = v.as_str().ok_or_else(bad)?;
+    // RFC 3339 requires the offset; lower-case t/z are allowed by RFC 3339 but not by XSD.
+    if s.contains('t') || s.contains('z') {
+        return Err(bad());
+    }
+    OffsetDateTime::parse(s, &Rfc3339).map_err(|_| bad())
+}
+
+fn check_context(doc: &Map<String, Value>) -> Result<(), W3cError> {
+    let first = match doc.get("@context") {
+        Some(Value::Array(a)) => a.first(),
+        Some(v @ Value::String(_)) => Some(v),
+        Some(_) => {
+            return Err(W3cError::InvalidContext(
+                "@context is not an array or string".into(),
+            ))
+        }
+        None => return Err(W3cError::InvalidContext("@context is missing".into())),
+    };
+    match first.and_then(Value::as_str) {
+        Some(CREDENTIALS_V2_CONTEXT) => Ok(()),
+        other => Err(W3cError::InvalidContext(format!(
+            "the first entry is {other:?}, not {CREDENTIALS_V2_CONTEXT}"
+        ))),
+    }
+}
+
+fn types(doc: &Map<String, Value>) -> Result<Vec<String>, W3cError> {
+    match doc.get("type") {
+        Some(Value::String(s)) => Ok(vec![s.clone()]),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|t| {
+                t.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| W3cError::InvalidType("a type is not a string".into()))
+            })
+            .collect(),
+        _ => Err(W3cError::InvalidType("type is missing".into())),
+    }
+}
+
+fn is_url(s: &str) -> bool {
+    url::Url::parse(s).is_ok()
+}
+
+/// Validates `value` as a VC 2.0 credential at time `now`.
+pub fn validate_credential(value: &Value, now: OffsetDateTime) -> Result<Credential, W3cError> {
+    validate_credential_inner(value, Some(now))
+}
+
+/// Validates the structure of a credential only (no clock): what an issuer checks before signing.
+pub fn validate_credential_shape(value: &Value) -> Result<Credential, W3cError> {
+    validate_credential_inner(value, None)
+}
+
+fn validate_credential_inner(
+    value: &Value,
+    now: Option<OffsetDateTime>,
+) -> Result<Credential, W3cError> {
+    let doc = value
+        .as_object()
+        .ok_or_else(|| W3cError::Malformed("a credential is a JSON object".into()))?;
+    check_context(doc)?;
+    let types = types(doc)?;
+    if !types.iter().any(|t| t == "VerifiableCredential") {
+        return Err(W3cError::InvalidType(
+            "type does not include VerifiableCredential".into(),
+        ));
+    }
+    if let Some(id) = doc.get("id") {
+        if !id.as_str().is_some_and(is_url) {
+            return Err(W3cError::Malformed("id is not a URL".into()));
+        }
+    }
+    let issuer = match doc.get("issuer") {
+        Some(Value::String(s)) if is_url(s) => s.clone(),
+        Some(Value::Object(o)) => match o.get("id").and_then(Value::as_str) {
+            Some(s) if is_url(s) => s.to_string(),
+            _ => {
+                return Err(W3cError::InvalidIssuer(
+                    "the issuer object has no URL id".into(),
+                ))
+            }
+        },
+        Some(_) => return Err(W3cError::InvalidIssuer("issuer is not a URL".into())),
+        None => return Err(W3cError::InvalidIssuer("issuer is missing".into())),
+    };
+    match doc.get("credentialSubject") {
+        Some(Value::Object(_)) => {}
+        Some(Value::Array(a)) if !a.is_empty() && a.iter().all(Value::is_object) => {}
+        Some(_) => {
+            return Err(W3cError::InvalidSubject(
+                "not an object or a non-empty array of objects".into(),
+            ))
+        }
+        None => {
+            return Err(W3cError::InvalidSubject(
+                "credentialSubject is missing".into(),
+            ))
+        }
+    }
+    let valid_from = doc
+        .get("validFrom")
+        .map(|v| parse_date_time_stamp("validFrom", v))
+        .transpose()?;
+    let valid_until = doc
+        .get("validUntil")
+        .map(|v| parse_date_time_stamp("validUntil", v))
+        .transpose()?;
+    if let Some(now) = now {
+        check_window(valid_from, valid_until, now)?;
+    }
+    let status = match doc.get("credentialStatus") {
+        None => Vec::new(),
+        Some(Value::Object(o)) => vec![o.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|e| {
+                e.as_object()
+                    .cloned()
+                    .ok_or_else(|| W3cError::InvalidStatus("an entry is not an object".into()))
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(W3cError::InvalidStatus("not an object or array".into())),
+    };
+    for s in &status {
+        if !s.get("type").is_some_and(|t| t.is_string() || t.is_array()) {
+            return Err(W3cError::InvalidStatus("an entry has no type".into()));
+        }
+        if let Some(id) = s.get("id") {
+            if !id.as_str().is_some_and(is_url) {
+                return Err(W3cError::InvalidStatus("an entry id is not a URL".into()));
+            }
+        }
+    }
+    Ok(Credential {
+        document: doc.clone(),
+        issuer,
+        types,
+        valid_from,
+        valid_until,
+        status,
+    })
+}
+
+/// Checks a validity window against `now`.
+pub fn check_window(
+    valid_from: Option<OffsetDateTime>,
+    valid_until: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Result<(), W3cError> {
+    let fmt = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+    if let Some(from) = valid_from {
+        if now < from {
+            return Err(W3cError::NotYetValid(fmt(from)));
+        }
+    }
+    if let Some(until) = valid_until {
+        if now > until {
+            return Err(W3cError::Expired(fmt(until)));
+        }
+    }
+    Ok(())
+}
+
+/// Parses an `EnvelopedVerifiableCredential` / `EnvelopedVerifiablePresentation` object.
+pub fn parse_enveloped(value: &Value, presentation: bool) -> Result<Enveloped, W3cError> {
+    let (want_type, allowed) = if presentation {
+        ("EnvelopedVerifiablePresentation", PRESENTATION_MEDIA_TYPES)
+    } else {
+        ("EnvelopedVerifiableCredential", CREDENTIAL_MEDIA_TYPES)
+    };
+    let doc = value
+        .as_object()
+        .ok_or_else(|| W3cError::InvalidEnvelope("not an object".into()))?;
+    check_context(doc).map_err(|e| W3cError::InvalidEnvelope(e.to_string()))?;
+    let types = types(doc).map_err(|e| W3cError::InvalidEnvelope(e.to_string()))?;
+    if !types.iter().any(|t| t == want_type) {
+        return Err(W3cError::InvalidEnvelope(format!(
+            "type is not {want_type}"
+        )));
+    }
+    let id = doc
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| W3cError::InvalidEnvelope("id is missing".into()))?;
+    parse_data_url(id, allowed)
+}
+
+/// Parses a `data:` URL whose media type is one of `allowed` (parameters are ignored).
+pub fn parse_data_url(url: &str, allowed: &[&str]) -> Result<Enveloped, W3cError> {
+    let rest = url
+        .strip_prefix("data:")
+        .ok_or_else(|| W3cError::InvalidEnvelope("id is not a data: URL".into()))?;
+    let (meta, data) = rest
+        .split_once(',')
+        .ok_or_else(|| W3cError::InvalidEnvelope("the data: URL has no comma".into()))?;
+    let mut params = meta.split(';');
+    let media_type = params.next().unwrap_or_default().to_ascii_lowercase();
+    if params.any(|p| p.eq_ignore_ascii_case("base64")) {
+        return Err(W3cError::InvalidEnvelope(
+            "base64 data: URLs are not used for VC-JOSE-COSE".into(),
+        ));
+    }
+    if !allowed.contains(&media_type.as_str()) {
+        return Err(W3cError::InvalidEnvelope(format!(
+            "media type \"{media_type}\" is not one of {allowed:?}"
+        )));
+    }
+    if data.is_empty() {
+        return Err(W3cError::InvalidEnvelope("the data: URL is empty".into()));
+    }
+    Ok(Enveloped {
+        media_type,
+        data: data.to_string(),
+    })
+}
+
+/// Builds the `EnvelopedVerifiableCredential` object for a secured credential.
+pub fn envelope_credential(media_type: &str, data: &str) -> Value {
+    serde_json::json!({
+        "@context": CREDENTIALS_V2_CONTEXT,
+        "id": format!("data:{media_type},{data}"),
+        "type": "EnvelopedVerifiableCredential",
+    })
+}
+
+/// Validates `value` as a VC 2.0 presentation; embedded credentials in the clear are
+/// validated at `now`, enveloped ones structurally (their securing is checked separately).
+pub fn validate_presentation(value: &Value, now: OffsetDateTime) -> Result<Presentation, W3cError> {
+    validate_presentation_inner(value, Some(now))
+}
+
+/// Validates the structure of a presentation only (no clock).
+pub fn validate_presentation_shape(value: &Value) -> Result<Presentation, W3cError> {
+    validate_presentation_inner(value, None)
+}
+
+fn validate_presentation_inner(
+    value: &Value,
+    now: Option<OffsetDateTime>,
+) -> Result<Presentation, W3cError> {
+    let doc = value
+        .as_object()
+        .ok_or_else(|| W3cError::Malformed("a presentation is a JSON object".into()))?;
+    check_context(doc)?;
+    let types = types(doc)?;
+    if !types.iter().any(|t| t == "VerifiablePresentation") {
+        return Err(W3cError::InvalidType(
+            "type does not include VerifiablePresentation".into(),
+        ));
+    }
+    let holder = match doc.get("holder") {
+        None => None,
+        Some(Value::String(s)) if is_url(s) => Some(s.clone()),
+        Some(Value::Object(o)) => match o.get("id").and_then(Value::as_str) {
+            Some(s) if is_url(s) => Some(s.to_string()),
+            _ => return Err(W3cError::Malformed("holder has no URL id".into())),
+        },
+        Some(_) => return Err(W3cError::Malformed("holder is not a URL".into())),
+    };
+    let list: Vec<&Value> = match doc.get("verifiableCredential") {
+        None => Vec::new(),
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(v @ Value::Object(_)) => vec![v],
+        Some(_) => {
+            return Err(W3cError::Malformed(
+                "verifiableCredential is not an object or array".into(),
+            ))
+        }
+    };
+    let mut credentials = Vec::with_capacity(list.len());
+    for c in list {
+        let is_envelope = c
+            .get("type")
+            .map(|t| match t {
+                Value::String(s) => s == "EnvelopedVerifiableCredential",
+                Value::Array(a) => a.iter().any(|x| x == "EnvelopedVerifiableCredential"),
+                _ => false,
+            })
+            .unwrap_or(false);
+        if is_envelope {
+            credentials.push(EmbeddedCredential::Enveloped(parse_enveloped(c, false)?));
+        } else {
+            credentials.push(EmbeddedCredential::Plain(Box::new(
+                validate_credential_inner(c, now)?,
+            )));
+        }
+    }
+    Ok(Presentation {
+        document: doc.clone(),
+        holder,
+        credentials,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use time::macros::datetime;
+
+    fn vc() -> Value {
+        json!({
+            "@context": [CREDENTIALS_V2_CONTEXT],
+            "type": ["VerifiableCredential"],
+            "issuer": {"id": "did:example:issuer", "name": "Example"},
+            "validFrom": "2024-01-01T00:00:00Z",
+            "validUntil": "2030-01-01T00:00:00+01:00",
+            "credentialSubject": {"id": "did:example:subject"}
+        })
+    }
+
+    #[test]
+    fn valid_credential_passes() {
+        let c = validate_credential(&vc(), datetime!(2025-01-01 0:00 UTC)).unwrap();
+        assert_eq!(c.issuer, "did:example:issuer");
+        assert!(c.valid_until.is_some());
+    }
+
+    #[test]
+    fn each_rule_has_its_code() {
+        let now = datetime!(2025-01-01 0:00 UTC);
+        let cases: Vec<(&str, Value, &str)> = vec![
+            (
+                "/@context/0",
+                json!("https://www.w3.org/2018/credentials/v1"),
+                "invalid_context",
+            ),
+            ("/type", json!(["Foo"]), "invalid_type"),
+            ("/issuer", json!("not a url"), "invalid_issuer"),
+            (
+                "/credentialSubject",
+                json!("x"),
+                "invalid_credential_subject",
+            ),
+            ("/validFrom", json!("2024-01-01T00:00:00"), "invalid_date"),
+            (
+                "/validFrom",
+                json!("2026-01-01T00:00:00Z"),
+                "credential_not_yet_valid",
+            ),
+            (
+                "/validUntil",
+                json!("2024-06-01T00:00:00Z"),
+                "credential_expired",
+            ),
+        ];
+        for (ptr, v, code) in cases {
+            let mut doc = vc();
+            *doc.pointer_mut(ptr).unwrap() = v;
+            assert_eq!(
+                validate_credential(&doc, now).unwrap_err().code(),
+                code,
+                "{ptr}"
+            );
+        }
+        let mut doc = vc();
+        doc["credentialStatus"] = json!({"id": "https://example.com/status/1#5"});
+        assert_eq!(
+            validate_credential(&doc, now).unwrap_err().code(),
+            "invalid_credential_status"
+        );
+    }
+
+    #[test]
+    fn enveloped_credentials() {
+        let env = envelope_credential("application/vc+jwt", "a.b.c");
+        let e = parse_enveloped(&env, false).unwrap();
+        assert_eq!(e.media_type, "application/vc+jwt");
+        assert_eq!(e.data, "a.b.c");
+        let bad = json!({"@context": CREDENTIALS_V2_CONTEXT, "id": "bad-credential",
+                         "type": "EnvelopedVerifiableCredential"});
+        assert_eq!(
+            parse_enveloped(&bad, false).unwrap_err().code(),
+            "invalid_enveloped_credential"
+        );
+        let wrong = envelope_credential("text/plain", "x");
+        assert!(parse_enveloped(&wrong, false).is_err());
+    }
+}
