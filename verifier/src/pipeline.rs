@@ -606,7 +606,9 @@ impl Verifier {
                 );
             } else {
                 let code = err_code.as_deref().unwrap_or("failed");
-                if name == "issuer_key" && code.contains("anchor") {
+                // The roots are the register's IACAs: a chain to none of them is an issuer
+                // the register does not know, as for an SD-JWT's unknown key.
+                if name == "issuer_key" && (code.contains("anchor") || code == "untrusted_root") {
                     steps.fail(
                         "trust_register",
                         "unknown_anchor",

@@ -72,6 +72,17 @@ impl Scheme {
 
     /// The register with `idp` as the provider's issuer key (one an independent issuer holds).
     pub fn with_idp(story: Story, idp: SoftwareSigner) -> Scheme {
+        Self::build(story, idp, &[], vec![])
+    }
+
+    /// The register with more credential types (an mdoc doctype) and anchors (an IACA root)
+    /// for the provider.
+    pub fn build(
+        story: Story,
+        idp: SoftwareSigner,
+        extra_types: &[&str],
+        extra_anchors: Vec<trust_framework::model::TrustAnchor>,
+    ) -> Scheme {
         let log_key = SoftwareSigner::generate(Algorithm::EdDsa).unwrap().0;
         let snapshot_key = signer();
         let holder = signer();
@@ -90,9 +101,13 @@ impl Scheme {
             registration(
                 "idp",
                 "Test Identity Ltd",
-                &[RTW_VCT, fixtures::PID_VCT],
+                &[&[RTW_VCT, fixtures::PID_VCT][..], extra_types].concat(),
                 certificate("IDP-1", "cab-a", ago(310), far),
-                vec![iss_anchor("k1", ISS, idp.public_key().to_jwk().to_value())],
+                [
+                    vec![iss_anchor("k1", ISS, idp.public_key().to_jwk().to_value())],
+                    extra_anchors,
+                ]
+                .concat(),
                 far,
             ),
         );
@@ -318,6 +333,17 @@ pub async fn verifier_for(
     policy: Policy,
     clock: Arc<dyn Clock>,
 ) -> Running {
+    verifier_with_templates(scheme, fetcher, policy, clock, Default::default()).await
+}
+
+/// A running verifier with DCQL templates beside the shipped ones.
+pub async fn verifier_with_templates(
+    scheme: &Scheme,
+    fetcher: Arc<dyn StatusFetcher>,
+    policy: Policy,
+    clock: Arc<dyn Clock>,
+    extra_templates: std::collections::BTreeMap<String, credentials::dcql::DcqlQuery>,
+) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -340,7 +366,7 @@ pub async fn verifier_for(
         request_signer,
         record_key: Arc::new(signer()),
         base_url: base.clone(),
-        templates: templates(),
+        templates: templates().into_iter().chain(extra_templates).collect(),
         transaction_ttl: 600,
         clock,
         proofs: Some(Arc::new(MemoryLog(scheme.log.clone()))),
