@@ -105,7 +105,7 @@ impl DidDocument {
             .relationships
             .iter()
             .find(|(r, _)| r == relationship)
-            .is_some_and(|(_, ids)| ids.iter().any(|i| *i == abs));
+            .is_some_and(|(_, ids)| ids.contains(&abs));
         if !listed {
             return Err(DidError::NotAuthorized {
                 method: abs,
