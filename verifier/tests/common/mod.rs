@@ -325,6 +325,32 @@ pub struct Running {
     pub base: String,
     pub root: credentials::x509::Certificate,
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL URL and test schema, dropped with this.
+    pub pg_schema: Option<(String, String)>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let Some((url, schema)) = self.pg_schema.take() else {
+            return;
+        };
+        // A runtime of its own on another thread: drop runs inside the test's runtime.
+        let _ = std::thread::spawn(move || {
+            use sqlx::Connection;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(mut c) = sqlx::PgConnection::connect(&url).await {
+                    let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                        .execute(&mut c)
+                        .await;
+                }
+            })
+        })
+        .join();
+    }
 }
 
 pub async fn verifier_for(
@@ -381,6 +407,7 @@ pub async fn verifier_with_templates(
         base,
         root,
         dir,
+        pg_schema: schema.map(|sch| (url, sch)),
     }
 }
 
