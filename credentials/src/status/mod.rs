@@ -5,6 +5,7 @@
 //! SD-JWT VCs (`status.status_list`) and mdocs (MSO `status`) point into by index. The W3C
 //! Bitstring Status List (opposite bit order, GZIP) will sit beside it as its own module.
 
+pub mod bitstring_status_list;
 pub mod token_status_list;
 
 pub use token_status_list::{
