@@ -1,1 +1,252 @@
-//! Data Integrity proofs with the JCS cryptosuites.
+//! Data Integrity proofs (W3C VC Data Integrity 1.0) with the JCS cryptosuites of the EdDSA
+//! and ECDSA Cryptosuites v1.0: `eddsa-jcs-2022` (Ed25519) and `ecdsa-jcs-2019` (P-256 with
+//! SHA-256, P-384 with SHA-384).
+//!
+//! hashData = H(JCS(proof config)) || H(JCS(document without proof)); the signature over
+//! hashData is `proofValue`, multibase base58btc (`z`). The RDFC suites (`eddsa-rdfc-2022`,
+//! `ecdsa-rdfc-2019`) need JSON-LD expansion and RDF canonicalization and are rejected with
+//! `unsupported_cryptosuite`. Only single proofs (no proof sets / chains) are supported.
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256, Sha384};
+use time::OffsetDateTime;
+
+use super::model::parse_date_time_stamp;
+use super::W3cError;
+use crate::did::{self, DidWebResolver};
+use crate::keys::{KeyKind, PublicKey, Signer};
+
+/// The EdDSA JCS cryptosuite.
+pub const EDDSA_JCS_2022: &str = "eddsa-jcs-2022";
+/// The ECDSA JCS cryptosuite.
+pub const ECDSA_JCS_2019: &str = "ecdsa-jcs-2019";
+/// Cryptosuites recognised but not supported (they need RDF canonicalization).
+pub const RDFC_SUITES: &[&str] = &["eddsa-rdfc-2022", "ecdsa-rdfc-2019", "ecdsa-sd-2023"];
+
+/// JCS (RFC 8785) canonical form of a JSON value.
+pub fn jcs(value: &Value) -> Result<String, W3cError> {
+    serde_json_canonicalizer::to_string(value)
+        .map_err(|e| W3cError::Malformed(format!("cannot canonicalize: {e}")))
+}
+
+fn suite_for(kind: KeyKind) -> &'static str {
+    match kind {
+        KeyKind::Ed25519 => EDDSA_JCS_2022,
+        KeyKind::P256 | KeyKind::P384 => ECDSA_JCS_2019,
+    }
+}
+
+fn check_suite(cryptosuite: &str, kind: KeyKind) -> Result<(), W3cError> {
+    if RDFC_SUITES.contains(&cryptosuite) {
+        return Err(W3cError::UnsupportedCryptosuite(format!(
+            "{cryptosuite} (RDF canonicalization is not supported)"
+        )));
+    }
+    if cryptosuite != EDDSA_JCS_2022 && cryptosuite != ECDSA_JCS_2019 {
+        return Err(W3cError::UnsupportedCryptosuite(cryptosuite.to_string()));
+    }
+    if suite_for(kind) != cryptosuite {
+        return Err(W3cError::UnsupportedCryptosuite(format!(
+            "{cryptosuite} with a {kind:?} key"
+        )));
+    }
+    Ok(())
+}
+
+/// hashData for a proof configuration and an unsecured document, per the JCS suites.
+pub fn hash_data(
+    proof_config: &Value,
+    document: &Value,
+    kind: KeyKind,
+) -> Result<Vec<u8>, W3cError> {
+    let (c, d) = (jcs(proof_config)?, jcs(document)?);
+    Ok(match kind {
+        KeyKind::P384 => [Sha384::digest(c), Sha384::digest(d)].concat(),
+        _ => [Sha256::digest(c), Sha256::digest(d)].concat(),
+    })
+}
+
+/// Options of a new proof.
+#[derive(Clone, Debug)]
+pub struct ProofOptions {
+    /// The verification method URL (e.g. `did:key:z...#z...`).
+    pub verification_method: String,
+    /// `assertionMethod` (credentials) or `authentication` (presentations).
+    pub proof_purpose: String,
+    /// `created`, an XML Schema dateTimeStamp.
+    pub created: String,
+    /// `expires`, if any.
+    pub expires: Option<String>,
+    /// `challenge` / `domain` for authentication proofs.
+    pub challenge: Option<String>,
+}
+
+/// Adds a `DataIntegrityProof` to `document` with the JCS suite that fits the signer's key.
+pub fn add_proof(
+    document: &Value,
+    signer: &dyn Signer,
+    opts: &ProofOptions,
+) -> Result<Value, W3cError> {
+    let doc = document
+        .as_object()
+        .ok_or_else(|| W3cError::Malformed("the document is not an object".into()))?;
+    if doc.contains_key("proof") {
+        return Err(W3cError::Malformed(
+            "the document already has a proof".into(),
+        ));
+    }
+    let kind = signer.public_key().kind();
+    let mut proof = Map::new();
+    proof.insert("type".into(), "DataIntegrityProof".into());
+    proof.insert("cryptosuite".into(), suite_for(kind).into());
+    proof.insert("created".into(), opts.created.clone().into());
+    if let Some(e) = &opts.expires {
+        proof.insert("expires".into(), e.clone().into());
+    }
+    proof.insert(
+        "verificationMethod".into(),
+        opts.verification_method.clone().into(),
+    );
+    proof.insert("proofPurpose".into(), opts.proof_purpose.clone().into());
+    if let Some(c) = &opts.challenge {
+        proof.insert("challenge".into(), c.clone().into());
+    }
+    if let Some(ctx) = doc.get("@context") {
+        proof.insert("@context".into(), ctx.clone());
+    }
+    let data = hash_data(&Value::Object(proof.clone()), document, kind)?;
+    let sig = signer
+        .sign(&data)
+        .map_err(|e| W3cError::Key(e.to_string()))?;
+    proof.insert(
+        "proofValue".into(),
+        format!("z{}", bs58::encode(sig).into_string()).into(),
+    );
+    let mut out = doc.clone();
+    out.insert("proof".into(), Value::Object(proof));
+    Ok(Value::Object(out))
+}
+
+/// What a verified proof established.
+#[derive(Clone, Debug)]
+pub struct VerifiedProof {
+    /// The cryptosuite.
+    pub cryptosuite: String,
+    /// The verification method URL.
+    pub verification_method: String,
+    /// The key that verified.
+    pub public_key: PublicKey,
+    /// The document without its proof.
+    pub document: Value,
+}
+
+/// Verifies the single `proof` of `document`: the verification method is resolved as a DID
+/// URL (did:key, did:jwk; did:web through `web`) authorized for `expected_purpose`.
+pub fn verify_proof(
+    document: &Value,
+    expected_purpose: &str,
+    now: OffsetDateTime,
+    web: Option<&dyn DidWebResolver>,
+) -> Result<VerifiedProof, W3cError> {
+    let vm = document
+        .pointer("/proof/verificationMethod")
+        .and_then(Value::as_str)
+        .ok_or_else(|| W3cError::MalformedProof("verificationMethod is missing".into()))?;
+    let purpose = document
+        .pointer("/proof/proofPurpose")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if purpose != expected_purpose {
+        return Err(W3cError::WrongProofPurpose {
+            expected: expected_purpose.to_string(),
+            found: purpose.to_string(),
+        });
+    }
+    let method = did::resolve_verification_method(vm, expected_purpose, web)
+        .map_err(|e| W3cError::VerificationMethod(e.to_string()))?;
+    verify_proof_with_key(document, &method.public_key, expected_purpose, now)
+}
+
+/// Verifies the single `proof` of `document` with a known key.
+pub fn verify_proof_with_key(
+    document: &Value,
+    key: &PublicKey,
+    expected_purpose: &str,
+    now: OffsetDateTime,
+) -> Result<VerifiedProof, W3cError> {
+    let mut doc = document
+        .as_object()
+        .cloned()
+        .ok_or_else(|| W3cError::Malformed("the document is not an object".into()))?;
+    let mut proof = match doc.remove("proof") {
+        Some(Value::Object(p)) => p,
+        Some(Value::Array(_)) => {
+            return Err(W3cError::MalformedProof(
+                "proof sets are not supported".into(),
+            ))
+        }
+        _ => return Err(W3cError::MalformedProof("proof is missing".into())),
+    };
+    let s = |p: &Map<String, Value>, k: &str| p.get(k).and_then(Value::as_str).map(str::to_string);
+    if s(&proof, "type").as_deref() != Some("DataIntegrityProof") {
+        return Err(W3cError::MalformedProof(
+            "type is not DataIntegrityProof".into(),
+        ));
+    }
+    let cryptosuite = s(&proof, "cryptosuite")
+        .ok_or_else(|| W3cError::MalformedProof("cryptosuite is missing".into()))?;
+    check_suite(&cryptosuite, key.kind())?;
+    let purpose = s(&proof, "proofPurpose").unwrap_or_default();
+    if purpose != expected_purpose {
+        return Err(W3cError::WrongProofPurpose {
+            expected: expected_purpose.to_string(),
+            found: purpose,
+        });
+    }
+    if proof.contains_key("previousProof") {
+        return Err(W3cError::MalformedProof(
+            "proof chains are not supported".into(),
+        ));
+    }
+    if let Some(created) = proof.get("created") {
+        parse_date_time_stamp("created", created)?;
+    }
+    if let Some(expires) = proof.get("expires") {
+        let t = parse_date_time_stamp("expires", expires)?;
+        if now > t {
+            return Err(W3cError::ProofExpired(expires.to_string()));
+        }
+    }
+    let proof_value = match proof.remove("proofValue") {
+        Some(Value::String(v)) => v,
+        _ => return Err(W3cError::MalformedProof("proofValue is missing".into())),
+    };
+    let sig = proof_value
+        .strip_prefix('z')
+        .and_then(|b| bs58::decode(b).into_vec().ok())
+        .ok_or_else(|| W3cError::MalformedProof("proofValue is not multibase base58btc".into()))?;
+    if let Some(ctx) = proof.get("@context") {
+        // The document's @context must start with the proof's.
+        let starts = match (ctx, doc.get("@context")) {
+            (Value::Array(p), Some(Value::Array(d))) => d.starts_with(p),
+            (p, Some(d)) => p == d || d.as_array().and_then(|a| a.first()) == Some(p),
+            _ => false,
+        };
+        if !starts {
+            return Err(W3cError::MalformedProof(
+                "the proof's @context does not match the document's".into(),
+            ));
+        }
+        doc.insert("@context".into(), ctx.clone());
+    }
+    let document = Value::Object(doc);
+    let data = hash_data(&Value::Object(proof.clone()), &document, key.kind())?;
+    key.verify(key.kind().default_algorithm(), &data, &sig)
+        .map_err(|_| W3cError::BadSignature)?;
+    Ok(VerifiedProof {
+        cryptosuite,
+        verification_method: s(&proof, "verificationMethod").unwrap_or_default(),
+        public_key: key.clone(),
+        document,
+    })
+}
