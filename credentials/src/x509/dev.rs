@@ -121,7 +121,8 @@ fn params(spec: &CertSpec) -> Result<CertificateParams, DevPkiError> {
             p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         }
         None => {
-            p.is_ca = IsCa::ExplicitNoCa;
+            // No basicConstraints at all: DER forbids writing the default cA FALSE.
+            p.is_ca = IsCa::NoCa;
             p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         }
     }
