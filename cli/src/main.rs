@@ -42,6 +42,8 @@ enum Command {
     Verifier(cmd::verifier::VerifierCommand),
     /// The holder's wallet: accept offers, list, present with consent, activity log.
     Wallet(cmd::wallet::WalletArgs),
+    /// The whole scheme on this machine: register, issuer, verifier and web wallet, seeded.
+    Up(cmd::up::UpArgs),
 }
 
 fn main() {
@@ -55,6 +57,7 @@ fn main() {
         Command::Issuer(c) => cmd::issuer::run(c),
         Command::Verifier(c) => cmd::verifier::run(c),
         Command::Wallet(c) => cmd::wallet::run(c),
+        Command::Up(c) => cmd::up::run(c),
     };
     match outcome {
         Ok(code) => std::process::exit(code),

@@ -26,6 +26,7 @@ pub mod oauth;
 pub mod present;
 pub mod store;
 pub mod wallet;
+pub mod web;
 
 pub use consent::{Consent, ConsentRequest};
 pub use error::{Error, Result};

@@ -6,5 +6,7 @@ pub mod mdoc;
 pub mod pki;
 pub mod registry;
 pub mod sd_jwt;
+pub mod up;
 pub mod verifier;
 pub mod wallet;
+pub mod wallet_web;

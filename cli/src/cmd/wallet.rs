@@ -72,6 +72,8 @@ pub enum WalletCommand {
     Log,
     /// Refill single-use batches that are running low.
     Refill,
+    /// Serve the demo web wallet (accept offers, consent screen, activity log) on localhost.
+    Serve(crate::cmd::wallet_web::ServeArgs),
 }
 
 fn open_wallet(rt: &tokio::runtime::Runtime, args: &WalletArgs) -> CliResult<Wallet> {
@@ -102,6 +104,7 @@ pub fn run(args: WalletArgs) -> CliResult<i32> {
     let w = open_wallet(&rt, &args)?;
     let e = |e: wallet_core::Error| e.to_string();
     let code = match args.command {
+        WalletCommand::Serve(a) => return crate::cmd::wallet_web::serve(rt, w, a),
         WalletCommand::Init => {
             println!("wallet ready");
             0

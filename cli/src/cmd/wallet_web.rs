@@ -1,0 +1,103 @@
+//! `vouch wallet serve`: the demo web wallet (`wallet_core::web`) over this wallet.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use wallet_core::web::RegisterSource;
+use wallet_core::Wallet;
+
+use crate::io::{read_jwk, read_text, CliResult};
+
+/// `vouch wallet serve`.
+#[derive(Args, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8093")]
+    listen: String,
+    /// PEM roots that verifier request objects must chain to (added at start; repeatable).
+    #[arg(long)]
+    verifier_root: Vec<PathBuf>,
+    /// The registry's base URL: its snapshot is fetched at start and every
+    /// `--refresh-seconds` (needs `--snapshot-key` and `--log-key`).
+    #[arg(long, requires_all = ["snapshot_key", "log_key"])]
+    registry_url: Option<String>,
+    /// The registry's snapshot public key (JWK file).
+    #[arg(long)]
+    snapshot_key: Option<PathBuf>,
+    /// The registry's genesis log key (`name+id+key`, or a file holding it).
+    #[arg(long)]
+    log_key: Option<String>,
+    /// Seconds between trust-register refreshes.
+    #[arg(long, default_value_t = 60)]
+    refresh_seconds: u64,
+}
+
+/// Runs the web wallet until the process is stopped.
+pub fn serve(rt: tokio::runtime::Runtime, w: Wallet, a: ServeArgs) -> CliResult<i32> {
+    let e = |e: wallet_core::Error| e.to_string();
+    for p in &a.verifier_root {
+        let pem = read_text(p)?;
+        let known = w.settings().verifier_roots_pem.iter().any(|x| x == &pem);
+        if !known {
+            rt.block_on(w.add_verifier_root(&pem)).map_err(e)?;
+        }
+    }
+    let source = match (&a.registry_url, &a.snapshot_key, &a.log_key) {
+        (Some(url), Some(key), Some(vkey)) => {
+            let vkey = if std::path::Path::new(vkey).is_file() {
+                read_text(std::path::Path::new(vkey))?
+            } else {
+                vkey.clone()
+            };
+            Some(RegisterSource {
+                registry_url: url.clone(),
+                snapshot_key: read_jwk(key, false)?,
+                log_vkey: vkey.trim().to_string(),
+            })
+        }
+        _ => None,
+    };
+    let w = Arc::new(w);
+    rt.block_on(async move {
+        if let Some(s) = &source {
+            wallet_core::web::refresh_register(&w, s)
+                .await
+                .map_err(|e| format!("cannot load the trust register: {e}"))?;
+        }
+        let listener = tokio::net::TcpListener::bind(&a.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", a.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout();
+            let _ = writeln!(out, "vouch wallet listening on http://{addr}");
+            let _ = out.flush();
+        }
+        let refresh = std::time::Duration::from_secs(a.refresh_seconds.max(1));
+        let server = wallet_core::web::serve(listener, w.clone(), source, refresh);
+        tokio::select! {
+            r = server => r.map_err(|e| format!("server failed: {e}"))?,
+            _ = shutdown_signal() => {}
+        }
+        w.close().await;
+        Ok(0)
+    })
+}
+
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,191 @@
+// The whole right-to-work journey of `vouch up`, in headless Chromium (Debian's chromium
+// driven by playwright-core). Run by cli/tests/up_journey.rs:
+//
+//   node journey.mjs READY_JSON OUT_DIR
+//
+// READY_JSON is the `ready.json` that `vouch up` writes (URLs, the citizen's offer link and
+// transaction code). The script speaks to the test over stdout, one JSON object a line, and
+// waits on stdin where the test acts outside the browser:
+//   {"event":"issued","types":[...],"screenshot":"..."}          the wallet holds the credentials
+//   {"event":"consent","text":"...","claims":[...],"screenshot":"..."}  the consent screen
+//   {"event":"passed","text":"...","record":"...","screenshot":"..."}   first check passed, record saved
+//   {"event":"suspend"}   then waits for one line on stdin: the test has suspended the
+//                         provider's certificate and the verifier has the new register
+//   {"event":"failed","code":"...","text":"...","screenshot":"..."}     the new check failed
+//   {"event":"done","activity":[...],"screenshot":"..."}
+// and fails (exit 1, message on stderr) on any broken expectation.
+import { chromium } from "playwright-core";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import readline from "node:readline";
+
+const [readyFile, outDir] = process.argv.slice(2);
+if (!readyFile || !outDir) {
+  console.error("usage: node journey.mjs READY_JSON OUT_DIR");
+  process.exit(2);
+}
+const ready = JSON.parse(readFileSync(readyFile, "utf8"));
+const say = (o) => process.stdout.write(JSON.stringify(o) + "\n");
+const fail = (m) => {
+  throw new Error(m);
+};
+const stdin = readline.createInterface({ input: process.stdin });
+const lines = stdin[Symbol.asyncIterator]();
+
+// Accessibility basics of the page in view: lang="en", exactly one h1, a title, every form
+// control labelled (hidden inputs carry no UI and are left out).
+async function accessible(page, what) {
+  const a = await page.evaluate(() => {
+    const controls = [...document.querySelectorAll("input, select, textarea")].filter(
+      (e) => e.type !== "hidden",
+    );
+    const unlabelled = controls
+      .filter(
+        (e) =>
+          !(e.labels && e.labels.length > 0 && [...e.labels].some((l) => l.textContent.trim())) &&
+          !e.getAttribute("aria-label") &&
+          !e.getAttribute("aria-labelledby"),
+      )
+      .map((e) => e.outerHTML);
+    return {
+      lang: document.documentElement.getAttribute("lang"),
+      h1: document.querySelectorAll("h1").length,
+      unlabelled,
+      title: document.title,
+    };
+  });
+  if (a.lang !== "en") fail(`${what}: <html lang="${a.lang}">, expected "en"`);
+  if (a.h1 !== 1) fail(`${what}: ${a.h1} h1 elements, expected exactly one`);
+  if (a.unlabelled.length) fail(`${what}: inputs without a label: ${a.unlabelled.join(" ")}`);
+  if (!a.title) fail(`${what}: no <title>`);
+}
+
+async function shot(page, name) {
+  const p = path.join(outDir, name);
+  await page.screenshot({ path: p, fullPage: true });
+  return p;
+}
+
+// The employer starts a check; the citizen opens the page's wallet link in the web wallet
+// (as a phone would on the same device), reviews the consent screen and shares.
+async function runCheck(employer, wallet, n) {
+  await employer.goto(ready.verifier_url + "/");
+  await accessible(employer, "employer start page");
+  await employer.getByRole("button", { name: "Start a check" }).click();
+  await employer.waitForURL(/\/checks\/[^/]+$/);
+  const link = await employer.locator("#wallet-link").getAttribute("href");
+  if (!link || !link.startsWith("openid4vp://")) fail(`wallet link: ${link}`);
+
+  await wallet.goto(ready.wallet_url + "/");
+  await wallet.getByLabel("Presentation request link").fill(link);
+  await wallet.getByRole("button", { name: "Open the request" }).click();
+  await wallet.waitForURL(/\/consent\/[^/]+$/);
+  await accessible(wallet, "consent screen");
+  const consentText = await wallet.locator("main").innerText();
+  const claims = await wallet
+    .locator("#requested-claims tr[data-claim]")
+    .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-claim")));
+  const finding = await wallet.locator("#finding").count();
+  const consentShot = await shot(wallet, `consent-${n}.png`);
+  say({ event: "consent", n, text: consentText, claims, finding, screenshot: consentShot });
+  await wallet.getByRole("button", { name: "Share" }).click();
+  await wallet.locator("#result").waitFor();
+  const result = await wallet.locator("#result").getAttribute("data-result");
+  if (result !== "shared") fail(`the wallet says ${result}: ${await wallet.locator("main").innerText()}`);
+  await accessible(wallet, "shared page");
+
+  // The employer's page polls (or the person follows the wallet's continue link).
+  await employer.locator("#outcome[data-outcome]").waitFor({ timeout: 60_000 });
+  return employer.locator("#outcome").getAttribute("data-outcome");
+}
+
+const profile = mkdtempSync(path.join(os.tmpdir(), "vouch-chromium-"));
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.VOUCH_CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  acceptDownloads: true,
+  args: [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+  ],
+});
+ctx.setDefaultTimeout(30_000);
+let code = 0;
+try {
+  const wallet = ctx.pages()[0] ?? (await ctx.newPage());
+  const employer = await ctx.newPage();
+
+  // 1. The citizen follows the identity provider's link into the wallet and types the code.
+  await wallet.goto(ready.citizen_link);
+  await accessible(wallet, "offer page");
+  const offered = await wallet.locator("#offered").innerText();
+  if (!/Right to work/.test(offered) || !/PID/.test(offered)) fail(`offered: ${offered}`);
+  if (ready.tx_code) await wallet.getByLabel("Transaction code").fill(ready.tx_code);
+  await wallet.getByRole("button", { name: "Add to wallet" }).click();
+  await wallet.locator("#received").waitFor();
+  await accessible(wallet, "credentials added page");
+  await wallet.goto(ready.wallet_url + "/");
+  await accessible(wallet, "wallet home");
+  const types = await wallet
+    .locator("#credentials tr[data-type]")
+    .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-type")));
+  say({ event: "issued", types, screenshot: await shot(wallet, "wallet.png") });
+
+  // 2. The employer's first check passes; the employer confirms the likeness and keeps the record.
+  const first = await runCheck(employer, wallet, 1);
+  if (first !== "passed") fail(`first check ${first}: ${await employer.locator("main").innerText()}`);
+  await accessible(employer, "outcome page");
+  const passedText = await employer.locator("main").innerText();
+  const passedShot = await shot(employer, "outcome-passed.png");
+  await employer.getByLabel("Yes, the photo is of this person").check();
+  await employer.getByLabel("Your full name").fill("Grace Hopper");
+  await employer.getByRole("button", { name: "Confirm and save the record" }).click();
+  await employer.waitForURL(/\/records\/[^/]+$/);
+  await accessible(employer, "record page");
+  const [download] = await Promise.all([
+    employer.waitForEvent("download"),
+    employer.locator("#download").click(),
+  ]);
+  const record = path.join(outDir, download.suggestedFilename());
+  await download.saveAs(record);
+  if (!statSync(record).size) fail("the downloaded record is empty");
+  say({ event: "passed", text: passedText, record, screenshot: passedShot });
+
+  // 3. The regulator's side suspends the provider's certificate (the test does it).
+  say({ event: "suspend" });
+  const go = await lines.next();
+  if (go.done) fail("the test closed stdin before the suspension");
+
+  // 4. A new check fails, with the reason on the employer's page.
+  const second = await runCheck(employer, wallet, 2);
+  if (second !== "failed") fail(`second check ${second}: ${await employer.locator("main").innerText()}`);
+  await accessible(employer, "failed outcome page");
+  const failure = employer.locator("#failure");
+  say({
+    event: "failed",
+    code: await failure.getAttribute("data-code"),
+    text: await employer.locator("main").innerText(),
+    screenshot: await shot(employer, "outcome-failed.png"),
+  });
+
+  // 5. The citizen reads the activity log.
+  await wallet.goto(ready.wallet_url + "/activity");
+  await accessible(wallet, "activity log");
+  const activity = await wallet
+    .locator("#activity tr[data-outcome]")
+    .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-outcome")));
+  say({ event: "done", activity, screenshot: await shot(wallet, "activity.png") });
+} catch (e) {
+  console.error(String(e && e.stack ? e.stack : e));
+  code = 1;
+} finally {
+  await ctx.close();
+  stdin.close();
+}
+process.exit(code);

@@ -1,0 +1,909 @@
+//! A demo web wallet on this library (`vouch wallet serve`): accept an offer, list
+//! credentials, open a presentation request and answer it on a consent screen, read the
+//! activity log. Server-rendered HTML in the GOV.UK Design System style, written by hand: no
+//! JavaScript, no external assets, `lang="en"`, one `h1` a page, every input labelled.
+//!
+//! It stands in for the citizen's phone app on one machine (`vouch up`); it listens on
+//! localhost only and keeps no session: whoever reaches it is the holder.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use credentials::keys::Jwk;
+use serde_json::Value;
+
+use crate::activity::Outcome;
+use crate::consent::{Consent, ConsentRequest, TrustFinding};
+use crate::Wallet;
+
+/// Counters for `/metrics` (Prometheus text format).
+#[derive(Default)]
+struct Metrics {
+    requests: AtomicU64,
+    offers_accepted: AtomicU64,
+    offers_failed: AtomicU64,
+    presentations_shared: AtomicU64,
+    presentations_declined: AtomicU64,
+    presentations_failed: AtomicU64,
+    snapshot_refreshes: AtomicU64,
+}
+
+struct Web {
+    wallet: Arc<Wallet>,
+    /// Consent requests waiting for the person's answer, by id.
+    pending: Mutex<HashMap<String, ConsentRequest>>,
+    metrics: Metrics,
+}
+
+type Shared = Arc<Web>;
+
+/// Where the web wallet refreshes the trust register from.
+#[derive(Clone, Debug)]
+pub struct RegisterSource {
+    /// The registry's base URL (`GET /snapshot`).
+    pub registry_url: String,
+    /// The pinned snapshot key.
+    pub snapshot_key: Jwk,
+    /// The pinned genesis log key (`name+id+key`).
+    pub log_vkey: String,
+}
+
+/// Fetches the registry's current snapshot and pins it in the wallet.
+pub async fn refresh_register(wallet: &Wallet, source: &RegisterSource) -> crate::Result<()> {
+    let url = format!("{}/snapshot", source.registry_url.trim_end_matches('/'));
+    let resp = wallet
+        .http
+        .get(&url)
+        .send()
+        .await
+        .map_err(crate::Error::http)?;
+    if !resp.status().is_success() {
+        return Err(crate::Error::Snapshot(format!(
+            "{url}: HTTP {}",
+            resp.status()
+        )));
+    }
+    let jws = resp.text().await.map_err(crate::Error::http)?;
+    wallet
+        .set_snapshot(&jws, &source.snapshot_key, &source.log_vkey)
+        .await
+}
+
+/// Serves the web wallet on `listener` until the process ends. With `register`, the trust
+/// register snapshot is refreshed at start and every `refresh` after.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    wallet: Arc<Wallet>,
+    register: Option<RegisterSource>,
+    refresh: std::time::Duration,
+) -> std::io::Result<()> {
+    let state = Arc::new(Web {
+        wallet,
+        pending: Mutex::new(HashMap::new()),
+        metrics: Metrics::default(),
+    });
+    if let Some(source) = register {
+        let s = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(refresh);
+            loop {
+                tick.tick().await;
+                match refresh_register(&s.wallet, &source).await {
+                    Ok(()) => {
+                        s.metrics.snapshot_refreshes.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(e) => eprintln!("wallet: cannot refresh the trust register: {e}"),
+                }
+            }
+        });
+    }
+    axum::serve(listener, router(state)).await
+}
+
+fn router(state: Shared) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/offer", get(offer_page).post(offer_submit))
+        .route("/credentials/{id}", get(credential_page))
+        .route("/present", get(present_get).post(present_post))
+        .route("/consent/{id}", get(consent_page).post(consent_submit))
+        .route("/activity", get(activity_page))
+        .route(
+            "/healthz",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    "{\"status\":\"ok\"}",
+                )
+            }),
+        )
+        .route("/metrics", get(metrics))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            count_requests,
+        ))
+        .with_state(state)
+}
+
+async fn count_requests(
+    State(s): State<Shared>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    s.metrics.requests.fetch_add(1, Ordering::Relaxed);
+    next.run(req).await
+}
+
+async fn metrics(State(s): State<Shared>) -> Response {
+    let m = &s.metrics;
+    let mut out = String::new();
+    let mut counter = |name: &str, help: &str, v: &AtomicU64| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        let _ = writeln!(out, "{name} {}", v.load(Ordering::Relaxed));
+    };
+    counter(
+        "vouch_wallet_http_requests_total",
+        "HTTP requests served.",
+        &m.requests,
+    );
+    counter(
+        "vouch_wallet_offers_accepted_total",
+        "Credential offers accepted.",
+        &m.offers_accepted,
+    );
+    counter(
+        "vouch_wallet_offers_failed_total",
+        "Credential offers that failed.",
+        &m.offers_failed,
+    );
+    counter(
+        "vouch_wallet_presentations_shared_total",
+        "Presentations shared with consent.",
+        &m.presentations_shared,
+    );
+    counter(
+        "vouch_wallet_presentations_declined_total",
+        "Presentations declined or refused.",
+        &m.presentations_declined,
+    );
+    counter(
+        "vouch_wallet_presentations_failed_total",
+        "Presentation requests that could not be opened or answered.",
+        &m.presentations_failed,
+    );
+    counter(
+        "vouch_wallet_snapshot_refreshes_total",
+        "Trust register snapshots fetched and pinned.",
+        &m.snapshot_refreshes,
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response()
+}
+
+// ---------------------------------------------------------------------------------------
+// HTML
+
+/// Escapes text for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+const STYLE: &str = r#"
+*{box-sizing:border-box}
+body{margin:0;font-family:"Helvetica Neue",Arial,sans-serif;font-size:19px;line-height:1.32;color:#0b0c0c;background:#fff}
+a{color:#1d70b8}a:visited{color:#4c2c92}a:hover{color:#003078}
+a:focus,button:focus,input:focus,textarea:focus{outline:3px solid #fd0;outline-offset:0;box-shadow:inset 0 0 0 2px #0b0c0c}
+.header{background:#0b0c0c;color:#fff;padding:10px 0;border-bottom:10px solid #1d70b8}
+.header a{color:#fff;text-decoration:none;font-weight:700;font-size:24px}
+.width{max-width:960px;margin:0 15px;padding:0 15px}
+@media(min-width:1020px){.width{margin:0 auto}}
+main{padding:30px 0 60px}
+h1{font-size:36px;margin:0 0 30px}h2{font-size:27px;margin:40px 0 20px}
+.caption{color:#505a5f;font-size:19px;display:block;margin-bottom:5px}
+.label{display:block;font-weight:700;margin-bottom:5px}
+.hint{color:#505a5f;margin-bottom:15px;display:block}
+input[type=text],textarea{width:100%;font:inherit;padding:5px;border:2px solid #0b0c0c;margin-bottom:20px}
+textarea{min-height:90px}
+.input-short{max-width:12em}
+.button{font:inherit;font-weight:400;color:#fff;background:#00703c;border:0;box-shadow:0 2px 0 #002d18;padding:8px 10px 7px;margin:0 15px 32px 0;cursor:pointer;text-decoration:none;display:inline-block}
+.button-secondary{background:#f3f2f1;color:#0b0c0c;box-shadow:0 2px 0 #929191}
+.button-warning{background:#d4351c;box-shadow:0 2px 0 #55150b}
+table{width:100%;border-collapse:collapse;margin-bottom:30px}
+th,td{text-align:left;padding:10px 20px 10px 0;border-bottom:1px solid #b1b4b6;vertical-align:top}
+.tag{display:inline-block;padding:2px 8px;font-size:16px;font-weight:700;background:#cce2d8;color:#005a30}
+.tag-red{background:#f4cdc6;color:#942514}.tag-grey{background:#e5e6e7;color:#383f43}
+.panel{background:#00703c;color:#fff;padding:25px;margin-bottom:30px;text-align:center}
+.panel h1{margin:0}
+.warning{border-left:10px solid #d4351c;padding:15px;margin-bottom:30px;background:#fef7f6}
+.inset{border-left:10px solid #b1b4b6;padding:15px;margin-bottom:30px}
+.error-summary{border:5px solid #d4351c;padding:20px;margin-bottom:30px}
+.error-summary h2{margin-top:0}
+.portrait{max-width:120px;border:1px solid #b1b4b6}
+code{word-break:break-all}
+"#;
+
+fn page(title: &str, body: &str) -> Html<String> {
+    Html(format!(
+        r##"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{t} – Vouch wallet</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<a href="#main" class="skip">Skip to main content</a>
+<header class="header"><div class="width"><a href="/">Vouch wallet</a> <span class="tag tag-grey">demo</span></div></header>
+<div class="width">
+<nav aria-label="Wallet"><p><a href="/">Your credentials</a> · <a href="/activity">Activity log</a></p></nav>
+<main id="main">
+{body}
+</main>
+</div>
+</body>
+</html>"##,
+        t = esc(title)
+    ))
+}
+
+fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let body = format!(
+        r#"<h1>{t}</h1>
+<div class="error-summary" role="alert"><h2>There is a problem</h2><p id="error">{m}</p></div>
+<p><a href="/" class="button button-secondary">Back to your wallet</a></p>"#,
+        t = esc(title),
+        m = esc(message)
+    );
+    (status, page(title, &body)).into_response()
+}
+
+fn when(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_else(|| secs.to_string())
+}
+
+/// The name a person reads for a credential type.
+fn type_label(t: &str) -> String {
+    match t {
+        "urn:vouch:uk:pid:1" => "Person identification data (PID)".into(),
+        "urn:vouch:uk:right-to-work:1" => "Right to work".into(),
+        "org.iso.18013.5.1.mDL" => "Mobile driving licence".into(),
+        other => other.into(),
+    }
+}
+
+/// A claim's value as text or, for a portrait given as a data URL or base64 JPEG/PNG, an image.
+fn value_html(name: &str, v: &Value) -> String {
+    match v {
+        Value::String(s) => {
+            let is_image = name.ends_with("portrait") || name.ends_with("picture");
+            if is_image && s.starts_with("data:image/") {
+                format!(r#"<img class="portrait" src="{}" alt="Photo">"#, esc(s))
+            } else if is_image && s.len() > 100 {
+                let mime = if s.starts_with("iVBOR") {
+                    "image/png"
+                } else {
+                    "image/jpeg"
+                };
+                format!(
+                    r#"<img class="portrait" src="data:{mime};base64,{}" alt="Photo">"#,
+                    esc(s)
+                )
+            } else if s.len() > 200 {
+                format!(
+                    "<code>{}…</code>",
+                    esc(&s.chars().take(60).collect::<String>())
+                )
+            } else {
+                esc(s)
+            }
+        }
+        Value::Array(a) => a
+            .iter()
+            .map(|x| value_html(name, x))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Null => "<span class=\"hint\">none</span>".into(),
+        other => esc(&other.to_string()),
+    }
+}
+
+/// `(path, value)` rows of a claims object, nested objects flattened with `/`.
+fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}/{k}")
+                };
+                flatten(&p, x, out);
+            }
+        }
+        other => out.push((prefix.to_string(), other.clone())),
+    }
+}
+
+fn form_fields(body: &str) -> HashMap<String, String> {
+    url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Pages
+
+async fn home(State(s): State<Shared>) -> Response {
+    let list = match s.wallet.credentials().await {
+        Ok(l) => l,
+        Err(e) => {
+            return error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Your wallet",
+                &e.to_string(),
+            )
+        }
+    };
+    // One row per batch: single-use credentials of one batch are one credential to a person.
+    let mut seen = std::collections::BTreeSet::new();
+    let mut rows = String::new();
+    let mut count = 0;
+    for c in &list {
+        if !seen.insert(c.value.batch_id.clone()) {
+            continue;
+        }
+        count += 1;
+        let fresh = list
+            .iter()
+            .filter(|x| x.value.batch_id == c.value.batch_id && !x.used)
+            .count();
+        let _ = write!(
+            rows,
+            r#"<tr data-type="{ty}"><td><a href="/credentials/{id}">{label}</a></td><td>{issuer}</td><td>{got}</td><td>{fresh}</td></tr>"#,
+            ty = esc(c.value.type_name()),
+            id = esc(&c.id),
+            label = esc(&type_label(c.value.type_name())),
+            issuer = esc(&c.value.issuer),
+            got = esc(&when(c.value.received_at)),
+        );
+    }
+    let credentials = if count == 0 {
+        r#"<p class="inset" id="no-credentials">You have no credentials yet. Add one with the link your identity provider gave you.</p>"#.to_string()
+    } else {
+        format!(
+            r#"<table id="credentials"><caption class="caption">{count} credential{s}</caption>
+<thead><tr><th scope="col">Credential</th><th scope="col">Issued by</th><th scope="col">Received</th><th scope="col">Unused copies</th></tr></thead>
+<tbody>{rows}</tbody></table>"#,
+            s = if count == 1 { "" } else { "s" }
+        )
+    };
+    let body = format!(
+        r#"<h1>Your credentials</h1>
+{credentials}
+<h2>Add a credential</h2>
+<form method="post" action="/offer">
+<label class="label" for="offer">Credential offer link</label>
+<span class="hint" id="offer-hint">Paste the link that starts with openid-credential-offer://</span>
+<textarea id="offer" name="offer" aria-describedby="offer-hint" spellcheck="false"></textarea>
+<label class="label" for="tx_code">Transaction code, if you were sent one</label>
+<input class="input-short" type="text" id="tx_code" name="tx_code" inputmode="numeric" autocomplete="one-time-code">
+<button class="button" type="submit">Add to wallet</button>
+</form>
+<h2>Answer a request</h2>
+<form method="post" action="/present">
+<label class="label" for="request">Presentation request link</label>
+<span class="hint" id="request-hint">Paste the link that starts with openid4vp://</span>
+<input type="text" id="request" name="request" aria-describedby="request-hint" spellcheck="false">
+<button class="button" type="submit">Open the request</button>
+</form>"#
+    );
+    page("Your credentials", &body).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct OfferQuery {
+    offer: Option<String>,
+}
+
+async fn offer_page(State(s): State<Shared>, Query(q): Query<OfferQuery>) -> Response {
+    let Some(url) = q.offer.filter(|u| !u.trim().is_empty()) else {
+        return Redirect::to("/").into_response();
+    };
+    offer_form(&s, &url, None).await
+}
+
+/// The offer as the person confirms it: who offers what, and the code field if needed.
+async fn offer_form(s: &Web, url: &str, problem: Option<&str>) -> Response {
+    let offer = match s.wallet.resolve_offer(url).await {
+        Ok(o) => o,
+        Err(e) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "This offer cannot be used",
+                &e.to_string(),
+            )
+        }
+    };
+    let items: String = offer
+        .credential_configuration_ids
+        .iter()
+        .map(|c| format!("<li>{}</li>", esc(&config_label(c))))
+        .collect();
+    let tx = offer
+        .grants
+        .pre_authorized_code
+        .as_ref()
+        .and_then(|g| g.tx_code.as_ref());
+    let tx_field = match tx {
+        Some(t) => format!(
+            r#"<label class="label" for="tx_code">Transaction code</label>
+<span class="hint" id="tx-hint">{}</span>
+<input class="input-short" type="text" id="tx_code" name="tx_code" inputmode="numeric" autocomplete="one-time-code" aria-describedby="tx-hint">"#,
+            esc(t
+                .description
+                .as_deref()
+                .unwrap_or("Enter the code you were sent"))
+        ),
+        None => String::new(),
+    };
+    let problem = problem
+        .map(|p| {
+            format!(
+                r#"<div class="error-summary" role="alert"><h2>There is a problem</h2><p id="error">{}</p></div>"#,
+                esc(p)
+            )
+        })
+        .unwrap_or_default();
+    let body = format!(
+        r#"{problem}<h1>Add credentials from {issuer}</h1>
+<p>{issuer} offers you:</p>
+<ul id="offered">{items}</ul>
+<form method="post" action="/offer">
+<input type="hidden" name="offer" value="{url}">
+{tx_field}
+<button class="button" type="submit">Add to wallet</button>
+<a class="button button-secondary" href="/">Cancel</a>
+</form>"#,
+        issuer = esc(&offer.credential_issuer),
+        url = esc(url),
+    );
+    page("Add credentials", &body).into_response()
+}
+
+fn config_label(id: &str) -> String {
+    match id {
+        "pid_sd_jwt" => "Person identification data (PID)".into(),
+        "right_to_work_sd_jwt" => "Right to work".into(),
+        "mdl_mdoc" => "Mobile driving licence".into(),
+        "pid_mdoc" => "Person identification data (mdoc)".into(),
+        other => other.into(),
+    }
+}
+
+async fn offer_submit(State(s): State<Shared>, body: String) -> Response {
+    let f = form_fields(&body);
+    let url = f.get("offer").map(|x| x.trim()).unwrap_or("");
+    if url.is_empty() {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Add a credential",
+            "Paste the credential offer link",
+        );
+    }
+    let tx = f.get("tx_code").map(|x| x.trim()).filter(|x| !x.is_empty());
+    match s.wallet.accept_offer(url, tx).await {
+        Ok(received) => {
+            s.metrics.offers_accepted.fetch_add(1, Ordering::Relaxed);
+            let items: String = received
+                .iter()
+                .map(|r| {
+                    format!(
+                        r#"<li data-type="{}">{}</li>"#,
+                        esc(&r.type_name),
+                        esc(&type_label(&r.type_name))
+                    )
+                })
+                .collect();
+            let body = format!(
+                r#"<div class="panel"><h1>Credentials added</h1></div>
+<p>Your wallet now holds:</p>
+<ul id="received">{items}</ul>
+<p><a class="button" href="/">View your credentials</a></p>"#
+            );
+            page("Credentials added", &body).into_response()
+        }
+        Err(e) => {
+            s.metrics.offers_failed.fetch_add(1, Ordering::Relaxed);
+            let msg = e.to_string();
+            if msg.contains("tx_code") || msg.contains("transaction code") {
+                return offer_form(&s, url, Some("Enter the transaction code you were sent")).await;
+            }
+            error_page(
+                StatusCode::BAD_GATEWAY,
+                "The credentials could not be added",
+                &msg,
+            )
+        }
+    }
+}
+
+async fn credential_page(State(s): State<Shared>, Path(id): Path<String>) -> Response {
+    let c = match s.wallet.credential(&id).await {
+        Ok(c) => c,
+        Err(_) => {
+            return error_page(
+                StatusCode::NOT_FOUND,
+                "Credential not found",
+                "No such credential",
+            )
+        }
+    };
+    let mut rows = Vec::new();
+    flatten("", &c.claims, &mut rows);
+    let rows: String = rows
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                r#"<tr><th scope="row">{}</th><td>{}</td></tr>"#,
+                esc(k),
+                value_html(k, v)
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"<span class="caption">Issued by {issuer}</span>
+<h1>{label}</h1>
+<table id="claims"><thead><tr><th scope="col">Claim</th><th scope="col">Value</th></tr></thead><tbody>{rows}</tbody></table>
+<p class="hint">Format {format}, type {ty}. Received {got}{exp}.</p>
+<p><a href="/">Back to your credentials</a></p>"#,
+        issuer = esc(&c.issuer),
+        label = esc(&type_label(c.type_name())),
+        format = esc(&c.format),
+        ty = esc(c.type_name()),
+        got = esc(&when(c.received_at)),
+        exp = c
+            .expires_at
+            .map(|e| format!(", valid until {}", esc(&when(e))))
+            .unwrap_or_default(),
+    );
+    page(&type_label(c.type_name()), &body).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct PresentQuery {
+    request: Option<String>,
+}
+
+async fn present_get(State(s): State<Shared>, Query(q): Query<PresentQuery>) -> Response {
+    match q.request.filter(|u| !u.trim().is_empty()) {
+        Some(r) => open_request(&s, r.trim()).await,
+        None => Redirect::to("/").into_response(),
+    }
+}
+
+async fn present_post(State(s): State<Shared>, body: String) -> Response {
+    let f = form_fields(&body);
+    match f.get("request").map(|x| x.trim()).filter(|x| !x.is_empty()) {
+        Some(r) => open_request(&s, r).await,
+        None => error_page(
+            StatusCode::BAD_REQUEST,
+            "Answer a request",
+            "Paste the presentation request link",
+        ),
+    }
+}
+
+async fn open_request(s: &Web, url: &str) -> Response {
+    // wallet-core's presentation future is not `Send` (it holds `&dyn Candidate`s across an
+    // await), so it runs to completion on a blocking thread with the runtime's handle.
+    let (w, u) = (s.wallet.clone(), url.to_string());
+    let handle = tokio::runtime::Handle::current();
+    let prepared = tokio::task::spawn_blocking(move || {
+        handle.block_on(async move { w.prepare_presentation(&u).await })
+    })
+    .await
+    .unwrap_or_else(|e| Err(crate::Error::Http(format!("the request task failed: {e}"))));
+    match prepared {
+        Ok(req) => {
+            let id = req.id.clone();
+            s.pending
+                .lock()
+                .expect("pending lock")
+                .insert(id.clone(), req);
+            Redirect::to(&format!("/consent/{id}")).into_response()
+        }
+        Err(e) => {
+            s.metrics
+                .presentations_failed
+                .fetch_add(1, Ordering::Relaxed);
+            error_page(
+                StatusCode::BAD_REQUEST,
+                "This request cannot be answered",
+                &e.to_string(),
+            )
+        }
+    }
+}
+
+fn purpose_label(p: &str) -> String {
+    match p {
+        "right_to_work" => "Right-to-work check".into(),
+        "right_to_rent" => "Right-to-rent check".into(),
+        "dbs_check" => "DBS check".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+async fn consent_page(State(s): State<Shared>, Path(id): Path<String>) -> Response {
+    let Some(req) = s.pending.lock().expect("pending lock").get(&id).cloned() else {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "Request not found",
+            "This request was already answered or has expired",
+        );
+    };
+    let who = req
+        .verifier
+        .name
+        .clone()
+        .unwrap_or_else(|| "An unknown organisation".into());
+    let registered = if req.verifier.registered {
+        r#"<span class="tag" id="verifier-registered">On the trust register</span>"#
+    } else {
+        r#"<span class="tag tag-red" id="verifier-registered">Not on the trust register</span>"#
+    };
+    let finding = match &req.trust {
+        TrustFinding::Registered => String::new(),
+        TrustFinding::NoRegister => r#"<div class="warning" id="finding" data-finding="no_register"><strong>Warning:</strong> this wallet has no trust register to check the organisation against.</div>"#.into(),
+        TrustFinding::UnregisteredVerifier => r#"<div class="warning" id="finding" data-finding="unregistered_verifier"><strong>Warning:</strong> this organisation is not on the trust register.</div>"#.into(),
+        TrustFinding::NoPurpose => r#"<div class="warning" id="finding" data-finding="no_purpose"><strong>Warning:</strong> the request does not say why it is made.</div>"#.into(),
+        TrustFinding::PurposeNotRegistered { purpose } => format!(
+            r#"<div class="warning" id="finding" data-finding="purpose_not_registered"><strong>Warning:</strong> this organisation is not registered to ask for the purpose “{}”.</div>"#,
+            esc(purpose)
+        ),
+        TrustFinding::OverAsking { beyond } => format!(
+            r#"<div class="warning" id="finding" data-finding="over_asking"><strong>Warning:</strong> this organisation asks for more than it registered for this purpose: <span id="beyond">{}</span>.</div>"#,
+            esc(&beyond.join(", "))
+        ),
+    };
+    let mut rows = String::new();
+    for c in &req.credentials {
+        for k in &c.claims {
+            let mark = if k.registered {
+                String::new()
+            } else {
+                r#" <span class="tag tag-red">not registered</span>"#.into()
+            };
+            let _ = write!(
+                rows,
+                r#"<tr data-claim="{n}"><th scope="row">{n}{mark}</th><td>{v}</td><td>{t}</td></tr>"#,
+                n = esc(&k.name),
+                v = value_html(&k.name, &k.value),
+                t = esc(&type_label(&c.type_name)),
+            );
+        }
+    }
+    let purpose = req
+        .purpose
+        .as_deref()
+        .map(purpose_label)
+        .unwrap_or_else(|| "Not stated".into());
+    let description = req
+        .purpose_description
+        .as_deref()
+        .map(|d| format!(r#"<p class="hint" id="purpose-description">{}</p>"#, esc(d)))
+        .unwrap_or_default();
+    let actions = match &req.refused {
+        Some(reason) => format!(
+            r#"<div class="warning" id="refused"><strong>Your wallet will not share these details:</strong> {}</div>
+<form method="post" action="/consent/{id}"><input type="hidden" name="action" value="decline">
+<button class="button button-warning" type="submit" name="decline">Decline</button></form>"#,
+            esc(reason),
+            id = esc(&id)
+        ),
+        None => format!(
+            r#"<form method="post" action="/consent/{id}">
+<button class="button" type="submit" name="action" value="share">Share</button>
+<button class="button button-secondary" type="submit" name="action" value="decline">Decline</button>
+</form>"#,
+            id = esc(&id)
+        ),
+    };
+    let body = format!(
+        r#"<span class="caption">Request from <span id="client-id">{client}</span></span>
+<h1><span id="verifier-name">{who}</span> wants to see your details</h1>
+<p>{registered}</p>
+<table id="request-summary"><tbody>
+<tr><th scope="row">Purpose</th><td id="purpose">{purpose}{description}</td></tr>
+<tr><th scope="row">Signed by</th><td>{cert}</td></tr>
+</tbody></table>
+{finding}
+<h2>What will be shared</h2>
+<table id="requested-claims"><thead><tr><th scope="col">Claim</th><th scope="col">Value</th><th scope="col">From</th></tr></thead><tbody>{rows}</tbody></table>
+<p>Only these details are sent. Your wallet keeps a note of this in your activity log.</p>
+{actions}"#,
+        client = esc(&req.verifier.client_id),
+        who = esc(&who),
+        cert = esc(req
+            .verifier
+            .certificate_subject
+            .as_deref()
+            .unwrap_or("not signed")),
+    );
+    page(&format!("{who} wants to see your details"), &body).into_response()
+}
+
+async fn consent_submit(State(s): State<Shared>, Path(id): Path<String>, body: String) -> Response {
+    let f = form_fields(&body);
+    let Some(req) = s.pending.lock().expect("pending lock").remove(&id) else {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "Request not found",
+            "This request was already answered or has expired",
+        );
+    };
+    let share = f.get("action").map(String::as_str) == Some("share") && req.refused.is_none();
+    let consent = if share {
+        Consent::approve_all(&req)
+    } else {
+        Consent::deny()
+    };
+    let who = req
+        .verifier
+        .name
+        .clone()
+        .unwrap_or_else(|| req.verifier.client_id.clone());
+    match s.wallet.respond(&id, &consent).await {
+        Ok(out) => {
+            let next = out
+                .redirect_uri
+                .as_deref()
+                .map(|u| {
+                    format!(
+                        r#"<p><a class="button" id="continue" href="{}">Continue to {}</a></p>"#,
+                        esc(u),
+                        esc(&who)
+                    )
+                })
+                .unwrap_or_default();
+            let body = if out.shared {
+                s.metrics
+                    .presentations_shared
+                    .fetch_add(1, Ordering::Relaxed);
+                format!(
+                    r#"<div class="panel" id="result" data-result="shared"><h1>Details shared</h1></div>
+<p>You shared {n} detail{pl} with {who}: {claims}.</p>{next}
+<p><a href="/activity">See your activity log</a></p>"#,
+                    n = out.claims.len(),
+                    pl = if out.claims.len() == 1 { "" } else { "s" },
+                    who = esc(&who),
+                    claims = esc(&out.claims.join(", ")),
+                )
+            } else {
+                s.metrics
+                    .presentations_declined
+                    .fetch_add(1, Ordering::Relaxed);
+                format!(
+                    r#"<h1 id="result" data-result="declined">Nothing was shared</h1>
+<p>{who} was told you declined{err}.</p>{next}
+<p><a href="/activity">See your activity log</a></p>"#,
+                    who = esc(&who),
+                    err = out
+                        .error
+                        .as_deref()
+                        .map(|e| format!(" ({})", esc(e)))
+                        .unwrap_or_default(),
+                )
+            };
+            page(
+                if out.shared {
+                    "Details shared"
+                } else {
+                    "Nothing was shared"
+                },
+                &body,
+            )
+            .into_response()
+        }
+        Err(e) => {
+            s.metrics
+                .presentations_failed
+                .fetch_add(1, Ordering::Relaxed);
+            error_page(
+                StatusCode::BAD_GATEWAY,
+                "Your answer could not be sent",
+                &e.to_string(),
+            )
+        }
+    }
+}
+
+async fn activity_page(State(s): State<Shared>) -> Response {
+    let entries = match s.wallet.activity().await {
+        Ok(e) => e,
+        Err(e) => {
+            return error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Activity log",
+                &e.to_string(),
+            )
+        }
+    };
+    let rows: String = entries
+        .iter()
+        .rev()
+        .map(|a| {
+            let (tag, what) = match a.outcome {
+                Outcome::Shared => ("tag", "Shared"),
+                Outcome::Declined => ("tag tag-grey", "Declined"),
+                Outcome::Refused => ("tag tag-red", "Refused"),
+                Outcome::Received => ("tag", "Received"),
+            };
+            let outcome = serde_json::to_value(a.outcome)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            format!(
+                r#"<tr data-outcome="{outcome}"><td>{at}</td><td><span class="{tag}">{what}</span></td><td>{who}</td><td>{purpose}</td><td>{claims}</td></tr>"#,
+                at = esc(&when(a.at)),
+                who = esc(a.counterparty_name.as_deref().unwrap_or(&a.counterparty)),
+                purpose = esc(&a.purpose.as_deref().map(purpose_label).unwrap_or_default()),
+                claims = esc(&if a.claims.is_empty() {
+                    a.credential_types
+                        .iter()
+                        .map(|t| type_label(t))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                } else {
+                    a.claims.join(", ")
+                }),
+            )
+        })
+        .collect();
+    let table = if entries.is_empty() {
+        r#"<p class="inset">Nothing yet.</p>"#.to_string()
+    } else {
+        format!(
+            r#"<table id="activity"><thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">With</th><th scope="col">Purpose</th><th scope="col">Details</th></tr></thead><tbody>{rows}</tbody></table>"#
+        )
+    };
+    let body = format!(
+        r#"<h1>Activity log</h1>
+<p>What your wallet received and shared, newest first. It is kept on this device only and never sent anywhere.</p>
+{table}"#
+    );
+    page("Activity log", &body).into_response()
+}
