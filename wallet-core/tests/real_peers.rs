@@ -1,0 +1,578 @@
+//! The wallet against the REAL services, started in-process on 127.0.0.1 free ports: the
+//! `issuer` crate's router (OpenID4VCI: the pre-authorized flow with `tx_code`, the
+//! authorization code flow with PKCE and PAR and the issuer's sign-in step, batch issuance
+//! with one device key per credential) and the `verifier` crate's service (OpenID4VP: a
+//! right-to-work check through a signed request object by reference and an encrypted
+//! `direct_post.jwt` response, ending `passed`). The verifier decides from a signed trust
+//! register snapshot built with `trust_framework::fixtures` in which the running issuer's
+//! own signing key is the registered provider's anchor; the wallet pins the same snapshot.
+
+use std::sync::Arc;
+
+use credentials::keys::{Algorithm, Jwk, PublicKey, Signer, SoftwareSigner};
+use serde_json::{json, Value};
+use time::{Duration, OffsetDateTime};
+use trust_framework::events::EventKind;
+use trust_framework::fixtures::{self, certificate, event, iss_anchor, operator, registration};
+use trust_framework::genesis;
+use trust_framework::log::Log;
+use trust_framework::model::{NoteCode, Purpose, RelyingParty};
+use trust_framework::note::NoteKey;
+use trust_framework::snapshot::{self, SnapshotPayload, SnapshotVerifier};
+use verifier::oid4vp::{templates, RequestSigner, Service, SystemClock};
+use verifier::pipeline::Verifier;
+use verifier::policy::Policy;
+use verifier::status::{HttpStatusFetcher, StatusCache, StatusLists};
+use verifier::store::Store;
+use verifier::trust::{MemoryLog, TrustData, TrustState};
+use wallet_core::consent::TrustFinding;
+use wallet_core::keystore::{Argon2Cost, PassphraseKeyStore};
+use wallet_core::{Consent, Error, Wallet};
+
+const RTW_VCT: &str = "urn:vouch:uk:right-to-work:1";
+const PID_VCT: &str = "urn:vouch:uk:pid:1";
+const LOG_ORIGIN: &str = "register.test.vouch.example/log";
+/// Claim values that must never appear in clear in the wallet's files.
+const SECRETS: &[&str] = &[
+    "Lovelace",
+    "12 Engine Row",
+    "1990-12-10",
+    "LOVEL912100A99XY",
+    "VPID0000001A",
+];
+
+// ---------------------------------------------------------------- the real issuer
+
+struct RealIssuer {
+    shared: issuer::Shared,
+    url: String,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+async fn start_issuer() -> RealIssuer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = issuer::IssuerConfig::new(&url);
+    config.name = "Test Identity Ltd".into();
+    config.status_list_size = 4096;
+    let db = format!("sqlite://{}", dir.path().join("issuer.db").display());
+    let shared = issuer::open(config, &db, dir.path(), None).await.unwrap();
+    let router = issuer::router(shared.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    RealIssuer {
+        shared,
+        url,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        _dir: dir,
+    }
+}
+
+impl RealIssuer {
+    async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.shared.admin_token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A subject with verified attributes (as in issuer/tests/support).
+    async fn subject(&self, id: &str) {
+        let rtw: Value = serde_json::from_str(include_str!(
+            "../../specs/examples/right-to-work.claims.json"
+        ))
+        .unwrap();
+        let attributes = json!({
+            "given_name": "Ada",
+            "family_name": "Lovelace",
+            "birthdate": "1990-12-10",
+            "birth_place": "London",
+            "nationalities": ["GB"],
+            "address": {"street_address": "12 Engine Row", "locality": "London", "postal_code": "SE1 9ZZ", "country": "GB"},
+            "portrait": rtw["portrait"],
+            "document": rtw["document"],
+            "driving_licence_number": "LOVEL912100A99XY",
+            "driving_privileges": [{"vehicle_category_code": "B", "issue_date": "2010-01-01", "expiry_date": "2035-01-01"}],
+            "pid_document_number": "VPID0000001A"
+        });
+        let (s, v) = self
+            .admin(
+                reqwest::Method::PUT,
+                &format!("/admin/subjects/{id}"),
+                json!({"attributes": attributes, "gpg45_profile": "M1B"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+
+    /// An offer through the admin API; returns its answer (offer_url, tx_code, ...).
+    async fn offer(&self, subject: &str, configs: &[&str], extra: Value) -> Value {
+        let mut body = json!({"subject_id": subject, "credential_configuration_ids": configs});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (s, v) = self
+            .admin(reqwest::Method::POST, "/admin/offers", body)
+            .await;
+        assert_eq!(s, 201, "{v}");
+        v
+    }
+
+    fn signing_key(&self) -> PublicKey {
+        self.shared.keys.active().signer.public_key().clone()
+    }
+}
+
+async fn wallet(dir: &std::path::Path) -> Wallet {
+    Wallet::open(
+        dir,
+        &PassphraseKeyStore::with_cost("pw", Argon2Cost::TEST_ONLY),
+    )
+    .await
+    .unwrap()
+}
+
+/// The check of wallet-core's e2e tests: no claim value in clear in any file of the wallet.
+fn assert_nothing_in_clear(dir: &std::path::Path, needles: &[&str]) {
+    for f in std::fs::read_dir(dir).unwrap() {
+        let path = f.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        for needle in needles {
+            assert!(
+                !bytes.windows(needle.len()).any(|x| x == needle.as_bytes()),
+                "{needle} in clear in {}",
+                path.display()
+            );
+        }
+    }
+}
+
+fn distinct_device_keys(
+    creds: &[wallet_core::store::Listed<wallet_core::model::StoredCredential>],
+) -> usize {
+    creds
+        .iter()
+        .map(|c| c.value.device_key_id.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_issuer_pre_authorized_flow_with_tx_code_issues_sealed_batches() {
+    let iss = start_issuer().await;
+    iss.subject("subj-pre").await;
+    let offer = iss
+        .offer(
+            "subj-pre",
+            &["pid_sd_jwt", "mdl_mdoc"],
+            json!({"tx_code": true}),
+        )
+        .await;
+    let tx_code = offer["tx_code"].as_str().unwrap();
+    let offer_url = offer["offer_url"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let w = wallet(dir.path()).await;
+    // The offer asks for a transaction code: none is refused before any request, a wrong
+    // one is the issuer's invalid_grant, and nothing is stored.
+    assert!(matches!(
+        w.accept_offer(offer_url, None).await,
+        Err(Error::Offer(_))
+    ));
+    let err = w.accept_offer(offer_url, Some("000000")).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Issuer { error, .. } if error == "invalid_grant"),
+        "{err}"
+    );
+    assert!(w.credentials().await.unwrap().is_empty());
+    // The right code (the offer by reference, as scanned from the QR).
+    let got = w.accept_offer(offer_url, Some(tx_code)).await.unwrap();
+    assert_eq!(got.len(), 2, "{got:?}");
+    for r in &got {
+        assert!(r.count > 1, "a batch of several credentials: {r:?}");
+    }
+    let creds = w.credentials().await.unwrap();
+    let total: usize = got.iter().map(|r| r.count).sum();
+    assert_eq!(creds.len(), total);
+    assert_eq!(
+        distinct_device_keys(&creds),
+        creds.len(),
+        "one device key per credential"
+    );
+    for c in &creds {
+        assert_eq!(c.value.issuer, iss.url);
+    }
+    let pid = creds
+        .iter()
+        .find(|c| c.value.format == "dc+sd-jwt")
+        .unwrap();
+    assert_eq!(pid.value.vct.as_deref(), Some(PID_VCT));
+    assert_eq!(pid.value.claims["family_name"], "Lovelace");
+    assert_eq!(
+        pid.value.claims["address"]["street_address"],
+        "12 Engine Row"
+    );
+    let mdl = creds.iter().find(|c| c.value.format == "mso_mdoc").unwrap();
+    assert_eq!(
+        mdl.value.claims["org.iso.18013.5.1"]["family_name"],
+        "Lovelace"
+    );
+    // The issuer counts what it issued: as many credentials as the wallet holds.
+    assert_eq!(
+        iss.shared.store.count("credentials").await.unwrap() as usize,
+        creds.len()
+    );
+    w.close().await;
+    assert_nothing_in_clear(dir.path(), SECRETS);
+    assert_nothing_in_clear(dir.path(), &[PID_VCT]);
+    // Reopened with the passphrase, everything is there.
+    assert_eq!(
+        wallet(dir.path()).await.credentials().await.unwrap().len(),
+        total
+    );
+}
+
+/// The browser's part of the authorization code flow: the issuer's sign-in page, then the
+/// sign-in form with the subject and the one-time code from the admin API.
+async fn sign_in(iss: &RealIssuer, authorize_url: &str, subject: &str) -> String {
+    let page = iss.http.get(authorize_url).send().await.unwrap();
+    assert_eq!(page.status(), 200, "the sign-in page");
+    let u = url::Url::parse(authorize_url).unwrap();
+    let request_uri = u
+        .query_pairs()
+        .find(|(k, _)| k == "request_uri")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let (s, code) = iss
+        .admin(
+            reqwest::Method::POST,
+            &format!("/admin/subjects/{subject}/sign-in-codes"),
+            json!({}),
+        )
+        .await;
+    assert!(s == 200 || s == 201, "{code}");
+    let mut post = u.clone();
+    post.set_query(None);
+    let r = iss
+        .http
+        .post(post)
+        .form(&[
+            ("request_uri", request_uri.as_str()),
+            ("subject_id", subject),
+            ("sign_in_code", code["sign_in_code"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "signed in");
+    r.headers()["location"].to_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_issuer_authorization_code_flow_with_pkce_and_par() {
+    let iss = start_issuer().await;
+    iss.subject("subj-auth").await;
+    let offer = iss
+        .offer(
+            "subj-auth",
+            &["right_to_work_sd_jwt"],
+            json!({"pre_authorized": false, "authorization_code": true}),
+        )
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let w = wallet(dir.path()).await;
+    let resolved = w
+        .resolve_offer(offer["offer_url"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert!(resolved.grants.authorization_code.is_some());
+    assert!(resolved.grants.pre_authorized_code.is_none());
+    let start = w
+        .start_authorization(resolved, "https://wallet.example/cb")
+        .await
+        .unwrap();
+    assert!(start.authorize_url.starts_with(&iss.url));
+    assert!(start.authorize_url.contains("request_uri="));
+    assert!(
+        !start.authorize_url.contains("code_challenge"),
+        "PAR keeps the PKCE challenge off the URL"
+    );
+    let location = sign_in(&iss, &start.authorize_url, "subj-auth").await;
+    assert!(
+        location.starts_with("https://wallet.example/cb?"),
+        "{location}"
+    );
+    let got = w.finish_authorization(&start.id, &location).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert!(got[0].count > 1, "a batch: {got:?}");
+    let creds = w.credentials().await.unwrap();
+    assert_eq!(creds.len(), got[0].count);
+    assert_eq!(distinct_device_keys(&creds), creds.len());
+    assert_eq!(creds[0].value.vct.as_deref(), Some(RTW_VCT));
+    assert_eq!(creds[0].value.claims["family_name"], "Lovelace");
+    // The code is single use.
+    assert!(matches!(
+        w.finish_authorization(&start.id, &location).await,
+        Err(Error::NoPending(_))
+    ));
+    // The issuer's sign-in code and pushed request were consumed.
+    assert_eq!(iss.shared.store.count("auth_codes").await.unwrap(), 0);
+    assert_eq!(iss.shared.store.count("par_requests").await.unwrap(), 0);
+    w.close().await;
+    assert_nothing_in_clear(dir.path(), &["Lovelace", "1990-12-10", RTW_VCT]);
+}
+
+// ---------------------------------------------------------------- the real verifier
+
+/// A signed register snapshot in which the running issuer's signing key is the anchor of
+/// a certified provider holding the right-to-work note, and the employer at
+/// `https://localhost` (the verifier's `x509_san_dns:localhost`) registered the
+/// right-to-work purpose with what the verifier's template asks.
+struct Register {
+    log: Arc<Log>,
+    snapshot: String,
+    verifier: SnapshotVerifier,
+    snapshot_jwk: Jwk,
+    log_vkey: String,
+}
+
+fn register(iss: &str, issuer_key: &PublicKey) -> Register {
+    let log_key = SoftwareSigner::generate(Algorithm::EdDsa).unwrap().0;
+    let snapshot_key = SoftwareSigner::generate(Algorithm::Es256).unwrap().0;
+    let n = OffsetDateTime::now_utc();
+    let ago = |d: i64| n - Duration::days(d);
+    let far = n + Duration::days(900);
+    let mut log = Log::new();
+    log.append(genesis::genesis(LOG_ORIGIN, &log_key, ago(400)).unwrap())
+        .unwrap();
+    let mut push = |at, kind| log.append(event(at, operator(), kind)).unwrap();
+    push(
+        ago(300),
+        registration(
+            "idp",
+            "Test Identity Ltd",
+            &[RTW_VCT, PID_VCT],
+            certificate("IDP-1", "cab-a", ago(310), far),
+            vec![iss_anchor("k1", iss, issuer_key.to_jwk().to_value())],
+            far,
+        ),
+    );
+    push(
+        ago(290),
+        EventKind::NoteAdded {
+            entry_id: "idp".into(),
+            note: fixtures::note(
+                NoteCode::RightToWork,
+                certificate("IDP-RTW-1", "cab-a", ago(295), far),
+            ),
+        },
+    );
+    push(
+        ago(200),
+        EventKind::RelyingPartyRegistered {
+            relying_party: RelyingParty {
+                relying_party_id: "https://localhost".into(),
+                name: "Example Employer plc".into(),
+                company_number: Some("07654321".into()),
+                purposes: vec![Purpose {
+                    purpose: "right_to_work".into(),
+                    description: "Right-to-work check before employment starts".into(),
+                    credential_types: vec![RTW_VCT.into()],
+                    claims: [
+                        "given_name",
+                        "family_name",
+                        "birthdate",
+                        "portrait",
+                        "nationality",
+                        "document",
+                        "gpg45_profile",
+                        "check_date",
+                    ]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+                }],
+            },
+        },
+    );
+    let issued_at = n - Duration::hours(1);
+    let payload = SnapshotPayload {
+        register: log.register().clone(),
+        checkpoint: log.sign_checkpoint(&log_key).unwrap(),
+        sequence: 1,
+        issued_at,
+        next_update: issued_at + Duration::days(1),
+        consistency: None,
+    };
+    let snapshot = snapshot::sign(&payload, &snapshot_key).unwrap();
+    let note_key = NoteKey::new(LOG_ORIGIN, log_key.public_key()).unwrap();
+    Register {
+        log: Arc::new(log),
+        snapshot,
+        log_vkey: note_key.to_vkey(),
+        snapshot_jwk: snapshot_key.public_key().to_jwk(),
+        verifier: SnapshotVerifier {
+            snapshot_key: snapshot_key.public_key().clone(),
+            log_key: note_key,
+        },
+    }
+}
+
+struct RealVerifier {
+    base: String,
+    root: credentials::x509::Certificate,
+    _dir: tempfile::TempDir,
+}
+
+/// The verifier service as `vouch verifier serve` runs it (HTTP status lists), on a free
+/// port, deciding from `reg`.
+async fn start_verifier(reg: &Register) -> RealVerifier {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    let store = Store::connect(
+        &format!("sqlite://{}", dir.path().join("verifier.db").display()),
+        None,
+    )
+    .await
+    .unwrap();
+    let trust = TrustState::new(TrustData::verify(&reg.verifier, &reg.snapshot).unwrap()).unwrap();
+    let status = StatusLists::new(
+        Arc::new(HttpStatusFetcher::new()),
+        StatusCache::new(Some(dir.path().join("status"))),
+    );
+    let request_signer = RequestSigner::dev(dir.path(), "localhost", false).unwrap();
+    let root = request_signer.root.clone();
+    let service = Arc::new(Service {
+        store,
+        verifier: Verifier {
+            trust,
+            status,
+            policy: Policy::default(),
+        },
+        request_signer,
+        record_key: Arc::new(SoftwareSigner::generate(Algorithm::Es256).unwrap().0),
+        base_url: base.clone(),
+        templates: templates(),
+        transaction_ttl: 600,
+        clock: Arc::new(SystemClock),
+        proofs: Some(Arc::new(MemoryLog(reg.log.clone()))),
+        snapshot_keys: (reg.snapshot_jwk.to_value(), reg.log_vkey.clone()),
+        retention_days: 730,
+    });
+    tokio::spawn(async move { verifier::http::serve(listener, service).await });
+    RealVerifier {
+        base,
+        root,
+        _dir: dir,
+    }
+}
+
+impl RealVerifier {
+    /// The employer starts a check; returns its id and the wallet link its page shows.
+    async fn start_check(&self, mode: &str) -> (String, String) {
+        let c = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = c
+            .post(format!("{}/checks", self.base))
+            .form(&[("response_mode", mode)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let id = r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .trim_start_matches("/checks/")
+            .to_string();
+        let page = self.page(&id).await;
+        let start = page
+            .find("openid4vp://")
+            .expect("the page links to a wallet");
+        let end = start + page[start..].find('"').unwrap();
+        (id, page[start..end].replace("&amp;", "&"))
+    }
+
+    async fn page(&self, id: &str) -> String {
+        reqwest::get(format!("{}/checks/{id}", self.base))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_verifier_passes_a_right_to_work_check_answered_with_a_real_issuer_credential() {
+    let iss = start_issuer().await;
+    let reg = register(&iss.url, &iss.signing_key());
+    let ver = start_verifier(&reg).await;
+    iss.subject("subj-rtw").await;
+    let offer = iss
+        .offer(
+            "subj-rtw",
+            &["right_to_work_sd_jwt"],
+            json!({"tx_code": true}),
+        )
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let w = wallet(dir.path()).await;
+    w.accept_offer(
+        offer["offer_url"].as_str().unwrap(),
+        offer["tx_code"].as_str(),
+    )
+    .await
+    .unwrap();
+    // The wallet trusts the verifier's request-signing root and pins the same snapshot.
+    w.add_verifier_root(&ver.root.to_pem()).await.unwrap();
+    w.set_snapshot(&reg.snapshot, &reg.snapshot_jwk, &reg.log_vkey)
+        .await
+        .unwrap();
+
+    let (id, link) = ver.start_check("direct_post.jwt").await;
+    let consent = w.prepare_presentation(&link).await.unwrap();
+    assert_eq!(consent.trust, TrustFinding::Registered, "{consent:?}");
+    assert_eq!(consent.refused, None);
+    assert_eq!(
+        consent.verifier.name.as_deref(),
+        Some("Example Employer plc")
+    );
+    assert_eq!(consent.verifier.client_id, "x509_san_dns:localhost");
+    assert_eq!(consent.purpose.as_deref(), Some("right_to_work"));
+    assert_eq!(consent.credentials.len(), 1);
+    let names: Vec<&str> = consent.credentials[0]
+        .claims
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    for n in ["given_name", "family_name", "birthdate", "document/number"] {
+        assert!(names.contains(&n), "{names:?}");
+    }
+    assert!(consent.credentials[0].claims.iter().all(|c| c.registered));
+    // The person approves every claim asked.
+    let out = w
+        .respond(&consent.id, &Consent::approve_all(&consent))
+        .await
+        .unwrap();
+    assert!(out.shared, "{out:?}");
+    assert_eq!(out.error, None);
+    let page = ver.page(&id).await;
+    assert!(page.contains("data-outcome=\"passed\""), "{page}");
+    assert!(page.contains("Ada Lovelace") && page.contains("Test Identity Ltd"));
+    // A single-use member of the batch was spent; the rest stay fresh.
+    let creds = w.credentials().await.unwrap();
+    assert_eq!(creds.iter().filter(|c| c.used).count(), 1);
+    assert_eq!(w.activity().await.unwrap().len(), 2);
+}
