@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# The test command of README.md: every Rust test in the workspace, then the interop matrix
-# against independent SD-JWT implementations (Python sd-jwt, npm @sd-jwt/*).
+# The test command of README.md: what the tests need (scripts/test-env.sh), every Rust test
+# in the workspace, then interop with independent implementations: SD-JWT (Python sd-jwt,
+# npm @sd-jwt/*), DCQL (npm dcql), mdoc (npm @auth0/mdl, @owf/mdoc), OpenID4VCI (npm
+# @openid4vc/openid4vci against `vouch issuer serve`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vouch-target}"
 export VOUCH_VECTORS="${VOUCH_VECTORS:-$(cd .. && pwd)/shared/vectors}"
+
+# Chromium, SoftHSM2, PostgreSQL running, jsonschema, npm test drivers (idempotent).
+bash scripts/test-env.sh
 
 cargo build --workspace --locked --bins
 cargo test --workspace --locked
@@ -19,3 +24,6 @@ bash tests/interop-dcql/run.sh
 # mdoc: @auth0/mdl and @owf/mdoc (both directions).
 bash tests/interop-mdoc/setup.sh
 VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash tests/interop-mdoc/run.sh
+
+# OpenID4VCI: an independent wallet completes the pre-authorized flow against the issuer.
+VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash issuer/tests/interop/run.sh

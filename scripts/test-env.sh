@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# What the tests need beyond Rust, installed once and idempotently: Chromium (browser
+# tests), SoftHSM2 (PKCS#11 keys), PostgreSQL running (tests that use it read
+# VOUCH_TEST_DATABASE_URL and skip without it), jsonschema (metadata schema checks), and the
+# npm test drivers. Run by scripts/test.sh; safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_install() {
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+  else
+    echo "test-env: please install $* (needs root)" >&2
+  fi
+}
+
+command -v chromium >/dev/null || apt_install chromium
+command -v softhsm2-util >/dev/null || apt_install softhsm2
+if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start 2>/dev/null \
+    || service postgresql start 2>/dev/null || true
+fi
+python3 -c "import jsonschema" 2>/dev/null || python3 -m pip install -q jsonschema
+
+for setup in verifier/tests/browser/setup.sh tests/e2e/setup.sh; do
+  if [ -f "$setup" ]; then bash "$setup"; fi
+done
