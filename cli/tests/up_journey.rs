@@ -56,11 +56,16 @@ struct Up {
 
 impl Up {
     fn start(dir: &Path, base: u16) -> Up {
+        Up::start_with(dir, base, &[])
+    }
+
+    fn start_with(dir: &Path, base: u16, extra: &[&str]) -> Up {
         let _ = std::fs::remove_file(dir.join("ready.json"));
         let mut child = vouch()
             .args(["up", "--data-dir"])
             .arg(dir)
             .args(["--base-port", &base.to_string()])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -513,4 +518,66 @@ fn whole_journey_in_headless_chromium() {
         }
     }
     assert_eq!(up.stop(), Some(0));
+}
+
+/// `--database-url postgres://...`: every service's tables in its own schema of one database
+/// (a fresh database per run, dropped after). Runs when `VOUCH_TEST_DATABASE_URL` is set.
+#[test]
+fn up_over_postgresql() {
+    let Ok(admin_url) = std::env::var("VOUCH_TEST_DATABASE_URL") else {
+        eprintln!("NOTICE: VOUCH_TEST_DATABASE_URL is not set; skipping vouch up over PostgreSQL");
+        return;
+    };
+    use sqlx::Connection;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = format!("vouch_up_{}", std::process::id());
+    let exec = |sql: String| {
+        rt.block_on(async {
+            let mut c = sqlx::postgres::PgConnection::connect(&admin_url)
+                .await
+                .unwrap();
+            sqlx::query(&sql).execute(&mut c).await.unwrap();
+            c.close().await.unwrap();
+        })
+    };
+    exec(format!("DROP DATABASE IF EXISTS {db}"));
+    exec(format!("CREATE DATABASE {db}"));
+    let mut url = url::Url::parse(&admin_url).unwrap();
+    url.set_path(&format!("/{db}"));
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let mut up = Up::start_with(&dir, free_base_port(), &["--database-url", url.as_str()]);
+    check_seeded_register(&up, tmp.path());
+    let files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    assert!(
+        !files.iter().any(|f| f.ends_with(".db")),
+        "no SQLite files: {files:?}"
+    );
+    let schemas: Vec<String> = rt.block_on(async {
+        let mut c = sqlx::postgres::PgConnection::connect(url.as_str())
+            .await
+            .unwrap();
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT DISTINCT table_schema::text FROM information_schema.tables WHERE table_schema LIKE 'vouch_%' ORDER BY 1",
+        )
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+        c.close().await.unwrap();
+        rows.into_iter().map(|r| r.0).collect()
+    });
+    assert_eq!(
+        schemas,
+        ["vouch_issuer", "vouch_registry", "vouch_verifier"]
+    );
+    assert_eq!(up.stop(), Some(0));
+    drop(up);
+    exec(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
 }
