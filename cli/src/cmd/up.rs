@@ -252,7 +252,6 @@ impl Up {
         Self::stop(&mut self.services[i]);
         let c = self.spawn(&self.services[i])?;
         self.services[i].child = Some(c);
-        self.services[i].restarts += 1;
         self.wait_ready(i).await
     }
 
@@ -703,6 +702,7 @@ async fn up(a: UpArgs) -> CliResult<i32> {
                     return Ok(1);
                 }
                 eprintln!("vouch up: the {name} exited; restarting it");
+                up.services[i].restarts += 1;
                 if let Err(e) = up.restart(i).await {
                     eprintln!("vouch up: {e}");
                 }
