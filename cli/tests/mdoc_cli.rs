@@ -33,6 +33,26 @@ impl F {
         );
         std::fs::write(self.0.path().join(out), o.stdout).unwrap();
     }
+    /// `vouch mdoc present` of the issued mdoc over the test transcript into response.cbor.
+    fn present(&self, extra: &[&str]) {
+        let (m, k, t) = (
+            self.p("mdoc.cbor"),
+            self.p("device.jwk"),
+            self.p("transcript.cbor"),
+        );
+        let mut args = vec![
+            "mdoc",
+            "present",
+            "--mdoc",
+            &m,
+            "--device-key",
+            &k,
+            "--transcript",
+            &t,
+        ];
+        args.extend_from_slice(extra);
+        self.run("response.cbor", &args, b"");
+    }
     fn read(&self, n: &str) -> Vec<u8> {
         std::fs::read(self.0.path().join(n)).unwrap()
     }
@@ -120,26 +140,14 @@ fn setup() -> F {
 #[test]
 fn issued_mdoc_presents_only_the_chosen_elements_and_verifies() {
     let f = setup();
-    f.run(
-        "response.cbor",
-        &[
-            "mdoc",
-            "present",
-            "--mdoc",
-            &f.p("mdoc.cbor"),
-            "--device-key",
-            &f.p("device.jwk"),
-            "--transcript",
-            &f.p("transcript.cbor"),
-            "--disclose",
-            "org.iso.18013.5.1/given_name",
-            "--disclose",
-            "org.iso.18013.5.1/portrait",
-            "--disclose",
-            "org.iso.18013.5.1/driving_privileges",
-        ],
-        b"",
-    );
+    f.present(&[
+        "--disclose",
+        "org.iso.18013.5.1/given_name",
+        "--disclose",
+        "org.iso.18013.5.1/portrait",
+        "--disclose",
+        "org.iso.18013.5.1/driving_privileges",
+    ]);
     let (code, report) = f.verify(&f.read("response.cbor"), &[]);
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["format"], "mso_mdoc");
@@ -154,22 +162,7 @@ fn issued_mdoc_presents_only_the_chosen_elements_and_verifies() {
 #[test]
 fn tampered_element_is_a_digest_mismatch_and_another_transcript_fails_device_auth() {
     let f = setup();
-    f.run(
-        "response.cbor",
-        &[
-            "mdoc",
-            "present",
-            "--mdoc",
-            &f.p("mdoc.cbor"),
-            "--device-key",
-            &f.p("device.jwk"),
-            "--transcript",
-            &f.p("transcript.cbor"),
-            "--disclose",
-            "org.iso.18013.5.1/family_name",
-        ],
-        b"",
-    );
+    f.present(&["--disclose", "org.iso.18013.5.1/family_name"]);
     let mut bytes = f.read("response.cbor");
     let at = bytes.windows(8).position(|w| w == b"Lovelace").unwrap();
     bytes[at] = b'M';
@@ -200,24 +193,12 @@ fn tampered_element_is_a_digest_mismatch_and_another_transcript_fails_device_aut
 #[test]
 fn device_mac_verifies_with_the_reader_key_and_expiry_is_enforced() {
     let f = setup();
-    f.run(
-        "response.cbor",
-        &[
-            "mdoc",
-            "present",
-            "--mdoc",
-            &f.p("mdoc.cbor"),
-            "--device-key",
-            &f.p("device.jwk"),
-            "--transcript",
-            &f.p("transcript.cbor"),
-            "--disclose",
-            "org.iso.18013.5.1/age_over_18",
-            "--mac-for-reader",
-            &f.p("reader.pub.jwk"),
-        ],
-        b"",
-    );
+    f.present(&[
+        "--disclose",
+        "org.iso.18013.5.1/age_over_18",
+        "--mac-for-reader",
+        &f.p("reader.pub.jwk"),
+    ]);
     let reader = f.p("reader.jwk");
     let (code, report) = f.verify(&f.read("response.cbor"), &["--reader-key", &reader]);
     assert_eq!(code, 0, "{report}");
@@ -250,22 +231,7 @@ fn untrusted_iaca_is_refused() {
         ],
         b"",
     );
-    f.run(
-        "response.cbor",
-        &[
-            "mdoc",
-            "present",
-            "--mdoc",
-            &f.p("mdoc.cbor"),
-            "--device-key",
-            &f.p("device.jwk"),
-            "--transcript",
-            &f.p("transcript.cbor"),
-            "--disclose",
-            "org.iso.18013.5.1/family_name",
-        ],
-        b"",
-    );
+    f.present(&["--disclose", "org.iso.18013.5.1/family_name"]);
     let o = vouch(
         &[
             "mdoc",
