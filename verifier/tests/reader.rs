@@ -379,6 +379,7 @@ async fn openid4vp_mdoc_response_bound_to_the_handover_is_verified() {
             .into(),
             state: req.state.clone(),
             error: None,
+            error_description: None,
         };
         let posted = if mode == "direct_post.jwt" {
             let jwe = resp.encrypt(&req.encryption_keys[0], Enc::A128Gcm).unwrap();

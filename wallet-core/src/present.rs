@@ -210,9 +210,13 @@ impl Wallet {
         let selection = dcql::select(&request.dcql_query, &dyns);
         if !selection.satisfied {
             let e = Error::NoMatchingCredential;
-            self.send_error(&request, WalletError::AccessDenied)
-                .await
-                .ok();
+            self.send_error(
+                &request,
+                WalletError::AccessDenied,
+                Some("the wallet holds no credential that answers the query"),
+            )
+            .await
+            .ok();
             return Err(e);
         }
         let mut chosen = Vec::new();
@@ -353,8 +357,16 @@ impl Wallet {
                 Outcome::Declined
             };
             self.log(entry).await?;
+            let description = match &c.refused {
+                Some(reason) => format!("the wallet refused: {reason}"),
+                None => "the holder declined to share".to_string(),
+            };
             let redirect = self
-                .send_error(&pending.request, WalletError::AccessDenied)
+                .send_error(
+                    &pending.request,
+                    WalletError::AccessDenied,
+                    Some(&description),
+                )
                 .await?;
             return Ok(PresentationOutcome {
                 shared: false,
@@ -449,6 +461,7 @@ impl Wallet {
             vp_token,
             state: req.state.clone(),
             error: None,
+            error_description: None,
         };
         let redirect = self.post_response(req, &response, enc_key).await?;
         for id in &used {
@@ -537,11 +550,13 @@ impl Wallet {
         &self,
         req: &AuthorizationRequest,
         error: WalletError,
+        description: Option<&str>,
     ) -> Result<Option<String>> {
         let response = AuthorizationResponse {
             vp_token: BTreeMap::new(),
             state: req.state.clone(),
             error: Some(error.code().into()),
+            error_description: description.map(str::to_string),
         };
         let enc = self.encryption_key(req).ok().flatten();
         self.post_response(req, &response, enc).await

@@ -18,6 +18,8 @@ pub struct AuthorizationResponse {
     pub state: Option<String>,
     /// `error` instead of a vp_token (e.g. `access_denied`).
     pub error: Option<String>,
+    /// `error_description`: human-readable text beside `error` (RFC 6749 section 4.1.2.1).
+    pub error_description: Option<String>,
 }
 
 /// Why a response could not be read.
@@ -37,6 +39,9 @@ impl AuthorizationResponse {
         let mut m = Map::new();
         if let Some(e) = &self.error {
             m.insert("error".into(), e.clone().into());
+            if let Some(d) = &self.error_description {
+                m.insert("error_description".into(), d.clone().into());
+            }
         } else {
             m.insert("vp_token".into(), serde_json::json!(self.vp_token));
         }
@@ -51,6 +56,9 @@ impl AuthorizationResponse {
         let mut v = Vec::new();
         if let Some(e) = &self.error {
             v.push(("error".into(), e.clone()));
+            if let Some(d) = &self.error_description {
+                v.push(("error_description".into(), d.clone()));
+            }
         } else {
             v.push((
                 "vp_token".into(),
@@ -74,6 +82,10 @@ impl AuthorizationResponse {
                 vp_token: BTreeMap::new(),
                 state,
                 error: Some(e.to_string()),
+                error_description: params
+                    .get("error_description")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
             });
         }
         let token = match params.get("vp_token") {
@@ -96,6 +108,7 @@ impl AuthorizationResponse {
             vp_token,
             state,
             error: None,
+            error_description: None,
         })
     }
 

@@ -62,6 +62,7 @@ pub async fn answer(req: &AuthorizationRequest, presentation: &str) -> reqwest::
         .into(),
         state: req.state.clone(),
         error: None,
+        error_description: None,
     };
     let c = client();
     if req.response_mode == "direct_post.jwt" {
