@@ -5,16 +5,46 @@
 #![forbid(unsafe_code)]
 
 mod cmd;
+mod config;
 mod io;
 
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use vouch_ops::log::LogFormat;
 
 /// Vouch: digital identity credentials (SD-JWT VC, mdoc) for issuers, wallets and verifiers.
 #[derive(Parser)]
 #[command(name = "vouch", version, about)]
 struct Cli {
+    /// Settings file (TOML) for `up` and the `serve` commands; flags and `VOUCH_*`
+    /// environment variables override it.
+    #[arg(long, global = true, env = "VOUCH_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log lines of the services as `text` or `json` (filter: `VOUCH_LOG` or `RUST_LOG`).
+    #[arg(long, global = true, env = "VOUCH_LOG_FORMAT", default_value = "text")]
+    log_format: String,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Parses the command line with the configuration file and environment applied; also says
+/// whether the command runs a service (services log; offline commands keep stderr for
+/// errors).
+fn parse() -> Result<(Cli, bool), String> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let file = config::path_from_args(&args)
+        .map(|p| config::load(&p))
+        .transpose()?;
+    let cmd = config::apply(Cli::command(), file.as_ref())?;
+    let matches = cmd.get_matches_from(args);
+    let serves = match matches.subcommand() {
+        Some(("up", _)) => true,
+        Some((_, sub)) => matches!(sub.subcommand(), Some(("serve", _))),
+        None => false,
+    };
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    Ok((cli, serves))
 }
 
 #[derive(Subcommand)]
@@ -47,7 +77,20 @@ enum Command {
 }
 
 fn main() {
-    let cli = Cli::parse();
+    let (cli, serves) = parse().unwrap_or_else(|e| {
+        eprintln!("vouch: {e}");
+        std::process::exit(2);
+    });
+    if serves {
+        let started = cli
+            .log_format
+            .parse::<LogFormat>()
+            .and_then(vouch_ops::log::init);
+        if let Err(e) = started {
+            eprintln!("vouch: {e}");
+            std::process::exit(2);
+        }
+    }
     let outcome = match cli.command {
         Command::Key(c) => cmd::key::run(c),
         Command::SdJwt(c) => cmd::sd_jwt::run(c),
@@ -57,7 +100,13 @@ fn main() {
         Command::Issuer(c) => cmd::issuer::run(c),
         Command::Verifier(c) => cmd::verifier::run(c),
         Command::Wallet(c) => cmd::wallet::run(c),
-        Command::Up(c) => cmd::up::run(c),
+        Command::Up(c) => cmd::up::run(
+            c,
+            cmd::up::Passed {
+                config: cli.config.clone(),
+                log_format: cli.log_format.clone(),
+            },
+        ),
     };
     match outcome {
         Ok(code) => std::process::exit(code),

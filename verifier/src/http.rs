@@ -1,6 +1,6 @@
 //! The HTTP surface: OpenID4VP endpoints (request objects, responses), the employer's
-//! pages, records, and `/healthz`. Bodies are size-limited; errors carry the OAuth
-//! `error` / `error_description` and the status the spec names.
+//! pages, records, `/healthz` and `/metrics`. Bodies are size-limited; errors carry the
+//! OAuth `error` / `error_description` and the status the spec names.
 
 use std::sync::Arc;
 
@@ -52,7 +52,7 @@ fn html_error(e: Oid4vpError) -> Response {
 
 /// The router.
 pub fn router(s: Arc<Service>) -> Router {
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/", get(|| async { Html(web::start()) }))
         .route("/checks", post(start_check))
@@ -66,24 +66,88 @@ pub fn router(s: Arc<Service>) -> Router {
         .route("/records/{id}", get(record_page))
         .route("/records/{id}/download", get(record_download))
         .route("/records/{id}/employment-end", post(employment_end))
+        .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(s)
+        .with_state(s);
+    vouch_ops::metrics::layer(app, "verifier")
 }
 
-/// Serves until the listener closes.
+/// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(listener: tokio::net::TcpListener, s: Arc<Service>) -> std::io::Result<()> {
-    axum::serve(listener, router(s)).await
+    let app = router(s);
+    describe_metrics();
+    vouch_ops::serve(listener, app, "verifier").await
 }
 
-async fn healthz(State(s): State<Arc<Service>>) -> Json<Value> {
+/// Verifications by outcome (`passed`, `failed`, `wallet_error`) and failure reason code.
+pub const VERIFICATIONS: &str = "vouch_verifier_verifications_total";
+
+fn describe_metrics() {
+    vouch_ops::metrics::describe_counter!(
+        VERIFICATIONS,
+        "Wallet responses verified, by outcome and failure reason code."
+    );
+    crate::trust::describe_metrics();
+}
+
+/// Ready when the database answers and the trust snapshot is within the policy's age.
+async fn healthz(State(s): State<Arc<Service>>) -> Response {
+    use vouch_ops::health::Check;
     let trust = s.verifier.trust.current();
     let now = s.clock.now();
-    Json(json!({
-        "status": "ok",
-        "client_id": s.request_signer.client_id.as_string(),
-        "snapshot_sequence": trust.snapshot.payload.sequence,
-        "snapshot_age_seconds": trust.age(now),
-    }))
+    let age = trust.age(now);
+    let database = match s.store.transaction("healthz-probe").await {
+        Ok(_) => Check::ok("database"),
+        Err(e) => {
+            tracing::warn!(error = %e, "healthz: the database does not answer");
+            Check::failed("database", "unreachable")
+        }
+    };
+    let max = s.verifier.policy.max_snapshot_age.whole_seconds();
+    let snapshot = if age > max {
+        Check::failed(
+            "trust_snapshot",
+            format!("older than {max} s: refresh it from the register"),
+        )
+    } else {
+        Check::ok("trust_snapshot")
+    };
+    let mut extra = Map::new();
+    extra.insert(
+        "client_id".into(),
+        s.request_signer.client_id.as_string().into(),
+    );
+    extra.insert(
+        "snapshot_sequence".into(),
+        trust.snapshot.payload.sequence.into(),
+    );
+    extra.insert("snapshot_age_seconds".into(), age.into());
+    vouch_ops::health::answer("verifier", vec![database, snapshot], extra)
+}
+
+/// `GET /metrics`: the shared families plus the trust snapshot's age and sequence.
+async fn metrics(State(s): State<Arc<Service>>) -> Response {
+    crate::trust::record_snapshot_gauges(&s.verifier.trust.current(), s.clock.now());
+    vouch_ops::metrics::response(String::new())
+}
+
+/// Counts a verified response by outcome; the reason is the failed check's code, never a
+/// claim or an identifier.
+fn count_outcome(o: &CheckOutcome) {
+    let outcome = if o.passed {
+        "passed"
+    } else if o.wallet_error.is_some() {
+        "wallet_error"
+    } else {
+        "failed"
+    };
+    let reason = o.report["error"]["code"]
+        .as_str()
+        .filter(|c| c.len() <= 48 && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        .or(o.rule_failure.as_ref().map(|_| "right_to_work_rule"))
+        .unwrap_or(if o.passed { "none" } else { "other" });
+    vouch_ops::metrics::counter!(VERIFICATIONS, "outcome" => outcome, "reason" => reason.to_string())
+        .increment(1);
 }
 
 #[derive(Deserialize)]
@@ -270,6 +334,15 @@ async fn response(
         Oid4vpError::InvalidRequest(format!("the body is not a form: {}", e.body_text()))
     })?;
     let ack = s.respond(&id, &params).await?;
+    if let Ok(Some(t)) = s.store.transaction(&id).await {
+        if let Some(o) = t
+            .outcome
+            .as_deref()
+            .and_then(|o| serde_json::from_str::<CheckOutcome>(o).ok())
+        {
+            count_outcome(&o);
+        }
+    }
     Ok(Json(json!({"redirect_uri": ack.redirect_uri})))
 }
 

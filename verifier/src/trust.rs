@@ -119,10 +119,187 @@ impl TrustState {
 
     /// Replaces the data if the snapshot is not a rollback or a fork of what was seen.
     pub fn update(&self, data: TrustData) -> Result<(), SnapshotError> {
+        self.update_with_proof(data, None)
+    }
+
+    /// [`TrustState::update`] with a consistency proof fetched from the log, for a snapshot
+    /// that does not carry one from the size this verifier last saw.
+    pub fn update_with_proof(
+        &self,
+        data: TrustData,
+        proof: Option<&[Hash]>,
+    ) -> Result<(), SnapshotError> {
         let mut g = self.inner.write().expect("trust lock");
-        g.1.accept(&data.snapshot, None)?;
+        g.1.accept(&data.snapshot, proof)?;
         g.0 = data;
         Ok(())
+    }
+}
+
+/// Seconds since the current snapshot was issued.
+pub const SNAPSHOT_AGE: &str = "vouch_verifier_trust_snapshot_age_seconds";
+/// The current snapshot's sequence number.
+pub const SNAPSHOT_SEQUENCE: &str = "vouch_verifier_trust_snapshot_sequence";
+/// Snapshot refresh attempts by result (`updated`, `unchanged`, `rejected`, `unreachable`).
+pub const SNAPSHOT_REFRESHES: &str = "vouch_verifier_trust_snapshot_refreshes_total";
+
+/// Describes the trust metrics (their `# HELP` lines).
+pub fn describe_metrics() {
+    vouch_ops::metrics::describe_gauge!(
+        SNAPSHOT_AGE,
+        "Seconds since the trust snapshot in use was issued by the register."
+    );
+    vouch_ops::metrics::describe_gauge!(
+        SNAPSHOT_SEQUENCE,
+        "Sequence number of the trust snapshot in use."
+    );
+    vouch_ops::metrics::describe_counter!(
+        SNAPSHOT_REFRESHES,
+        "Trust snapshot refreshes from the register, by result."
+    );
+}
+
+/// Sets the snapshot age and sequence gauges from `data` as of `now`.
+pub fn record_snapshot_gauges(data: &TrustData, now: OffsetDateTime) {
+    vouch_ops::metrics::gauge!(SNAPSHOT_AGE).set(data.age(now) as f64);
+    vouch_ops::metrics::gauge!(SNAPSHOT_SEQUENCE).set(data.snapshot.payload.sequence as f64);
+}
+
+/// Where and how often a verifier running online re-fetches the register's signed snapshot.
+#[derive(Clone)]
+pub struct SnapshotRefresh {
+    /// The registry's base URL (`GET /snapshot`, `GET /log/proof/consistency`).
+    pub registry_url: String,
+    /// The pinned snapshot and log keys.
+    pub verifier: SnapshotVerifier,
+    /// The client.
+    pub client: HttpClient,
+    /// Time between fetches.
+    pub every: std::time::Duration,
+}
+
+/// What one refresh did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refreshed {
+    /// The register serves the snapshot already in use.
+    Unchanged,
+    /// A newer snapshot was verified and is now in use.
+    Updated {
+        /// Its sequence number.
+        sequence: u64,
+    },
+}
+
+impl SnapshotRefresh {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.registry_url.trim_end_matches('/'))
+    }
+
+    async fn get_text(&self, path: &str) -> Result<String, String> {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| e.to_string())?
+            .text()
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Fetches the register's snapshot once and applies it to `state` when it is newer. A
+    /// rollback, a fork or a bad signature is refused and the current snapshot kept.
+    pub async fn once(&self, state: &TrustState) -> Result<Refreshed, RefreshError> {
+        let jws = self
+            .get_text("/snapshot")
+            .await
+            .map_err(RefreshError::Unreachable)?;
+        if jws.trim() == state.current().jws {
+            return Ok(Refreshed::Unchanged);
+        }
+        let data = TrustData::verify(&self.verifier, &jws).map_err(RefreshError::Rejected)?;
+        let sequence = data.snapshot.payload.sequence;
+        match state.update(data.clone()) {
+            Ok(()) => Ok(Refreshed::Updated { sequence }),
+            Err(SnapshotError::ConsistencyProofRequired { from, to }) => {
+                let v: serde_json::Value = serde_json::from_str(
+                    &self
+                        .get_text(&format!("/log/proof/consistency?from={from}&to={to}"))
+                        .await
+                        .map_err(RefreshError::Unreachable)?,
+                )
+                .map_err(|e| RefreshError::Unreachable(format!("consistency proof: {e}")))?;
+                let items: Vec<String> = serde_json::from_value(v["proof"].clone())
+                    .map_err(|e| RefreshError::Unreachable(format!("consistency proof: {e}")))?;
+                let proof =
+                    trust_framework::snapshot::hashes_from_b64(&items).ok_or_else(|| {
+                        RefreshError::Unreachable("malformed consistency proof".into())
+                    })?;
+                state
+                    .update_with_proof(data, Some(&proof))
+                    .map_err(RefreshError::Rejected)?;
+                Ok(Refreshed::Updated { sequence })
+            }
+            Err(e) => Err(RefreshError::Rejected(e)),
+        }
+    }
+
+    /// Refreshes `state` every [`SnapshotRefresh::every`] until the task is dropped, logging
+    /// each change and the snapshot's age, and counting results in
+    /// `vouch_verifier_trust_snapshot_refreshes_total`.
+    pub fn spawn(self, state: TrustState) -> tokio::task::JoinHandle<()> {
+        describe_metrics();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(self.every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let result = self.once(&state).await;
+                let now = OffsetDateTime::now_utc();
+                let current = state.current();
+                record_snapshot_gauges(&current, now);
+                let label = match &result {
+                    Ok(Refreshed::Unchanged) => "unchanged",
+                    Ok(Refreshed::Updated { sequence }) => {
+                        tracing::info!(
+                            sequence,
+                            log_size = current.snapshot.checkpoint.size,
+                            age_seconds = current.age(now),
+                            "trust snapshot refreshed from the register"
+                        );
+                        "updated"
+                    }
+                    Err(RefreshError::Unreachable(e)) => {
+                        tracing::warn!(error = %e, age_seconds = current.age(now), "trust snapshot refresh: register unreachable; keeping the current snapshot");
+                        "unreachable"
+                    }
+                    Err(RefreshError::Rejected(e)) => {
+                        tracing::warn!(error = %e, code = e.code(), age_seconds = current.age(now), "trust snapshot refresh: snapshot refused; keeping the current one");
+                        "rejected"
+                    }
+                };
+                vouch_ops::metrics::counter!(SNAPSHOT_REFRESHES, "result" => label).increment(1);
+            }
+        })
+    }
+}
+
+/// Why a refresh left the snapshot as it was.
+#[derive(Debug)]
+pub enum RefreshError {
+    /// The register did not answer, or answered something unreadable.
+    Unreachable(String),
+    /// The snapshot failed verification, or is a rollback or fork of what was seen.
+    Rejected(SnapshotError),
+}
+
+impl std::fmt::Display for RefreshError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RefreshError::Unreachable(e) => write!(f, "the register is unreachable: {e}"),
+            RefreshError::Rejected(e) => write!(f, "the snapshot is refused: {e}"),
+        }
     }
 }
 

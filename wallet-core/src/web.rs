@@ -76,13 +76,25 @@ pub async fn refresh_register(wallet: &Wallet, source: &RegisterSource) -> crate
         .await
 }
 
-/// Serves the web wallet on `listener` until the process ends. With `register`, the trust
-/// register snapshot is refreshed at start and every `refresh` after.
+/// Serves the web wallet on `listener` until Ctrl-C or SIGTERM, then finishes the requests in
+/// flight. With `register`, the trust register snapshot is refreshed at start and every
+/// `refresh` after.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     wallet: Arc<Wallet>,
     register: Option<RegisterSource>,
     refresh: std::time::Duration,
+) -> std::io::Result<()> {
+    serve_until(listener, wallet, register, refresh, vouch_ops::signal()).await
+}
+
+/// [`serve`] until `stop` resolves instead of a signal.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    wallet: Arc<Wallet>,
+    register: Option<RegisterSource>,
+    refresh: std::time::Duration,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let state = Arc::new(Web {
         wallet,
@@ -99,16 +111,18 @@ pub async fn serve(
                     Ok(()) => {
                         s.metrics.snapshot_refreshes.fetch_add(1, Ordering::Relaxed);
                     }
-                    Err(e) => eprintln!("wallet: cannot refresh the trust register: {e}"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot refresh the trust register")
+                    }
                 }
             }
         });
     }
-    axum::serve(listener, router(state)).await
+    vouch_ops::serve_with(listener, router(state), "wallet", stop).await
 }
 
 fn router(state: Shared) -> Router {
-    Router::new()
+    let app = Router::new()
         .route("/", get(home))
         .route("/offer", get(offer_page).post(offer_submit))
         .route("/credentials/{id}", get(credential_page))
@@ -129,7 +143,8 @@ fn router(state: Shared) -> Router {
             state.clone(),
             count_requests,
         ))
-        .with_state(state)
+        .with_state(state);
+    vouch_ops::metrics::layer(app, "wallet")
 }
 
 async fn count_requests(
@@ -183,14 +198,7 @@ async fn metrics(State(s): State<Shared>) -> Response {
         "Trust register snapshots fetched and pinned.",
         &m.snapshot_refreshes,
     );
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        out,
-    )
-        .into_response()
+    vouch_ops::metrics::response(out)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -2,7 +2,11 @@
 //! provider's issuer, an employer's verifier and the demo web wallet as supervised child
 //! processes of this same binary, seeds them on first start, prints where to click, keeps
 //! the verifier's trust data in step with the register, and shuts everything down on
-//! Ctrl-C or SIGTERM.
+//! Ctrl-C or SIGTERM (each child is sent SIGTERM and finishes its requests in flight).
+//!
+//! The children get this command's `--config` file and `--log-format`, so one file
+//! configures every service; what `vouch up` passes as flags (ports, data directories,
+//! database URLs) wins over the file, as flags always do.
 //!
 //! State lives in `--data-dir` (SQLite files, software keys, admin tokens, logs), or with
 //! `--database-url postgres://...` each service's tables go into their own schema of that
@@ -32,6 +36,18 @@ pub struct UpArgs {
     /// on +3 (all on 127.0.0.1). Fixed by the first start of a data directory.
     #[arg(long, default_value_t = 7070)]
     base_port: u16,
+    /// Seconds between the verifier's own re-fetches of the register's snapshot (0: only
+    /// when `vouch up` sees the log grow).
+    #[arg(long, default_value_t = 60)]
+    snapshot_refresh_seconds: u64,
+}
+
+/// Global settings `vouch up` hands on to every service it starts.
+pub struct Passed {
+    /// The configuration file, if any.
+    pub config: Option<PathBuf>,
+    /// `text` or `json`.
+    pub log_format: String,
 }
 
 /// The demo's fictional organisations and person.
@@ -67,19 +83,21 @@ struct Service {
 
 struct Up {
     exe: PathBuf,
+    /// Arguments before the subcommand of every child (`--config`, `--log-format`).
+    global: Vec<String>,
     dir: PathBuf,
     http: reqwest::Client,
     services: Vec<Service>,
 }
 
 /// Runs `vouch up`.
-pub fn run(a: UpArgs) -> CliResult<i32> {
+pub fn run(a: UpArgs, passed: Passed) -> CliResult<i32> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    rt.block_on(up(a))
+    rt.block_on(up(a, passed))
 }
 
 fn random_token() -> CliResult<String> {
@@ -161,7 +179,11 @@ impl Up {
     fn spawn(&self, s: &Service) -> CliResult<Child> {
         let (out, err) = self.log_file(s.name)?;
         let mut c = Command::new(&self.exe);
-        c.args(&s.args).stdin(Stdio::null()).stdout(out).stderr(err);
+        c.args(&self.global)
+            .args(&s.args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err);
         for (k, v) in &s.env {
             c.env(k, v);
         }
@@ -361,7 +383,7 @@ fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-async fn up(a: UpArgs) -> CliResult<i32> {
+async fn up(a: UpArgs, passed: Passed) -> CliResult<i32> {
     std::fs::create_dir_all(a.data_dir.join("logs"))
         .map_err(|e| format!("{}: {e}", a.data_dir.display()))?;
     let dir = a
@@ -413,8 +435,16 @@ async fn up(a: UpArgs) -> CliResult<i32> {
     let verifier_db = database_url(&dir, pg, "verifier").await?;
 
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
+    let mut global = vec!["--log-format".to_string(), passed.log_format.clone()];
+    if let Some(c) = &passed.config {
+        let c = c
+            .canonicalize()
+            .map_err(|e| format!("{}: {e}", c.display()))?;
+        global.extend(["--config".to_string(), c.display().to_string()]);
+    }
     let mut up = Up {
         exe,
+        global,
         dir: dir.clone(),
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
@@ -485,6 +515,7 @@ async fn up(a: UpArgs) -> CliResult<i32> {
         //    note and the employer.
         if state["seeded"].as_bool() != Some(true) {
             let out = Command::new(&up.exe)
+                .args(&up.global)
                 .args(issuer_args(&["--print-registration"]))
                 .stderr(Stdio::inherit())
                 .output()
@@ -545,7 +576,7 @@ async fn up(a: UpArgs) -> CliResult<i32> {
             "issuer",
             issuer_args(&[]),
             vec![],
-            format!("{issuer_url}/.well-known/openid-credential-issuer"),
+            format!("{issuer_url}/healthz"),
         )
         .await?;
         let admin = std::fs::read_to_string(dir.join("issuer/admin.token"))
@@ -604,6 +635,8 @@ async fn up(a: UpArgs) -> CliResult<i32> {
                 vkey.clone(),
                 s("--registry-url"),
                 registry_url.clone(),
+                s("--snapshot-refresh-seconds"),
+                a.snapshot_refresh_seconds.to_string(),
             ],
             vec![],
             format!("http://127.0.0.1:{}/healthz", ports.verifier),
@@ -678,7 +711,7 @@ async fn up(a: UpArgs) -> CliResult<i32> {
 
     // 6. Supervise: restart what dies, reload the verifier when the register changes, stop
     //    everything on Ctrl-C or SIGTERM.
-    let shutdown = crate::cmd::wallet_web::shutdown_signal();
+    let shutdown = vouch_ops::signal();
     tokio::pin!(shutdown);
     let mut last = up
         .get_text(&format!("{registry_url}/log/checkpoint"))

@@ -13,7 +13,7 @@ use verifier::policy::Policy;
 use verifier::record::{self, CheckOptions};
 use verifier::status::{HttpStatusFetcher, NoNetwork, StatusCache, StatusFetcher, StatusLists};
 use verifier::store::Store;
-use verifier::trust::{HttpLogProofs, LogProofs, TrustData, TrustState};
+use verifier::trust::{HttpLogProofs, LogProofs, SnapshotRefresh, TrustData, TrustState};
 
 use crate::io::{self, CliResult};
 
@@ -50,9 +50,13 @@ pub struct ServeArgs {
     /// The registry's genesis log key (`name+id+key`).
     #[arg(long)]
     log_key: String,
-    /// The registry's base URL, for inclusion proofs in records.
+    /// The registry's base URL, for inclusion proofs in records and snapshot refreshes.
     #[arg(long)]
     registry_url: Option<String>,
+    /// With `--registry-url` (and not `--offline`): seconds between re-fetches of the
+    /// register's signed snapshot (a rollback or fork is refused); 0 never re-fetches.
+    #[arg(long, default_value_t = 300)]
+    snapshot_refresh_seconds: u64,
     /// No network: status lists come from the on-disk cache only.
     #[arg(long)]
     offline: bool,
@@ -130,7 +134,23 @@ async fn serve(a: ServeArgs) -> CliResult<i32> {
     let data = TrustData::verify(&sv, &io::read_text(&a.snapshot)?)
         .map_err(|e| format!("{}: {e}", a.snapshot.display()))?;
     let snapshot_keys = (sv.snapshot_key.to_jwk().to_value(), sv.log_key.to_vkey());
+    let refresh = match (&a.registry_url, a.offline, a.snapshot_refresh_seconds) {
+        (Some(u), false, secs) if secs > 0 => Some(SnapshotRefresh {
+            registry_url: u.clone(),
+            verifier: sv.clone(),
+            client: reqwest_client(),
+            every: std::time::Duration::from_secs(secs),
+        }),
+        _ => None,
+    };
     let trust = TrustState::new(data).map_err(|e| e.to_string())?;
+    if let Some(r) = refresh {
+        tracing::info!(
+            every_seconds = r.every.as_secs(),
+            "refreshing the trust snapshot from the register"
+        );
+        r.spawn(trust.clone());
+    }
     let fetcher: Arc<dyn StatusFetcher> = if a.offline {
         Arc::new(NoNetwork)
     } else {

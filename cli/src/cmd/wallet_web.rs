@@ -33,7 +33,7 @@ pub struct ServeArgs {
     refresh_seconds: u64,
 }
 
-/// Runs the web wallet until the process is stopped.
+/// Runs the web wallet until Ctrl-C or SIGTERM.
 pub fn serve(rt: tokio::runtime::Runtime, w: Wallet, a: ServeArgs) -> CliResult<i32> {
     let e = |e: wallet_core::Error| e.to_string();
     for p in &a.verifier_root {
@@ -76,28 +76,11 @@ pub fn serve(rt: tokio::runtime::Runtime, w: Wallet, a: ServeArgs) -> CliResult<
             let _ = out.flush();
         }
         let refresh = std::time::Duration::from_secs(a.refresh_seconds.max(1));
-        let server = wallet_core::web::serve(listener, w.clone(), source, refresh);
-        tokio::select! {
-            r = server => r.map_err(|e| format!("server failed: {e}"))?,
-            _ = shutdown_signal() => {}
-        }
+        // Returns on Ctrl-C or SIGTERM once the requests in flight are answered.
+        wallet_core::web::serve(listener, w.clone(), source, refresh)
+            .await
+            .map_err(|e| format!("server failed: {e}"))?;
         w.close().await;
         Ok(0)
     })
-}
-
-/// Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
-    }
 }

@@ -11,9 +11,12 @@ mod status;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::Request;
-use axum::http::{header, HeaderMap};
+use axum::body::{Body, Bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use axum::Router;
 
 use crate::config::IssuerConfig;
@@ -50,12 +53,79 @@ pub fn router(issuer: Shared) -> Router {
     } else {
         Router::new().nest(&base, endpoints)
     };
-    app.merge(metadata::router(&base))
+    let app = app
+        .merge(metadata::router(&base))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(vouch_ops::metrics::handler))
+        .layer(axum::middleware::from_fn_with_state(
+            issuer.clone(),
+            count_issued,
+        ))
         .layer(axum::extract::DefaultBodyLimit::disable())
-        .with_state(issuer)
+        .with_state(issuer);
+    vouch_ops::metrics::layer(app, "issuer")
 }
 
-/// Serves the router on `listener` until Ctrl-C or SIGTERM.
+/// Successful credential responses, by format.
+pub const CREDENTIAL_RESPONSES: &str = "vouch_issuer_credential_responses_total";
+
+/// Ready when the database answers (a primary-key lookup, cheap at any size).
+async fn healthz(State(issuer): State<Shared>) -> Response {
+    use vouch_ops::health::Check;
+    let database = match issuer.store.offer("healthz-probe").await {
+        Ok(_) => Check::ok("database"),
+        Err(e) => {
+            tracing::warn!(error = %e, "healthz: the database does not answer");
+            Check::failed("database", "unreachable")
+        }
+    };
+    let mut extra = serde_json::Map::new();
+    extra.insert(
+        "credential_issuer".into(),
+        issuer.config.issuer_url.clone().into(),
+    );
+    vouch_ops::health::answer("issuer", vec![database], extra)
+}
+
+/// Counts successful credential responses by the requested configuration's format
+/// (`encrypted` when the request is a JWE, `unknown` without a configuration id). Reads
+/// nothing else of the request.
+async fn count_issued(State(issuer): State<Shared>, req: Request, next: Next) -> Response {
+    let is_credential = req.method() == Method::POST
+        && req
+            .extensions()
+            .get::<MatchedPath>()
+            .is_some_and(|p| p.as_str().ends_with("/credential"));
+    if !is_credential {
+        return next.run(req).await;
+    }
+    let limit = issuer.config.max_body;
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return ApiError::too_large(limit).into_response();
+    };
+    let format = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(v) => v["credential_configuration_id"]
+            .as_str()
+            .and_then(crate::configurations::find)
+            .map(|c| match c.format {
+                crate::configurations::Format::SdJwtVc(_) => "dc+sd-jwt",
+                crate::configurations::Format::Mdoc(_) => "mso_mdoc",
+            })
+            .unwrap_or("unknown"),
+        Err(_) => "encrypted",
+    };
+    let resp = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    if resp.status().is_success() {
+        vouch_ops::metrics::counter!(CREDENTIAL_RESPONSES, "format" => format).increment(1);
+    }
+    resp
+}
+
+/// Serves the router on `listener` until Ctrl-C or SIGTERM, then finishes the requests in
+/// flight.
 pub async fn serve(listener: tokio::net::TcpListener, issuer: Shared) -> std::io::Result<()> {
     let keys_refresh = issuer.clone();
     tokio::spawn(async move {
@@ -69,25 +139,12 @@ pub async fn serve(listener: tokio::net::TcpListener, issuer: Shared) -> std::io
             let _ = keys_refresh.store.purge_expired(crate::util::now()).await;
         }
     });
-    axum::serve(listener, router(issuer))
-        .with_graceful_shutdown(shutdown())
-        .await
-}
-
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    let app = router(issuer);
+    vouch_ops::metrics::describe_counter!(
+        CREDENTIAL_RESPONSES,
+        "Successful credential responses, by the requested configuration's format."
+    );
+    vouch_ops::serve(listener, app, "issuer").await
 }
 
 /// Reads a request body of at most `limit` bytes.

@@ -1,4 +1,5 @@
-//! The registry's HTTP service (axum): public reads, authenticated writes, the web page.
+//! The registry's HTTP service (axum): public reads, authenticated writes, the web page,
+//! `/healthz` and `/metrics`.
 
 pub mod auth;
 pub mod client;
@@ -8,7 +9,9 @@ pub mod write;
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::response::Response;
+use axum::routing::get;
 use axum::Router;
 
 use crate::service::Registry;
@@ -21,21 +24,35 @@ pub struct AppState {
     pub tokens: auth::Tokens,
 }
 
-/// The whole service: read API, write API and web pages.
+/// The whole service: read API, write API, web pages and `/metrics`, every request counted
+/// by route template.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    let app = Router::new()
         .merge(read::router())
         .merge(write::router())
         .merge(crate::web::router())
+        .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(256 * 1024))
-        .with_state(state)
+        .with_state(state);
+    vouch_ops::metrics::layer(app, "registry")
 }
 
-/// Serves `router` on `listener` until ctrl-c or SIGTERM.
+/// `GET /metrics`: the shared families plus the log's size.
+async fn metrics(State(s): State<Arc<AppState>>) -> Response {
+    match s.registry.store.size().await {
+        Ok(size) => vouch_ops::metrics::gauge!("vouch_registry_log_size").set(size as f64),
+        Err(e) => tracing::warn!(error = %e, "metrics: cannot read the log size"),
+    }
+    vouch_ops::metrics::response(String::new())
+}
+
+/// Serves `router` on `listener` until Ctrl-C or SIGTERM, then finishes the requests in
+/// flight.
 pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    let app = router(state);
+    vouch_ops::metrics::describe_gauge!(
+        "vouch_registry_log_size",
+        "Entries in the register's transparency log."
+    );
+    vouch_ops::serve(listener, app, "registry").await
 }
