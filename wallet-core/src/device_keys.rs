@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use credentials::keys::{Algorithm, Jwk, PublicKey, Signer, SoftwareSigner};
+use credentials::keys::{Algorithm, Jwk, PublicKey, SecretKey, Signer, SoftwareSigner};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -18,6 +18,11 @@ pub trait DeviceKeys: Send + Sync {
     fn create(&self) -> Result<(Zeroizing<Vec<u8>>, PublicKey)>;
     /// A signer for a stored handle.
     fn signer(&self, handle: &[u8]) -> Result<Arc<dyn Signer>>;
+    /// The private key for ECDH (18013-5 DeviceMac), where the platform lets it out of the
+    /// key store; hardware keys answer `None` and the holder signs (DeviceSignature) instead.
+    fn agreement_key(&self, _handle: &[u8]) -> Result<Option<SecretKey>> {
+        Ok(None)
+    }
 }
 
 /// Software ES256 keys: the handle is the private JWK.
@@ -37,6 +42,12 @@ impl DeviceKeys for SoftwareDeviceKeys {
             .map_err(|_| Error::KeyStore("device key handle is not a JWK".into()))?;
         let jwk = Jwk::from_json(text)?;
         Ok(Arc::new(SoftwareSigner::from_jwk(&jwk)?))
+    }
+
+    fn agreement_key(&self, handle: &[u8]) -> Result<Option<SecretKey>> {
+        let text = std::str::from_utf8(handle)
+            .map_err(|_| Error::KeyStore("device key handle is not a JWK".into()))?;
+        Ok(Jwk::from_json(text)?.secret_key()?)
     }
 }
 

@@ -79,7 +79,7 @@ pub enum Error {
     Snapshot(String),
     /// A proximity (18013-5) session failed.
     #[error("proximity session: {0}")]
-    Proximity(String),
+    Proximity(#[from] crate::proximity::ProximityError),
 }
 
 impl Error {

@@ -24,6 +24,7 @@ pub mod keystore;
 pub mod model;
 pub mod oauth;
 pub mod present;
+pub mod proximity;
 pub mod store;
 pub mod wallet;
 pub mod web;
