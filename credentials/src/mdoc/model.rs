@@ -190,13 +190,26 @@ impl DigestAlgorithm {
         }
     }
 
-    /// Hashes `data`.
+    /// Hashes `data` with the default crypto provider.
     pub fn digest(self, data: &[u8]) -> Vec<u8> {
-        use sha2::Digest;
+        self.digest_with(crate::keys::provider::default(), data)
+    }
+
+    /// Hashes `data` with `provider`.
+    pub fn digest_with(
+        self,
+        provider: &dyn crate::keys::provider::CryptoProvider,
+        data: &[u8],
+    ) -> Vec<u8> {
+        provider.hash(self.hash_alg(), data)
+    }
+
+    /// The hash function.
+    pub fn hash_alg(self) -> crate::keys::HashAlg {
         match self {
-            DigestAlgorithm::Sha256 => sha2::Sha256::digest(data).to_vec(),
-            DigestAlgorithm::Sha384 => sha2::Sha384::digest(data).to_vec(),
-            DigestAlgorithm::Sha512 => sha2::Sha512::digest(data).to_vec(),
+            DigestAlgorithm::Sha256 => crate::keys::HashAlg::Sha256,
+            DigestAlgorithm::Sha384 => crate::keys::HashAlg::Sha384,
+            DigestAlgorithm::Sha512 => crate::keys::HashAlg::Sha512,
         }
     }
 }

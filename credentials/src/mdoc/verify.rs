@@ -101,22 +101,30 @@ impl VerifiedDocument {
 
 /// x5chain (label 33) from the unprotected or protected header: one bstr or an array.
 pub(crate) fn x5chain(sign1: &CoseSign1) -> Result<Vec<Certificate>, MdocError> {
-    let find = |h: &coset::Header| {
+    x5chain_cached(sign1, None)
+}
+
+/// [`x5chain`], taking certificates already parsed from `cache` when it has them.
+pub(crate) fn x5chain_cached(
+    sign1: &CoseSign1,
+    cache: Option<&x509::ChainCache>,
+) -> Result<Vec<Certificate>, MdocError> {
+    fn find(h: &coset::Header) -> Option<&Value> {
         h.rest
             .iter()
             .find(|(l, _)| *l == Label::Int(X5CHAIN))
-            .map(|(_, v)| v.clone())
-    };
+            .map(|(_, v)| v)
+    }
     let value = find(&sign1.unprotected)
         .or_else(|| find(&sign1.protected.header))
         .ok_or(MdocError::X5chainMissing)?;
-    let ders: Vec<Vec<u8>> = match value {
-        Value::Bytes(b) => vec![b],
+    let ders: Vec<&[u8]> = match value {
+        Value::Bytes(b) => vec![b.as_slice()],
         Value::Array(a) if a.is_empty() => return Err(MdocError::X5chainMissing),
         Value::Array(a) => a
-            .into_iter()
+            .iter()
             .map(|v| match v {
-                Value::Bytes(b) => Ok(b),
+                Value::Bytes(b) => Ok(b.as_slice()),
                 _ => Err(MdocError::Structure("x5chain holds a non-bstr".into())),
             })
             .collect::<Result<_, _>>()?,
@@ -129,7 +137,11 @@ pub(crate) fn x5chain(sign1: &CoseSign1) -> Result<Vec<Certificate>, MdocError> 
     ders.iter()
         .enumerate()
         .map(|(i, d)| {
-            Certificate::from_der(d).map_err(|_| MdocError::Chain(x509::ChainError::Malformed(i)))
+            match cache {
+                Some(cache) => cache.certificate(d),
+                None => Certificate::from_der(d),
+            }
+            .map_err(|_| MdocError::Chain(x509::ChainError::Malformed(i)))
         })
         .collect()
 }
@@ -176,7 +188,7 @@ pub fn verify_issuer_signed(
         if !opts.algorithms.contains(&alg) {
             return Err(MdocError::UnsupportedAlgorithm(alg.to_string()));
         }
-        let chain = x5chain(sign1)?;
+        let chain = x5chain_cached(sign1, opts.chain_cache)?;
         let key = chain[0].public_key().map_err(MdocError::Chain)?;
         let payload = sign1
             .payload
@@ -291,7 +303,7 @@ pub fn verify_issuer_signed(
                         namespace: ns.clone(),
                         element: name.clone(),
                     })?;
-                if mso.digest_algorithm.digest(&i.raw) != *expected {
+                if mso.digest_algorithm.digest_with(opts.provider, &i.raw) != *expected {
                     return Err(MdocError::DigestMismatch {
                         namespace: ns.clone(),
                         element: name.clone(),

@@ -20,8 +20,6 @@ pub use present::present;
 pub use serialization::SdJwt;
 pub use verify::{process_disclosures, verify, VerifiedSdJwt, VerifyOptions};
 
-use sha2::{Digest, Sha256, Sha384, Sha512};
-
 /// The `_sd` claim: digests of an object's selectively disclosable properties.
 pub const SD: &str = "_sd";
 /// The `...` key of an array element replaced by a digest.
@@ -63,10 +61,11 @@ impl SdAlg {
 
     /// `BASE64URL(HASH(ASCII(input)))`.
     pub fn digest(self, input: &str) -> String {
-        match self {
-            SdAlg::Sha256 => crate::b64::encode(Sha256::digest(input.as_bytes())),
-            SdAlg::Sha384 => crate::b64::encode(Sha384::digest(input.as_bytes())),
-            SdAlg::Sha512 => crate::b64::encode(Sha512::digest(input.as_bytes())),
-        }
+        let alg = match self {
+            SdAlg::Sha256 => crate::keys::HashAlg::Sha256,
+            SdAlg::Sha384 => crate::keys::HashAlg::Sha384,
+            SdAlg::Sha512 => crate::keys::HashAlg::Sha512,
+        };
+        crate::b64::encode(crate::keys::provider::default().hash(alg, input.as_bytes()))
     }
 }

@@ -347,6 +347,36 @@ mod tests {
     }
 
     #[test]
+    fn chain_cache_reuses_a_parsed_certificate_only_for_the_same_bytes() {
+        use crate::x509::ChainCache;
+        let spec = CertSpec {
+            common_name: "Root".into(),
+            days: 10,
+            ca: Some(None),
+            ..Default::default()
+        };
+        let a = self_signed(&spec, signer(Algorithm::Es256)).unwrap();
+        let b = self_signed(&spec, signer(Algorithm::Es256)).unwrap();
+        let cache = ChainCache::new();
+        assert_eq!(cache.certificate(a.der()).unwrap(), a);
+        assert_eq!(cache.certificate(a.der()).unwrap(), a);
+        // Same subject, other key and signature: parsed afresh, never the cached one.
+        assert_eq!(cache.certificate(b.der()).unwrap(), b);
+        assert_ne!(cache.certificate(b.der()).unwrap(), a);
+        // One byte changed in the signature: a different certificate, parsed on its own.
+        let mut der = a.der().to_vec();
+        let last = der.len() - 1;
+        der[last] ^= 1;
+        let tampered = cache.certificate(&der).unwrap();
+        assert_ne!(tampered, a);
+        assert_eq!(tampered.der(), der.as_slice());
+        assert_eq!(
+            cache.certificate(&[0x30, 0x03, 0x02, 0x01, 0x00]),
+            Err(ChainError::Malformed(0))
+        );
+    }
+
+    #[test]
     fn rejects_chain_to_another_root_and_leaf_acting_as_ca() {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let spec_ca = CertSpec {

@@ -95,9 +95,11 @@ impl ChainError {
 /// A parsed certificate that keeps its DER bytes.
 #[derive(Clone, Debug)]
 pub struct Certificate {
-    der: Vec<u8>,
+    // Shared: a verifier hands the same cached Document Signer to every verification, and a
+    // clone must not copy or re-parse it.
+    der: std::sync::Arc<[u8]>,
     tbs_range: (usize, usize),
-    cert: X509,
+    cert: std::sync::Arc<X509>,
 }
 
 impl PartialEq for Certificate {
@@ -112,9 +114,9 @@ impl Certificate {
         let cert = X509::from_der(der).map_err(|_| ChainError::Malformed(0))?;
         let tbs_range = tbs_range(der).ok_or(ChainError::Malformed(0))?;
         Ok(Certificate {
-            der: der.to_vec(),
+            der: der.into(),
             tbs_range,
-            cert,
+            cert: std::sync::Arc::new(cert),
         })
     }
 
@@ -414,6 +416,8 @@ fn tlv_header(input: &[u8]) -> Option<(usize, usize)> {
 #[derive(Debug, Default)]
 pub struct ChainCache {
     entries: std::sync::Mutex<std::collections::HashMap<[u8; 32], (usize, i64, i64)>>,
+    /// Certificates already parsed, by their exact DER bytes.
+    parsed: std::sync::Mutex<std::collections::HashMap<std::sync::Arc<[u8]>, Certificate>>,
 }
 
 /// Entries kept at most; the cache is cleared when it is full (Document Signers are few).
@@ -425,6 +429,24 @@ impl ChainCache {
         Self::default()
     }
 
+    /// Parses one DER certificate, or returns the one parsed before from the same bytes
+    /// (compared in full, so a different certificate never matches).
+    pub fn certificate(&self, der: &[u8]) -> Result<Certificate, ChainError> {
+        if let Ok(parsed) = self.parsed.lock() {
+            if let Some(c) = parsed.get(der) {
+                return Ok(c.clone());
+            }
+        }
+        let c = Certificate::from_der(der)?;
+        if let Ok(mut parsed) = self.parsed.lock() {
+            if parsed.len() >= CHAIN_CACHE_MAX {
+                parsed.clear();
+            }
+            parsed.insert(c.der.clone(), c.clone());
+        }
+        Ok(c)
+    }
+
     /// [`validate_chain`], answered from the cache when this exact chain, anchor set and
     /// profile validated before and `at` is inside the chain's common validity.
     pub fn validate(
@@ -434,19 +456,29 @@ impl ChainCache {
         at: i64,
         profile: &LeafProfile<'_>,
     ) -> Result<usize, ChainError> {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
+        // One length-prefixed buffer hashed once by the default provider (its SHA-256 is
+        // several times faster than a software one on this path).
+        let size = chain
+            .iter()
+            .chain(anchors)
+            .map(|c| c.der.len() + 8)
+            .sum::<usize>()
+            + 64;
+        let mut buf = Vec::with_capacity(size);
         for c in chain {
-            h.update((c.der.len() as u64).to_be_bytes());
-            h.update(&c.der);
+            buf.extend_from_slice(&(c.der.len() as u64).to_be_bytes());
+            buf.extend_from_slice(&c.der);
         }
-        h.update(b"anchors");
+        buf.extend_from_slice(b"anchors");
         for a in anchors {
-            h.update((a.der.len() as u64).to_be_bytes());
-            h.update(&a.der);
+            buf.extend_from_slice(&(a.der.len() as u64).to_be_bytes());
+            buf.extend_from_slice(&a.der);
         }
-        h.update(profile.required_eku.unwrap_or("").as_bytes());
-        let key: [u8; 32] = h.finalize().into();
+        buf.extend_from_slice(profile.required_eku.unwrap_or("").as_bytes());
+        let mut key = [0u8; 32];
+        key.copy_from_slice(
+            &crate::keys::provider::default().hash(crate::keys::HashAlg::Sha256, &buf),
+        );
         if let Ok(entries) = self.entries.lock() {
             if let Some(&(anchor, from, until)) = entries.get(&key) {
                 if at >= from && at <= until {

@@ -115,6 +115,15 @@ impl CryptoProvider for AwsLc {
             .map_err(|_| KeyError::BadSignature)
     }
 
+    fn hash(&self, alg: HashAlg, data: &[u8]) -> Vec<u8> {
+        let alg = match alg {
+            HashAlg::Sha256 => &aws_lc_rs::digest::SHA256,
+            HashAlg::Sha384 => &aws_lc_rs::digest::SHA384,
+            HashAlg::Sha512 => &aws_lc_rs::digest::SHA512,
+        };
+        aws_lc_rs::digest::digest(alg, data).as_ref().to_vec()
+    }
+
     fn fill_random(&self, out: &mut [u8]) -> Result<(), KeyError> {
         SystemRandom::new()
             .fill(out)

@@ -37,6 +37,9 @@ pub trait CryptoProvider: Send + Sync + std::fmt::Debug {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), KeyError>;
+    /// Hashes `data` with `alg`: digests over received bytes (mdoc element digests, SD-JWT
+    /// Disclosures, certificate fingerprints) go through the same backend as signatures.
+    fn hash(&self, alg: HashAlg, data: &[u8]) -> Vec<u8>;
     /// Fills `out` with cryptographically secure random bytes.
     fn fill_random(&self, out: &mut [u8]) -> Result<(), KeyError>;
     /// The public key of an EC private scalar (P-256, P-384).

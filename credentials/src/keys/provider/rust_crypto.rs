@@ -149,6 +149,10 @@ impl CryptoProvider for RustCrypto {
         }
     }
 
+    fn hash(&self, alg: HashAlg, data: &[u8]) -> Vec<u8> {
+        prehash(alg, data)
+    }
+
     fn fill_random(&self, out: &mut [u8]) -> Result<(), KeyError> {
         OsRng
             .try_fill_bytes(out)
