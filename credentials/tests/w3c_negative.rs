@@ -107,6 +107,7 @@ fn data_integrity_issue_and_negative_cases() {
             created: "2025-01-01T00:00:00Z".into(),
             expires: Some("2026-01-01T00:00:00Z".into()),
             challenge: None,
+            domain: None,
         };
         let signed = di::add_proof(&doc, &signer, &opts).unwrap();
         di::verify_proof(&signed, "assertionMethod", NOW, None).unwrap();
@@ -141,7 +142,7 @@ fn data_integrity_issue_and_negative_cases() {
         };
         t["proof"]["cryptosuite"] = json!(other);
         assert_eq!(code(&t, "assertionMethod", NOW), "unsupported_cryptosuite");
-        t["proof"]["cryptosuite"] = json!("eddsa-rdfc-2022");
+        t["proof"]["cryptosuite"] = json!("ecdsa-sd-2023");
         assert_eq!(code(&t, "assertionMethod", NOW), "unsupported_cryptosuite");
         // Wrong proof purpose (asked and signed).
         assert_eq!(code(&signed, "authentication", NOW), "wrong_proof_purpose");

@@ -1,11 +1,13 @@
-//! Data Integrity proofs (W3C VC Data Integrity 1.0) with the JCS cryptosuites of the EdDSA
-//! and ECDSA Cryptosuites v1.0: `eddsa-jcs-2022` (Ed25519) and `ecdsa-jcs-2019` (P-256 with
-//! SHA-256, P-384 with SHA-384).
+//! Data Integrity proofs (W3C VC Data Integrity 1.0) with the cryptosuites of the EdDSA and
+//! ECDSA Cryptosuites v1.0: `eddsa-jcs-2022` / `eddsa-rdfc-2022` (Ed25519) and
+//! `ecdsa-jcs-2019` / `ecdsa-rdfc-2019` (P-256 with SHA-256, P-384 with SHA-384).
 //!
-//! hashData = H(JCS(proof config)) || H(JCS(document without proof)); the signature over
-//! hashData is `proofValue`, multibase base58btc (`z`). The RDFC suites (`eddsa-rdfc-2022`,
-//! `ecdsa-rdfc-2019`) need JSON-LD expansion and RDF canonicalization and are rejected with
-//! `unsupported_cryptosuite`. Only single proofs (no proof sets / chains) are supported.
+//! hashData = H(canon(proof config)) || H(canon(document without proof)), where canon is JCS
+//! (RFC 8785) for the `-jcs-` suites and JSON-LD to RDF plus RDFC-1.0 canonical N-Quads for
+//! the `-rdfc-` suites (see [`super::rdfc`]; contexts are bundled, never fetched). The
+//! signature over hashData is `proofValue`, multibase base58btc (`z`). Only single proofs (no
+//! proof sets / chains) are supported; `ecdsa-sd-2023` and `bbs-2023` are rejected with
+//! `unsupported_cryptosuite`.
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha384};
@@ -20,8 +22,90 @@ use crate::keys::{KeyKind, PublicKey, Signer};
 pub const EDDSA_JCS_2022: &str = "eddsa-jcs-2022";
 /// The ECDSA JCS cryptosuite.
 pub const ECDSA_JCS_2019: &str = "ecdsa-jcs-2019";
-/// Cryptosuites recognised but not supported (they need RDF canonicalization).
-pub const RDFC_SUITES: &[&str] = &["eddsa-rdfc-2022", "ecdsa-rdfc-2019", "ecdsa-sd-2023"];
+/// The EdDSA RDFC cryptosuite.
+pub const EDDSA_RDFC_2022: &str = "eddsa-rdfc-2022";
+/// The ECDSA RDFC cryptosuite.
+pub const ECDSA_RDFC_2019: &str = "ecdsa-rdfc-2019";
+/// Cryptosuites recognised but not supported (selective disclosure suites).
+pub const UNSUPPORTED_SUITES: &[&str] = &["ecdsa-sd-2023", "bbs-2023"];
+
+/// A Data Integrity cryptosuite Vouch implements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cryptosuite {
+    /// `eddsa-jcs-2022` (Ed25519, JCS).
+    EddsaJcs2022,
+    /// `ecdsa-jcs-2019` (P-256 / P-384, JCS).
+    EcdsaJcs2019,
+    /// `eddsa-rdfc-2022` (Ed25519, RDFC-1.0).
+    EddsaRdfc2022,
+    /// `ecdsa-rdfc-2019` (P-256 / P-384, RDFC-1.0).
+    EcdsaRdfc2019,
+}
+
+impl Cryptosuite {
+    /// Every suite, JCS first.
+    pub const ALL: [Cryptosuite; 4] = [
+        Cryptosuite::EddsaJcs2022,
+        Cryptosuite::EcdsaJcs2019,
+        Cryptosuite::EddsaRdfc2022,
+        Cryptosuite::EcdsaRdfc2019,
+    ];
+
+    /// The `cryptosuite` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cryptosuite::EddsaJcs2022 => EDDSA_JCS_2022,
+            Cryptosuite::EcdsaJcs2019 => ECDSA_JCS_2019,
+            Cryptosuite::EddsaRdfc2022 => EDDSA_RDFC_2022,
+            Cryptosuite::EcdsaRdfc2019 => ECDSA_RDFC_2019,
+        }
+    }
+
+    /// The suite named `name`, if Vouch implements it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Cryptosuite::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Whether the suite canonicalizes with RDFC-1.0 (else JCS).
+    pub fn is_rdfc(self) -> bool {
+        matches!(
+            self,
+            Cryptosuite::EddsaRdfc2022 | Cryptosuite::EcdsaRdfc2019
+        )
+    }
+
+    /// The suite for a key kind and canonicalization.
+    pub fn for_key(kind: KeyKind, rdfc: bool) -> Self {
+        match (kind, rdfc) {
+            (KeyKind::Ed25519, false) => Cryptosuite::EddsaJcs2022,
+            (KeyKind::Ed25519, true) => Cryptosuite::EddsaRdfc2022,
+            (_, false) => Cryptosuite::EcdsaJcs2019,
+            (_, true) => Cryptosuite::EcdsaRdfc2019,
+        }
+    }
+
+    fn fits(self, kind: KeyKind) -> bool {
+        Cryptosuite::for_key(kind, self.is_rdfc()) == self
+    }
+
+    /// The canonical form of `value` under this suite.
+    pub fn canonicalize(self, value: &Value) -> Result<String, W3cError> {
+        if !self.is_rdfc() {
+            return jcs(value);
+        }
+        #[cfg(feature = "rdfc")]
+        {
+            super::rdfc::canonical_nquads(value)
+        }
+        #[cfg(not(feature = "rdfc"))]
+        {
+            Err(W3cError::UnsupportedCryptosuite(format!(
+                "{} (built without the rdfc feature)",
+                self.name()
+            )))
+        }
+    }
+}
 
 /// JCS (RFC 8785) canonical form of a JSON value.
 pub fn jcs(value: &Value) -> Result<String, W3cError> {
@@ -29,28 +113,15 @@ pub fn jcs(value: &Value) -> Result<String, W3cError> {
         .map_err(|e| W3cError::Malformed(format!("cannot canonicalize: {e}")))
 }
 
-fn suite_for(kind: KeyKind) -> &'static str {
-    match kind {
-        KeyKind::Ed25519 => EDDSA_JCS_2022,
-        KeyKind::P256 | KeyKind::P384 => ECDSA_JCS_2019,
-    }
-}
-
-fn check_suite(cryptosuite: &str, kind: KeyKind) -> Result<(), W3cError> {
-    if RDFC_SUITES.contains(&cryptosuite) {
-        return Err(W3cError::UnsupportedCryptosuite(format!(
-            "{cryptosuite} (RDF canonicalization is not supported)"
-        )));
-    }
-    if cryptosuite != EDDSA_JCS_2022 && cryptosuite != ECDSA_JCS_2019 {
-        return Err(W3cError::UnsupportedCryptosuite(cryptosuite.to_string()));
-    }
-    if suite_for(kind) != cryptosuite {
+fn check_suite(cryptosuite: &str, kind: KeyKind) -> Result<Cryptosuite, W3cError> {
+    let suite = Cryptosuite::from_name(cryptosuite)
+        .ok_or_else(|| W3cError::UnsupportedCryptosuite(cryptosuite.to_string()))?;
+    if !suite.fits(kind) {
         return Err(W3cError::UnsupportedCryptosuite(format!(
             "{cryptosuite} with a {kind:?} key"
         )));
     }
-    Ok(())
+    Ok(suite)
 }
 
 /// hashData for a proof configuration and an unsecured document, per the JCS suites.
@@ -59,7 +130,26 @@ pub fn hash_data(
     document: &Value,
     kind: KeyKind,
 ) -> Result<Vec<u8>, W3cError> {
-    let (c, d) = (jcs(proof_config)?, jcs(document)?);
+    hash_data_with(
+        Cryptosuite::for_key(kind, false),
+        proof_config,
+        document,
+        kind,
+    )
+}
+
+/// hashData for a proof configuration and an unsecured document under `suite`: SHA-384 for
+/// P-384 keys, SHA-256 otherwise.
+pub fn hash_data_with(
+    suite: Cryptosuite,
+    proof_config: &Value,
+    document: &Value,
+    kind: KeyKind,
+) -> Result<Vec<u8>, W3cError> {
+    let (c, d) = (
+        suite.canonicalize(proof_config)?,
+        suite.canonicalize(document)?,
+    );
     Ok(match kind {
         KeyKind::P384 => [Sha384::digest(c), Sha384::digest(d)].concat(),
         _ => [Sha256::digest(c), Sha256::digest(d)].concat(),
@@ -77,8 +167,10 @@ pub struct ProofOptions {
     pub created: String,
     /// `expires`, if any.
     pub expires: Option<String>,
-    /// `challenge` / `domain` for authentication proofs.
+    /// `challenge` for authentication proofs.
     pub challenge: Option<String>,
+    /// `domain` for authentication proofs.
+    pub domain: Option<String>,
 }
 
 /// Adds a `DataIntegrityProof` to `document` with the JCS suite that fits the signer's key.
@@ -86,6 +178,17 @@ pub fn add_proof(
     document: &Value,
     signer: &dyn Signer,
     opts: &ProofOptions,
+) -> Result<Value, W3cError> {
+    let suite = Cryptosuite::for_key(signer.public_key().kind(), false);
+    add_proof_with(document, signer, opts, suite)
+}
+
+/// Adds a `DataIntegrityProof` made with `suite` (which must fit the signer's key) to `document`.
+pub fn add_proof_with(
+    document: &Value,
+    signer: &dyn Signer,
+    opts: &ProofOptions,
+    suite: Cryptosuite,
 ) -> Result<Value, W3cError> {
     let doc = document
         .as_object()
@@ -96,9 +199,10 @@ pub fn add_proof(
         ));
     }
     let kind = signer.public_key().kind();
+    check_suite(suite.name(), kind)?;
     let mut proof = Map::new();
     proof.insert("type".into(), "DataIntegrityProof".into());
-    proof.insert("cryptosuite".into(), suite_for(kind).into());
+    proof.insert("cryptosuite".into(), suite.name().into());
     proof.insert("created".into(), opts.created.clone().into());
     if let Some(e) = &opts.expires {
         proof.insert("expires".into(), e.clone().into());
@@ -111,10 +215,18 @@ pub fn add_proof(
     if let Some(c) = &opts.challenge {
         proof.insert("challenge".into(), c.clone().into());
     }
-    if let Some(ctx) = doc.get("@context") {
-        proof.insert("@context".into(), ctx.clone());
+    if let Some(d) = &opts.domain {
+        proof.insert("domain".into(), d.clone().into());
     }
-    let data = hash_data(&Value::Object(proof.clone()), document, kind)?;
+    let mut config = proof.clone();
+    if let Some(ctx) = doc.get("@context") {
+        config.insert("@context".into(), ctx.clone());
+        // The JCS suites keep the context in the proof; the RDFC suites only hash it.
+        if !suite.is_rdfc() {
+            proof.insert("@context".into(), ctx.clone());
+        }
+    }
+    let data = hash_data_with(suite, &Value::Object(config), document, kind)?;
     let sig = signer
         .sign(&data)
         .map_err(|e| W3cError::Key(e.to_string()))?;
@@ -130,8 +242,10 @@ pub fn add_proof(
 /// What a verified proof established.
 #[derive(Clone, Debug)]
 pub struct VerifiedProof {
-    /// The cryptosuite.
+    /// The cryptosuite name.
     pub cryptosuite: String,
+    /// The cryptosuite.
+    pub suite: Cryptosuite,
     /// The verification method URL.
     pub verification_method: String,
     /// The key that verified.
@@ -195,7 +309,7 @@ pub fn verify_proof_with_key(
     }
     let cryptosuite = s(&proof, "cryptosuite")
         .ok_or_else(|| W3cError::MalformedProof("cryptosuite is missing".into()))?;
-    check_suite(&cryptosuite, key.kind())?;
+    let suite = check_suite(&cryptosuite, key.kind())?;
     let purpose = s(&proof, "proofPurpose").unwrap_or_default();
     if purpose != expected_purpose {
         return Err(W3cError::WrongProofPurpose {
@@ -225,7 +339,12 @@ pub fn verify_proof_with_key(
         .strip_prefix('z')
         .and_then(|b| bs58::decode(b).into_vec().ok())
         .ok_or_else(|| W3cError::MalformedProof("proofValue is not multibase base58btc".into()))?;
-    if let Some(ctx) = proof.get("@context") {
+    if suite.is_rdfc() {
+        // The proof configuration is hashed under the document's context.
+        if let Some(ctx) = doc.get("@context") {
+            proof.insert("@context".into(), ctx.clone());
+        }
+    } else if let Some(ctx) = proof.get("@context") {
         // The document's @context must start with the proof's.
         let starts = match (ctx, doc.get("@context")) {
             (Value::Array(p), Some(Value::Array(d))) => d.starts_with(p),
@@ -240,11 +359,12 @@ pub fn verify_proof_with_key(
         doc.insert("@context".into(), ctx.clone());
     }
     let document = Value::Object(doc);
-    let data = hash_data(&Value::Object(proof.clone()), &document, key.kind())?;
+    let data = hash_data_with(suite, &Value::Object(proof.clone()), &document, key.kind())?;
     key.verify(key.kind().default_algorithm(), &data, &sig)
         .map_err(|_| W3cError::BadSignature)?;
     Ok(VerifiedProof {
         cryptosuite,
+        suite,
         verification_method: s(&proof, "verificationMethod").unwrap_or_default(),
         public_key: key.clone(),
         document,

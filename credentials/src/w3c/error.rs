@@ -62,7 +62,7 @@ pub enum W3cError {
     /// The Data Integrity proof is malformed.
     #[error("malformed proof: {0}")]
     MalformedProof(String),
-    /// The cryptosuite is not supported (the RDFC suites) or not the expected one.
+    /// The cryptosuite is not supported or does not fit the key.
     #[error("unsupported cryptosuite \"{0}\"")]
     UnsupportedCryptosuite(String),
     /// `proofPurpose` is not the one the verifier expects.
@@ -85,6 +85,18 @@ pub enum W3cError {
     /// The credential's status says it is suspended.
     #[error("the credential is suspended")]
     Suspended,
+    /// The document names a JSON-LD context that is not bundled (contexts are never fetched).
+    #[error("unknown JSON-LD context \"{0}\" (only bundled contexts are used)")]
+    UnknownContext(String),
+    /// JSON-LD expansion or RDF canonicalization failed (e.g. a term no context defines).
+    #[error("JSON-LD: {0}")]
+    JsonLd(String),
+    /// The status list credential for a `credentialStatus` entry could not be obtained.
+    #[error("status unknown: {0}")]
+    StatusUnknown(String),
+    /// A Key Binding JWT is required but missing, or it does not verify.
+    #[error("key binding: {0}")]
+    KeyBinding(String),
 }
 
 impl W3cError {
@@ -114,6 +126,10 @@ impl W3cError {
             W3cError::VerificationMethod(_) => "verification_method_error",
             W3cError::Revoked => "credential_revoked",
             W3cError::Suspended => "credential_suspended",
+            W3cError::UnknownContext(_) => "unknown_context",
+            W3cError::JsonLd(_) => "jsonld_error",
+            W3cError::StatusUnknown(_) => "status_unknown",
+            W3cError::KeyBinding(_) => "key_binding_invalid",
         }
     }
 }

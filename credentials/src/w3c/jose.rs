@@ -15,7 +15,9 @@ use super::model::{self, Credential, Presentation};
 use super::W3cError;
 use crate::jose::CompactJws;
 use crate::keys::{Algorithm, SoftwareSigner};
-use crate::sd_jwt::{process_disclosures, DisclosureFrame, SdAlg, SdJwt, SdJwtIssuer, SD_ALG};
+use crate::sd_jwt::{
+    process_disclosures, DisclosureFrame, KeyBindingJwt, SdAlg, SdJwt, SdJwtIssuer, SD_ALG,
+};
 
 /// Whether a document is a credential or a presentation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,8 +67,8 @@ pub struct VerifiedJose {
     pub credential: Option<Credential>,
     /// The validated presentation, for [`DocKind::Presentation`].
     pub presentation: Option<Presentation>,
-    /// A Key Binding JWT that came with an SD-JWT: NOT verified here (holder binding belongs
-    /// to the presentation protocol).
+    /// A Key Binding JWT that came with an SD-JWT: NOT verified here; see
+    /// [`verify_sd_jwt_with_key_binding`].
     pub kb_jwt: Option<String>,
 }
 
@@ -284,7 +286,8 @@ pub fn verify_sd_jwt(
     )
 }
 
-/// Verifies an enveloped credential (`data:application/vc+jwt,...` or `vc+sd-jwt`) with `key`.
+/// Verifies an enveloped credential (`data:application/vc+jwt,...`, `vc+sd-jwt`, or
+/// `data:application/vc+cose;base64,...`) with `key`.
 pub fn verify_enveloped_credential(
     envelope: &model::Enveloped,
     key: &W3cPublicKey,
@@ -293,10 +296,109 @@ pub fn verify_enveloped_credential(
     match envelope.media_type.as_str() {
         "application/vc+jwt" => verify_jwt(&envelope.data, key, DocKind::Credential, now),
         "application/vc+sd-jwt" => verify_sd_jwt(&envelope.data, key, DocKind::Credential, now),
+        "application/vc+cose" => super::cose::verify_cose(
+            &super::cose::enveloped_bytes(envelope)?,
+            key,
+            DocKind::Credential,
+            now,
+        ),
         other => Err(W3cError::InvalidEnvelope(format!(
-            "media type {other} is not a JOSE credential"
+            "media type {other} is not a secured credential"
         ))),
     }
+}
+
+/// What a verifier expects of the holder's Key Binding JWT on a `vc+sd-jwt` presentation.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyBindingOptions<'a> {
+    /// The expected `aud` (the verifier); unchecked when `None`.
+    pub aud: Option<&'a str>,
+    /// The expected `nonce`; unchecked when `None`.
+    pub nonce: Option<&'a str>,
+    /// How old `iat` may be, in seconds.
+    pub max_age: i64,
+    /// How far in the future `iat` may be, in seconds.
+    pub future_skew: i64,
+}
+
+impl Default for KeyBindingOptions<'_> {
+    fn default() -> Self {
+        KeyBindingOptions {
+            aud: None,
+            nonce: None,
+            max_age: 300,
+            future_skew: 60,
+        }
+    }
+}
+
+/// Verifies a `vc+sd-jwt` presented with a Key Binding JWT (RFC 9901 section 4.3): everything
+/// [`verify_sd_jwt`] checks, then a KB-JWT is required, signed by the credential's `cnf.jwk`,
+/// with the expected `aud` / `nonce`, a fresh `iat` and the `sd_hash` of exactly what was
+/// presented.
+pub fn verify_sd_jwt_with_key_binding(
+    text: &str,
+    key: &W3cPublicKey,
+    kind: DocKind,
+    now: OffsetDateTime,
+    kb: &KeyBindingOptions<'_>,
+) -> Result<(VerifiedJose, KeyBindingJwt), W3cError> {
+    let verified = verify_sd_jwt(text, key, kind, now)?;
+    let kb_jwt = verified
+        .kb_jwt
+        .as_deref()
+        .ok_or_else(|| W3cError::KeyBinding("no Key Binding JWT was presented".into()))?;
+    let sd_jwt = SdJwt::parse(text.trim()).map_err(W3cError::SdJwt)?;
+    let claims = verified
+        .document
+        .as_object()
+        .ok_or_else(|| W3cError::Malformed("the document is not an object".into()))?;
+    let holder = KeyBindingJwt::holder_key(claims)
+        .map_err(|e| W3cError::KeyBinding(format!("no holder key: {e}")))?;
+    let payload = sd_jwt.jws().claims().map_err(W3cError::Jws)?;
+    let sd_alg = payload
+        .get(SD_ALG)
+        .and_then(Value::as_str)
+        .and_then(SdAlg::from_name)
+        .unwrap_or_default();
+    let policy = crate::jose::JwsPolicy::default();
+    let binding = KeyBindingJwt::verify(
+        &sd_jwt,
+        kb_jwt,
+        &holder,
+        sd_alg,
+        &policy,
+        kb.aud,
+        kb.nonce,
+        now.unix_timestamp(),
+        kb.max_age,
+        kb.future_skew,
+    )
+    .map_err(|e| W3cError::KeyBinding(format!("{} ({e})", e.code())))?;
+    Ok((verified, binding))
+}
+
+/// The holder's side: keeps only the Disclosures under `pointers` and appends a Key Binding
+/// JWT signed by `holder` (the key in the credential's `cnf.jwk`) for `aud` and `nonce`.
+pub fn present_sd_jwt(
+    text: &str,
+    pointers: &[&str],
+    holder: &dyn crate::keys::Signer,
+    aud: &str,
+    nonce: &str,
+    iat: i64,
+) -> Result<String, W3cError> {
+    let sd_jwt = SdJwt::parse(text.trim()).map_err(W3cError::SdJwt)?;
+    let payload = sd_jwt.jws().claims().map_err(W3cError::Jws)?;
+    let sd_alg = payload
+        .get(SD_ALG)
+        .and_then(Value::as_str)
+        .and_then(SdAlg::from_name)
+        .unwrap_or_default();
+    let presented = crate::sd_jwt::present(&sd_jwt, pointers).map_err(W3cError::SdJwt)?;
+    KeyBindingJwt::attach(presented, holder, aud, nonce, iat, sd_alg)
+        .map(|p| p.to_compact())
+        .map_err(W3cError::SdJwt)
 }
 
 #[cfg(test)]

@@ -4,9 +4,11 @@
 //!   window against an explicit clock, `credentialStatus`, enveloped credentials).
 //! - [`jose`]: VC-JOSE-COSE `vc+jwt` / `vp+jwt` and `vc+sd-jwt` / `vp+sd-jwt`.
 //! - [`cose`]: VC-JOSE-COSE `vc+cose` / `vp+cose` (COSE_Sign1).
-//! - [`data_integrity`]: Data Integrity proofs with the JCS cryptosuites `eddsa-jcs-2022` and
-//!   `ecdsa-jcs-2019` (P-256, P-384). The RDFC suites need JSON-LD expansion and RDF
-//!   canonicalization and are rejected with `unsupported_cryptosuite`.
+//! - [`data_integrity`]: Data Integrity proofs with `eddsa-jcs-2022`, `ecdsa-jcs-2019`,
+//!   `eddsa-rdfc-2022` and `ecdsa-rdfc-2019` (P-256, P-384).
+//! - [`rdfc`] (feature `rdfc`, on by default): JSON-LD to RDF over bundled contexts and RDFC-1.0.
+//! - [`verify`]: one entry point per direction, [`issue`] and [`verify()`], over every securing
+//!   mechanism, with status (Bitstring Status List) and a [`crate::report::VerificationReport`].
 //!
 //! Every rejection is a [`W3cError`] with a stable [`W3cError::code`].
 
@@ -16,10 +18,14 @@ mod error;
 pub mod jose;
 pub mod keys;
 pub mod model;
+#[cfg(feature = "rdfc")]
+pub mod rdfc;
+pub mod verify;
 
 pub use error::W3cError;
 pub use keys::{P521Signer, W3cPublicKey, W3cSigner};
 pub use model::{Credential, Enveloped, Presentation};
+pub use verify::{issue, verify, IssueOptions, Securing, StatusResolver, VerifyOptions};
 
 /// The base context every VC 2.0 document lists first.
 pub const CREDENTIALS_V2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";

@@ -70,8 +70,10 @@ pub enum EmbeddedCredential {
 pub struct Enveloped {
     /// The `data:` URL media type (e.g. `application/vc+jwt`).
     pub media_type: String,
-    /// The data after the comma (percent-decoded only when not base64).
+    /// The data after the comma, as received (base64 text when [`Enveloped::base64`]).
     pub data: String,
+    /// Whether the `data:` URL says `;base64` (required for the binary `+cose` types).
+    pub base64: bool,
 }
 
 /// Parses an XML Schema `dateTimeStamp` (a date-time with a mandatory time zone).
@@ -280,10 +282,13 @@ pub fn parse_data_url(url: &str, allowed: &[&str]) -> Result<Enveloped, W3cError
         .ok_or_else(|| W3cError::InvalidEnvelope("the data: URL has no comma".into()))?;
     let mut params = meta.split(';');
     let media_type = params.next().unwrap_or_default().to_ascii_lowercase();
-    if params.any(|p| p.eq_ignore_ascii_case("base64")) {
-        return Err(W3cError::InvalidEnvelope(
-            "base64 data: URLs are not used for VC-JOSE-COSE".into(),
-        ));
+    let base64 = params.any(|p| p.eq_ignore_ascii_case("base64"));
+    // COSE is binary and travels base64; the JOSE forms are text and never do.
+    if base64 != media_type.ends_with("+cose") {
+        return Err(W3cError::InvalidEnvelope(format!(
+            "{media_type} data: URLs {} base64",
+            if base64 { "are not" } else { "must be" }
+        )));
     }
     if !allowed.contains(&media_type.as_str()) {
         return Err(W3cError::InvalidEnvelope(format!(
@@ -296,6 +301,7 @@ pub fn parse_data_url(url: &str, allowed: &[&str]) -> Result<Enveloped, W3cError
     Ok(Enveloped {
         media_type,
         data: data.to_string(),
+        base64,
     })
 }
 

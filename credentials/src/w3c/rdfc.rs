@@ -1,0 +1,217 @@
+//! JSON-LD to RDF and RDF Dataset Canonicalization (RDFC-1.0), for the Data Integrity RDFC
+//! cryptosuites.
+//!
+//! Expansion uses the `json-ld` crate with a static loader over the contexts bundled in
+//! [`BUNDLED_CONTEXTS`]; nothing is ever fetched, and a context outside that list is
+//! [`W3cError::UnknownContext`]. Expansion runs in safe mode: a property or type that the
+//! contexts do not define (and so would be silently dropped, leaving it unsigned) is
+//! [`W3cError::JsonLd`]. Canonicalization is the `rdf-canon` crate (RDFC-1.0, SHA-256).
+
+use std::future::Future;
+use std::task::{Context, Poll, Waker};
+
+use json_ld::expansion::{Action, Policy};
+use json_ld::rdf_types::{self, Id, LiteralType, Term};
+use json_ld::syntax::Parse;
+use json_ld::{Iri, IriBuf, JsonLdProcessor, LoadError, Loader, Options, RemoteDocument};
+use serde_json::Value;
+
+use super::W3cError;
+
+/// The contexts a document may use, by URL, with the text bundled at build time.
+///
+/// Sources: `credentials/v2` from npm `@digitalbazaar/credentials-context` 3.2.0 (the VC 2.0
+/// Recommendation's context), `data-integrity/v2` from `@digitalbazaar/data-integrity-context`
+/// 2.0.1, `multikey/v1` from `@digitalbazaar/multikey-context` 2.0.1, and the VC 2.0
+/// examples context (`@vocab` only) that the cryptosuite specifications' vectors use.
+pub const BUNDLED_CONTEXTS: &[(&str, &str)] = &[
+    (
+        "https://www.w3.org/ns/credentials/v2",
+        include_str!("contexts/credentials-v2.jsonld"),
+    ),
+    (
+        "https://www.w3.org/ns/credentials/examples/v2",
+        include_str!("contexts/credentials-examples-v2.jsonld"),
+    ),
+    (
+        "https://w3id.org/security/data-integrity/v2",
+        include_str!("contexts/data-integrity-v2.jsonld"),
+    ),
+    (
+        "https://w3id.org/security/multikey/v1",
+        include_str!("contexts/multikey-v1.jsonld"),
+    ),
+];
+
+/// Why the static loader refused a URL.
+#[derive(Debug, thiserror::Error)]
+#[error("the context is not bundled")]
+struct NotBundled;
+
+/// Serves [`BUNDLED_CONTEXTS`] and nothing else.
+struct StaticLoader;
+
+impl Loader for StaticLoader {
+    async fn load(&self, url: &Iri) -> Result<RemoteDocument<IriBuf>, LoadError> {
+        let text = BUNDLED_CONTEXTS
+            .iter()
+            .find(|(u, _)| *u == url.as_str())
+            .map(|(_, t)| *t)
+            .ok_or_else(|| LoadError::new(url.to_owned(), NotBundled))?;
+        let (doc, _) = json_ld::syntax::Value::parse_str(text)
+            .map_err(|e| LoadError::new(url.to_owned(), e))?;
+        Ok(RemoteDocument::new(Some(url.to_owned()), None, doc))
+    }
+}
+
+/// Drives a future whose I/O is all in memory (the static loader never waits).
+fn block_on<F: Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+/// Every context URL `value` names, at any depth (embedded contexts included).
+fn context_urls(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(o) => {
+            for (k, v) in o {
+                if k == "@context" {
+                    match v {
+                        Value::String(s) => out.push(s.clone()),
+                        Value::Array(a) => {
+                            for c in a {
+                                match c {
+                                    Value::String(s) => out.push(s.clone()),
+                                    other => context_urls(other, out),
+                                }
+                            }
+                        }
+                        other => context_urls(other, out),
+                    }
+                } else {
+                    context_urls(v, out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| context_urls(v, out)),
+        _ => {}
+    }
+}
+
+/// Fails with [`W3cError::UnknownContext`] when `document` names a context that is not bundled.
+pub fn check_contexts(document: &Value) -> Result<(), W3cError> {
+    let mut urls = Vec::new();
+    context_urls(document, &mut urls);
+    for u in urls {
+        if !BUNDLED_CONTEXTS.iter().any(|(b, _)| *b == u) {
+            return Err(W3cError::UnknownContext(u));
+        }
+    }
+    Ok(())
+}
+
+fn subject(id: Id) -> oxrdf::Subject {
+    match id {
+        Id::Iri(i) => oxrdf::NamedNode::new_unchecked(i.as_str()).into(),
+        Id::Blank(b) => {
+            let s = b.as_str();
+            oxrdf::BlankNode::new_unchecked(s.strip_prefix("_:").unwrap_or(s)).into()
+        }
+    }
+}
+
+fn term(id: Id) -> oxrdf::Term {
+    match subject(id) {
+        oxrdf::Subject::NamedNode(n) => n.into(),
+        oxrdf::Subject::BlankNode(b) => b.into(),
+    }
+}
+
+/// The RDF dataset of a JSON-LD document, as `oxrdf` quads.
+pub fn to_rdf(document: &Value) -> Result<Vec<oxrdf::Quad>, W3cError> {
+    check_contexts(document)?;
+    let text = serde_json::to_string(document)
+        .map_err(|e| W3cError::Malformed(format!("cannot serialize: {e}")))?;
+    let (doc, _) = json_ld::syntax::Value::parse_str(&text)
+        .map_err(|e| W3cError::Malformed(format!("not JSON: {e}")))?;
+    let input = RemoteDocument::new(None, None, doc);
+    let options: Options = Options {
+        expansion_policy: Policy {
+            invalid: Action::Reject,
+            vocab: Action::Keep,
+            allow_undefined: false,
+        },
+        ..Options::default()
+    };
+    let mut generator = rdf_types::generator::Blank::new();
+    let mut rdf = block_on(input.to_rdf_using(&mut generator, &StaticLoader, options))
+        .map_err(|e| W3cError::JsonLd(e.to_string()))?;
+    let mut quads = Vec::new();
+    for rdf_types::Quad(s, p, o, g) in rdf.cloned_quads() {
+        let Id::Iri(p) = p else {
+            return Err(W3cError::JsonLd("a blank node predicate".into()));
+        };
+        let object: oxrdf::Term = match o {
+            Term::Id(id) => term(id),
+            Term::Literal(l) => match l.type_ {
+                LiteralType::Any(t) => oxrdf::Literal::new_typed_literal(
+                    l.value,
+                    oxrdf::NamedNode::new_unchecked(t.as_str()),
+                )
+                .into(),
+                LiteralType::LangString(tag) => oxrdf::Literal::new_language_tagged_literal(
+                    l.value,
+                    tag.as_str().to_ascii_lowercase(),
+                )
+                .map_err(|e| W3cError::JsonLd(format!("language tag: {e}")))?
+                .into(),
+            },
+        };
+        let graph = match g.map(subject) {
+            None => oxrdf::GraphName::DefaultGraph,
+            Some(oxrdf::Subject::NamedNode(n)) => n.into(),
+            Some(oxrdf::Subject::BlankNode(b)) => b.into(),
+        };
+        quads.push(oxrdf::Quad::new(
+            subject(s),
+            oxrdf::NamedNode::new_unchecked(p.as_str()),
+            object,
+            graph,
+        ));
+    }
+    Ok(quads)
+}
+
+/// The RDFC-1.0 canonical N-Quads of a JSON-LD document (what the RDFC cryptosuites hash).
+pub fn canonical_nquads(document: &Value) -> Result<String, W3cError> {
+    let quads = to_rdf(document)?;
+    rdf_canon::canonicalize_quads(&quads).map_err(|e| W3cError::JsonLd(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn unknown_contexts_are_refused_before_expansion() {
+        let doc = json!({"@context": ["https://www.w3.org/ns/credentials/v2",
+            {"@context": "https://evil.example/ctx"}], "type": "VerifiableCredential"});
+        assert_eq!(
+            canonical_nquads(&doc).unwrap_err(),
+            W3cError::UnknownContext("https://evil.example/ctx".into())
+        );
+    }
+
+    #[test]
+    fn undefined_terms_are_an_error_not_dropped() {
+        let doc = json!({"@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": "VerifiableCredential", "notDefinedAnywhere": "x"});
+        assert_eq!(canonical_nquads(&doc).unwrap_err().code(), "jsonld_error");
+    }
+}

@@ -1,0 +1,634 @@
+//! One entry point per direction over every W3C securing mechanism: [`issue`] a credential or
+//! presentation as `vc+jwt`, `vc+sd-jwt`, `vc+cose` or with a Data Integrity proof, and
+//! [`verify`] whatever arrives (format detected from the bytes) into a
+//! [`VerificationReport`]: named checks in order (`parse`, `issuer_signature`, `validity`,
+//! `key_binding`, `status`, then each embedded credential of a presentation), the first
+//! failure's typed code, and the claims only when every check passed.
+//!
+//! Keys: the caller may pin the issuer key; otherwise it is resolved from the DID URL in the
+//! proof's `verificationMethod`, the JOSE / COSE `kid` (absolute, or `#fragment` of the
+//! issuer), or the issuer's `did:key` / `did:jwk`. Status: Bitstring Status List entries are
+//! checked through the caller's [`StatusResolver`]; without one, the report carries a warning
+//! (`status not checked`), and a resolver error is `status_unknown`, never `revoked`.
+
+use base64::Engine as _;
+use serde_json::{Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::cose;
+use super::data_integrity::{self as di, Cryptosuite, ProofOptions};
+use super::jose::{self, DocKind, KeyBindingOptions};
+use super::model::{self, EmbeddedCredential};
+use super::{W3cError, W3cPublicKey, W3cSigner};
+use crate::did::{self, DidWebResolver};
+use crate::keys::Signer;
+use crate::report::{CheckLog, ReportError, VerificationReport};
+use crate::status::bitstring_status_list::{BitstringStatusListEntry, StatusPurpose};
+
+/// How a credential or presentation is secured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Securing {
+    /// VC-JOSE-COSE `vc+jwt` / `vp+jwt`.
+    Jwt,
+    /// VC-JOSE-COSE `vc+sd-jwt` / `vp+sd-jwt`.
+    SdJwt,
+    /// VC-JOSE-COSE `vc+cose` / `vp+cose`.
+    Cose,
+    /// An embedded Data Integrity proof with this cryptosuite.
+    DataIntegrity(Cryptosuite),
+}
+
+impl Securing {
+    /// `vc+jwt`, `vp+sd-jwt`, `vc+cose`, or the cryptosuite name.
+    pub fn name(self, kind: DocKind) -> String {
+        let short = match kind {
+            DocKind::Credential => "vc",
+            DocKind::Presentation => "vp",
+        };
+        match self {
+            Securing::Jwt => format!("{short}+jwt"),
+            Securing::SdJwt => format!("{short}+sd-jwt"),
+            Securing::Cose => format!("{short}+cose"),
+            Securing::DataIntegrity(s) => s.name().to_string(),
+        }
+    }
+
+    /// Parses `vc+jwt` / `jwt`, `vc+sd-jwt` / `sd-jwt`, `vc+cose` / `cose` (the `vp+` forms
+    /// too) or a cryptosuite name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        let bare = name
+            .strip_prefix("vc+")
+            .or_else(|| name.strip_prefix("vp+"))
+            .unwrap_or(name);
+        match bare {
+            "jwt" => Some(Securing::Jwt),
+            "sd-jwt" => Some(Securing::SdJwt),
+            "cose" => Some(Securing::Cose),
+            other => Cryptosuite::from_name(other).map(Securing::DataIntegrity),
+        }
+    }
+}
+
+/// How to issue.
+#[derive(Clone, Debug)]
+pub struct IssueOptions {
+    /// The securing mechanism.
+    pub securing: Securing,
+    /// Credential or presentation.
+    pub kind: DocKind,
+    /// Data Integrity `verificationMethod`; defaults to the signer's `did:key` method.
+    pub verification_method: Option<String>,
+    /// Data Integrity `proofPurpose`; defaults to `assertionMethod` (credentials) or
+    /// `authentication` (presentations).
+    pub proof_purpose: Option<String>,
+    /// Data Integrity `challenge` / `domain` (presentations).
+    pub challenge: Option<String>,
+    /// Data Integrity `domain`.
+    pub domain: Option<String>,
+    /// `vc+sd-jwt`: JSON Pointers of the claims made selectively disclosable.
+    pub disclosable: Vec<String>,
+}
+
+impl IssueOptions {
+    /// Defaults for `securing` and `kind`.
+    pub fn new(securing: Securing, kind: DocKind) -> Self {
+        IssueOptions {
+            securing,
+            kind,
+            verification_method: None,
+            proof_purpose: None,
+            challenge: None,
+            domain: None,
+            disclosable: Vec::new(),
+        }
+    }
+}
+
+/// A secured credential or presentation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Secured {
+    /// A compact JWS or SD-JWT.
+    Compact(String),
+    /// Tagged COSE_Sign1 bytes.
+    Cose(Vec<u8>),
+    /// The document with its Data Integrity proof.
+    Document(Value),
+}
+
+impl Secured {
+    /// The bytes to store or send (COSE raw, the others as UTF-8 text).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Secured::Compact(s) => s.clone().into_bytes(),
+            Secured::Cose(b) => b.clone(),
+            Secured::Document(v) => serde_json::to_vec_pretty(v).unwrap_or_default(),
+        }
+    }
+}
+
+fn purpose_for(kind: DocKind) -> &'static str {
+    match kind {
+        DocKind::Credential => "assertionMethod",
+        DocKind::Presentation => "authentication",
+    }
+}
+
+/// A core [`Signer`] seen as a [`W3cSigner`].
+struct Core<'a>(&'a dyn Signer);
+
+impl W3cSigner for Core<'_> {
+    fn jose_alg(&self) -> &'static str {
+        self.0.algorithm().jose_name()
+    }
+    fn cose_alg(&self) -> i64 {
+        self.0.algorithm().cose_id()
+    }
+    fn kid(&self) -> Option<String> {
+        self.0.key_id().map(str::to_string)
+    }
+    fn sign_bytes(&self, message: &[u8]) -> Result<Vec<u8>, W3cError> {
+        self.0
+            .sign(message)
+            .map_err(|e| W3cError::Key(e.to_string()))
+    }
+    fn public(&self) -> W3cPublicKey {
+        W3cPublicKey::Core(self.0.public_key().clone())
+    }
+}
+
+/// Issues `document` as `opts` says, signed by `signer`, at time `now`.
+pub fn issue(
+    document: &Value,
+    opts: &IssueOptions,
+    signer: &dyn Signer,
+    now: OffsetDateTime,
+) -> Result<Secured, W3cError> {
+    let w3c_signer = Core(signer);
+    let signer_w3c: &dyn W3cSigner = &w3c_signer;
+    match opts.securing {
+        Securing::Jwt => jose::issue_jwt(document, opts.kind, signer_w3c).map(Secured::Compact),
+        Securing::SdJwt => {
+            let ptrs: Vec<&str> = opts.disclosable.iter().map(String::as_str).collect();
+            jose::issue_sd_jwt(document, opts.kind, signer_w3c, &ptrs)
+                .map(|s| Secured::Compact(s.to_compact()))
+        }
+        Securing::Cose => cose::issue_cose(document, opts.kind, signer_w3c).map(Secured::Cose),
+        Securing::DataIntegrity(suite) => {
+            match opts.kind {
+                DocKind::Credential => model::validate_credential_shape(document).map(|_| ())?,
+                DocKind::Presentation => {
+                    model::validate_presentation_shape(document).map(|_| ())?
+                }
+            }
+            let created = now
+                .replace_nanosecond(0)
+                .unwrap_or(now)
+                .format(&Rfc3339)
+                .map_err(|e| W3cError::Malformed(format!("clock: {e}")))?;
+            let proof = ProofOptions {
+                verification_method: opts
+                    .verification_method
+                    .clone()
+                    .unwrap_or_else(|| did::did_key_vm(signer.public_key())),
+                proof_purpose: opts
+                    .proof_purpose
+                    .clone()
+                    .unwrap_or_else(|| purpose_for(opts.kind).to_string()),
+                created,
+                expires: None,
+                challenge: opts.challenge.clone(),
+                domain: opts.domain.clone(),
+            };
+            di::add_proof_with(document, signer, &proof, suite).map(Secured::Document)
+        }
+    }
+}
+
+/// Fetches status list credentials (Bitstring Status List) by URL.
+pub trait StatusResolver {
+    /// The status list credential at `url`, already verified by the resolver (e.g. with
+    /// [`verify`]); an `Err` makes the check `status_unknown`.
+    fn status_list_credential(&self, url: &str) -> Result<Value, String>;
+}
+
+/// What the verifier expects.
+#[derive(Clone, Copy)]
+pub struct VerifyOptions<'a> {
+    /// The verifier's clock.
+    pub now: OffsetDateTime,
+    /// Credential or presentation.
+    pub kind: DocKind,
+    /// The issuer (or holder) key, when the caller knows it; else resolved from DIDs.
+    pub key: Option<&'a W3cPublicKey>,
+    /// Resolver for `did:web`.
+    pub did_web: Option<&'a dyn DidWebResolver>,
+    /// Resolver for status list credentials.
+    pub status: Option<&'a dyn StatusResolver>,
+    /// The proof purpose required of a Data Integrity proof (default by kind).
+    pub proof_purpose: Option<&'a str>,
+    /// The Data Integrity `challenge` required (presentations).
+    pub challenge: Option<&'a str>,
+    /// The Data Integrity `domain` required (presentations).
+    pub domain: Option<&'a str>,
+    /// Require a Key Binding JWT on `vc+sd-jwt` with these expectations.
+    pub key_binding: Option<KeyBindingOptions<'a>>,
+}
+
+impl<'a> VerifyOptions<'a> {
+    /// Defaults: keys from DIDs, no status resolver, no key binding required.
+    pub fn at(now: OffsetDateTime, kind: DocKind) -> Self {
+        VerifyOptions {
+            now,
+            kind,
+            key: None,
+            did_web: None,
+            status: None,
+            proof_purpose: None,
+            challenge: None,
+            domain: None,
+            key_binding: None,
+        }
+    }
+}
+
+/// The format of what arrived.
+#[derive(Clone, Debug)]
+enum Input {
+    Compact(String, Securing),
+    Cose(Vec<u8>),
+    Document(Value),
+}
+
+fn detect(input: &[u8], kind: DocKind) -> Result<Input, W3cError> {
+    // COSE_Sign1: tag 18 (0xd2) or a bare array of four (0x84).
+    if matches!(input.first(), Some(0xd2) | Some(0x84)) {
+        return Ok(Input::Cose(input.to_vec()));
+    }
+    let text = std::str::from_utf8(input)
+        .map_err(|_| W3cError::Malformed("neither COSE nor UTF-8 text".into()))?
+        .trim();
+    if text.starts_with('{') || text.starts_with('"') {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| W3cError::Malformed(format!("not JSON: {e}")))?;
+        return match value {
+            Value::String(s) => detect(s.as_bytes(), kind),
+            Value::Object(ref o) if is_enveloped(o) => {
+                let env = model::parse_enveloped(&value, kind == DocKind::Presentation)?;
+                if env.base64 {
+                    Ok(Input::Cose(cose::enveloped_bytes(&env)?))
+                } else {
+                    detect(env.data.as_bytes(), kind)
+                }
+            }
+            v => Ok(Input::Document(v)),
+        };
+    }
+    let securing = if text.contains('~') {
+        Securing::SdJwt
+    } else {
+        Securing::Jwt
+    };
+    Ok(Input::Compact(text.to_string(), securing))
+}
+
+fn is_enveloped(o: &Map<String, Value>) -> bool {
+    let enveloped = |v: &Value| v.as_str().is_some_and(|s| s.starts_with("Enveloped"));
+    match o.get("type") {
+        Some(v @ Value::String(_)) => enveloped(v),
+        Some(Value::Array(a)) => a.iter().any(enveloped),
+        _ => false,
+    }
+}
+
+/// Resolves the signing key of a JOSE / COSE document from `kid` or the issuer's DID.
+fn resolve_key(
+    kid: Option<String>,
+    issuer: Option<String>,
+    relationship: &str,
+    web: Option<&dyn DidWebResolver>,
+) -> Result<W3cPublicKey, W3cError> {
+    let vm_err = |e: did::DidError| W3cError::VerificationMethod(e.to_string());
+    let vm_url = match (kid, issuer) {
+        (Some(k), Some(i)) if k.starts_with('#') => Some(format!("{i}{k}")),
+        (Some(k), _) if k.starts_with("did:") && k.contains('#') => Some(k),
+        (Some(k), _) if k.starts_with("did:") => {
+            let doc = did::resolve(&k, web).map_err(vm_err)?;
+            return first_method(&doc, relationship);
+        }
+        (_, Some(i)) if i.starts_with("did:") => {
+            let doc = did::resolve(&i, web).map_err(vm_err)?;
+            return first_method(&doc, relationship);
+        }
+        _ => None,
+    };
+    let url = vm_url.ok_or_else(|| {
+        W3cError::VerificationMethod(
+            "no key given and neither kid nor issuer is a resolvable DID".into(),
+        )
+    })?;
+    did::resolve_verification_method(&url, relationship, web)
+        .map(|m| W3cPublicKey::Core(m.public_key))
+        .map_err(vm_err)
+}
+
+fn first_method(doc: &did::DidDocument, relationship: &str) -> Result<W3cPublicKey, W3cError> {
+    let id = doc
+        .relationships
+        .iter()
+        .find(|(r, _)| r == relationship)
+        .and_then(|(_, ids)| ids.first())
+        .ok_or_else(|| {
+            W3cError::VerificationMethod(format!("{} has no {relationship} method", doc.id))
+        })?;
+    doc.method_for(id, relationship)
+        .map(|m| W3cPublicKey::Core(m.public_key.clone()))
+        .map_err(|e| W3cError::VerificationMethod(e.to_string()))
+}
+
+fn issuer_of(doc: &Map<String, Value>, kind: DocKind) -> Option<String> {
+    let field = match kind {
+        DocKind::Credential => "issuer",
+        DocKind::Presentation => "holder",
+    };
+    match doc.get(field) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Object(o)) => o.get("id").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    }
+}
+
+/// The check a failure belongs to.
+fn check_of(e: &W3cError) -> &'static str {
+    match e {
+        W3cError::Expired(_) | W3cError::NotYetValid(_) | W3cError::ProofExpired(_) => "validity",
+        W3cError::Revoked | W3cError::Suspended | W3cError::StatusUnknown(_) => "status",
+        W3cError::KeyBinding(_) => "key_binding",
+        W3cError::Malformed(_)
+        | W3cError::InvalidContext(_)
+        | W3cError::InvalidType(_)
+        | W3cError::InvalidIssuer(_)
+        | W3cError::InvalidSubject(_)
+        | W3cError::InvalidDate { .. }
+        | W3cError::InvalidStatus(_)
+        | W3cError::InvalidEnvelope(_) => "data_model",
+        _ => "issuer_signature",
+    }
+}
+
+/// What one verified document yielded.
+struct Outcome {
+    securing: String,
+    document: Value,
+}
+
+fn verify_one(
+    input: Input,
+    opts: &VerifyOptions<'_>,
+    log: &mut CheckLog,
+) -> Result<Outcome, W3cError> {
+    let kind = opts.kind;
+    let relationship = opts.proof_purpose.unwrap_or(purpose_for(kind));
+    let resolve = |kid: Option<String>, issuer: Option<String>| match opts.key {
+        Some(k) => Ok(k.clone()),
+        None => resolve_key(kid, issuer, relationship, opts.did_web),
+    };
+    let (securing, document) = match input {
+        Input::Compact(text, securing) => {
+            let (header, payload) = if securing == Securing::SdJwt {
+                let sd = crate::sd_jwt::SdJwt::parse(&text).map_err(W3cError::SdJwt)?;
+                (
+                    sd.jws().header().params().clone(),
+                    sd.jws().claims().map_err(W3cError::Jws)?,
+                )
+            } else {
+                let jws = crate::jose::CompactJws::parse(&text).map_err(W3cError::Jws)?;
+                (
+                    jws.header().params().clone(),
+                    jws.claims().map_err(W3cError::Jws)?,
+                )
+            };
+            let kid = header
+                .get("kid")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let key = resolve(kid, issuer_of(&payload, kind))?;
+            let verified = match (securing, opts.key_binding) {
+                (Securing::SdJwt, Some(kb)) => {
+                    let (v, binding) =
+                        jose::verify_sd_jwt_with_key_binding(&text, &key, kind, opts.now, &kb)?;
+                    log.pass(
+                        "key_binding",
+                        format!(
+                            "KB-JWT signed by the cnf key for aud {}; sd_hash matches",
+                            binding.aud
+                        ),
+                    );
+                    v
+                }
+                (Securing::SdJwt, None) => jose::verify_sd_jwt(&text, &key, kind, opts.now)?,
+                _ => jose::verify_jwt(&text, &key, kind, opts.now)?,
+            };
+            (securing.name(kind), verified.document)
+        }
+        Input::Cose(bytes) => {
+            let sign1 = cose::parse_cose(&bytes)?;
+            let kid = String::from_utf8(sign1.protected.header.key_id.clone())
+                .ok()
+                .filter(|k| !k.is_empty());
+            let issuer = sign1
+                .payload
+                .as_deref()
+                .and_then(|p| serde_json::from_slice::<Map<String, Value>>(p).ok())
+                .and_then(|d| issuer_of(&d, kind));
+            let key = resolve(kid, issuer)?;
+            let v = cose::verify_cose(&bytes, &key, kind, opts.now)?;
+            (Securing::Cose.name(kind), v.document)
+        }
+        Input::Document(doc) => {
+            let purpose = relationship;
+            let verified = match opts.key {
+                Some(W3cPublicKey::Core(k)) => {
+                    di::verify_proof_with_key(&doc, k, purpose, opts.now)?
+                }
+                Some(W3cPublicKey::P521(_)) => {
+                    return Err(W3cError::UnsupportedCryptosuite(
+                        "no Data Integrity suite uses P-521".into(),
+                    ))
+                }
+                None => di::verify_proof(&doc, purpose, opts.now, opts.did_web)?,
+            };
+            let proof = doc.get("proof").cloned().unwrap_or_default();
+            for (name, want) in [("challenge", opts.challenge), ("domain", opts.domain)] {
+                if let Some(want) = want {
+                    if proof.get(name).and_then(Value::as_str) != Some(want) {
+                        return Err(W3cError::MalformedProof(format!(
+                            "the proof's {name} is not the one requested"
+                        )));
+                    }
+                }
+            }
+            match kind {
+                DocKind::Credential => {
+                    model::validate_credential(&verified.document, opts.now).map(|_| ())?
+                }
+                DocKind::Presentation => {
+                    model::validate_presentation(&verified.document, opts.now).map(|_| ())?
+                }
+            }
+            (verified.cryptosuite, doc)
+        }
+    };
+    log.pass("issuer_signature", format!("{securing} verifies"));
+    log.pass(
+        "validity",
+        "data model valid; validFrom / validUntil hold now",
+    );
+    Ok(Outcome { securing, document })
+}
+
+fn check_status(
+    document: &Value,
+    resolver: Option<&dyn StatusResolver>,
+    warnings: &mut Vec<String>,
+) -> Result<String, W3cError> {
+    let entries: Vec<Map<String, Value>> = match document.get("credentialStatus") {
+        None => return Ok("no credentialStatus".into()),
+        Some(Value::Object(o)) => vec![o.clone()],
+        Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_object().cloned()).collect(),
+        Some(_) => return Err(W3cError::InvalidStatus("not an object or array".into())),
+    };
+    let Some(resolver) = resolver else {
+        warnings.push("status not checked: no status resolver".into());
+        return Ok("not checked (no status resolver)".into());
+    };
+    let mut checked = 0;
+    for entry in &entries {
+        let is_bsl = match entry.get("type") {
+            Some(Value::String(t)) => t == "BitstringStatusListEntry",
+            Some(Value::Array(a)) => a.iter().any(|t| t == "BitstringStatusListEntry"),
+            _ => false,
+        };
+        if !is_bsl {
+            warnings.push("a credentialStatus entry of an unknown type was not checked".into());
+            continue;
+        }
+        let e = BitstringStatusListEntry::from_json(entry)
+            .map_err(|e| W3cError::InvalidStatus(e.to_string()))?;
+        let list = resolver
+            .status_list_credential(&e.list_credential)
+            .map_err(W3cError::StatusUnknown)?;
+        let value = e
+            .status_in(&list)
+            .map_err(|err| W3cError::StatusUnknown(err.to_string()))?;
+        match (e.purpose, value) {
+            (StatusPurpose::Revocation, v) if v != 0 => return Err(W3cError::Revoked),
+            (StatusPurpose::Suspension, v) if v != 0 => return Err(W3cError::Suspended),
+            _ => checked += 1,
+        }
+    }
+    Ok(format!(
+        "{checked} status entr(y/ies) checked: not revoked or suspended"
+    ))
+}
+
+/// Verifies a secured credential or presentation (any mechanism, detected from `input`:
+/// COSE bytes, a compact JWS / SD-JWT, a JSON document with a Data Integrity proof, or an
+/// enveloped credential) and reports every check.
+pub fn verify(input: &[u8], opts: &VerifyOptions<'_>) -> VerificationReport {
+    let mut log = CheckLog::default();
+    let mut warnings = Vec::new();
+    let result = (|| {
+        let parsed = log.run("parse", || {
+            detect(input, opts.kind).map(|i| {
+                let d = match &i {
+                    Input::Compact(_, s) => s.name(opts.kind),
+                    Input::Cose(_) => Securing::Cose.name(opts.kind),
+                    Input::Document(_) => "Data Integrity document".into(),
+                };
+                (i, d)
+            })
+        })?;
+        let outcome = match verify_one(parsed, opts, &mut log) {
+            Ok(o) => o,
+            Err(e) => {
+                log.fail(check_of(&e), e.to_string());
+                return Err(e.into());
+            }
+        };
+        match check_status(&outcome.document, opts.status, &mut warnings) {
+            Ok(detail) => log.pass("status", detail),
+            Err(e) => {
+                log.fail("status", e.to_string());
+                return Err(e.into());
+            }
+        }
+        if opts.kind == DocKind::Presentation {
+            let vp = model::validate_presentation(&outcome.document, opts.now)?;
+            let inner = VerifyOptions {
+                kind: DocKind::Credential,
+                key: None,
+                proof_purpose: None,
+                challenge: None,
+                domain: None,
+                key_binding: None,
+                ..*opts
+            };
+            for (i, c) in vp.credentials.iter().enumerate() {
+                let bytes = match c {
+                    EmbeddedCredential::Enveloped(e) if e.base64 => cose::enveloped_bytes(e)?,
+                    EmbeddedCredential::Enveloped(e) => e.data.clone().into_bytes(),
+                    EmbeddedCredential::Plain(p) => {
+                        serde_json::to_vec(&Value::Object(p.document.clone())).unwrap_or_default()
+                    }
+                };
+                let r = verify(&bytes, &inner);
+                let name = format!("credential_{i}");
+                match r.error {
+                    None if r.valid => log.pass(&name, format!("{} verifies", r.format)),
+                    Some(e) => {
+                        log.fail(&name, format!("{}: {}", e.code, e.message));
+                        return Err(Failure(e.code, e.message));
+                    }
+                    None => {
+                        log.fail(&name, "not valid");
+                        return Err(Failure("credential_invalid".into(), name));
+                    }
+                }
+            }
+        }
+        Ok::<_, Failure>(outcome)
+    })();
+    let (error, outcome) = match result {
+        Ok(o) => (None, Some(o)),
+        Err(Failure(code, message)) => (Some(ReportError { code, message }), None),
+    };
+    let issuer = outcome
+        .as_ref()
+        .and_then(|o| o.document.as_object().and_then(|d| issuer_of(d, opts.kind)));
+    let format = outcome
+        .as_ref()
+        .map(|o| o.securing.clone())
+        .unwrap_or_else(|| "w3c".into());
+    let claims = outcome.map(|o| o.document);
+    let mut report = VerificationReport::new(&format, log, error, issuer, claims);
+    report.extra.insert(
+        "warnings".into(),
+        Value::Array(warnings.into_iter().map(Value::String).collect()),
+    );
+    report
+}
+
+/// A failure as the report shows it.
+struct Failure(String, String);
+
+impl From<W3cError> for Failure {
+    fn from(e: W3cError) -> Self {
+        Failure(e.code().to_string(), e.to_string())
+    }
+}
+
+/// Base64 (standard) of COSE bytes, for text channels.
+pub fn cose_to_base64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
