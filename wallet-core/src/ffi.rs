@@ -1,11 +1,23 @@
 //! The FFI surface for the apps (uniffi; Kotlin, Swift, and Python in tests): open, accept
-//! an offer, list, prepare and answer a presentation, read the activity log. Small and
-//! stable on purpose: records of strings and flags, one error type.
+//! an offer, list, prepare and answer a presentation, hold an ISO 18013-5 proximity
+//! session, read the activity log. Small and stable on purpose: records of strings and
+//! flags, one error type.
+//!
+//! The platform brings its own keys through two foreign traits: [`PlatformKeyStore`] wraps
+//! the database key (Android Keystore, iOS Secure Enclave) and [`PlatformDeviceKeys`] makes
+//! and signs with the keys credentials are bound to (StrongBox, Secure Enclave).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use credentials::keys::{Algorithm, Jwk, KeyError, PublicKey, Signer};
+use zeroize::Zeroizing;
 
 use crate::consent::Consent;
-use crate::keystore::PassphraseKeyStore;
+use crate::device_keys::DeviceKeys;
+use crate::keystore::{KeyStore, PassphraseKeyStore};
+use crate::proximity::{
+    DeviceAuthMode, ProximityEvent, ProximityRequest, ProximitySession, ReaderAuthentication,
+};
 use crate::wallet::Wallet;
 
 /// What went wrong, for the app.
@@ -22,12 +34,143 @@ pub enum FfiError {
         /// What was wrong.
         message: String,
     },
+    /// A proximity session failed and ended; send `reply` (a SessionData status), if any.
+    #[error("proximity session: {message}")]
+    ProximityFailed {
+        /// What failed.
+        message: String,
+        /// The bytes to send to the reader before closing the transport.
+        reply: Option<Vec<u8>>,
+    },
     /// Anything else.
     #[error("{message}")]
     Failed {
         /// What failed.
         message: String,
     },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for FfiError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        FfiError::Failed {
+            message: format!("platform callback: {}", e.reason),
+        }
+    }
+}
+
+/// The platform's key store: wraps and unwraps the wallet's 32-byte database key with a key
+/// that never leaves the hardware (Android Keystore AES-GCM key, iOS Secure Enclave ECIES).
+#[uniffi::export(with_foreign)]
+pub trait PlatformKeyStore: Send + Sync {
+    /// Encrypts the data key; the result is stored beside the database.
+    fn wrap(&self, data_key: Vec<u8>) -> Result<Vec<u8>, FfiError>;
+    /// Decrypts what [`PlatformKeyStore::wrap`] returned.
+    fn unwrap(&self, wrapped: Vec<u8>) -> Result<Vec<u8>, FfiError>;
+}
+
+/// A device key the platform created: an opaque handle (an alias, never key material) and
+/// the public key as a JWK (JSON text).
+#[derive(uniffi::Record)]
+pub struct PlatformKey {
+    /// What the platform needs to find the key again (a Keystore alias, a keychain tag).
+    pub handle: Vec<u8>,
+    /// The public key, a P-256 JWK.
+    pub public_jwk: String,
+}
+
+/// The platform's device keys (P-256, ES256): credentials are bound to them and every
+/// presentation is signed with them, inside StrongBox / the Secure Enclave.
+#[uniffi::export(with_foreign)]
+pub trait PlatformDeviceKeys: Send + Sync {
+    /// Creates a new P-256 key.
+    fn create_key(&self) -> Result<PlatformKey, FfiError>;
+    /// The public JWK of the key behind `handle`.
+    fn public_jwk(&self, handle: Vec<u8>) -> Result<String, FfiError>;
+    /// ECDSA P-256 with SHA-256 over `message` (the platform hashes); DER or raw `r || s`.
+    fn sign(&self, handle: Vec<u8>, message: Vec<u8>) -> Result<Vec<u8>, FfiError>;
+}
+
+struct ForeignKeyStore(Arc<dyn PlatformKeyStore>);
+
+impl KeyStore for ForeignKeyStore {
+    fn wrap(&self, data_key: &[u8]) -> crate::Result<Vec<u8>> {
+        self.0
+            .wrap(data_key.to_vec())
+            .map_err(|e| crate::Error::KeyStore(e.to_string()))
+    }
+    fn unwrap(&self, wrapped: &[u8]) -> crate::Result<Zeroizing<Vec<u8>>> {
+        let key = self
+            .0
+            .unwrap(wrapped.to_vec())
+            .map_err(|e| crate::Error::KeyStore(e.to_string()))?;
+        if key.len() != 32 {
+            return Err(crate::Error::KeyStore(
+                "the platform key store returned a key that is not 32 bytes".into(),
+            ));
+        }
+        Ok(Zeroizing::new(key))
+    }
+}
+
+struct ForeignDeviceKeys(Arc<dyn PlatformDeviceKeys>);
+
+fn p256_public(jwk: &str) -> crate::Result<PublicKey> {
+    let jwk = Jwk::from_json(jwk)?;
+    if jwk.is_private() {
+        return Err(crate::Error::KeyStore(
+            "the platform handed over a private key".into(),
+        ));
+    }
+    Ok(jwk.public_key().clone())
+}
+
+impl DeviceKeys for ForeignDeviceKeys {
+    fn create(&self) -> crate::Result<(Zeroizing<Vec<u8>>, PublicKey)> {
+        let k = self
+            .0
+            .create_key()
+            .map_err(|e| crate::Error::KeyStore(e.to_string()))?;
+        Ok((Zeroizing::new(k.handle), p256_public(&k.public_jwk)?))
+    }
+    fn signer(&self, handle: &[u8]) -> crate::Result<Arc<dyn Signer>> {
+        let jwk = self
+            .0
+            .public_jwk(handle.to_vec())
+            .map_err(|e| crate::Error::KeyStore(e.to_string()))?;
+        Ok(Arc::new(ForeignSigner {
+            keys: self.0.clone(),
+            handle: handle.to_vec(),
+            public: p256_public(&jwk)?,
+        }))
+    }
+}
+
+/// A [`Signer`] whose key lives in the platform.
+struct ForeignSigner {
+    keys: Arc<dyn PlatformDeviceKeys>,
+    handle: Vec<u8>,
+    public: PublicKey,
+}
+
+impl Signer for ForeignSigner {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::Es256
+    }
+    fn public_key(&self) -> &PublicKey {
+        &self.public
+    }
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        let sig = self
+            .keys
+            .sign(self.handle.clone(), message.to_vec())
+            .map_err(|e| KeyError::Backend(e.to_string()))?;
+        match sig.len() {
+            64 => Ok(sig),
+            _ => credentials::keys::ecdsa_der::der_to_fixed(&sig, 32).ok_or_else(|| {
+                KeyError::Backend("the platform signature is neither DER nor r || s".into())
+            }),
+        }
+    }
 }
 
 impl From<crate::Error> for FfiError {
@@ -134,18 +277,56 @@ impl WalletHandle {
     /// Opens or creates the wallet in `data_dir` with a passphrase-derived key.
     #[uniffi::constructor]
     pub fn open(data_dir: String, passphrase: String) -> Result<Arc<Self>, FfiError> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .map_err(|e| FfiError::Failed {
-                message: e.to_string(),
-            })?;
+        let rt = runtime()?;
         let wallet = rt.block_on(Wallet::open(
             std::path::Path::new(&data_dir),
             &PassphraseKeyStore::new(&passphrase),
         ))?;
         Ok(Arc::new(WalletHandle { rt, wallet }))
+    }
+
+    /// Opens or creates the wallet in `data_dir` with the platform's key store and, when
+    /// given, its hardware device keys (software keys sealed in the store otherwise).
+    #[uniffi::constructor]
+    pub fn open_with_platform(
+        data_dir: String,
+        key_store: Arc<dyn PlatformKeyStore>,
+        device_keys: Option<Arc<dyn PlatformDeviceKeys>>,
+    ) -> Result<Arc<Self>, FfiError> {
+        let rt = runtime()?;
+        let device_keys: Arc<dyn DeviceKeys> = match device_keys {
+            Some(k) => Arc::new(ForeignDeviceKeys(k)),
+            None => Arc::new(crate::device_keys::SoftwareDeviceKeys),
+        };
+        let wallet = rt.block_on(Wallet::open_with(
+            std::path::Path::new(&data_dir),
+            &ForeignKeyStore(key_store),
+            device_keys,
+        ))?;
+        Ok(Arc::new(WalletHandle { rt, wallet }))
+    }
+
+    /// Trusts PEM roots for 18013-5 reader authentication.
+    pub fn add_reader_root(&self, pem: String) -> Result<(), FfiError> {
+        Ok(self.rt.block_on(self.wallet.add_reader_root(&pem))?)
+    }
+
+    /// Starts an ISO 18013-5 proximity presentation: a fresh engagement whose QR text the
+    /// app shows; `device_mac` answers with DeviceMac where the device key allows it.
+    pub fn start_proximity(
+        self: Arc<Self>,
+        device_mac: bool,
+    ) -> Result<Arc<ProximityHandle>, FfiError> {
+        let mode = if device_mac {
+            DeviceAuthMode::Mac
+        } else {
+            DeviceAuthMode::Signature
+        };
+        let session = ProximitySession::new(mode)?;
+        Ok(Arc::new(ProximityHandle {
+            wallet: self,
+            session: Mutex::new(session),
+        }))
     }
 
     /// Trusts PEM roots for verifier request objects.
@@ -245,5 +426,187 @@ impl WalletHandle {
                 claims: a.claims,
             })
             .collect())
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, FfiError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| FfiError::Failed {
+            message: e.to_string(),
+        })
+}
+
+/// One data element a reader asks for in person.
+#[derive(uniffi::Record)]
+pub struct FfiProximityElement {
+    /// Approve it by this key.
+    pub key: String,
+    /// The docType.
+    pub doc_type: String,
+    /// The namespace.
+    pub namespace: String,
+    /// The element identifier.
+    pub element: String,
+    /// The value (JSON) to show the person; None when the wallet does not hold it.
+    pub value_json: Option<String>,
+    /// Whether the reader says it will keep it.
+    pub intent_to_retain: bool,
+    /// Whether the reader's registration covers it.
+    pub registered: bool,
+}
+
+/// What the app shows before anything is released in person.
+#[derive(uniffi::Record)]
+pub struct FfiProximityRequest {
+    /// The request id.
+    pub id: String,
+    /// trusted, untrusted, invalid or unauthenticated.
+    pub reader_authentication: String,
+    /// The reader certificate's subject, if it sent one.
+    pub reader_subject: Option<String>,
+    /// Its registered name (authenticated and registered readers only).
+    pub reader_name: Option<String>,
+    /// Whether the trust register knows the reader.
+    pub reader_registered: bool,
+    /// The registered purpose that covers the request.
+    pub purpose: Option<String>,
+    /// The trust finding (JSON).
+    pub trust_json: String,
+    /// Set when the wallet refuses regardless.
+    pub refused: Option<String>,
+    /// The elements asked.
+    pub elements: Vec<FfiProximityElement>,
+}
+
+/// What a message from the reader meant.
+#[derive(uniffi::Record)]
+pub struct FfiProximityStep {
+    /// A request to show the person (then call `respond`).
+    pub request: Option<FfiProximityRequest>,
+    /// The reader ended the session.
+    pub ended: bool,
+}
+
+/// The answer to send.
+#[derive(uniffi::Record)]
+pub struct FfiProximityAnswer {
+    /// The SessionData bytes for the transport.
+    pub message: Vec<u8>,
+    /// Whether anything was released.
+    pub shared: bool,
+    /// The elements released.
+    pub claims: Vec<String>,
+}
+
+/// An ISO 18013-5 proximity session: the app moves bytes between it and the radio (BLE,
+/// NFC) and shows the person what is asked.
+#[derive(uniffi::Object)]
+pub struct ProximityHandle {
+    wallet: Arc<WalletHandle>,
+    session: Mutex<ProximitySession>,
+}
+
+impl ProximityHandle {
+    fn session(&self) -> std::sync::MutexGuard<'_, ProximitySession> {
+        self.session
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn ffi_request(r: &ProximityRequest) -> FfiProximityRequest {
+    let (auth, subject) = match &r.reader.authentication {
+        ReaderAuthentication::Trusted { subject } => ("trusted", Some(subject.clone())),
+        ReaderAuthentication::Untrusted { subject, .. } => ("untrusted", subject.clone()),
+        ReaderAuthentication::Invalid { .. } => ("invalid", None),
+        ReaderAuthentication::Unauthenticated => ("unauthenticated", None),
+    };
+    FfiProximityRequest {
+        id: r.id.clone(),
+        reader_authentication: auth.into(),
+        reader_subject: subject,
+        reader_name: r.reader.name.clone(),
+        reader_registered: r.reader.registered,
+        purpose: r.reader.purpose.clone(),
+        trust_json: serde_json::to_string(&r.trust).unwrap_or_default(),
+        refused: r.refused.clone(),
+        elements: r
+            .documents
+            .iter()
+            .flat_map(|d| {
+                d.elements.iter().map(move |e| FfiProximityElement {
+                    key: e.key.clone(),
+                    doc_type: d.doc_type.clone(),
+                    namespace: e.namespace.clone(),
+                    element: e.element.clone(),
+                    value_json: e.value.as_ref().map(|v| v.to_string()),
+                    intent_to_retain: e.intent_to_retain,
+                    registered: e.registered,
+                })
+            })
+            .collect(),
+    }
+}
+
+#[uniffi::export]
+impl ProximityHandle {
+    /// The engagement QR text (`mdoc:...`).
+    pub fn qr(&self) -> String {
+        self.session().qr()
+    }
+
+    /// Feeds one message from the reader. A failure ends the session; its error carries the
+    /// status message to send back.
+    pub fn receive(&self, message: Vec<u8>) -> Result<FfiProximityStep, FfiError> {
+        let mut s = self.session();
+        let w = &self.wallet;
+        match w.rt.block_on(w.wallet.proximity_receive(&mut s, &message)) {
+            Ok(ProximityEvent::Request(r)) => Ok(FfiProximityStep {
+                request: Some(ffi_request(&r)),
+                ended: false,
+            }),
+            Ok(ProximityEvent::Ended) => Ok(FfiProximityStep {
+                request: None,
+                ended: true,
+            }),
+            Err(crate::Error::Proximity(e)) => Err(FfiError::ProximityFailed {
+                message: e.to_string(),
+                reply: s.fail(&e),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Answers the waiting request with only the approved element keys (`approve` false or
+    /// no keys: nothing is released); returns the bytes to send.
+    pub fn respond(
+        &self,
+        approve: bool,
+        claims: Vec<String>,
+    ) -> Result<FfiProximityAnswer, FfiError> {
+        let mut s = self.session();
+        let w = &self.wallet;
+        let a = w.rt.block_on(
+            w.wallet
+                .proximity_respond(&mut s, &Consent { approve, claims }),
+        )?;
+        Ok(FfiProximityAnswer {
+            message: a.message,
+            shared: a.shared,
+            claims: a.claims,
+        })
+    }
+
+    /// Ends the session: the status-20 message to send.
+    pub fn terminate(&self) -> Vec<u8> {
+        self.session().terminate()
+    }
+
+    /// Whether the session has ended.
+    pub fn is_ended(&self) -> bool {
+        self.session().is_ended()
     }
 }
