@@ -145,8 +145,8 @@ pub fn verify_cose(
     let name = jose_name(alg)
         .ok_or_else(|| W3cError::Key(format!("COSE algorithm {alg} is not supported")))?;
     if name != key.jose_alg() {
-        return Err(W3cError::Key(format!(
-            "COSE algorithm {name} does not fit the key ({})",
+        return Err(W3cError::AlgorithmMismatch(format!(
+            "COSE algorithm {name} where the key uses {}",
             key.jose_alg()
         )));
     }

@@ -94,6 +94,9 @@ pub enum W3cError {
     /// The status list credential for a `credentialStatus` entry could not be obtained.
     #[error("status unknown: {0}")]
     StatusUnknown(String),
+    /// The COSE `alg` is not the algorithm of the issuer's key.
+    #[error("algorithm not allowed: {0}")]
+    AlgorithmMismatch(String),
     /// A Key Binding JWT is required but missing, or it does not verify.
     #[error("key binding: {0}")]
     KeyBinding(String),
@@ -130,6 +133,7 @@ impl W3cError {
             W3cError::JsonLd(_) => "jsonld_error",
             W3cError::StatusUnknown(_) => "status_unknown",
             W3cError::KeyBinding(_) => "key_binding_invalid",
+            W3cError::AlgorithmMismatch(_) => "alg_not_allowed",
         }
     }
 }
