@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command of README.md: what the tests need (scripts/test-env.sh), every Rust test
 # in the workspace, then interop with independent implementations: SD-JWT (Python sd-jwt,
-# npm @sd-jwt/*), DCQL (npm dcql), mdoc (npm @auth0/mdl, @owf/mdoc), OpenID4VCI (npm
+# npm @sd-jwt/*), DCQL (npm dcql), mdoc (npm @auth0/mdl, @owf/mdoc), W3C VC Data Integrity
+# (npm @digitalbazaar/vc with the rdfc cryptosuites), OpenID4VCI (npm
 # @openid4vc/openid4vci against `vouch issuer serve`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,10 @@ bash tests/interop-dcql/run.sh
 # mdoc: @auth0/mdl and @owf/mdoc (both directions).
 bash tests/interop-mdoc/setup.sh
 VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash tests/interop-mdoc/run.sh
+
+# W3C VC Data Integrity: Digital Bazaar vc + eddsa-rdfc-2022 / ecdsa-rdfc-2019 (both directions).
+bash tests/interop-w3c/setup.sh
+VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash tests/interop-w3c/run.sh
 
 # OpenID4VCI: an independent wallet completes the pre-authorized flow against the issuer.
 VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash issuer/tests/interop/run.sh

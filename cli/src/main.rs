@@ -61,6 +61,9 @@ enum Command {
     /// Issue, present and verify ISO 18013-5 mdocs (mso_mdoc) offline.
     #[command(subcommand)]
     Mdoc(cmd::mdoc::MdocCommand),
+    /// Issue and verify W3C Verifiable Credentials 2.0 (JOSE, SD-JWT, COSE, Data Integrity).
+    #[command(subcommand)]
+    Vc(cmd::vc::VcCommand),
     /// The trust register: serve it, audit its transparency log, decide from a snapshot.
     #[command(subcommand)]
     Registry(cmd::registry::RegistryCommand),
@@ -96,6 +99,7 @@ fn main() {
         Command::SdJwt(c) => cmd::sd_jwt::run(c),
         Command::Pki(c) => cmd::pki::run(c),
         Command::Mdoc(c) => cmd::mdoc::run(c),
+        Command::Vc(c) => cmd::vc::run(c),
         Command::Registry(c) => cmd::registry::run(c),
         Command::Issuer(c) => cmd::issuer::run(c),
         Command::Verifier(c) => cmd::verifier::run(c),

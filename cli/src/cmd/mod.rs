@@ -7,6 +7,7 @@ pub mod pki;
 pub mod registry;
 pub mod sd_jwt;
 pub mod up;
+pub mod vc;
 pub mod verifier;
 pub mod wallet;
 pub mod wallet_web;
