@@ -509,3 +509,61 @@ fn vc_sd_jwt_key_binding_is_required_and_checked() {
         "key_binding_invalid"
     );
 }
+
+#[test]
+fn data_integrity_presentation_with_challenge_and_domain() {
+    let (issuer_key, _) = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let (holder, _) = SoftwareSigner::generate(Algorithm::EdDsa).unwrap();
+    let vc = credential(
+        &did::did_key(issuer_key.public_key()),
+        "2025-01-01T00:00:00Z",
+        "2026-01-01T00:00:00Z",
+        3,
+        3,
+    );
+    let o = IssueOptions::new(
+        Securing::DataIntegrity(Cryptosuite::EcdsaRdfc2019),
+        DocKind::Credential,
+    );
+    let Secured::Document(signed_vc) = w3c::issue(&vc, &o, &issuer_key, NOW).unwrap() else {
+        panic!("document expected");
+    };
+    let vp = json!({"@context": ["https://www.w3.org/ns/credentials/v2",
+                                 "https://www.w3.org/ns/credentials/examples/v2"],
+        "type": ["VerifiablePresentation"], "holder": did::did_key(holder.public_key()),
+        "verifiableCredential": [signed_vc]});
+    let mut po = IssueOptions::new(
+        Securing::DataIntegrity(Cryptosuite::EddsaRdfc2022),
+        DocKind::Presentation,
+    );
+    po.challenge = Some("c-1f2e3d".into());
+    po.domain = Some("https://verifier.example".into());
+    let bytes = w3c::issue(&vp, &po, &holder, NOW).unwrap().to_bytes();
+    let lists = lists();
+    let opts = VerifyOptions {
+        challenge: Some("c-1f2e3d"),
+        domain: Some("https://verifier.example"),
+        status: Some(&lists),
+        ..VerifyOptions::at(NOW, DocKind::Presentation)
+    };
+    let r = w3c::verify(&bytes, &opts);
+    assert!(r.valid, "{r:?}");
+    assert!(r.checks.iter().any(|c| c.name == "credential_0" && c.ok));
+    let replayed = VerifyOptions {
+        challenge: Some("another"),
+        ..opts
+    };
+    assert_eq!(code(&w3c::verify(&bytes, &replayed)), "wrong_challenge");
+    let elsewhere = VerifyOptions {
+        domain: Some("https://other.example"),
+        ..opts
+    };
+    assert_eq!(code(&w3c::verify(&bytes, &elsewhere)), "wrong_domain");
+    // The holder's proof covers the embedded credential: changing it breaks the VP proof.
+    let mut t: Value = serde_json::from_slice(&bytes).unwrap();
+    t["verifiableCredential"][0]["credentialSubject"]["alumniOf"] = "Another School".into();
+    assert_eq!(
+        code(&w3c::verify(&serde_json::to_vec(&t).unwrap(), &opts)),
+        "signature_invalid"
+    );
+}

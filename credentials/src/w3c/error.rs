@@ -94,6 +94,14 @@ pub enum W3cError {
     /// The status list credential for a `credentialStatus` entry could not be obtained.
     #[error("status unknown: {0}")]
     StatusUnknown(String),
+    /// A presentation proof's `challenge` or `domain` is not the one the verifier asked for.
+    #[error("the proof's {member} is not \"{expected}\"")]
+    ProofBinding {
+        /// `challenge` or `domain`.
+        member: &'static str,
+        /// The value the verifier asked for.
+        expected: String,
+    },
     /// The COSE `alg` is not the algorithm of the issuer's key.
     #[error("algorithm not allowed: {0}")]
     AlgorithmMismatch(String),
@@ -134,6 +142,8 @@ impl W3cError {
             W3cError::StatusUnknown(_) => "status_unknown",
             W3cError::KeyBinding(_) => "key_binding_invalid",
             W3cError::AlgorithmMismatch(_) => "alg_not_allowed",
+            W3cError::ProofBinding { member, .. } if *member == "challenge" => "wrong_challenge",
+            W3cError::ProofBinding { .. } => "wrong_domain",
         }
     }
 }

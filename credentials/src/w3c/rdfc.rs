@@ -64,15 +64,26 @@ impl Loader for StaticLoader {
     }
 }
 
-/// Drives a future whose I/O is all in memory (the static loader never waits).
-fn block_on<F: Future>(f: F) -> F::Output {
+/// Upper bound on a document given to JSON-LD processing (serialized bytes).
+pub const MAX_DOCUMENT_LEN: usize = 1 << 20;
+/// Upper bound on RDFC-1.0 "hash N-degree quads" calls: blank node graphs crafted to make
+/// canonicalization exponential are refused instead of burning the CPU.
+pub const HNDQ_CALL_LIMIT: usize = 10_000;
+const MAX_POLLS: usize = 1_000_000;
+
+/// Drives a future whose I/O is all in memory (the static loader never waits); gives up
+/// rather than spin if it ever stays pending.
+fn block_on<F: Future>(f: F) -> Result<F::Output, W3cError> {
     let mut f = std::pin::pin!(f);
     let mut cx = Context::from_waker(Waker::noop());
-    loop {
+    for _ in 0..MAX_POLLS {
         if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
+            return Ok(v);
         }
     }
+    Err(W3cError::JsonLd(
+        "JSON-LD processing did not complete".into(),
+    ))
 }
 
 /// Every context URL `value` names, at any depth (embedded contexts included).
@@ -137,6 +148,11 @@ pub fn to_rdf(document: &Value) -> Result<Vec<oxrdf::Quad>, W3cError> {
     check_contexts(document)?;
     let text = serde_json::to_string(document)
         .map_err(|e| W3cError::Malformed(format!("cannot serialize: {e}")))?;
+    if text.len() > MAX_DOCUMENT_LEN {
+        return Err(W3cError::Malformed(format!(
+            "the document is larger than {MAX_DOCUMENT_LEN} bytes"
+        )));
+    }
     let (doc, _) = json_ld::syntax::Value::parse_str(&text)
         .map_err(|e| W3cError::Malformed(format!("not JSON: {e}")))?;
     let input = RemoteDocument::new(None, None, doc);
@@ -149,7 +165,7 @@ pub fn to_rdf(document: &Value) -> Result<Vec<oxrdf::Quad>, W3cError> {
         ..Options::default()
     };
     let mut generator = rdf_types::generator::Blank::new();
-    let mut rdf = block_on(input.to_rdf_using(&mut generator, &StaticLoader, options))
+    let mut rdf = block_on(input.to_rdf_using(&mut generator, &StaticLoader, options))?
         .map_err(|e| W3cError::JsonLd(e.to_string()))?;
     let mut quads = Vec::new();
     for rdf_types::Quad(s, p, o, g) in rdf.cloned_quads() {
@@ -190,7 +206,11 @@ pub fn to_rdf(document: &Value) -> Result<Vec<oxrdf::Quad>, W3cError> {
 /// The RDFC-1.0 canonical N-Quads of a JSON-LD document (what the RDFC cryptosuites hash).
 pub fn canonical_nquads(document: &Value) -> Result<String, W3cError> {
     let quads = to_rdf(document)?;
-    rdf_canon::canonicalize_quads(&quads).map_err(|e| W3cError::JsonLd(e.to_string()))
+    let options = rdf_canon::CanonicalizationOptions {
+        hndq_call_limit: Some(HNDQ_CALL_LIMIT),
+    };
+    rdf_canon::canonicalize_quads_with::<sha2::Sha256>(&quads, &options)
+        .map_err(|e| W3cError::JsonLd(e.to_string()))
 }
 
 #[cfg(test)]

@@ -462,9 +462,10 @@ fn verify_one(
             for (name, want) in [("challenge", opts.challenge), ("domain", opts.domain)] {
                 if let Some(want) = want {
                     if proof.get(name).and_then(Value::as_str) != Some(want) {
-                        return Err(W3cError::MalformedProof(format!(
-                            "the proof's {name} is not the one requested"
-                        )));
+                        return Err(W3cError::ProofBinding {
+                            member: name,
+                            expected: want.to_string(),
+                        });
                     }
                 }
             }
