@@ -32,9 +32,28 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(write::router())
         .merge(crate::web::router())
         .route("/metrics", get(metrics))
+        .layer(axum::middleware::from_fn(not_ready_is_503))
         .layer(DefaultBodyLimit::max(256 * 1024))
         .with_state(state);
     vouch_ops::metrics::layer(app, "registry")
+}
+
+/// `/healthz` reads the log's size from the database (`read::healthz`); when that fails the
+/// register is not ready, which probes expect as 503 with the shared answer's shape.
+async fn not_ready_is_503(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let health = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .is_some_and(|p| p.as_str() == "/healthz");
+    let resp = next.run(req).await;
+    if health && resp.status().is_server_error() {
+        return vouch_ops::health::answer(
+            "registry",
+            vec![vouch_ops::health::Check::failed("database", "unreachable")],
+            Default::default(),
+        );
+    }
+    resp
 }
 
 /// `GET /metrics`: the shared families plus the log's size.
