@@ -68,7 +68,8 @@ pub fn router(s: Arc<Service>) -> Router {
         .route("/records/{id}/employment-end", post(employment_end))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(s);
+        .with_state(s.clone())
+        .merge(Arc::new(crate::vc_api::VcApi::new(s.clock.clone())).router());
     vouch_ops::metrics::layer(app, "verifier")
 }
 

@@ -20,6 +20,7 @@ pub mod rtw;
 pub mod status;
 pub mod store;
 pub mod trust;
+pub mod vc_api;
 pub mod web;
 
 /// Seconds since the epoch of a time.

@@ -1,0 +1,381 @@
+//! The W3C VC API verifier endpoints: `POST /credentials/verify` and
+//! `POST /presentations/verify`, in the request and response shapes the W3C test suites use
+//! (`{"verifiableCredential": …, "options": {"checks": […]}}` →
+//! `200 {"verified": true, …}` or `400 {"verified": false, "problemDetails": […]}`).
+//!
+//! Verification itself is [`credentials::w3c::verify`] (VC-JOSE-COSE and Data Integrity).
+//! What needs the network lives here: `did:web` documents and Bitstring Status List
+//! credentials are fetched over HTTPS (plain HTTP only for loopback hosts, as `vouch up`
+//! runs), size-limited, cached for a short time, and a status list credential is used only
+//! after it verifies itself. The verification core stays synchronous and offline: fetching
+//! happens between passes, for what the previous pass asked for.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use credentials::did::{DidError, DidWebResolver};
+use credentials::report::VerificationReport;
+use credentials::w3c::jose::DocKind;
+use credentials::w3c::{self, StatusResolver};
+use serde_json::{json, Value};
+
+use crate::oid4vp::Clock;
+
+/// Largest request body, and largest fetched document, in bytes.
+pub const MAX_BYTES: usize = 2 * 1024 * 1024;
+/// How long a fetched status list or DID document is reused.
+const CACHE_FOR: Duration = Duration::from_secs(300);
+/// Most fetch rounds per verification (a credential names few status lists and DIDs).
+const MAX_ROUNDS: usize = 6;
+
+/// A fetched document (or why it could not be had) and when.
+type Fetched = (Instant, Result<Value, String>);
+
+/// The VC API verifier: an HTTP client and a small cache.
+pub struct VcApi {
+    client: reqwest::Client,
+    clock: Arc<dyn Clock>,
+    cache: Mutex<HashMap<String, Fetched>>,
+}
+
+impl VcApi {
+    /// A verifier reading the time from `clock`.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        VcApi {
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("a reqwest client builds"),
+            clock,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The router: `POST /credentials/verify` and `POST /presentations/verify`.
+    pub fn router(self: Arc<Self>) -> Router {
+        Router::new()
+            .route("/credentials/verify", post(verify_credential))
+            .route("/presentations/verify", post(verify_presentation))
+            .with_state(self)
+    }
+
+    fn cached(&self, url: &str) -> Option<Result<Value, String>> {
+        let cache = self.cache.lock().ok()?;
+        cache
+            .get(url)
+            .filter(|(at, _)| at.elapsed() < CACHE_FOR)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Fetches `url` (JSON, or a compact JWS / COSE status list credential kept as a string).
+    async fn fetch(&self, url: &str, status_list: bool) -> Result<Value, String> {
+        if let Some(v) = self.cached(url) {
+            return v;
+        }
+        let result = self.fetch_uncached(url, status_list).await;
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() > 1024 {
+                cache.clear();
+            }
+            cache.insert(url.to_string(), (Instant::now(), result.clone()));
+        }
+        result
+    }
+
+    async fn fetch_uncached(&self, url: &str, status_list: bool) -> Result<Value, String> {
+        allowed_url(url)?;
+        let accept = if status_list {
+            "application/vc+jwt, application/vc+sd-jwt, application/vc+cose, application/vc+ld+json, application/ld+json, application/json"
+        } else {
+            "application/did+json, application/did+ld+json, application/json"
+        };
+        let resp = self
+            .client
+            .get(url)
+            .header("accept", accept)
+            .send()
+            .await
+            .map_err(|e| format!("{url} could not be fetched: {}", e.without_url()))?;
+        if !resp.status().is_success() {
+            return Err(format!("{url} answered {}", resp.status()));
+        }
+        if resp.content_length().unwrap_or(0) > MAX_BYTES as u64 {
+            return Err(format!("{url} is larger than {MAX_BYTES} bytes"));
+        }
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| format!("{url}: {}", e.without_url()))?;
+        if body.len() > MAX_BYTES {
+            return Err(format!("{url} is larger than {MAX_BYTES} bytes"));
+        }
+        if !status_list {
+            return serde_json::from_slice(&body).map_err(|_| format!("{url} is not JSON"));
+        }
+        // A status list credential is itself a verifiable credential: verify it before use.
+        let now = self.clock.now();
+        let web = Prefetched::default();
+        let report = w3c::verify(&body, &{
+            let mut o = w3c::VerifyOptions::at(now, DocKind::Credential);
+            o.did_web = Some(&web);
+            o
+        });
+        match (report.valid, report.claims) {
+            (true, Some(doc)) => Ok(doc),
+            _ => Err(format!(
+                "the status list credential at {url} does not verify ({})",
+                report.error.map(|e| e.code).unwrap_or_default()
+            )),
+        }
+    }
+
+    /// Verifies `input`, fetching what the verification asks for between passes.
+    async fn verify(&self, input: &[u8], kind: DocKind, options: &Options) -> VerificationReport {
+        let fetched = Prefetched::default();
+        let mut round = 0;
+        loop {
+            let now = self.clock.now();
+            let report = {
+                let mut o = w3c::VerifyOptions::at(now, kind);
+                o.did_web = Some(&fetched);
+                if options.check_status {
+                    o.status = Some(&fetched);
+                }
+                o.challenge = options.challenge.as_deref();
+                o.domain = options.domain.as_deref();
+                w3c::verify(input, &o)
+            };
+            let missing = fetched.take_missing();
+            round += 1;
+            if missing.is_empty() || round >= MAX_ROUNDS {
+                return report;
+            }
+            for (url, status_list) in missing {
+                let v = self.fetch(&url, status_list).await;
+                fetched.put(&url, status_list, v);
+            }
+        }
+    }
+}
+
+/// Plain HTTP only to loopback hosts; anything else must be HTTPS.
+fn allowed_url(url: &str) -> Result<(), String> {
+    let u = url::Url::parse(url).map_err(|_| format!("{url} is not a URL"))?;
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" if matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")) => Ok(()),
+        _ => Err(format!("{url}: only https URLs are fetched")),
+    }
+}
+
+/// Documents fetched so far, and what the last pass asked for that was not there.
+#[derive(Default)]
+struct Prefetched {
+    docs: Mutex<HashMap<(String, bool), Result<Value, String>>>,
+    missing: Mutex<Vec<(String, bool)>>,
+}
+
+impl Prefetched {
+    fn get(&self, url: &str, status_list: bool) -> Option<Result<Value, String>> {
+        let docs = self.docs.lock().ok()?;
+        if let Some(v) = docs.get(&(url.to_string(), status_list)) {
+            return Some(v.clone());
+        }
+        drop(docs);
+        if let Ok(mut m) = self.missing.lock() {
+            if !m.iter().any(|(u, s)| u == url && *s == status_list) {
+                m.push((url.to_string(), status_list));
+            }
+        }
+        None
+    }
+
+    fn put(&self, url: &str, status_list: bool, v: Result<Value, String>) {
+        if let Ok(mut docs) = self.docs.lock() {
+            docs.insert((url.to_string(), status_list), v);
+        }
+    }
+
+    fn take_missing(&self) -> Vec<(String, bool)> {
+        self.missing
+            .lock()
+            .map(|mut m| std::mem::take(&mut *m))
+            .unwrap_or_default()
+    }
+}
+
+impl StatusResolver for Prefetched {
+    fn status_list_credential(&self, url: &str) -> Result<Value, String> {
+        self.get(url, true)
+            .unwrap_or_else(|| Err(format!("{url} is being fetched")))
+    }
+}
+
+impl DidWebResolver for Prefetched {
+    fn fetch(&self, url: &str) -> Result<Value, DidError> {
+        self.get(url, false)
+            .unwrap_or_else(|| Err(format!("{url} is being fetched")))
+            .map_err(DidError::Resolution)
+    }
+}
+
+/// What the request's `options` ask for.
+struct Options {
+    check_status: bool,
+    challenge: Option<String>,
+    domain: Option<String>,
+}
+
+impl Options {
+    fn from_request(v: &Value) -> Result<Self, String> {
+        let options = match v.get("options") {
+            None | Some(Value::Null) => json!({}),
+            Some(o @ Value::Object(_)) => o.clone(),
+            Some(_) => return Err("options must be an object".into()),
+        };
+        let text = |k: &str| -> Result<Option<String>, String> {
+            match options.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(format!("options.{k} must be a string")),
+            }
+        };
+        // `checks` names the checks to run; status is checked unless a list is given
+        // without it (the proof is always checked).
+        let check_status = match options.get("checks") {
+            None | Some(Value::Null) => true,
+            Some(Value::Array(a)) if a.iter().all(Value::is_string) => {
+                a.iter().any(|c| c == "credentialStatus" || c == "status")
+            }
+            Some(_) => return Err("options.checks must be an array of strings".into()),
+        };
+        Ok(Options {
+            check_status,
+            challenge: text("challenge")?,
+            domain: text("domain")?,
+        })
+    }
+}
+
+fn problem(code: &str, detail: &str) -> Value {
+    json!({
+        "type": format!("https://vouch.invalid/problems#{code}"),
+        "code": code,
+        "title": code.replace('_', " "),
+        "detail": detail,
+    })
+}
+
+fn bad_request(detail: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({
+            "verified": false,
+            "problemDetails": [problem("malformed_request", detail)],
+        })),
+    )
+        .into_response()
+}
+
+/// The secured document in `field`: a JSON object (Data Integrity or an enveloped
+/// credential) as its bytes, or a string (compact JWS / SD-JWT, or base64 COSE) as is.
+fn document_bytes(body: &Value, field: &str) -> Result<Vec<u8>, String> {
+    match body.get(field) {
+        Some(Value::Object(_)) => Ok(serde_json::to_vec(&body[field]).unwrap_or_default()),
+        Some(Value::String(s)) => Ok(s.trim().as_bytes().to_vec()),
+        _ => Err(format!("{field} is required")),
+    }
+}
+
+fn answer(report: VerificationReport) -> Response {
+    let warnings = report
+        .extra
+        .get("warnings")
+        .cloned()
+        .unwrap_or_else(|| json!([]));
+    let checks: Vec<Value> = report
+        .checks
+        .iter()
+        .map(|c| json!({"check": c.name, "ok": c.ok, "detail": c.detail}))
+        .collect();
+    let problems: Vec<Value> = report
+        .error
+        .iter()
+        .map(|e| problem(&e.code, &e.message))
+        .collect();
+    let status = if report.valid {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    (
+        status,
+        Json(json!({
+            "verified": report.valid,
+            "format": report.format,
+            "issuer": report.issuer,
+            "results": {"checks": checks},
+            "warnings": warnings,
+            "problemDetails": problems,
+        })),
+    )
+        .into_response()
+}
+
+fn parse_body(body: &Bytes) -> Result<Value, String> {
+    if body.len() > MAX_BYTES {
+        return Err("the body is too large".into());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        _ => Err("the body is not a JSON object".into()),
+    }
+}
+
+async fn verify_credential(State(api): State<Arc<VcApi>>, body: Bytes) -> Response {
+    let run = async {
+        let v = parse_body(&body)?;
+        let options = Options::from_request(&v)?;
+        let input = document_bytes(&v, "verifiableCredential")?;
+        Ok::<_, String>(api.verify(&input, DocKind::Credential, &options).await)
+    };
+    match run.await {
+        Ok(report) => {
+            tracing::info!(
+                valid = report.valid,
+                code = report.error.as_ref().map(|e| e.code.as_str()),
+                "VC API credential verification"
+            );
+            answer(report)
+        }
+        Err(why) => bad_request(&why),
+    }
+}
+
+async fn verify_presentation(State(api): State<Arc<VcApi>>, body: Bytes) -> Response {
+    let run = async {
+        let v = parse_body(&body)?;
+        let options = Options::from_request(&v)?;
+        let input = document_bytes(&v, "verifiablePresentation")?;
+        Ok::<_, String>(api.verify(&input, DocKind::Presentation, &options).await)
+    };
+    match run.await {
+        Ok(report) => {
+            tracing::info!(
+                valid = report.valid,
+                code = report.error.as_ref().map(|e| e.code.as_str()),
+                "VC API presentation verification"
+            );
+            answer(report)
+        }
+        Err(why) => bad_request(&why),
+    }
+}
