@@ -2,7 +2,7 @@
 # The test command of README.md: what the tests need (scripts/test-env.sh), every Rust test
 # in the workspace, then interop with independent implementations: SD-JWT (Python sd-jwt,
 # npm @sd-jwt/*), DCQL (npm dcql), mdoc (npm @auth0/mdl, @owf/mdoc), W3C VC Data Integrity
-# (npm @digitalbazaar/vc with the rdfc cryptosuites), OpenID4VCI (npm
+# (npm @digitalbazaar/vc with the rdfc and jcs cryptosuites), OpenID4VCI (npm
 # @openid4vc/openid4vci against `vouch issuer serve`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +26,7 @@ bash tests/interop-dcql/run.sh
 bash tests/interop-mdoc/setup.sh
 VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash tests/interop-mdoc/run.sh
 
-# W3C VC Data Integrity: Digital Bazaar vc + eddsa-rdfc-2022 / ecdsa-rdfc-2019 (both directions).
+# W3C VC Data Integrity: Digital Bazaar vc + the rdfc and jcs cryptosuites (both directions).
 bash tests/interop-w3c/setup.sh
 VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash tests/interop-w3c/run.sh
 

@@ -1,5 +1,6 @@
 // The independent W3C VC Data Integrity peer: Digital Bazaar's @digitalbazaar/vc with
-// @digitalbazaar/data-integrity and the eddsa-rdfc-2022 / ecdsa-rdfc-2019 cryptosuites.
+// @digitalbazaar/data-integrity and the eddsa-rdfc-2022, ecdsa-rdfc-2019, eddsa-jcs-2022 and
+// ecdsa-jcs-2019 cryptosuites.
 //
 //   node peer.mjs keygen ed25519|p256|p384 OUT.jwk     private JWK (what vouch reads)
 //   node peer.mjs did KEY.jwk                           the key's did:key
@@ -16,6 +17,8 @@ import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite as eddsaRdfc2022} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import {cryptosuite as ecdsaRdfc2019} from '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite';
+import * as eddsaJcs2022 from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
+import * as ecdsaJcs2019 from '@digitalbazaar/ecdsa-jcs-2019-cryptosuite';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey';
 
@@ -91,7 +94,15 @@ try {
   } else if(cmd === 'issue') {
     const [suiteName, keyFile, input, out] = args;
     const kp = await keyPairFromJwk(JSON.parse(await readFile(keyFile, 'utf8')));
-    const cryptosuite = suiteName === 'eddsa-rdfc-2022' ? eddsaRdfc2022 : ecdsaRdfc2019;
+    const cryptosuite = {
+      'eddsa-rdfc-2022': eddsaRdfc2022,
+      'ecdsa-rdfc-2019': ecdsaRdfc2019,
+      'eddsa-jcs-2022': eddsaJcs2022.createSignCryptosuite(),
+      'ecdsa-jcs-2019': ecdsaJcs2019.createSignCryptosuite(),
+    }[suiteName];
+    if(!cryptosuite) {
+      throw new Error(`unknown cryptosuite ${suiteName}`);
+    }
     const suite = new DataIntegrityProof({signer: kp.signer(), cryptosuite});
     const credential = JSON.parse(await readFile(input, 'utf8'));
     const signed = await vc.issue({credential, suite, documentLoader});
@@ -102,6 +113,8 @@ try {
     const suite = [
       new DataIntegrityProof({cryptosuite: eddsaRdfc2022}),
       new DataIntegrityProof({cryptosuite: ecdsaRdfc2019}),
+      new DataIntegrityProof({cryptosuite: eddsaJcs2022.createVerifyCryptosuite()}),
+      new DataIntegrityProof({cryptosuite: ecdsaJcs2019.createVerifyCryptosuite()}),
     ];
     const result = await vc.verifyCredential({credential, suite, documentLoader});
     if(!result.verified) {

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # W3C VC Data Integrity interop: vouch <-> Digital Bazaar @digitalbazaar/vc 7.3.0 with
-# eddsa-rdfc-2022 1.3.0 and ecdsa-rdfc-2019 1.3.0 (see package.json), offline.
+# eddsa-rdfc-2022 1.3.0, ecdsa-rdfc-2019 1.3.0, eddsa-jcs-2022 1.0.0 and ecdsa-jcs-2019 1.0.0
+# (see package.json), offline.
 #
 #   tests/interop-w3c/run.sh [--keep]
 #
 # VOUCH: the vouch binary (default $HOME/.cache/vouch-target/debug/vouch).
-# For each suite and key (eddsa-rdfc-2022 / Ed25519, ecdsa-rdfc-2019 / P-256 and P-384):
+# For each suite and key (eddsa-rdfc-2022 and eddsa-jcs-2022 / Ed25519; ecdsa-rdfc-2019 and
+# ecdsa-jcs-2019 / P-256 and P-384):
 #   1. the peer issues -> vouch verifies (report valid);
 #   2. the peer's credential with a changed claim -> vouch rejects (error.code signature_invalid);
 #   3. vouch issues -> the peer verifies;
@@ -20,7 +22,7 @@ keep=0
 while (($#)); do
   case "$1" in
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -49,9 +51,10 @@ jget() { node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],
 tamper() { node -e 'const fs=require("fs");const d=JSON.parse(fs.readFileSync(process.argv[1],"utf8"));d.credentialSubject.alumniOf="Another School";fs.writeFileSync(process.argv[2],JSON.stringify(d,null,2))' "$1" "$2"; }
 oneline() { tr '\n' ' ' < "$1" | sed 's/  */ /g' | cut -c1-300; }
 
-for row in ed25519:eddsa-rdfc-2022 p256:ecdsa-rdfc-2019 p384:ecdsa-rdfc-2019; do
+for row in ed25519:eddsa-rdfc-2022 p256:ecdsa-rdfc-2019 p384:ecdsa-rdfc-2019 \
+           ed25519:eddsa-jcs-2022 p256:ecdsa-jcs-2019 p384:ecdsa-jcs-2019; do
   kind="${row%%:*}" suite="${row#*:}"
-  W="$work/$kind"; mkdir -p "$W"
+  W="$work/$suite-$kind"; mkdir -p "$W"
   echo "# $suite with $kind"
   if ! peer keygen "$kind" "$W/peer.jwk" || ! peer keygen "$kind" "$W/vouch.jwk"; then
     result FAIL "$suite/$kind keygen" "peer keygen failed"; continue

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the W3C VC Data Integrity peer for the interop harness (idempotent): npm ci of
 # tests/interop-w3c/package-lock.json (@digitalbazaar/vc 7.3.0, data-integrity 2.5.0,
-# eddsa-rdfc-2022-cryptosuite 1.3.0, ecdsa-rdfc-2019-cryptosuite 1.3.0, ed25519-multikey
+# eddsa-rdfc-2022-cryptosuite 1.3.0, ecdsa-rdfc-2019-cryptosuite 1.3.0,
+# eddsa-jcs-2022-cryptosuite 1.0.0, ecdsa-jcs-2019-cryptosuite 1.0.0, ed25519-multikey
 # 1.3.1, ecdsa-multikey 1.8.0 and the context packages), only when node_modules is missing or
 # package.json / package-lock.json / the node version changed (a stamp records the last
 # install). A cold install tries npm's own cache first (--offline), then the registry.
