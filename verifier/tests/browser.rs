@@ -5,6 +5,10 @@
 //! the likeness, the signed record downloads and `vouch verifier check-record` verifies it.
 //! The pages pass accessibility basics on the way (lang="en", one h1, labelled inputs).
 //!
+//! `VOUCH_E2E_SCREENSHOTS=DIR` keeps the outcome page's screenshot as
+//! `DIR/employer-outcome.png` (the whole journey's pictures come from `cli/tests/up_journey.rs`,
+//! see `scripts/screenshots.sh`).
+//!
 //! Needs `/usr/bin/chromium` (`.ci/run` installs it) and node; runs
 //! `tests/browser/setup.sh` itself (a no-op when warm). Outside CI a missing browser or node
 //! skips the test with a notice; under CI it fails.
@@ -161,7 +165,13 @@ async fn employer_runs_the_right_to_work_check_in_headless_chromium() {
             "the outcome page lacks {want:?}:\n{text}"
         );
     }
-    assert_png(Path::new(shown["screenshot"].as_str().unwrap()));
+    let shot = Path::new(shown["screenshot"].as_str().unwrap());
+    assert_png(shot);
+    if let Some(keep) = std::env::var_os("VOUCH_E2E_SCREENSHOTS") {
+        let keep = PathBuf::from(keep);
+        std::fs::create_dir_all(&keep).unwrap();
+        std::fs::copy(shot, keep.join("employer-outcome.png")).unwrap();
+    }
 
     let done = next(&mut rx, &mut err_thread, "done").await;
     let status = child.wait().unwrap();
