@@ -2,6 +2,8 @@
 //! OpenID4VCI key proofs (`openid4vci-proof+jwt`, OpenID4VCI 1.0 Appendix F.1). Both carry
 //! their public key in the `jwk` header; both are checked before anything is written.
 
+pub mod nonce;
+
 use credentials::jose::{CompactJws, JwsPolicy};
 use credentials::keys::{Jwk, PublicKey};
 use serde_json::Value;

@@ -2,19 +2,27 @@
 //! enough. The same portable SQL runs on both (through sqlx's `Any` driver).
 //!
 //! Every decision that must hold across processes is one statement or one transaction whose
-//! outcome the database decides: a nonce is consumed by `DELETE ... WHERE nonce = $1`
-//! (one row affected or none), a pre-authorized code is redeemed by `UPDATE ... WHERE
-//! state = 'pending'`, a status index is taken by `INSERT ... ON CONFLICT DO NOTHING` on the
-//! `(list_id, idx)` primary key. Two processes over one PostgreSQL therefore never accept one
-//! nonce twice nor hand out one index twice.
+//! outcome the database decides: a `c_nonce` is consumed by inserting its digest under the
+//! primary key of `used_nonces` (one row inserted or none), a pre-authorized code is redeemed
+//! by `UPDATE ... WHERE state = 'pending'`, a status index is taken by `INSERT ... ON
+//! CONFLICT DO NOTHING` on the `(list_id, idx)` primary key. Two processes over one
+//! PostgreSQL therefore never accept one nonce twice nor hand out one index twice.
+//!
+//! SQLite has one writer connection (it serializes writes anyway, and a single connection
+//! never meets SQLITE_BUSY on a read-then-write transaction) and a pool of read-only
+//! connections beside it (WAL lets readers run while the writer writes), so reads never queue
+//! behind issuance transactions.
 
 use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+
+use crate::proofs::nonce::{NonceKey, RedeemableNonce};
 
 /// Why storage failed.
 #[derive(Debug, thiserror::Error)]
@@ -45,19 +53,40 @@ pub enum DbKind {
 /// The issuer's database.
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// Writes and transactions (SQLite: the one writer connection).
     pool: AnyPool,
+    /// Single-statement reads (SQLite: read-only connections; PostgreSQL: `pool` itself).
+    read: AnyPool,
     kind: DbKind,
+    nonce_key: Arc<NonceKey>,
+    /// The open status list `(list_id, size)` last seen by a committed transaction. A hint
+    /// only: the `(list_id, idx)` primary key decides, and a list found full is dropped.
+    open_list: Arc<Mutex<Option<(i64, i64)>>>,
 }
+
+/// Read-only SQLite connections beside the writer.
+const SQLITE_READERS: u32 = 4;
+/// The settings row holding the `c_nonce` MAC key (hex).
+const NONCE_KEY_SETTING: &str = "c_nonce_key";
 
 fn migrator() -> Migrator {
     Migrator {
-        migrations: Cow::Owned(vec![Migration::new(
-            1,
-            Cow::Borrowed("init"),
-            MigrationType::Simple,
-            Cow::Borrowed(include_str!("../migrations/0001_init.sql")),
-            false,
-        )]),
+        migrations: Cow::Owned(vec![
+            Migration::new(
+                1,
+                Cow::Borrowed("init"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../migrations/0001_init.sql")),
+                false,
+            ),
+            Migration::new(
+                2,
+                Cow::Borrowed("stateless nonces"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../migrations/0002_stateless_nonces.sql")),
+                false,
+            ),
+        ]),
         ignore_missing: false,
         locking: true,
         no_tx: false,
@@ -225,7 +254,7 @@ pub struct CredentialRecord {
 pub enum Recorded {
     /// Recorded; `(list_id, idx)` per credential in order.
     Ok(Vec<(i64, i64)>),
-    /// The nonce was unknown, expired or already used.
+    /// The nonce was already used (by this or another process).
     InvalidNonce,
     /// The DPoP proof's `jti` was seen before.
     DpopReplay,
@@ -289,6 +318,7 @@ impl Store {
             url.to_string()
         };
         let opts: AnyConnectOptions = url.parse()?;
+        let read_opts = opts.clone();
         let pool = match kind {
             DbKind::Sqlite => {
                 AnyPoolOptions::new()
@@ -337,7 +367,63 @@ impl Store {
             }
         };
         migrator().run(&pool).await?;
-        Ok(Store { pool, kind })
+        let read = if kind == DbKind::Sqlite && !url.contains(":memory:") {
+            AnyPoolOptions::new()
+                .max_connections(SQLITE_READERS)
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute("PRAGMA busy_timeout=10000").await?;
+                        conn.execute("PRAGMA query_only=ON").await?;
+                        Ok(())
+                    })
+                })
+                .connect_with(read_opts)
+                .await?
+        } else {
+            pool.clone()
+        };
+        let nonce_key = Arc::new(Self::load_nonce_key(&pool).await?);
+        Ok(Store {
+            pool,
+            read,
+            kind,
+            nonce_key,
+            open_list: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// The `c_nonce` key every process over this database shares: the first process to ask
+    /// creates it (a concurrent creation loses the primary-key race and reads the winner's).
+    async fn load_nonce_key(pool: &AnyPool) -> Result<NonceKey, StoreError> {
+        let fresh: String = credentials::keys::provider::random_bytes::<32>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(NONCE_KEY_SETTING)
+            .bind(fresh)
+            .execute(pool)
+            .await?;
+        let hex: String = sqlx::query("SELECT value FROM settings WHERE name = $1")
+            .bind(NONCE_KEY_SETTING)
+            .fetch_one(pool)
+            .await?
+            .try_get(0)?;
+        let mut key = [0u8; 32];
+        if hex.len() != 64 || !hex.is_ascii() {
+            return Err(StoreError::Corrupt("c_nonce_key"));
+        }
+        for (i, b) in key.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
+                .map_err(|_| StoreError::Corrupt("c_nonce_key"))?;
+        }
+        Ok(NonceKey::from_bytes(key))
+    }
+
+    /// The key that mints and checks `c_nonce` values.
+    pub fn nonce_key(&self) -> &NonceKey {
+        &self.nonce_key
     }
 
     /// Which database this is.
@@ -345,8 +431,9 @@ impl Store {
         self.kind
     }
 
-    /// Closes the pool.
+    /// Closes the pools.
     pub async fn close(&self) {
+        self.read.close().await;
         self.pool.close().await;
     }
 
@@ -439,7 +526,7 @@ impl Store {
             "SELECT attributes, gpg45_profile, verified_at FROM subjects WHERE subject_id = $1",
         )
         .bind(subject_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.read)
         .await?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some(Subject {
@@ -506,7 +593,7 @@ impl Store {
             "SELECT offer_id, subject_id, configuration_ids, tx_code_length, state, expires_at, pre_auth_code_hash, issuer_state FROM offers WHERE offer_id = $1",
         )
         .bind(offer_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.read)
         .await?;
         row.as_ref().map(Self::offer_from_row).transpose()
     }
@@ -522,7 +609,7 @@ impl Store {
         )
         .bind(offer_id)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.read)
         .await?
         .map(|r| r.try_get(0))
         .transpose()?)
@@ -539,7 +626,7 @@ impl Store {
         )
         .bind(issuer_state)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.read)
         .await?;
         row.as_ref().map(Self::offer_from_row).transpose()
     }
@@ -694,7 +781,7 @@ impl Store {
         )
         .bind(token_hash)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.read)
         .await?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some(TokenGrant {
@@ -731,7 +818,7 @@ impl Store {
 
     /// An unexpired PAR request.
     pub async fn par(&self, uri_hash: &str, now: i64) -> Result<Option<ParRequest>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.read.acquire().await?;
         Self::par_on(&mut conn, uri_hash, now).await
     }
 
@@ -894,16 +981,6 @@ impl Store {
 
     // ---- nonces and DPoP ----
 
-    /// Stores a fresh `c_nonce`.
-    pub async fn insert_nonce(&self, nonce: &str, expires_at: i64) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO nonces (nonce, expires_at) VALUES ($1, $2)")
-            .bind(nonce)
-            .bind(expires_at)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// Records a DPoP proof's `jti` outside a credential request (token and PAR endpoints);
     /// `false` if it was seen before.
     pub async fn use_dpop_jti(&self, jti_hash: &str, expires_at: i64) -> Result<bool, StoreError> {
@@ -919,15 +996,15 @@ impl Store {
 
     // ---- issuance ----
 
-    /// Records a credential response in one transaction: consumes the `c_nonce`, records the
-    /// DPoP `jti`, draws a random free index per credential and writes each credential and
-    /// the notification id. On any refusal nothing is written. A transaction that PostgreSQL
-    /// aborts as a deadlock or serialization failure (two processes drawing the same index)
-    /// is retried from the start.
+    /// Records a credential response in one transaction: consumes the `c_nonce` (whose MAC
+    /// and expiry the caller checked), records the DPoP `jti`, draws a random free index per
+    /// credential and writes each credential and the notification id. On any refusal nothing
+    /// is written. A transaction that PostgreSQL aborts as a deadlock or serialization
+    /// failure (two processes drawing the same index) is retried from the start.
     #[allow(clippy::too_many_arguments)]
     pub async fn record_issuance(
         &self,
-        nonce: &str,
+        nonce: &RedeemableNonce,
         dpop_jti_hash: Option<(&str, i64)>,
         subject_id: &str,
         token_hash: &str,
@@ -964,7 +1041,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     async fn record_issuance_once(
         &self,
-        nonce: &str,
+        nonce: &RedeemableNonce,
         dpop_jti_hash: Option<(&str, i64)>,
         subject_id: &str,
         token_hash: &str,
@@ -974,11 +1051,13 @@ impl Store {
         now: i64,
     ) -> Result<Recorded, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let used = sqlx::query("DELETE FROM nonces WHERE nonce = $1 AND expires_at > $2")
-            .bind(nonce)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let used = sqlx::query(
+            "INSERT INTO used_nonces (nonce_hash, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(&nonce.digest)
+        .bind(nonce.expires_at)
+        .execute(&mut *tx)
+        .await?;
         if used.rows_affected() != 1 {
             return Ok(Recorded::InvalidNonce);
         }
@@ -987,25 +1066,47 @@ impl Store {
                 return Ok(Recorded::DpopReplay);
             }
         }
-        let mut out = Vec::with_capacity(credentials.len());
-        for c in credentials {
-            let (list_id, idx) = Self::allocate(&mut tx, &c.credential_id, policy, now).await?;
-            sqlx::query(
-                "INSERT INTO credentials (credential_id, subject_id, configuration_id, list_id, idx, holder_jkt, kid, notification_id, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(&c.credential_id)
-            .bind(subject_id)
-            .bind(&c.configuration_id)
-            .bind(list_id)
-            .bind(idx)
-            .bind(&c.holder_jkt)
-            .bind(&c.kid)
-            .bind(notification_id)
-            .bind(now)
-            .bind(c.expires_at)
-            .execute(&mut *tx)
-            .await?;
-            out.push((list_id, idx));
+        let ids: Vec<&str> = credentials
+            .iter()
+            .map(|c| c.credential_id.as_str())
+            .collect();
+        let (slots, list) = self.allocate(&mut tx, &ids, policy, now).await?;
+        if !credentials.is_empty() {
+            // One statement for the whole batch: $1-$3 are shared, then 7 values a row.
+            let mut sql = String::from(
+                "INSERT INTO credentials (credential_id, subject_id, configuration_id, list_id, idx, holder_jkt, kid, notification_id, issued_at, expires_at) VALUES ",
+            );
+            for i in 0..credentials.len() {
+                let b = 4 + 7 * i;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(${}, $1, ${}, ${}, ${}, ${}, ${}, $2, $3, ${})",
+                    b,
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6
+                ));
+            }
+            let mut q = sqlx::query(&sql)
+                .bind(subject_id)
+                .bind(notification_id)
+                .bind(now);
+            for (c, (list_id, idx)) in credentials.iter().zip(&slots) {
+                q = q
+                    .bind(&c.credential_id)
+                    .bind(&c.configuration_id)
+                    .bind(*list_id)
+                    .bind(*idx)
+                    .bind(&c.holder_jkt)
+                    .bind(&c.kid)
+                    .bind(c.expires_at);
+            }
+            q.execute(&mut *tx).await?;
         }
         sqlx::query(
             "INSERT INTO notifications (notification_id, token_hash, event, updated_at) VALUES ($1, $2, NULL, $3)",
@@ -1016,67 +1117,129 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(Recorded::Ok(out))
+        if let Some(list) = list {
+            // Only a committed list is remembered: one created by a rolled-back transaction
+            // does not exist.
+            *self.open_list.lock().expect("not poisoned") = Some(list);
+        }
+        Ok(Recorded::Ok(slots))
     }
 
-    /// Takes a random free index in the newest open list; after `probes` collisions the list
-    /// is marked full and the next one opened (another process may open the same one: the
-    /// insert of a list is idempotent).
-    async fn allocate(
+    /// The newest open list `(list_id, size)`, opening the next one when none is (another
+    /// process may open the same one: the insert of a list is idempotent).
+    async fn open_list(
         tx: &mut Transaction<'_, Any>,
-        credential_id: &str,
         policy: ListPolicy,
         now: i64,
     ) -> Result<(i64, i64), StoreError> {
         loop {
-            let open: Option<(i64, i64)> = sqlx::query(
+            let open = sqlx::query(
                 "SELECT list_id, size FROM status_lists WHERE full_since IS NULL ORDER BY list_id LIMIT 1",
             )
             .fetch_optional(&mut **tx)
-            .await?
-            .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
-            .transpose()?;
-            let (list_id, size) = match open {
-                Some(o) => o,
-                None => {
-                    let next: i64 =
-                        sqlx::query("SELECT COALESCE(MAX(list_id), 0) + 1 FROM status_lists")
-                            .fetch_one(&mut **tx)
-                            .await?
-                            .try_get(0)?;
-                    sqlx::query(
-                        "INSERT INTO status_lists (list_id, bits, size, full_since, created_at) VALUES ($1, $2, $3, NULL, $4) ON CONFLICT DO NOTHING",
-                    )
-                    .bind(next)
-                    .bind(policy.bits)
-                    .bind(policy.size)
-                    .bind(now)
-                    .execute(&mut **tx)
-                    .await?;
-                    continue;
-                }
-            };
-            for _ in 0..policy.probes.max(1) {
-                let idx = (random_u64() % size as u64) as i64;
-                let r = sqlx::query(
-                    "INSERT INTO status_entries (list_id, idx, status, credential_id) VALUES ($1, $2, 0, $3) ON CONFLICT DO NOTHING",
-                )
-                .bind(list_id)
-                .bind(idx)
-                .bind(credential_id)
-                .execute(&mut **tx)
-                .await?;
-                if r.rows_affected() == 1 {
-                    return Ok((list_id, idx));
-                }
+            .await?;
+            if let Some(r) = open {
+                return Ok((r.try_get(0)?, r.try_get(1)?));
             }
+            let next: i64 = sqlx::query("SELECT COALESCE(MAX(list_id), 0) + 1 FROM status_lists")
+                .fetch_one(&mut **tx)
+                .await?
+                .try_get(0)?;
             sqlx::query(
-                "UPDATE status_lists SET full_since = $1 WHERE list_id = $2 AND full_since IS NULL",
+                "INSERT INTO status_lists (list_id, bits, size, full_since, created_at) VALUES ($1, $2, $3, NULL, $4) ON CONFLICT DO NOTHING",
             )
+            .bind(next)
+            .bind(policy.bits)
+            .bind(policy.size)
             .bind(now)
-            .bind(list_id)
             .execute(&mut **tx)
             .await?;
+        }
+    }
+
+    /// Takes a random free index for each credential, all of a batch in one statement per
+    /// round: `INSERT ... ON CONFLICT DO NOTHING RETURNING idx` on the `(list_id, idx)`
+    /// primary key tells which draws were free, and the others are drawn again. After
+    /// `probes` draws in a row without a free index the list is marked full and the next one
+    /// used. Returns the `(list_id, idx)` of each credential in order, and the open list to
+    /// remember once the transaction commits.
+    async fn allocate(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        credential_ids: &[&str],
+        policy: ListPolicy,
+        now: i64,
+    ) -> Result<(Vec<(i64, i64)>, Option<(i64, i64)>), StoreError> {
+        let mut slots: Vec<Option<(i64, i64)>> = vec![None; credential_ids.len()];
+        let mut misses = 0usize;
+        let mut list = *self.open_list.lock().expect("not poisoned");
+        loop {
+            let pending: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].is_none()).collect();
+            if pending.is_empty() {
+                let slots = slots.into_iter().map(|s| s.expect("all taken")).collect();
+                return Ok((slots, list));
+            }
+            let (list_id, size) = match list {
+                Some(l) => l,
+                None => {
+                    let l = Self::open_list(tx, policy, now).await?;
+                    list = Some(l);
+                    l
+                }
+            };
+            // Sorted draws take row locks in one order, so two concurrent batches on
+            // PostgreSQL rarely deadlock; a draw repeated within the batch waits a round.
+            let mut draws: Vec<(i64, usize)> = pending
+                .iter()
+                .map(|&i| ((random_u64() % size as u64) as i64, i))
+                .collect();
+            draws.sort_unstable();
+            draws.dedup_by_key(|d| d.0);
+            let mut sql = String::from(
+                "INSERT INTO status_entries (list_id, idx, status, credential_id) VALUES ",
+            );
+            for j in 0..draws.len() {
+                if j > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("($1, ${}, 0, ${})", 2 + 2 * j, 3 + 2 * j));
+            }
+            sql.push_str(" ON CONFLICT DO NOTHING RETURNING idx");
+            let mut q = sqlx::query(&sql).bind(list_id);
+            for (idx, i) in &draws {
+                q = q.bind(*idx).bind(credential_ids[*i]);
+            }
+            let taken: Vec<i64> = q
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, sqlx::Error>>()?;
+            for (idx, i) in &draws {
+                if taken.contains(idx) {
+                    slots[*i] = Some((list_id, *idx));
+                }
+            }
+            if taken.is_empty() {
+                misses += draws.len();
+            } else {
+                misses = 0;
+            }
+            if misses >= policy.probes.max(1) {
+                sqlx::query(
+                    "UPDATE status_lists SET full_since = $1 WHERE list_id = $2 AND full_since IS NULL",
+                )
+                .bind(now)
+                .bind(list_id)
+                .execute(&mut **tx)
+                .await?;
+                let mut cached = self.open_list.lock().expect("not poisoned");
+                if cached.is_some_and(|c| c.0 == list_id) {
+                    *cached = None;
+                }
+                list = None;
+                misses = 0;
+            }
         }
     }
 
@@ -1087,7 +1250,7 @@ impl Store {
     ) -> Result<Option<(i64, i64, Vec<(i64, i64)>)>, StoreError> {
         let Some(row) = sqlx::query("SELECT size, bits FROM status_lists WHERE list_id = $1")
             .bind(list_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.read)
             .await?
         else {
             return Ok(None);
@@ -1096,7 +1259,7 @@ impl Store {
             "SELECT idx, status FROM status_entries WHERE list_id = $1 AND status <> 0",
         )
         .bind(list_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.read)
         .await?
         .iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
@@ -1125,7 +1288,7 @@ impl Store {
              WHERE c.subject_id = $1 ORDER BY c.issued_at, c.credential_id",
         )
         .bind(subject_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.read)
         .await?;
         rows.iter()
             .map(|r| {
@@ -1150,7 +1313,7 @@ impl Store {
     pub async fn all_indices(&self) -> Result<Vec<(i64, i64)>, StoreError> {
         Ok(
             sqlx::query("SELECT list_id, idx FROM credentials ORDER BY list_id, idx")
-                .fetch_all(&self.pool)
+                .fetch_all(&self.read)
                 .await?
                 .iter()
                 .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
@@ -1163,7 +1326,7 @@ impl Store {
         Ok(
             sqlx::query("SELECT MAX(expires_at) FROM credentials WHERE kid = $1")
                 .bind(kid)
-                .fetch_one(&self.pool)
+                .fetch_one(&self.read)
                 .await?
                 .try_get(0)?,
         )
@@ -1195,7 +1358,7 @@ impl Store {
             "subjects",
             "offers",
             "access_tokens",
-            "nonces",
+            "used_nonces",
             "dpop_jtis",
             "status_entries",
             "credentials",
@@ -1207,7 +1370,7 @@ impl Store {
             return Err(StoreError::Corrupt("unknown table"));
         }
         Ok(sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
-            .fetch_one(&self.pool)
+            .fetch_one(&self.read)
             .await?
             .try_get(0)?)
     }
@@ -1215,7 +1378,7 @@ impl Store {
     /// Deletes expired nonces, DPoP `jti`s, PAR requests and codes.
     pub async fn purge_expired(&self, now: i64) -> Result<(), StoreError> {
         for table in [
-            "nonces",
+            "used_nonces",
             "dpop_jtis",
             "par_requests",
             "auth_codes",
@@ -1227,5 +1390,41 @@ impl Store {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// Credentials issued through the W3C VC API: no nonce, token or notification; the status
+/// index comes from the same lists as OpenID4VCI credentials.
+impl Store {
+    /// Takes a status index for `credential` and records it, in one transaction.
+    pub async fn record_vc_api_issuance(
+        &self,
+        credential: &NewCredential,
+        policy: ListPolicy,
+        now: i64,
+    ) -> Result<(i64, i64), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (slots, list) = self
+            .allocate(&mut tx, &[credential.credential_id.as_str()], policy, now)
+            .await?;
+        let (list_id, idx) = slots[0];
+        sqlx::query(
+            "INSERT INTO credentials (credential_id, subject_id, configuration_id, list_id, idx, holder_jkt, kid, notification_id, issued_at, expires_at) VALUES ($1, '', $2, $3, $4, $5, $6, '', $7, $8)",
+        )
+        .bind(&credential.credential_id)
+        .bind(&credential.configuration_id)
+        .bind(list_id)
+        .bind(idx)
+        .bind(&credential.holder_jkt)
+        .bind(&credential.kid)
+        .bind(now)
+        .bind(credential.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        if let Some(list) = list {
+            *self.open_list.lock().expect("not poisoned") = Some(list);
+        }
+        Ok((list_id, idx))
     }
 }

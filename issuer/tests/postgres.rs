@@ -159,7 +159,11 @@ async fn two_instances_never_share_an_index_nor_accept_a_nonce_or_code_twice() {
         lists.len() >= 2,
         "96 credentials in lists of 64 roll over to a new list"
     );
-    assert_eq!(issuers[1].store.count("nonces").await.unwrap(), 0);
+    assert_eq!(
+        issuers[1].store.count("used_nonces").await.unwrap(),
+        WALLETS as i64,
+        "each wallet's nonce is recorded as used once"
+    );
 }
 
 /// The same wallet (same DPoP key) talking to the other instance.

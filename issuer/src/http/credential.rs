@@ -31,11 +31,13 @@ pub(super) fn router() -> Router<Shared> {
         .route("/notification", post(notification))
 }
 
+/// Mints a `c_nonce` without a write: it is authenticated, and made single use where it is
+/// redeemed (see [`crate::proofs::nonce`]).
 async fn nonce(State(s): State<Shared>) -> Result<Response, ApiError> {
-    let n = random_token();
-    s.store
-        .insert_nonce(&n, crate::util::now() + s.config.nonce_validity)
-        .await?;
+    let n = s
+        .store
+        .nonce_key()
+        .mint(crate::util::now() + s.config.nonce_validity);
     Ok(no_store(StatusCode::OK, Json(json!({ "c_nonce": n }))))
 }
 
@@ -362,7 +364,13 @@ async fn credential(
         ApiError::credential_request_denied(e.to_string())
     })?;
 
-    // One transaction: nonce, DPoP jti, status indices, credential records.
+    // One transaction: nonce, DPoP jti, status indices, credential records. The nonce's MAC
+    // and expiry are checked first; the transaction makes it single use.
+    let nonce = s
+        .store
+        .nonce_key()
+        .check(&nonce, now)
+        .map_err(|e| ApiError::invalid_nonce(e.to_string()))?;
     let key = s.keys.active();
     let notification_id = random_token();
     let new: Vec<NewCredential> = keys
@@ -398,9 +406,7 @@ async fn credential(
     let indices = match recorded {
         Recorded::Ok(i) => i,
         Recorded::InvalidNonce => {
-            return Err(ApiError::invalid_nonce(
-                "the c_nonce is unknown, expired or already used",
-            ))
+            return Err(ApiError::invalid_nonce("the c_nonce was already used"))
         }
         Recorded::DpopReplay => {
             return Err(ApiError::resource_invalid_dpop_proof(

@@ -96,7 +96,7 @@ impl TestIssuer {
         for t in [
             "offers",
             "access_tokens",
-            "nonces",
+            "used_nonces",
             "dpop_jtis",
             "status_entries",
             "credentials",
