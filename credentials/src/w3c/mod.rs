@@ -7,7 +7,7 @@
 //! - [`data_integrity`]: Data Integrity proofs with `eddsa-jcs-2022`, `ecdsa-jcs-2019`,
 //!   `eddsa-rdfc-2022` and `ecdsa-rdfc-2019` (P-256, P-384).
 //! - [`rdfc`] (feature `rdfc`, on by default): JSON-LD to RDF over bundled contexts and RDFC-1.0.
-//! - [`verify`]: one entry point per direction, [`issue`] and [`verify()`], over every securing
+//! - [`mod@verify`]: one entry point per direction, [`issue`] and [`verify()`], over every securing
 //!   mechanism, with status (Bitstring Status List) and a [`crate::report::VerificationReport`].
 //!
 //! Every rejection is a [`W3cError`] with a stable [`W3cError::code`].
