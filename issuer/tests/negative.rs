@@ -572,3 +572,104 @@ async fn admin_api_needs_the_token() {
         .await;
     assert_eq!(r.status, 400);
 }
+
+#[tokio::test]
+async fn nonce_endpoint_writes_nothing() {
+    let t = issuer().await;
+    let w = t.wallet();
+    let before = t.snapshot().await;
+    let (a, b) = (w.nonce().await.unwrap(), w.nonce().await.unwrap());
+    assert_ne!(a, b);
+    assert_eq!(
+        t.snapshot().await,
+        before,
+        "a c_nonce is minted, not stored"
+    );
+}
+
+#[tokio::test]
+async fn forged_or_foreign_nonce_is_invalid_nonce() {
+    let t = issuer().await;
+    let (w, token) = ready(&t, "n13", &["pid_sd_jwt"]).await;
+    let k = holder();
+    let genuine = w.nonce().await.unwrap();
+    // the tag's last byte changed
+    let mut bytes = credentials::b64::decode(&genuine).unwrap();
+    *bytes.last_mut().unwrap() ^= 0x01;
+    let forged = credentials::b64::encode(&bytes);
+    // a later expiry under the genuine tag
+    let mut bytes = credentials::b64::decode(&genuine).unwrap();
+    bytes[0] ^= 0x01;
+    let extended = credentials::b64::encode(&bytes);
+    // well formed, but under another key (another issuer, or a guessed key)
+    let foreign =
+        issuer::proofs::nonce::NonceKey::from_bytes([7; 32]).mint(issuer::util::now() + 60);
+    for n in [forged, extended, foreign] {
+        let body = request(
+            "pid_sd_jwt",
+            vec![key_proof(&k, ISSUER, Some(&n), issuer::util::now())],
+        );
+        refused(&t, &w, &token, body, 400, "invalid_nonce").await;
+    }
+    // the genuine one still works: refusals consumed nothing
+    let body = request(
+        "pid_sd_jwt",
+        vec![key_proof(&k, ISSUER, Some(&genuine), issuer::util::now())],
+    );
+    w.credential(&token, &body).await.unwrap();
+}
+
+#[tokio::test]
+async fn expired_nonce_is_invalid_nonce() {
+    let t = issuer().await;
+    let (w, token) = ready(&t, "n14", &["pid_sd_jwt"]).await;
+    let expired = t.issuer.store.nonce_key().mint(issuer::util::now() - 1);
+    let body = request(
+        "pid_sd_jwt",
+        vec![key_proof(
+            &holder(),
+            ISSUER,
+            Some(&expired),
+            issuer::util::now(),
+        )],
+    );
+    refused(&t, &w, &token, body, 400, "invalid_nonce").await;
+}
+
+#[tokio::test]
+async fn nonce_from_one_instance_is_accepted_once_by_either() {
+    // Two issuer instances over one SQLite file (two stores, as two processes would have).
+    let t = issuer().await;
+    let url = format!("sqlite://{}", t.dir.path().join("issuer.db").display());
+    let second = issuer::open(config(), &url, t.dir.path(), None)
+        .await
+        .unwrap();
+    let second_router = issuer::router(second.clone());
+    let (w, token) = ready(&t, "n15", &["pid_sd_jwt"]).await;
+    let w2 = Wallet {
+        transport: issuer::wallet::Transport::Router(second_router),
+        issuer_url: w.issuer_url.clone(),
+        dpop_key: w.dpop_key.clone(),
+    };
+    let k = holder();
+    // minted by the first, redeemed at the second: the MAC key is shared through the database
+    let nonce = w.nonce().await.unwrap();
+    let body = request(
+        "pid_sd_jwt",
+        vec![key_proof(&k, ISSUER, Some(&nonce), issuer::util::now())],
+    );
+    w2.credential(&token, &body).await.unwrap();
+    // replayed at either instance
+    refused(&t, &w, &token, body.clone(), 400, "invalid_nonce").await;
+    refused(&t, &w2, &token, body, 400, "invalid_nonce").await;
+    // and the other way round
+    let nonce = w2.nonce().await.unwrap();
+    let body = request(
+        "pid_sd_jwt",
+        vec![key_proof(&k, ISSUER, Some(&nonce), issuer::util::now())],
+    );
+    w.credential(&token, &body).await.unwrap();
+    refused(&t, &w2, &token, body, 400, "invalid_nonce").await;
+    assert_eq!(t.count("used_nonces").await, 2);
+    assert_eq!(t.count("credentials").await, 2);
+}
