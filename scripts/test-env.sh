@@ -21,6 +21,8 @@ if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; the
     || service postgresql start 2>/dev/null || true
 fi
 python3 -c "import jsonschema" 2>/dev/null || python3 -m pip install -q jsonschema
+# The wallet's Python FFI test implements the platform key store and device keys with it.
+python3 -c "import cryptography" 2>/dev/null || python3 -m pip install -q cryptography
 
 for setup in verifier/tests/browser/setup.sh tests/e2e/setup.sh; do
   if [ -f "$setup" ]; then bash "$setup"; fi

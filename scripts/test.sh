@@ -30,5 +30,12 @@ VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash tests/interop-mdoc/run.sh
 bash tests/interop-w3c/setup.sh
 VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash tests/interop-w3c/run.sh
 
+# OpenID4VP: vouch wallet answers an independent verifier (@openid4vc/openid4vp, dcql, @sd-jwt/*).
+bash tests/interop-oid4vp/setup.sh
+VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash tests/interop-oid4vp/run.sh
+
+# wallet-core's Kotlin and Swift bindings, checked for the API the apps use.
+bash scripts/bindings.sh
+
 # OpenID4VCI: an independent wallet completes the pre-authorized flow against the issuer.
 VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash issuer/tests/interop/run.sh
