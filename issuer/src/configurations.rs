@@ -19,6 +19,33 @@ pub enum Format {
     SdJwtVc(&'static str),
     /// `mso_mdoc` with a `doctype`.
     Mdoc(&'static str),
+    /// `jwt_vc_json`: a W3C VC 2.0 secured as `vc+jwt`, with this VC `type`.
+    JwtVcJson(&'static str),
+    /// `ldp_vc`: a W3C VC 2.0 with a Data Integrity proof (`ecdsa-jcs-2019`), with this
+    /// VC `type`.
+    LdpVc(&'static str),
+}
+
+/// The W3C VC type of the right-to-work credential.
+pub const RIGHT_TO_WORK_VC_TYPE: &str = "RightToWorkCredential";
+
+impl Format {
+    /// The `format` identifier of OpenID4VCI 1.0 Appendix A.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::SdJwtVc(_) => "dc+sd-jwt",
+            Format::Mdoc(_) => "mso_mdoc",
+            Format::JwtVcJson(_) => "jwt_vc_json",
+            Format::LdpVc(_) => "ldp_vc",
+        }
+    }
+
+    /// The credential type: `vct`, `doctype` or the W3C VC type.
+    pub fn credential_type(self) -> &'static str {
+        match self {
+            Format::SdJwtVc(t) | Format::Mdoc(t) | Format::JwtVcJson(t) | Format::LdpVc(t) => t,
+        }
+    }
 }
 
 /// One credential configuration.
@@ -53,6 +80,16 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         id: "pid_mdoc",
         format: Format::Mdoc(PID_DOCTYPE),
         display: "Person identification data (mdoc)",
+    },
+    Configuration {
+        id: "right_to_work_jwt_vc",
+        format: Format::JwtVcJson(RIGHT_TO_WORK_VC_TYPE),
+        display: "Right to work check (W3C VC, JWT)",
+    },
+    Configuration {
+        id: "right_to_work_ldp_vc",
+        format: Format::LdpVc(RIGHT_TO_WORK_VC_TYPE),
+        display: "Right to work check (W3C VC, Data Integrity)",
     },
 ];
 
@@ -102,6 +139,33 @@ impl Configuration {
                         .collect::<Vec<_>>(),
                 },
             }),
+            Format::JwtVcJson(vc_type) | Format::LdpVc(vc_type) => {
+                let ldp = matches!(self.format, Format::LdpVc(_));
+                let mut definition = json!({ "type": ["VerifiableCredential", vc_type] });
+                if ldp {
+                    definition["@context"] = json!(W3C_CONTEXTS);
+                }
+                json!({
+                    "format": self.format.name(),
+                    "scope": self.id,
+                    "credential_definition": definition,
+                    "cryptographic_binding_methods_supported": ["did:jwk"],
+                    "credential_signing_alg_values_supported":
+                        [if ldp { "ecdsa-jcs-2019" } else { signing_alg.jose_name() }],
+                    "proof_types_supported": proof_types,
+                    "credential_metadata": {
+                        "display": display,
+                        "claims": sd_jwt_claims(RIGHT_TO_WORK_VCT)
+                            .into_iter()
+                            .filter_map(|c| {
+                                let mut path = vec![json!("credentialSubject")];
+                                path.extend(c["path"].as_array()?.iter().cloned());
+                                Some(json!({ "path": path }))
+                            })
+                            .collect::<Vec<_>>(),
+                    },
+                })
+            }
         }
     }
 }
@@ -136,6 +200,9 @@ fn sd_jwt_claims(vct: &str) -> Vec<Value> {
         .map(|p| json!({ "path": p }))
         .collect()
 }
+
+/// The `@context` of the W3C credentials this issuer makes.
+pub const W3C_CONTEXTS: [&str; 1] = ["https://www.w3.org/ns/credentials/v2"];
 
 /// The namespace of a doctype's elements.
 pub fn namespace(doctype: &str) -> &'static str {

@@ -4,8 +4,13 @@
 
 use credentials::keys::PublicKey;
 use credentials::mdoc::{json::name_spaces_from_json, IssueRequest, MdocIssuer, ValidityInfo};
+use credentials::sd_jwt_vc::type_metadata::RIGHT_TO_WORK_VCT;
 use credentials::sd_jwt_vc::{type_metadata::default_frame, SdJwtVcIssuer, VcEnvelope};
 use credentials::status::StatusReference;
+use credentials::w3c::data_integrity::Cryptosuite;
+use credentials::w3c::jose::DocKind;
+use credentials::w3c::verify::Secured;
+use credentials::w3c::{self, IssueOptions, Securing};
 
 use crate::configurations::{self, ClaimsError, Configuration, Format, IssueContext};
 use crate::keys::ActiveKey;
@@ -31,6 +36,8 @@ pub enum PreparedClaims {
     ),
     /// mdoc name spaces.
     Mdoc(credentials::mdoc::NameSpaces),
+    /// The `credentialSubject` of a W3C credential (the holder's `id` is added per key).
+    W3c(serde_json::Map<String, serde_json::Value>),
 }
 
 /// Builds the claims of `config` for `subject` (fails before anything is recorded).
@@ -52,11 +59,63 @@ pub fn prepare(
                 name_spaces_from_json(&json).map_err(ClaimsError)?,
             ))
         }
+        Format::JwtVcJson(_) | Format::LdpVc(_) => Ok(PreparedClaims::W3c(
+            configurations::sd_jwt_claims_for(RIGHT_TO_WORK_VCT, subject, ctx)?,
+        )),
     }
 }
 
+/// RFC 3339 of a time in seconds (UTC, whole seconds).
+fn rfc3339(t: i64) -> Result<String, IssueError> {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .ok_or_else(|| IssueError::Signing(format!("time {t} out of range")))
+}
+
+/// The unsecured W3C VC 2.0 credential of `vc_type` for `holder`: issued by the `did:key`
+/// of the signing key, the subject identified by the holder key's `did:jwk`, and a
+/// revocation and a suspension Bitstring Status List entry at the credential's index.
+pub fn w3c_credential(
+    vc_type: &str,
+    subject: &serde_json::Map<String, serde_json::Value>,
+    key: &ActiveKey,
+    holder: &PublicKey,
+    status: &StatusReference,
+    ctx: &IssueContext<'_>,
+) -> Result<serde_json::Value, IssueError> {
+    let mut subject = subject.clone();
+    subject.insert("id".into(), credentials::did::did_jwk(holder).into());
+    let entries: Vec<serde_json::Value> = ["revocation", "suspension"]
+        .iter()
+        .map(|purpose| {
+            let url = format!("{}/bitstring/{purpose}", status.uri);
+            serde_json::json!({
+                "id": format!("{url}#{}", status.idx),
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": purpose,
+                "statusListIndex": status.idx.to_string(),
+                "statusListCredential": url,
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "@context": configurations::W3C_CONTEXTS,
+        "type": ["VerifiableCredential", vc_type],
+        "issuer": credentials::did::did_key(key.signer.public_key()),
+        "validFrom": rfc3339(ctx.now)?,
+        "validUntil": rfc3339(ctx.expires_at)?,
+        "credentialSubject": subject,
+        "credentialStatus": entries,
+    }))
+}
+
 /// Signs one credential for `holder` with the active key; returns the `credential` value
-/// of the response (the SD-JWT VC text, or base64url of the mdoc's IssuerSigned CBOR).
+/// of the response (the SD-JWT VC or `vc+jwt` text, base64url of the mdoc's IssuerSigned
+/// CBOR, or the `ldp_vc` JSON object).
 pub fn sign(
     config: &Configuration,
     claims: &PreparedClaims,
@@ -65,7 +124,7 @@ pub fn sign(
     holder: &PublicKey,
     status: &StatusReference,
     ctx: &IssueContext<'_>,
-) -> Result<String, IssueError> {
+) -> Result<serde_json::Value, IssueError> {
     match (config.format, claims) {
         (Format::SdJwtVc(vct), PreparedClaims::SdJwt(claims, frame)) => {
             let envelope = VcEnvelope {
@@ -80,7 +139,7 @@ pub fn sign(
             let sd = SdJwtVcIssuer::new(key.signer.as_ref())
                 .issue(&envelope, claims, frame, false)
                 .map_err(|e| IssueError::Signing(e.to_string()))?;
-            Ok(sd.to_compact())
+            Ok(sd.to_compact().into())
         }
         (Format::Mdoc(doctype), PreparedClaims::Mdoc(ns)) => {
             let issuer = MdocIssuer::new(key.signer.as_ref(), vec![key.ds_cert.clone()])
@@ -101,7 +160,28 @@ pub fn sign(
                     status: Some(status.to_cbor()),
                 })
                 .map_err(|e| IssueError::Signing(e.to_string()))?;
-            Ok(credentials::b64::encode(signed.to_cbor()))
+            Ok(credentials::b64::encode(signed.to_cbor()).into())
+        }
+        (Format::JwtVcJson(vc_type) | Format::LdpVc(vc_type), PreparedClaims::W3c(subject)) => {
+            let doc = w3c_credential(vc_type, subject, key, holder, status, ctx)?;
+            let securing = match config.format {
+                Format::LdpVc(_) => Securing::DataIntegrity(Cryptosuite::EcdsaJcs2019),
+                _ => Securing::Jwt,
+            };
+            let now = time::OffsetDateTime::from_unix_timestamp(ctx.now)
+                .map_err(|e| IssueError::Signing(e.to_string()))?;
+            match w3c::issue(
+                &doc,
+                &IssueOptions::new(securing, DocKind::Credential),
+                key.signer.as_ref(),
+                now,
+            )
+            .map_err(|e| IssueError::Signing(e.to_string()))?
+            {
+                Secured::Compact(jwt) => Ok(jwt.into()),
+                Secured::Document(v) => Ok(v),
+                Secured::Cose(_) => Err(IssueError::Signing("unexpected COSE".into())),
+            }
         }
         _ => Err(IssueError::Signing("claims of another format".into())),
     }

@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 use trust_framework::model::{AnchorKey, Role, Service, TrustAnchor};
 
-use crate::configurations::{Format, CONFIGURATIONS};
+use crate::configurations::CONFIGURATIONS;
 use crate::http::Issuer;
 
 /// The service entry of this issuer.
@@ -16,10 +16,7 @@ pub fn service(s: &Issuer) -> Service {
         roles: vec![Role::IdentityServiceProvider],
         credential_types: CONFIGURATIONS
             .iter()
-            .map(|c| match c.format {
-                Format::SdJwtVc(vct) => vct.to_string(),
-                Format::Mdoc(doctype) => doctype.to_string(),
-            })
+            .map(|c| c.format.credential_type().to_string())
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect(),

@@ -505,7 +505,8 @@ impl Wallet {
         Ok(r.json())
     }
 
-    /// Nonce, one proof per holder key, the credential request: the credentials issued.
+    /// Nonce, one proof per holder key, the credential request: the credentials issued (a
+    /// JSON object credential, as `ldp_vc` is, as its JSON text).
     pub async fn issue(
         &self,
         token: &Token,
@@ -532,7 +533,12 @@ impl Wallet {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|c| c["credential"].as_str().map(str::to_string))
+            .filter_map(|c| match &c["credential"] {
+                Value::String(s) => Some(s.clone()),
+                // `ldp_vc`: the credential is a JSON object.
+                v @ Value::Object(_) => Some(v.to_string()),
+                _ => None,
+            })
             .collect())
     }
 }

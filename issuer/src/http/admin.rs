@@ -30,7 +30,8 @@ pub(super) fn router() -> Router<Shared> {
         .route("/admin/keys/rotate", post(rotate))
 }
 
-fn check_admin(s: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+/// Refuses a request without the admin bearer token.
+pub(super) fn check_admin(s: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -7,6 +7,7 @@ mod credential;
 mod metadata;
 pub(crate) mod oauth;
 mod status;
+pub mod vc_api;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -47,7 +48,8 @@ pub fn router(issuer: Shared) -> Router {
         .merge(oauth::router())
         .merge(credential::router())
         .merge(status::router())
-        .merge(admin::router());
+        .merge(admin::router())
+        .merge(vc_api::router());
     let app = if base.is_empty() {
         endpoints
     } else {
@@ -108,10 +110,7 @@ async fn count_issued(State(issuer): State<Shared>, req: Request, next: Next) ->
         Ok(v) => v["credential_configuration_id"]
             .as_str()
             .and_then(crate::configurations::find)
-            .map(|c| match c.format {
-                crate::configurations::Format::SdJwtVc(_) => "dc+sd-jwt",
-                crate::configurations::Format::Mdoc(_) => "mso_mdoc",
-            })
+            .map(|c| c.format.name())
             .unwrap_or("unknown"),
         Err(_) => "encrypted",
     };
