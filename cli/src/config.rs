@@ -32,19 +32,25 @@ pub const SECTIONS: &[(&str, &[&str], &str)] = &[
 /// Top-level settings of the file (arguments of the root command).
 pub const TOP_LEVEL: &[&str] = &["log_format"];
 
-/// The `--config FILE` (or `--config=FILE`) among `args`, else `$VOUCH_CONFIG`.
+/// The `--config FILE` (or `--config=FILE`) given before the command, else
+/// `$VOUCH_CONFIG`. Only the options before the first command word are looked at: after it,
+/// `--config` may be a command's own option (`vouch issuer offer --config pid_sd_jwt`).
 pub fn path_from_args(args: &[OsString]) -> Option<PathBuf> {
     let mut it = args.iter().skip(1);
     while let Some(a) = it.next() {
         let s = a.to_string_lossy();
-        if s == "--" {
-            break;
-        }
         if s == "--config" {
             return it.next().map(PathBuf::from);
         }
         if let Some(v) = s.strip_prefix("--config=") {
             return Some(PathBuf::from(v));
+        }
+        if s == "--log-format" {
+            it.next();
+            continue;
+        }
+        if s == "--" || !s.starts_with('-') {
+            break;
         }
     }
     std::env::var_os("VOUCH_CONFIG")
@@ -103,7 +109,7 @@ fn lookup<'a>(section: &'a toml::value::Table, id: &str) -> Option<&'a toml::Val
 
 fn is_setting(a: &Arg) -> bool {
     let id = a.get_id().as_str();
-    !a.is_positional() && !a.is_global_set() && id != "help" && id != "version"
+    !a.is_positional() && !a.is_global_set() && !["help", "version", "config"].contains(&id)
 }
 
 /// Rewrites `root` so that each section's settings read their environment variable and take
@@ -323,12 +329,24 @@ mod tests {
     fn finds_the_config_flag_in_both_spellings() {
         let a = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
         assert_eq!(
-            path_from_args(&a(&["vouch", "up", "--config", "v.toml"])),
+            path_from_args(&a(&["vouch", "--config", "v.toml", "up"])),
             Some(PathBuf::from("v.toml"))
         );
         assert_eq!(
-            path_from_args(&a(&["vouch", "--config=w.toml", "up"])),
+            path_from_args(&a(&[
+                "vouch",
+                "--log-format",
+                "json",
+                "--config=w.toml",
+                "up"
+            ])),
             Some(PathBuf::from("w.toml"))
+        );
+        std::env::remove_var("VOUCH_CONFIG");
+        // After the command word, --config belongs to the command.
+        assert_eq!(
+            path_from_args(&a(&["vouch", "issuer", "offer", "--config", "pid_sd_jwt"])),
+            None
         );
     }
 }

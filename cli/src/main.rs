@@ -17,9 +17,9 @@ use vouch_ops::log::LogFormat;
 #[derive(Parser)]
 #[command(name = "vouch", version, about)]
 struct Cli {
-    /// Settings file (TOML) for `up` and the `serve` commands; flags and `VOUCH_*`
-    /// environment variables override it.
-    #[arg(long, global = true, env = "VOUCH_CONFIG")]
+    /// Settings file (TOML) for `up` and the `serve` commands, given before the command
+    /// (`vouch --config vouch.toml up`); flags and `VOUCH_*` environment variables override it.
+    #[arg(long, env = "VOUCH_CONFIG")]
     config: Option<PathBuf>,
     /// Log lines of the services as `text` or `json` (filter: `VOUCH_LOG` or `RUST_LOG`).
     #[arg(long, global = true, env = "VOUCH_LOG_FORMAT", default_value = "text")]
