@@ -158,3 +158,33 @@ fn published_proofs_verify_for_every_rdfc_suite() {
         );
     }
 }
+
+#[test]
+fn digital_bazaar_issued_credentials_with_blank_nodes_verify() {
+    let now = datetime!(2030-01-01 0:00 UTC);
+    for file in [
+        "digitalbazaar-eddsa-rdfc-2022-rich.json",
+        "digitalbazaar-ecdsa-rdfc-2019-p256-rich.json",
+        "digitalbazaar-ecdsa-rdfc-2019-p384-rich.json",
+    ] {
+        let signed = json(file);
+        let v = di::verify_proof(&signed, "assertionMethod", now, None)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        credentials::w3c::model::validate_credential(&v.document, now).unwrap();
+        let mut t = signed.clone();
+        t["credentialSubject"]["address"]["city"] = "Lyon".into();
+        assert_eq!(
+            di::verify_proof(&t, "assertionMethod", now, None)
+                .unwrap_err()
+                .code(),
+            "signature_invalid",
+            "{file}"
+        );
+    }
+    // The blank node labels depend on RDFC-1.0's hash, so the P-384 fixture tells them apart.
+    let doc = unsecured(&json("digitalbazaar-ecdsa-rdfc-2019-p384-rich.json"));
+    assert_ne!(
+        rdfc::canonical_nquads_with(&doc, true).unwrap(),
+        rdfc::canonical_nquads_with(&doc, false).unwrap()
+    );
+}

@@ -12,6 +12,13 @@
 #   2. the peer's credential with a changed claim -> vouch rejects (error.code signature_invalid);
 #   3. vouch issues -> the peer verifies;
 #   4. vouch's credential with a changed claim -> the peer rejects.
+# Both fixtures: credential.json (the spec examples' shape) for every suite; credential-rich.json
+# (issuer object, embedded context with a language term, @list, @id-typed term, numbers, booleans,
+# escapes and non-ASCII text, nested blank nodes) for the RDFC suites, where RDFC-1.0 must label
+# blank nodes alike (ecdsa-rdfc-2019 with P-384 hashes them with SHA-384 on both sides).
+# Not in the matrix, known peer differences: jsonld.js turns 1e-7 into the xsd:integer "0" and
+# rounds integers beyond 2^53; the peer's JCS suites compare an embedded @context object in
+# proof.@context by identity, so they refuse any JCS proof over a document with one.
 # Keys are did:key (the peer's static loader builds did:key documents; vouch resolves did:key).
 # One PASS/FAIL line per cell; exit 1 on any FAIL, 2 on a setup or usage error.
 set -uo pipefail
@@ -22,7 +29,7 @@ keep=0
 while (($#)); do
   case "$1" in
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -51,55 +58,60 @@ jget() { node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],
 tamper() { node -e 'const fs=require("fs");const d=JSON.parse(fs.readFileSync(process.argv[1],"utf8"));d.credentialSubject.alumniOf="Another School";fs.writeFileSync(process.argv[2],JSON.stringify(d,null,2))' "$1" "$2"; }
 oneline() { tr '\n' ' ' < "$1" | sed 's/  */ /g' | cut -c1-300; }
 
-for row in ed25519:eddsa-rdfc-2022 p256:ecdsa-rdfc-2019 p384:ecdsa-rdfc-2019 \
-           ed25519:eddsa-jcs-2022 p256:ecdsa-jcs-2019 p384:ecdsa-jcs-2019; do
-  kind="${row%%:*}" suite="${row#*:}"
-  W="$work/$suite-$kind"; mkdir -p "$W"
-  echo "# $suite with $kind"
+rows=(
+  ed25519:eddsa-rdfc-2022:credential p256:ecdsa-rdfc-2019:credential p384:ecdsa-rdfc-2019:credential
+  ed25519:eddsa-jcs-2022:credential p256:ecdsa-jcs-2019:credential p384:ecdsa-jcs-2019:credential
+  ed25519:eddsa-rdfc-2022:credential-rich p256:ecdsa-rdfc-2019:credential-rich
+  p384:ecdsa-rdfc-2019:credential-rich
+)
+for row in "${rows[@]}"; do
+  IFS=: read -r kind suite doc <<< "$row"
+  W="$work/$suite-$kind-$doc"; mkdir -p "$W"
+  echo "# $suite with $kind, $doc.json"
   if ! peer keygen "$kind" "$W/peer.jwk" || ! peer keygen "$kind" "$W/vouch.jwk"; then
     result FAIL "$suite/$kind keygen" "peer keygen failed"; continue
   fi
   peer_did="$(peer did "$W/peer.jwk")"
   vouch_did="$("$VOUCH" vc did-key --key "$W/vouch.jwk")"
-  sed "s|ISSUER|$peer_did|" "$here/fixtures/credential.json" > "$W/peer-vc.json"
-  sed "s|ISSUER|$vouch_did|" "$here/fixtures/credential.json" > "$W/vouch-vc.json"
+  sed "s|ISSUER|$peer_did|" "$here/fixtures/$doc.json" > "$W/peer-vc.json"
+  sed "s|ISSUER|$vouch_did|" "$here/fixtures/$doc.json" > "$W/vouch-vc.json"
 
   # 1-2. peer issues -> vouch verifies; tampered -> vouch rejects.
   if peer issue "$suite" "$W/peer.jwk" "$W/peer-vc.json" "$W/peer-signed.json" 2>"$W/err"; then
     "$VOUCH" vc verify --in "$W/peer-signed.json" > "$W/r1.json" 2>"$W/err"; rc=$?
     if [[ $rc -eq 0 && "$(jget "$W/r1.json" valid)" == true && "$(jget "$W/r1.json" format)" == "$suite" ]]; then
-      result PASS "peer issues $suite ($kind) -> vouch verifies"
+      result PASS "peer issues $suite ($kind, $doc) -> vouch verifies"
     else
-      result FAIL "peer issues $suite ($kind) -> vouch verifies" "rc=$rc $(jget "$W/r1.json" error) $(oneline "$W/err")"
+      result FAIL "peer issues $suite ($kind, $doc) -> vouch verifies" "rc=$rc $(jget "$W/r1.json" error) $(oneline "$W/err")"
     fi
     tamper "$W/peer-signed.json" "$W/peer-tampered.json"
     "$VOUCH" vc verify --in "$W/peer-tampered.json" > "$W/r2.json" 2>"$W/err"; rc=$?
     code="$(jget "$W/r2.json" error.code)"
     if [[ $rc -eq 1 && "$code" == signature_invalid ]]; then
-      result PASS "peer issues $suite ($kind), claim changed -> vouch rejects" "$code"
+      result PASS "peer issues $suite ($kind, $doc), claim changed -> vouch rejects" "$code"
     else
-      result FAIL "peer issues $suite ($kind), claim changed -> vouch rejects" "rc=$rc code=$code $(oneline "$W/err")"
+      result FAIL "peer issues $suite ($kind, $doc), claim changed -> vouch rejects" "rc=$rc code=$code $(oneline "$W/err")"
     fi
   else
-    result FAIL "peer issues $suite ($kind)" "$(oneline "$W/err")"
+    result FAIL "peer issues $suite ($kind, $doc)" "$(oneline "$W/err")"
   fi
 
   # 3-4. vouch issues -> peer verifies; tampered -> peer rejects.
   if "$VOUCH" vc issue --securing "$suite" --key "$W/vouch.jwk" --in "$W/vouch-vc.json" --out "$W/vouch-signed.json" 2>"$W/err"; then
     if peer verify "$W/vouch-signed.json" 2>"$W/err"; then
-      result PASS "vouch issues $suite ($kind) -> peer verifies"
+      result PASS "vouch issues $suite ($kind, $doc) -> peer verifies"
     else
-      result FAIL "vouch issues $suite ($kind) -> peer verifies" "$(oneline "$W/err")"
+      result FAIL "vouch issues $suite ($kind, $doc) -> peer verifies" "$(oneline "$W/err")"
     fi
     tamper "$W/vouch-signed.json" "$W/vouch-tampered.json"
     peer verify "$W/vouch-tampered.json" 2>"$W/err"; rc=$?
     if [[ $rc -eq 1 ]]; then
-      result PASS "vouch issues $suite ($kind), claim changed -> peer rejects" "$(oneline "$W/err")"
+      result PASS "vouch issues $suite ($kind, $doc), claim changed -> peer rejects" "$(oneline "$W/err")"
     else
-      result FAIL "vouch issues $suite ($kind), claim changed -> peer rejects" "rc=$rc $(oneline "$W/err")"
+      result FAIL "vouch issues $suite ($kind, $doc), claim changed -> peer rejects" "rc=$rc $(oneline "$W/err")"
     fi
   else
-    result FAIL "vouch issues $suite ($kind)" "$(oneline "$W/err")"
+    result FAIL "vouch issues $suite ($kind, $doc)" "$(oneline "$W/err")"
   fi
 done
 

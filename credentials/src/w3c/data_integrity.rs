@@ -88,17 +88,19 @@ impl Cryptosuite {
         Cryptosuite::for_key(kind, self.is_rdfc()) == self
     }
 
-    /// The canonical form of `value` under this suite.
-    pub fn canonicalize(self, value: &Value) -> Result<String, W3cError> {
+    /// The canonical form of `value` under this suite with a key of `kind` (RDFC-1.0 labels
+    /// blank nodes with SHA-384 for P-384 keys, SHA-256 otherwise).
+    pub fn canonicalize(self, value: &Value, kind: KeyKind) -> Result<String, W3cError> {
         if !self.is_rdfc() {
             return jcs(value);
         }
         #[cfg(feature = "rdfc")]
         {
-            super::rdfc::canonical_nquads(value)
+            super::rdfc::canonical_nquads_with(value, kind == KeyKind::P384)
         }
         #[cfg(not(feature = "rdfc"))]
         {
+            let _ = kind;
             Err(W3cError::UnsupportedCryptosuite(format!(
                 "{} (built without the rdfc feature)",
                 self.name()
@@ -147,8 +149,8 @@ pub fn hash_data_with(
     kind: KeyKind,
 ) -> Result<Vec<u8>, W3cError> {
     let (c, d) = (
-        suite.canonicalize(proof_config)?,
-        suite.canonicalize(document)?,
+        suite.canonicalize(proof_config, kind)?,
+        suite.canonicalize(document, kind)?,
     );
     Ok(match kind {
         KeyKind::P384 => [Sha384::digest(c), Sha384::digest(d)].concat(),

@@ -203,14 +203,26 @@ pub fn to_rdf(document: &Value) -> Result<Vec<oxrdf::Quad>, W3cError> {
     Ok(quads)
 }
 
-/// The RDFC-1.0 canonical N-Quads of a JSON-LD document (what the RDFC cryptosuites hash).
+/// The RDFC-1.0 canonical N-Quads of a JSON-LD document (what the RDFC cryptosuites hash),
+/// with RDFC-1.0's default hash, SHA-256.
 pub fn canonical_nquads(document: &Value) -> Result<String, W3cError> {
+    canonical_nquads_with(document, false)
+}
+
+/// The RDFC-1.0 canonical N-Quads with SHA-384 (`sha384`) or SHA-256 as the hash that labels
+/// blank nodes: `ecdsa-rdfc-2019` with P-384 uses SHA-384, as the Digital Bazaar
+/// implementation does (the published vectors have too few blank nodes to tell).
+pub fn canonical_nquads_with(document: &Value, sha384: bool) -> Result<String, W3cError> {
     let quads = to_rdf(document)?;
     let options = rdf_canon::CanonicalizationOptions {
         hndq_call_limit: Some(HNDQ_CALL_LIMIT),
     };
-    rdf_canon::canonicalize_quads_with::<sha2::Sha256>(&quads, &options)
-        .map_err(|e| W3cError::JsonLd(e.to_string()))
+    let out = if sha384 {
+        rdf_canon::canonicalize_quads_with::<sha2::Sha384>(&quads, &options)
+    } else {
+        rdf_canon::canonicalize_quads_with::<sha2::Sha256>(&quads, &options)
+    };
+    out.map_err(|e| W3cError::JsonLd(e.to_string()))
 }
 
 #[cfg(test)]
