@@ -1,6 +1,6 @@
 //! What this issuer asks the trust register to record about it: the `entry.registered`
 //! event body's service (roles, credential types, URL) and trust anchors (the `iss` and keys
-//! of its SD-JWT VCs, the IACA of its mdocs). Provider and CAB certificate details are the
+//! of its SD-JWT VCs, the `did:key` of its W3C credentials, the IACA of its mdocs). Provider and CAB certificate details are the
 //! scheme operator's to fill in; they are left as placeholders.
 
 use serde_json::{json, Value};
@@ -41,6 +41,27 @@ pub fn anchors(s: &Issuer) -> Vec<TrustAnchor> {
             },
         })
         .collect();
+    // The `did:key` of every published key: the issuer of its W3C credentials.
+    let dids: Vec<TrustAnchor> = s
+        .keys
+        .published_jwks(crate::util::now())
+        .into_iter()
+        .filter_map(|jwk| {
+            let kid = jwk
+                .get("kid")
+                .and_then(Value::as_str)
+                .unwrap_or("key")
+                .to_string();
+            let key = credentials::keys::Jwk::from_value(&jwk).ok()?;
+            Some(TrustAnchor {
+                anchor_id: format!("did-{kid}"),
+                key: AnchorKey::Did {
+                    did: credentials::did::did_key(key.public_key()),
+                },
+            })
+        })
+        .collect();
+    out.extend(dids);
     out.push(TrustAnchor {
         anchor_id: "iaca".into(),
         key: AnchorKey::Iaca {

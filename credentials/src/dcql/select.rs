@@ -19,8 +19,17 @@ pub trait Candidate {
     fn doctype(&self) -> Option<&str> {
         None
     }
-    /// Every claim it can disclose (mdoc: `{namespace: {element: value}}`).
+    /// Every claim it can disclose (mdoc: `{namespace: {element: value}}`; a W3C VC: the
+    /// whole credential document).
     fn claims(&self) -> &Value;
+    /// The W3C VC `type` values (`type_values`): the claims' `type` member.
+    fn vc_types(&self) -> Vec<&str> {
+        match self.claims().get("type") {
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+            Some(Value::String(t)) => vec![t.as_str()],
+            _ => Vec::new(),
+        }
+    }
     /// Whether it is bound to a holder key (can prove possession).
     fn holder_binding(&self) -> bool {
         true
@@ -99,6 +108,16 @@ pub(crate) fn match_with(
     if let Some(vcts) = &q.meta.vct_values {
         if !c.vct().is_some_and(|v| vcts.iter().any(|x| x == v)) {
             return Err(format!("vct {:?} is not one of {vcts:?}", c.vct()));
+        }
+    }
+    if let Some(sets) = &q.meta.type_values {
+        // Every type of at least one inner array (OpenID4VP 1.0 Appendix B.1.1).
+        let types = c.vc_types();
+        if !sets
+            .iter()
+            .any(|set| set.iter().all(|t| types.contains(&t.as_str())))
+        {
+            return Err(format!("types {types:?} match none of {sets:?}"));
         }
     }
     if let Some(d) = &q.meta.doctype_value {
@@ -231,5 +250,51 @@ pub fn select(query: &DcqlQuery, candidates: &[&dyn Candidate]) -> Selection {
         matches,
         chosen_options,
         satisfied,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::dcql::PresentedCredential;
+
+    fn w3c(format: &str, types: Value) -> PresentedCredential {
+        PresentedCredential {
+            format: format.into(),
+            vct: None,
+            doctype: None,
+            claims: json!({"type": types, "credentialSubject": {"given_name": "Ada"}}),
+            holder_bound: true,
+        }
+    }
+
+    #[test]
+    fn type_values_need_every_type_of_one_inner_array() {
+        let q = DcqlQuery::from_json(&json!({"credentials": [{
+            "id": "rtw", "format": "jwt_vc_json",
+            "meta": {"type_values": [["VerifiableCredential", "RightToWorkCredential"], ["PassportCredential"]]},
+            "claims": [{"path": ["credentialSubject", "given_name"]}]
+        }]}))
+        .unwrap();
+        let cq = &q.credentials[0];
+        let ok = w3c(
+            "jwt_vc_json",
+            json!(["VerifiableCredential", "RightToWorkCredential"]),
+        );
+        assert!(match_one(cq, &ok, 0).is_ok());
+        assert!(match_one(cq, &w3c("jwt_vc_json", json!("PassportCredential")), 0).is_ok());
+        // One type of the first set is missing, and the second set is not met either.
+        let partial = w3c("jwt_vc_json", json!(["VerifiableCredential"]));
+        assert!(match_one(cq, &partial, 0)
+            .unwrap_err()
+            .contains("match none"));
+        // Same types, other format.
+        let ldp = w3c(
+            "ldp_vc",
+            json!(["VerifiableCredential", "RightToWorkCredential"]),
+        );
+        assert!(match_one(cq, &ldp, 0).is_err());
     }
 }
