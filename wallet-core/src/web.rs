@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -131,12 +131,7 @@ fn router(state: Shared) -> Router {
         .route("/activity", get(activity_page))
         .route(
             "/healthz",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "application/json")],
-                    "{\"status\":\"ok\"}",
-                )
-            }),
+            get(|| async { vouch_ops::health::answer("wallet", vec![], Default::default()) }),
         )
         .route("/metrics", get(metrics))
         .layer(axum::middleware::from_fn_with_state(
