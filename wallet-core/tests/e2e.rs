@@ -335,6 +335,10 @@ async fn over_asking_is_refused_with_access_denied() {
     assert!(!out.shared);
     let resp = ver.last_response();
     assert_eq!(resp.error.as_deref(), Some("access_denied"));
+    assert!(resp
+        .error_description
+        .as_deref()
+        .is_some_and(|d| d.contains("asks for more than it registered")));
     assert_eq!(resp.state, req.state);
     assert!(resp.vp_token.is_empty());
     assert_eq!(
@@ -367,6 +371,11 @@ async fn denied_consent_sends_access_denied_and_keeps_credentials_fresh() {
     assert_eq!(out.error.as_deref(), Some("access_denied"));
     let resp = ver.last_response();
     assert_eq!(resp.error.as_deref(), Some("access_denied"));
+    // The error response carries a description inside the JWE (direct_post.jwt).
+    assert_eq!(
+        resp.error_description.as_deref(),
+        Some("the holder declined to share")
+    );
     assert_eq!(resp.state, req.state);
     assert!(w.credentials().await.unwrap().iter().all(|c| !c.used));
     assert_eq!(
