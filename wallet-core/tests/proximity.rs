@@ -594,3 +594,67 @@ async fn device_mac_answer_verifies_with_the_readers_ephemeral_key() {
         Some(credentials::mdoc::DeviceAuth::Mac(_))
     ));
 }
+
+/// The FFI surface as an app drives it: `WalletHandle` (its own runtime, called from a plain
+/// thread), `start_proximity` -> QR, the radio's bytes into `receive`, the person's answer into
+/// `respond`, the reply bytes back to the radio; the verifier's reader on the other end.
+#[test]
+fn ffi_proximity_handle_drives_a_session_with_the_verifiers_reader() {
+    use wallet_core::ffi::WalletHandle;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let iss = rt.block_on(issuer::start());
+    let (verifier, _) = scheme(&iss.iaca);
+    let (root, reader) = reader_pki("Example Employer Reader");
+    let dir = tempfile::tempdir().unwrap();
+    let w = WalletHandle::open(dir.path().to_string_lossy().into_owned(), "pw".into()).unwrap();
+    assert_eq!(
+        w.accept_offer(iss.offer_by_reference("pre"), Some(issuer::TX_CODE.into()))
+            .unwrap(),
+        6
+    );
+    w.add_reader_root(root.to_pem()).unwrap();
+
+    let session = w.clone().start_proximity(false).unwrap();
+    let qr = session.qr();
+    let (mut holder_end, mut reader_end) = MemoryTransport::pair();
+    let ask = items(&[("family_name", true), ("given_name", false)]);
+    let asked = ask.clone();
+    let r = std::thread::spawn(move || {
+        reader.exchange(&qr, std::slice::from_ref(&asked), &mut reader_end)
+    });
+    use credentials::mdoc::session::Transport as _;
+    let step = session.receive(holder_end.receive().unwrap()).unwrap();
+    let req = step.request.unwrap();
+    assert_eq!(req.reader_authentication, "trusted");
+    assert!(req
+        .reader_subject
+        .unwrap()
+        .contains("Example Employer Reader"));
+    // No register pinned here: the reader is authenticated but cannot be looked up.
+    assert!(!req.reader_registered);
+    assert_eq!(req.elements.len(), 2);
+    let fam = req
+        .elements
+        .iter()
+        .find(|e| e.element == "family_name")
+        .unwrap();
+    assert!(fam.intent_to_retain);
+    assert_eq!(
+        fam.value_json.as_deref(),
+        Some(&*format!("\"{FAMILY_NAME}\""))
+    );
+    let keys = req.elements.iter().map(|e| e.key.clone()).collect();
+    let answer = session.respond(true, keys).unwrap();
+    assert!(answer.shared && answer.claims.len() == 2);
+    holder_end.send(answer.message).unwrap();
+    let end = session.receive(holder_end.receive().unwrap()).unwrap();
+    assert!(end.ended && session.is_ended());
+
+    let x = r.join().unwrap().unwrap();
+    let out = rt.block_on(reader::verify(&verifier, &x, OffsetDateTime::now_utc()));
+    let report = serde_json::to_value(&out.report).unwrap();
+    assert_eq!(report["valid"], true, "{report:#}");
+    assert_eq!(report["claims"][MDL_NAMESPACE]["family_name"], FAMILY_NAME);
+    let log = w.activity().unwrap();
+    assert_eq!(log.last().unwrap().outcome, "shared");
+}
