@@ -5,7 +5,13 @@
 //! [`BUNDLED_CONTEXTS`]; nothing is ever fetched, and a context outside that list is
 //! [`W3cError::UnknownContext`]. Expansion runs in safe mode: a property or type that the
 //! contexts do not define (and so would be silently dropped, leaving it unsigned) is
-//! [`W3cError::JsonLd`]. Canonicalization is the `rdf-canon` crate (RDFC-1.0, SHA-256).
+//! [`W3cError::JsonLd`]. Canonicalization is the `rdf-canon` crate (RDFC-1.0, SHA-256, or
+//! SHA-384 for `ecdsa-rdfc-2019` with P-384).
+//!
+//! Outside input is bounded before and during processing: [`MAX_DOCUMENT_LEN`] bytes,
+//! [`MAX_DEPTH`] levels of nesting, [`HNDQ_CALL_LIMIT`] RDFC-1.0 recursion steps, and the work
+//! runs on a thread with its own large stack, so neither a deep document nor a panic in the
+//! processor takes the caller down.
 
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
@@ -66,6 +72,12 @@ impl Loader for StaticLoader {
 
 /// Upper bound on a document given to JSON-LD processing (serialized bytes).
 pub const MAX_DOCUMENT_LEN: usize = 1 << 20;
+/// Upper bound on object / array nesting: JSON-LD expansion recurses per level (and a stack
+/// overflow aborts the process), credentials need a handful.
+pub const MAX_DEPTH: usize = 24;
+/// The stack JSON-LD processing runs on (its own thread, so the caller's stack, e.g. a 2 MiB
+/// async worker, does not bound it); reserved lazily by the OS.
+const STACK_SIZE: usize = 64 << 20;
 /// Upper bound on RDFC-1.0 "hash N-degree quads" calls: blank node graphs crafted to make
 /// canonicalization exponential are refused instead of burning the CPU.
 pub const HNDQ_CALL_LIMIT: usize = 10_000;
@@ -84,6 +96,24 @@ fn block_on<F: Future>(f: F) -> Result<F::Output, W3cError> {
     Err(W3cError::JsonLd(
         "JSON-LD processing did not complete".into(),
     ))
+}
+
+fn depth(value: &Value) -> usize {
+    // Iterative, so that measuring a hostile document cannot itself overflow.
+    let mut max = 0;
+    let mut stack = vec![(value, 1usize)];
+    while let Some((v, d)) = stack.pop() {
+        max = max.max(d);
+        if d > MAX_DEPTH {
+            break;
+        }
+        match v {
+            Value::Object(o) => stack.extend(o.values().map(|c| (c, d + 1))),
+            Value::Array(a) => stack.extend(a.iter().map(|c| (c, d + 1))),
+            _ => {}
+        }
+    }
+    max
 }
 
 /// Every context URL `value` names, at any depth (embedded contexts included).
@@ -143,8 +173,31 @@ fn term(id: Id) -> oxrdf::Term {
     }
 }
 
+/// Runs `f` on a thread of its own with [`STACK_SIZE`]; a panic in the JSON-LD processor
+/// becomes an error instead of unwinding into the caller.
+fn on_own_stack<T: Send>(f: impl FnOnce() -> Result<T, W3cError> + Send) -> Result<T, W3cError> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("vouch-jsonld".into())
+            .stack_size(STACK_SIZE)
+            .spawn_scoped(scope, f)
+            .map_err(|e| W3cError::JsonLd(format!("cannot start JSON-LD processing: {e}")))?
+            .join()
+            .map_err(|_| W3cError::JsonLd("the JSON-LD processor failed".into()))?
+    })
+}
+
 /// The RDF dataset of a JSON-LD document, as `oxrdf` quads.
 pub fn to_rdf(document: &Value) -> Result<Vec<oxrdf::Quad>, W3cError> {
+    on_own_stack(|| to_rdf_here(document))
+}
+
+fn to_rdf_here(document: &Value) -> Result<Vec<oxrdf::Quad>, W3cError> {
+    if depth(document) > MAX_DEPTH {
+        return Err(W3cError::Malformed(format!(
+            "the document nests deeper than {MAX_DEPTH} levels"
+        )));
+    }
     check_contexts(document)?;
     let text = serde_json::to_string(document)
         .map_err(|e| W3cError::Malformed(format!("cannot serialize: {e}")))?;
@@ -213,16 +266,18 @@ pub fn canonical_nquads(document: &Value) -> Result<String, W3cError> {
 /// blank nodes: `ecdsa-rdfc-2019` with P-384 uses SHA-384, as the Digital Bazaar
 /// implementation does (the published vectors have too few blank nodes to tell).
 pub fn canonical_nquads_with(document: &Value, sha384: bool) -> Result<String, W3cError> {
-    let quads = to_rdf(document)?;
-    let options = rdf_canon::CanonicalizationOptions {
-        hndq_call_limit: Some(HNDQ_CALL_LIMIT),
-    };
-    let out = if sha384 {
-        rdf_canon::canonicalize_quads_with::<sha2::Sha384>(&quads, &options)
-    } else {
-        rdf_canon::canonicalize_quads_with::<sha2::Sha256>(&quads, &options)
-    };
-    out.map_err(|e| W3cError::JsonLd(e.to_string()))
+    on_own_stack(|| {
+        let quads = to_rdf_here(document)?;
+        let options = rdf_canon::CanonicalizationOptions {
+            hndq_call_limit: Some(HNDQ_CALL_LIMIT),
+        };
+        let out = if sha384 {
+            rdf_canon::canonicalize_quads_with::<sha2::Sha384>(&quads, &options)
+        } else {
+            rdf_canon::canonicalize_quads_with::<sha2::Sha256>(&quads, &options)
+        };
+        out.map_err(|e| W3cError::JsonLd(e.to_string()))
+    })
 }
 
 #[cfg(test)]
