@@ -13,7 +13,10 @@
 #   3. a request the person declines: the peer receives error=access_denied with an
 #      error_description;
 #   4. a request for a credential the wallet does not hold: access_denied, nothing disclosed;
-#   5. a negative control: the peer, told to expect another nonce, rejects the KB-JWT.
+#   5. a negative control: the peer, told to expect another nonce, rejects the KB-JWT;
+#   6. an mso_mdoc (mDL) request: oid4vc-ts parses the response, @auth0/mdl and @owf/mdoc
+#      (tests/interop-mdoc/peer.mjs) verify the DeviceResponse against the issuer's IACA and
+#      the OpenID4VPHandover transcript, and reject it bound to another nonce.
 # The peer parses each request it made with its own code, the wallet parses it with ours; the
 # peer checks the response shape, state, the SD-JWT VC (issuer signature, disclosures, KB-JWT
 # nonce, aud = client_id) and DCQL satisfaction with its own matcher, and that nothing beyond
@@ -65,7 +68,7 @@ node --input-type=module -e '
     return r.json()
   }
   await call("PUT", "/admin/subjects/oid4vp-1", { attributes: JSON.parse(readFileSync(attributes, "utf8")), gpg45_profile: "M1B" })
-  const offer = await call("POST", "/admin/offers", { subject_id: "oid4vp-1", credential_configuration_ids: ["pid_sd_jwt"], pre_authorized: true, tx_code: true })
+  const offer = await call("POST", "/admin/offers", { subject_id: "oid4vp-1", credential_configuration_ids: ["pid_sd_jwt", "mdl_mdoc"], pre_authorized: true, tx_code: true })
   console.log(JSON.stringify(offer))
 ' "$url" "$tmp/issuer/admin.token" "$root/issuer/tests/interop/attributes.json" \
   > "$tmp/offer.json" 2> "$tmp/offer.err" || setup_fail "offer: $(cat "$tmp/offer.err")"
@@ -172,6 +175,40 @@ if transaction not-held "$q4" yes --response-mode direct_post; then
     result PASS "nothing matches -> access_denied" "$(jget "$r" error_description)"
   else
     result FAIL "nothing matches -> access_denied" "$(tr '\n' ' ' < "$r" | cut -c1-500)"
+  fi
+fi
+
+# 6. mso_mdoc: a DeviceResponse bound to the OpenID4VPHandover transcript (direct_post.jwt:
+#    with the encryption key's thumbprint), verified by @auth0/mdl and @owf/mdoc (the peers of
+#    tests/interop-mdoc) against the issuer's IACA; bound to another nonce, both reject it.
+doctype=org.iso.18013.5.1.mDL ns=org.iso.18013.5.1
+q6="$(node -e 'const [d,n]=process.argv.slice(1);console.log(JSON.stringify({credentials:[{id:"mdl",format:"mso_mdoc",meta:{doctype_value:d},
+  claims:[{path:[n,"family_name"]},{path:[n,"given_name"]}]}]}))' "$doctype" "$ns")"
+if ! bash "$root/tests/interop-mdoc/setup.sh" >/dev/null 2>&1; then
+  result FAIL "mso_mdoc via OpenID4VP" "tests/interop-mdoc/setup.sh failed"
+elif transaction mdoc-jwt "$q6" yes --signed --cert "$tmp/leaf.pem" --chain-key "$tmp/leaf.key" \
+  --response-mode direct_post.jwt --mdoc-dir "$tmp/mdoc"; then
+  r="$tmp/mdoc-jwt.result.json"
+  if [[ "$(jget "$r" ok)" != true || ! -f "$tmp/mdoc/mdl-0.cbor" ]]; then
+    result FAIL "mso_mdoc via OpenID4VP (oid4vc-ts parse)" "$(tr '\n' ' ' < "$r" | cut -c1-500)"
+  else
+    for impl in auth0 owf; do
+      node "$root/tests/interop-mdoc/peer.mjs" verify --impl "$impl" --iaca "$tmp/issuer/keys/iaca.pem" \
+        --transcript "$tmp/mdoc/transcript.cbor" --response "$tmp/mdoc/mdl-0.cbor" > "$tmp/mdoc/$impl.json" 2> "$tmp/mdoc/$impl.err"
+      got="$(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));const c=(r.claims||{})[process.argv[2]]||{};console.log(r.valid+" "+Object.keys(c).sort().join(","))' "$tmp/mdoc/$impl.json" "$ns" 2>/dev/null)"
+      if [[ "$got" == "true family_name,given_name" ]]; then
+        result PASS "mso_mdoc via OpenID4VP + direct_post.jwt, verified by $impl" "OpenID4VPHandover transcript, 2 elements"
+      else
+        result FAIL "mso_mdoc via OpenID4VP + direct_post.jwt, verified by $impl" "$got $(head -c 300 "$tmp/mdoc/$impl.json") $(head -c 300 "$tmp/mdoc/$impl.err")"
+      fi
+      node "$root/tests/interop-mdoc/peer.mjs" verify --impl "$impl" --iaca "$tmp/issuer/keys/iaca.pem" \
+        --transcript "$tmp/mdoc/transcript-other-nonce.cbor" --response "$tmp/mdoc/mdl-0.cbor" > "$tmp/mdoc/$impl.neg.json" 2>&1
+      if [[ $? -eq 1 && "$(jget "$tmp/mdoc/$impl.neg.json" valid)" == false ]]; then
+        result PASS "mso_mdoc bound to another nonce, rejected by $impl"
+      else
+        result FAIL "mso_mdoc bound to another nonce, rejected by $impl" "$(head -c 300 "$tmp/mdoc/$impl.neg.json")"
+      fi
+    done
   fi
 fi
 

@@ -5,6 +5,7 @@
 //   node verifier.mjs --query Q.json --issuer-key ISSUER.pub.jwk --out RESULT.json
 //        [--signed --cert LEAF.pem --chain-key LEAF.key] [--response-mode direct_post|direct_post.jwt]
 //        [--purpose TEXT] [--expect-nonce OTHER (negative control: must be rejected)]
+//        [--mdoc-dir DIR]
 //
 // 1. Serves http://localhost:PORT: /request (the signed request object, when --signed) and
 //    /response (direct_post target). Prints {"url": "openid4vp://..."} on stdout.
@@ -17,12 +18,16 @@
 //    every presentation: sd-jwt-js verification (issuer signature, disclosures, KB-JWT with
 //    the nonce; aud must equal the client_id, iat recent), and the peer's own DCQL check
 //    (DcqlPresentationResult.fromDcqlPresentation) over the disclosed claims.
+//    mso_mdoc presentations: the library parses them; the DeviceResponse is written to
+//    DIR/<qid>-<i>.cbor with the OpenID4VPHandover SessionTranscript this transaction implies
+//    (DIR/transcript.cbor; DIR/transcript-other-nonce.cbor for a negative control) for the mdoc
+//    peers of tests/interop-mdoc (@auth0/mdl, @owf/mdoc) to verify.
 // 3. Writes RESULT.json {ok, error?, error_description?, client_id, nonce, claims: {qid: [..]},
 //    dcql: {can_be_satisfied}, problems: [...]} and exits 0 (a result was recorded) or 1.
 
 import { createServer } from 'node:http'
 import { createHash, createPrivateKey, sign as nodeSign, webcrypto, X509Certificate } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createOpenid4vpAuthorizationRequest, parseOpenid4vpAuthorizationResponse } from '@openid4vc/openid4vp'
 import { setGlobalConfig } from '@openid4vc/utils'
 import { DcqlQuery, DcqlPresentationResult } from 'dcql'
@@ -67,6 +72,7 @@ const clientId = args.signed ? 'x509_san_dns:localhost' : `redirect_uri:${respon
 const clientMetadata = {
   vp_formats_supported: {
     'dc+sd-jwt': { 'sd-jwt_alg_values': ['ES256'], 'kb-jwt_alg_values': ['ES256'] },
+    mso_mdoc: { issuerauth_alg_values: [-7], deviceauth_alg_values: [-7] },
   },
   ...(responseMode === 'direct_post.jwt'
     ? { jwks: { keys: [encPublic] }, encrypted_response_enc_values_supported: ['A128GCM'] }
@@ -194,6 +200,11 @@ async function onResponse(form) {
   const disclosed = {}
   for (const [qid, list] of Object.entries(parsed.dcql.presentations)) {
     const entries = Array.isArray(list) ? list : [list]
+    const format = dcqlJson.credentials.find((c) => c.id === qid)?.format
+    if (format === 'mso_mdoc') {
+      await writeMdoc(qid, entries)
+      continue
+    }
     disclosed[qid] = []
     for (const p of entries) {
       const claims = await verifySdJwt(p)
@@ -212,10 +223,52 @@ async function onResponse(form) {
       })
     }
   }
-  const dcql = DcqlPresentationResult.fromDcqlPresentation(disclosed, { dcqlQuery })
-  result.dcql = { can_be_satisfied: dcql.can_be_satisfied }
-  if (!dcql.can_be_satisfied) result.problems.push('the disclosed claims do not satisfy the DCQL query (dcql)')
+  if (Object.keys(disclosed).length) {
+    const dcql = DcqlPresentationResult.fromDcqlPresentation(disclosed, { dcqlQuery })
+    result.dcql = { can_be_satisfied: dcql.can_be_satisfied }
+    if (!dcql.can_be_satisfied) result.problems.push('the disclosed claims do not satisfy the DCQL query (dcql)')
+  }
   result.ok = result.problems.length === 0
+}
+
+// Minimal CBOR (definite lengths) for the handover: text, bytes, null, arrays.
+function cborHead(major, n) {
+  if (n < 24) return Buffer.from([(major << 5) | n])
+  if (n < 256) return Buffer.from([(major << 5) | 24, n])
+  if (n < 65536) return Buffer.from([(major << 5) | 25, n >> 8, n & 255])
+  const b = Buffer.alloc(5); b[0] = (major << 5) | 26; b.writeUInt32BE(n, 1); return b
+}
+function cbor(v) {
+  if (v === null) return Buffer.from([0xf6])
+  if (typeof v === 'string') { const b = Buffer.from(v, 'utf8'); return Buffer.concat([cborHead(3, b.length), b]) }
+  if (Buffer.isBuffer(v)) return Buffer.concat([cborHead(2, v.length), v])
+  if (Array.isArray(v)) return Buffer.concat([cborHead(4, v.length), ...v.map(cbor)])
+  throw new Error(`cannot encode ${typeof v}`)
+}
+
+// OpenID4VP 1.0 B.2.6.1: [null, null, ["OpenID4VPHandover", SHA-256(cbor([client_id, nonce,
+// jwk_thumbprint / null, response_uri]))]], the thumbprint being the encryption key's when the
+// response is encrypted.
+async function transcript(forNonce) {
+  const thumb = responseMode === 'direct_post.jwt'
+    ? Buffer.from(await jose.calculateJwkThumbprint(encPublic, 'sha256'), 'base64url')
+    : null
+  const info = cbor([clientId, forNonce, thumb, responseUri])
+  return cbor([null, null, ['OpenID4VPHandover', createHash('sha256').update(info).digest()]])
+}
+
+async function writeMdoc(qid, entries) {
+  if (!args['mdoc-dir']) throw new Error('an mso_mdoc presentation arrived without --mdoc-dir')
+  mkdirSync(args['mdoc-dir'], { recursive: true })
+  writeFileSync(`${args['mdoc-dir']}/transcript.cbor`, await transcript(nonce))
+  writeFileSync(`${args['mdoc-dir']}/transcript-other-nonce.cbor`, await transcript(`${nonce}-other`))
+  result.mdoc = result.mdoc || []
+  entries.forEach((p, i) => {
+    if (typeof p !== 'string') throw new Error('an mso_mdoc presentation is not a string')
+    const file = `${args['mdoc-dir']}/${qid}-${i}.cbor`
+    writeFileSync(file, Buffer.from(p, 'base64url'))
+    result.mdoc.push(file)
+  })
 }
 
 async function verifySdJwt(presentation) {
