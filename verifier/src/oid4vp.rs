@@ -361,7 +361,10 @@ impl Service {
         client_metadata.insert(
             "vp_formats_supported".into(),
             json!({"dc+sd-jwt": {"sd-jwt_alg_values": ["ES256", "ES384", "EdDSA"], "kb-jwt_alg_values": ["ES256", "ES384", "EdDSA"]},
-                   "mso_mdoc": {"issuerauth_alg_values": [-7, -35, -8], "deviceauth_alg_values": [-7, -35, -8]}}),
+                   "mso_mdoc": {"issuerauth_alg_values": [-7, -35, -8], "deviceauth_alg_values": [-7, -35, -8]},
+                   "jwt_vc_json": {"alg_values": ["ES256", "ES384", "EdDSA"]},
+                   "ldp_vc": {"proof_type_values": ["DataIntegrityProof"],
+                              "cryptosuite_values": ["ecdsa-rdfc-2019", "ecdsa-jcs-2019", "eddsa-rdfc-2022", "eddsa-jcs-2022"]}}),
         );
         let req = AuthorizationRequest {
             client_id: self.request_signer.client_id.clone(),
@@ -531,6 +534,12 @@ impl Service {
                     ..ex_base
                 };
                 self.verifier.verify_mdoc(&bytes, &ex).await
+            }
+            ("jwt_vc_json" | "ldp_vc", item) => {
+                let fetch = crate::vc_api::VcApi::new(self.clock.clone());
+                self.verifier
+                    .verify_w3c(&fetch, &cq.format, item, &ex_base)
+                    .await
             }
             _ => {
                 return fail(format!(

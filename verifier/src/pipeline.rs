@@ -58,6 +58,9 @@ pub struct Outcome {
     pub trust: Option<TrustFinding>,
 }
 
+#[path = "pipeline_w3c.rs"]
+mod w3c;
+
 /// The checks' names, in the order a report lists them.
 const ORDER: &[&str] = &[
     "parse",

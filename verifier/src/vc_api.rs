@@ -137,6 +137,22 @@ impl VcApi {
         }
     }
 
+    /// Verifies a presentation (`challenge` and `domain` bind a Data Integrity proof),
+    /// its credentials' status included, fetching status lists and `did:web` documents.
+    pub async fn verify_presentation(
+        &self,
+        input: &[u8],
+        challenge: Option<&str>,
+        domain: Option<&str>,
+    ) -> VerificationReport {
+        let options = Options {
+            check_status: true,
+            challenge: challenge.map(str::to_string),
+            domain: domain.map(str::to_string),
+        };
+        self.verify(input, DocKind::Presentation, &options).await
+    }
+
     /// Verifies `input`, fetching what the verification asks for between passes.
     async fn verify(&self, input: &[u8], kind: DocKind, options: &Options) -> VerificationReport {
         let fetched = Prefetched::default();
