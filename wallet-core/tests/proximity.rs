@@ -431,12 +431,23 @@ struct ManualReader {
 }
 
 fn manual_reader(qr: &str, reader: &Reader, ask: &ItemsRequest) -> ManualReader {
+    manual_reader_with(qr, reader, ask, |_| {})
+}
+
+/// The same, with `edit` applied to the signed DeviceRequest before it is encrypted.
+fn manual_reader_with(
+    qr: &str,
+    reader: &Reader,
+    ask: &ItemsRequest,
+    edit: impl FnOnce(&mut credentials::mdoc::DeviceRequest),
+) -> ManualReader {
     let engagement = DeviceEngagement::from_qr(qr).unwrap();
     let e_reader = provider::default().generate(KeyKind::P256).unwrap();
     let transcript = SessionTranscript::qr(&engagement.raw, e_reader.public_key());
-    let request = reader
+    let mut request = reader
         .request(std::slice::from_ref(ask), &transcript)
         .unwrap();
+    edit(&mut request);
     let mut session = SessionEncryption::new(
         Role::Reader,
         &e_reader,
@@ -467,7 +478,7 @@ fn flip_last_data_byte(session_data: &[u8]) -> Vec<u8> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tampered_session_data_is_rejected_both_ways() {
+async fn tampered_session_data_both_ways_and_a_forged_reader_auth_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let s = setup(dir.path()).await;
     let ask = items(&[("family_name", false)]);
@@ -506,6 +517,38 @@ async fn tampered_session_data_is_rejected_both_ways() {
         panic!("{err:?}")
     };
     assert_eq!(e.status(), Some(11));
+
+    // A readerAuth whose signature does not verify: flagged invalid and refused; the answer
+    // releases nothing whatever the person says.
+    let mut hs = s.wallet.start_proximity().unwrap();
+    let m = manual_reader_with(&hs.qr(), &s.reader, &ask, |r| {
+        let ra = r.doc_requests[0].reader_auth.as_mut().unwrap();
+        let n = ra.raw.len() - 1;
+        ra.raw[n] ^= 1;
+    });
+    let ProximityEvent::Request(r) = s
+        .wallet
+        .proximity_receive(&mut hs, &m.establishment)
+        .await
+        .unwrap()
+    else {
+        panic!("no request")
+    };
+    assert!(
+        matches!(
+            &r.reader.authentication,
+            ReaderAuthentication::Invalid { .. }
+        ),
+        "{:?}",
+        r.reader.authentication
+    );
+    assert!(r.refused.is_some());
+    let answer = s
+        .wallet
+        .proximity_respond(&mut hs, &approve_all(&r))
+        .await
+        .unwrap();
+    assert!(!answer.shared);
 
     // Holder -> reader: the reader's decryption of a tampered answer fails.
     let mut hs = s.wallet.start_proximity().unwrap();
