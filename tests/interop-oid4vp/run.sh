@@ -8,6 +8,8 @@
 # The wallet receives a PID (dc+sd-jwt) from a running `vouch issuer serve`, then answers:
 #   1. a request object signed under an X.509 chain (client_id x509_san_dns:localhost, by
 #      request_uri) with an encrypted direct_post.jwt response;
+#      the same with request_uri_method=post (wallet_metadata checked by the peer's schema,
+#      wallet_nonce in the request object);
 #   2. an unsigned request by value (client_id redirect_uri:...) with DCQL claim_sets and a
 #      plain direct_post response;
 #   3. a request the person declines: the peer receives error=access_denied with an
@@ -138,6 +140,17 @@ if transaction signed-jwt "$(pid_query)" yes --signed --cert "$tmp/leaf.pem" --c
     result PASS "signed request (x509_san_dns, request_uri) + direct_post.jwt" "peer: state, SD-JWT VC + KB-JWT, DCQL satisfied, exactly 3 claims"
   else
     result FAIL "signed request (x509_san_dns, request_uri) + direct_post.jwt" "$(tr '\n' ' ' < "$r" | cut -c1-500)"
+  fi
+fi
+
+# 1b. The same by request_uri_method=post: the wallet posts wallet_metadata and wallet_nonce.
+if transaction signed-post "$(pid_query)" yes --signed --cert "$tmp/leaf.pem" --chain-key "$tmp/leaf.key" \
+  --response-mode direct_post.jwt --request-uri-method post; then
+  r="$tmp/signed-post.result.json"
+  if [[ "$(jget "$r" ok)" == true && "$(jget "$r" wallet_metadata.valid)" == true && -n "$(jget "$r" wallet_nonce)" ]]; then
+    result PASS "signed request, request_uri_method=post" "wallet_metadata passes the peer schema, wallet_nonce echoed in the request object"
+  else
+    result FAIL "signed request, request_uri_method=post" "$(tr '\n' ' ' < "$r" | cut -c1-500)"
   fi
 fi
 

@@ -5,13 +5,15 @@
 //   node verifier.mjs --query Q.json --issuer-key ISSUER.pub.jwk --out RESULT.json
 //        [--signed --cert LEAF.pem --chain-key LEAF.key] [--response-mode direct_post|direct_post.jwt]
 //        [--purpose TEXT] [--expect-nonce OTHER (negative control: must be rejected)]
-//        [--mdoc-dir DIR]
+//        [--mdoc-dir DIR] [--request-uri-method post]
 //
 // 1. Serves http://localhost:PORT: /request (the signed request object, when --signed) and
 //    /response (direct_post target). Prints {"url": "openid4vp://..."} on stdout.
 //    --signed: createOpenid4vpAuthorizationRequest with a JAR signed under an x5c chain,
 //    client_id x509_san_dns:localhost, passed by request_uri. Otherwise an unsigned request by
-//    value with client_id redirect_uri:<response_uri>.
+//    value with client_id redirect_uri:<response_uri>. --request-uri-method post: the wallet
+//    POSTs wallet_metadata (checked with the library's zWalletMetadata schema) and a
+//    wallet_nonce, and the request object is made then, carrying that wallet_nonce.
 // 2. On the wallet's POST: an error response (error / error_description) is recorded as is;
 //    otherwise parseOpenid4vpAuthorizationResponse (decrypting direct_post.jwt with the
 //    transaction key, checking state and the vp_token shape against the DCQL query), then for
@@ -28,7 +30,7 @@
 import { createServer } from 'node:http'
 import { createHash, createPrivateKey, sign as nodeSign, webcrypto, X509Certificate } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createOpenid4vpAuthorizationRequest, parseOpenid4vpAuthorizationResponse } from '@openid4vc/openid4vp'
+import { createOpenid4vpAuthorizationRequest, parseOpenid4vpAuthorizationResponse, zWalletMetadata } from '@openid4vc/openid4vp'
 import { setGlobalConfig } from '@openid4vc/utils'
 import { DcqlQuery, DcqlPresentationResult } from 'dcql'
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc'
@@ -133,6 +135,11 @@ if (args.signed) {
     callbacks,
   })
   jarJwt = created.jar.authorizationRequestJwt
+  if (args['request-uri-method'] === 'post') {
+    // OpenID4VP 1.0 section 5.10: the value is case-sensitive, "get" or "post".
+    created.authorizationRequest += '&request_uri_method=post'
+    jarJwt = null
+  }
 } else {
   created = await createOpenid4vpAuthorizationRequest({ authorizationRequestPayload, callbacks })
 }
@@ -157,6 +164,21 @@ async function handle(req, res) {
     if (req.method === 'GET' && req.url === '/request' && jarJwt) {
       res.writeHead(200, { 'content-type': 'application/oauth-authz-req+jwt' })
       return res.end(jarJwt)
+    }
+    if (req.method === 'POST' && req.url === '/request' && args['request-uri-method'] === 'post') {
+      const form = Object.fromEntries(new URLSearchParams(await readBody(req)))
+      const meta = zWalletMetadata.safeParse(JSON.parse(form.wallet_metadata || 'null'))
+      result.wallet_metadata = meta.success ? { valid: true } : { valid: false, issues: meta.error.issues }
+      if (!meta.success) result.problems.push('wallet_metadata does not match the peer schema')
+      result.wallet_nonce = form.wallet_nonce ?? null
+      const post = await createOpenid4vpAuthorizationRequest({
+        authorizationRequestPayload: { ...authorizationRequestPayload, ...(form.wallet_nonce ? { wallet_nonce: form.wallet_nonce } : {}) },
+        jar: { requestUri: `${base}/request`, jwtSigner: created.jar.jwtSigner },
+        wallet: { expectedNonce: form.wallet_nonce, metadata: meta.success ? meta.data : undefined },
+        callbacks,
+      })
+      res.writeHead(200, { 'content-type': 'application/oauth-authz-req+jwt' })
+      return res.end(post.jar.authorizationRequestJwt)
     }
     if (req.method === 'POST' && req.url === '/response') {
       const form = Object.fromEntries(new URLSearchParams(await readBody(req)))

@@ -83,7 +83,9 @@ impl Wallet {
                     let metadata = serde_json::json!({
                         "vp_formats_supported": {
                             "dc+sd-jwt": {"sd-jwt_alg_values": ["ES256", "ES384", "EdDSA"], "kb-jwt_alg_values": ["ES256"]},
-                            "mso_mdoc": {"issuerauth_alg_values": [-7, -35, -8], "deviceauth_alg_values": [-7]}
+                            "mso_mdoc": {"issuerauth_alg_values": [-7, -35, -8], "deviceauth_alg_values": [-7]},
+                            "jwt_vc_json": {"alg_values": ["ES256", "ES384", "EdDSA"]},
+                            "ldp_vc": {"proof_type_values": ["DataIntegrityProof"], "cryptosuite_values": ["ecdsa-jcs-2019", "ecdsa-rdfc-2019", "eddsa-jcs-2022", "eddsa-rdfc-2022"]}
                         },
                         "client_id_prefixes_supported": ["x509_san_dns", "x509_hash", "redirect_uri"],
                         "request_object_signing_alg_values_supported": ["ES256", "ES384", "EdDSA"]
@@ -136,12 +138,21 @@ impl Wallet {
                     let claims = CompactJws::parse(&jwt)
                         .and_then(|j| j.claims())
                         .map_err(|e| Error::request(WalletError::InvalidRequest, e.to_string()))?;
-                    if let Some(got) = claims.get("wallet_nonce") {
-                        if got.as_str() != Some(n.as_str()) {
+                    // OpenID4VP 1.0 section 5.10: a request object fetched with a
+                    // wallet_nonce must carry it back, or it may be a replay.
+                    match claims.get("wallet_nonce").and_then(Value::as_str) {
+                        Some(got) if got == n => {}
+                        Some(_) => {
                             return Err(Error::request(
                                 WalletError::InvalidRequest,
                                 "wallet_nonce does not match",
-                            ));
+                            ))
+                        }
+                        None => {
+                            return Err(Error::request(
+                                WalletError::InvalidRequest,
+                                "the request object lacks the wallet_nonce the wallet sent",
+                            ))
                         }
                     }
                 }
@@ -231,7 +242,13 @@ impl Wallet {
             let take = if multiple { ms.len() } else { 1 };
             for m in ms.iter().take(take) {
                 let (c, _) = &candidates[m.candidate];
-                chosen.push((qid.clone(), c.clone(), m.paths.clone()));
+                // A W3C VC is shown whole: the consent lists every claim it releases.
+                let paths = if crate::w3c::is_w3c(&c.format) {
+                    crate::w3c::released_paths(&c.claims)
+                } else {
+                    m.paths.clone()
+                };
+                chosen.push((qid.clone(), c.clone(), paths));
             }
         }
         let mut creds = Vec::new();
@@ -381,10 +398,26 @@ impl Wallet {
         let mut released = Vec::new();
         let mut used = Vec::new();
         for (qid, cred, paths) in &pending.chosen {
+            let all = paths.len();
             let paths: Vec<&Vec<PathElement>> = paths
                 .iter()
                 .filter(|p| approved.contains(&&format!("{qid}{}", ClaimsPath::to_json_pointer(p))))
                 .collect();
+            if crate::w3c::is_w3c(&cred.format) && paths.len() != all {
+                // Not selectively disclosable: all of it, or none of it.
+                let description = "the holder did not approve every claim of a credential that can only be shared whole";
+                entry.outcome = Outcome::Declined;
+                self.log(entry).await?;
+                let redirect = self
+                    .send_error(req, WalletError::AccessDenied, Some(description))
+                    .await?;
+                return Ok(PresentationOutcome {
+                    shared: false,
+                    error: Some(WalletError::AccessDenied.code().into()),
+                    redirect_uri: redirect,
+                    claims: Vec::new(),
+                });
+            }
             released.extend(paths.iter().map(|p| claim_name(&cred.format, p)));
             let signer = self.device_signer(&cred.device_key_id).await?;
             let presentation = if cred.format == mdoc::FORMAT {
@@ -448,6 +481,14 @@ impl Wallet {
                 )
                 .map_err(|e| Error::Presentation(e.to_string()))?;
                 Value::String(kb.to_compact())
+            } else if crate::w3c::is_w3c(&cred.format) {
+                crate::w3c::present(
+                    &cred.format,
+                    &cred.raw,
+                    signer.as_ref(),
+                    &req.client_id.as_string(),
+                    &req.nonce,
+                )?
             } else {
                 return Err(Error::request(
                     WalletError::VpFormatsNotSupported,

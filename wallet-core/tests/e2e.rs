@@ -226,6 +226,22 @@ async fn presents_only_approved_claims_with_a_fresh_credential_per_verifier() {
         holder_keys.push(claims["cnf"]["jwk"]["x"].clone());
     }
     assert_eq!(*ver.request_methods.lock().unwrap(), ["get", "post"]);
+    // A request object fetched by POST that does not carry the wallet's nonce back is refused.
+    ver.omit_wallet_nonce
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let (url, _) = ver.request(
+        rtw_query(),
+        "direct_post",
+        Some("right_to_work"),
+        true,
+        None,
+    );
+    match w.prepare_presentation(&url).await {
+        Err(Error::Request { message, .. }) => {
+            assert!(message.contains("wallet_nonce"), "{message}")
+        }
+        other => panic!("a request object without the wallet_nonce was accepted: {other:?}"),
+    }
     assert_ne!(
         holder_keys[0], holder_keys[1],
         "two verifiers saw the same holder key"

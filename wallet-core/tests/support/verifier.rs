@@ -28,6 +28,8 @@ pub struct VerifierState {
     pub enc_keys: Mutex<HashMap<String, SecretKey>>,
     pub responses: Mutex<Vec<AuthorizationResponse>>,
     pub request_methods: Mutex<Vec<String>>,
+    /// Leave the wallet_nonce out of request objects fetched by POST (a misbehaving verifier).
+    pub omit_wallet_nonce: std::sync::atomic::AtomicBool,
 }
 
 pub type Shared = Arc<VerifierState>;
@@ -68,6 +70,7 @@ pub async fn start() -> Shared {
         enc_keys: Mutex::new(HashMap::new()),
         responses: Mutex::new(Vec::new()),
         request_methods: Mutex::new(Vec::new()),
+        omit_wallet_nonce: Default::default(),
     });
     let app = Router::new()
         .route("/request/{id}", get(request_get).post(request_post))
@@ -156,9 +159,36 @@ async fn request_post(
 ) -> impl IntoResponse {
     assert!(f.contains_key("wallet_metadata"));
     s.request_methods.lock().unwrap().push("post".into());
+    // The request object carries the wallet_nonce back (OpenID4VP 1.0 section 5.10).
+    let req = s.requests.lock().unwrap()[&id].clone();
+    let mut claims = req.to_claims();
+    claims.insert(
+        "aud".into(),
+        credentials::openid4vp::SELF_ISSUED_AUDIENCE.into(),
+    );
+    claims.insert("iat".into(), now().into());
+    let omit = s
+        .omit_wallet_nonce
+        .load(std::sync::atomic::Ordering::SeqCst);
+    if let Some(n) = f.get("wallet_nonce").filter(|_| !omit) {
+        claims.insert("wallet_nonce".into(), n.clone().into());
+    }
+    let mut head = Map::new();
+    head.insert(
+        "typ".into(),
+        credentials::openid4vp::REQUEST_OBJECT_TYP.into(),
+    );
+    head.insert(
+        "x5c".into(),
+        json!([base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            s.leaf.der()
+        )]),
+    );
+    let payload = serde_json::to_vec(&Value::Object(claims)).unwrap();
     (
         [(header::CONTENT_TYPE, "application/oauth-authz-req+jwt")],
-        s.signed(&id),
+        credentials::jose::sign_compact(&head, &payload, &s.key).unwrap(),
     )
 }
 
