@@ -27,10 +27,16 @@ use crate::store::{Store, StoreError, Transaction};
 use crate::trust::LogProofs;
 
 /// The DCQL templates shipped in `specs/dcql/templates/`.
-pub const TEMPLATES: &[(&str, &str)] = &[(
-    "right-to-work",
-    include_str!("../../specs/dcql/templates/right-to-work.json"),
-)];
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "right-to-work",
+        include_str!("../../specs/dcql/templates/right-to-work.json"),
+    ),
+    (
+        "right-to-work-w3c",
+        include_str!("../../specs/dcql/templates/right-to-work-w3c.json"),
+    ),
+];
 
 /// A clock (a fake one in tests).
 pub trait Clock: Send + Sync {

@@ -145,6 +145,10 @@ pub fn claim_name(format: &str, path: &[PathElement]) -> String {
     if format == credentials::mdoc::FORMAT && keys.len() >= 2 {
         return keys[1].to_string();
     }
+    // W3C VCs: the subject's claims under `credentialSubject`, named as the register does.
+    if crate::w3c::is_w3c(format) && keys.len() >= 2 && keys[0] == "credentialSubject" {
+        return keys[1..].join("/");
+    }
     keys.join("/")
 }
 

@@ -366,7 +366,10 @@ impl Wallet {
             .cloned()
             .ok_or_else(|| Error::Offer(format!("unknown configuration {configuration_id}")))?;
         let format = text(&config, "format").unwrap_or_default();
-        if format != credentials::sd_jwt_vc::FORMAT && format != credentials::mdoc::FORMAT {
+        if format != credentials::sd_jwt_vc::FORMAT
+            && format != credentials::mdoc::FORMAT
+            && !crate::w3c::is_w3c(&format)
+        {
             return Err(Error::Offer(format!("unsupported format {format}")));
         }
         let nonce = self.fresh_nonce(ctx).await?;
@@ -429,10 +432,11 @@ impl Wallet {
             .and_then(Value::as_array)
             .ok_or_else(|| Error::Credential("the credential response has no credentials".into()))?
             .iter()
-            .filter_map(|c| {
-                c.get("credential")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
+            .filter_map(|c| match c.get("credential") {
+                Some(Value::String(s)) => Some(s.clone()),
+                // `ldp_vc`: the credential is a JSON object; kept as its JSON text.
+                Some(v @ Value::Object(_)) => Some(v.to_string()),
+                _ => None,
             })
             .collect();
         if issued.len() != keys.len() {
@@ -449,6 +453,8 @@ impl Wallet {
             let pos = unused.iter().position(|(_, pk)| {
                 if format == credentials::mdoc::FORMAT {
                     parse_mdoc(&raw, pk).is_ok()
+                } else if crate::w3c::is_w3c(&format) {
+                    crate::w3c::parse(&format, &raw, pk).is_ok()
                 } else {
                     parse_sd_jwt(&raw, pk).is_ok()
                 }
@@ -461,6 +467,8 @@ impl Wallet {
             let (key_id, pk) = unused.remove(pos);
             let parsed = if format == credentials::mdoc::FORMAT {
                 parse_mdoc(&raw, &pk)?
+            } else if crate::w3c::is_w3c(&format) {
+                crate::w3c::parse(&format, &raw, &pk)?
             } else {
                 parse_sd_jwt(&raw, &pk)?
             };

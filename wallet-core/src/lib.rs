@@ -26,6 +26,7 @@ pub mod oauth;
 pub mod present;
 pub mod proximity;
 pub mod store;
+pub mod w3c;
 pub mod wallet;
 pub mod web;
 

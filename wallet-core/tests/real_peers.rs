@@ -30,6 +30,7 @@ use wallet_core::keystore::{Argon2Cost, PassphraseKeyStore};
 use wallet_core::{Consent, Error, Wallet};
 
 const RTW_VCT: &str = "urn:vouch:uk:right-to-work:1";
+const RTW_VC_TYPE: &str = "RightToWorkCredential";
 const PID_VCT: &str = "urn:vouch:uk:pid:1";
 const LOG_ORIGIN: &str = "register.test.vouch.example/log";
 /// Claim values that must never appear in clear in the wallet's files.
@@ -360,9 +361,18 @@ fn register(iss: &str, issuer_key: &PublicKey) -> Register {
         registration(
             "idp",
             "Test Identity Ltd",
-            &[RTW_VCT, PID_VCT],
+            &[RTW_VCT, PID_VCT, RTW_VC_TYPE],
             certificate("IDP-1", "cab-a", ago(310), far),
-            vec![iss_anchor("k1", iss, issuer_key.to_jwk().to_value())],
+            vec![
+                iss_anchor("k1", iss, issuer_key.to_jwk().to_value()),
+                // The issuer of its W3C credentials: the did:key of the same key.
+                trust_framework::model::TrustAnchor {
+                    anchor_id: "did-k1".into(),
+                    key: trust_framework::model::AnchorKey::Did {
+                        did: credentials::did::did_key(issuer_key),
+                    },
+                },
+            ],
             far,
         ),
     );
@@ -386,7 +396,7 @@ fn register(iss: &str, issuer_key: &PublicKey) -> Register {
                 purposes: vec![Purpose {
                     purpose: "right_to_work".into(),
                     description: "Right-to-work check before employment starts".into(),
-                    credential_types: vec![RTW_VCT.into()],
+                    credential_types: vec![RTW_VCT.into(), RTW_VC_TYPE.into()],
                     claims: [
                         "given_name",
                         "family_name",
@@ -396,6 +406,9 @@ fn register(iss: &str, issuer_key: &PublicKey) -> Register {
                         "document",
                         "gpg45_profile",
                         "check_date",
+                        // A W3C credential is shown whole: these come with it.
+                        "confidence",
+                        "checked_by",
                     ]
                     .iter()
                     .map(|s| s.to_string())
@@ -480,13 +493,18 @@ async fn start_verifier(reg: &Register) -> RealVerifier {
 impl RealVerifier {
     /// The employer starts a check; returns its id and the wallet link its page shows.
     async fn start_check(&self, mode: &str) -> (String, String) {
+        self.start_check_with(mode, "right-to-work").await
+    }
+
+    /// As [`Self::start_check`], with the DCQL template `template`.
+    async fn start_check_with(&self, mode: &str, template: &str) -> (String, String) {
         let c = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
         let r = c
             .post(format!("{}/checks", self.base))
-            .form(&[("response_mode", mode)])
+            .form(&[("response_mode", mode), ("template", template)])
             .send()
             .await
             .unwrap();
@@ -575,4 +593,91 @@ async fn real_verifier_passes_a_right_to_work_check_answered_with_a_real_issuer_
     let creds = w.credentials().await.unwrap();
     assert_eq!(creds.iter().filter(|c| c.used).count(), 1);
     assert_eq!(w.activity().await.unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn w3c_right_to_work_credentials_go_from_the_real_issuer_through_the_wallet_to_a_passed_check(
+) {
+    let iss = start_issuer().await;
+    let reg = register(&iss.url, &iss.signing_key());
+    let ver = start_verifier(&reg).await;
+    iss.subject("subj-w3c").await;
+    for (config, format) in [
+        ("right_to_work_jwt_vc", "jwt_vc_json"),
+        ("right_to_work_ldp_vc", "ldp_vc"),
+    ] {
+        let offer = iss
+            .offer("subj-w3c", &[config], json!({"tx_code": false}))
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        let w = wallet(dir.path()).await;
+        let got = w
+            .accept_offer(offer["offer_url"].as_str().unwrap(), None)
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 1, "{got:?}");
+        let creds = w.credentials().await.unwrap();
+        assert_eq!(creds.len(), got[0].count);
+        assert_eq!(distinct_device_keys(&creds), creds.len());
+        let c = &creds[0].value;
+        assert_eq!(c.format, format);
+        assert_eq!(c.type_name(), RTW_VC_TYPE);
+        assert_eq!(c.claims["credentialSubject"]["family_name"], "Lovelace");
+        w.add_verifier_root(&ver.root.to_pem()).await.unwrap();
+        w.set_snapshot(&reg.snapshot, &reg.snapshot_jwk, &reg.log_vkey)
+            .await
+            .unwrap();
+
+        // A W3C credential is shared whole: the consent lists every claim it releases.
+        let (id, link) = ver
+            .start_check_with("direct_post.jwt", "right-to-work-w3c")
+            .await;
+        let consent = w.prepare_presentation(&link).await.unwrap();
+        assert_eq!(consent.trust, TrustFinding::Registered, "{consent:?}");
+        assert_eq!(consent.refused, None, "{consent:?}");
+        let names: Vec<&str> = consent.credentials[0]
+            .claims
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        for n in [
+            "given_name",
+            "birthdate",
+            "portrait",
+            "confidence",
+            "checked_by",
+        ] {
+            assert!(names.contains(&n), "{n} in {names:?}");
+        }
+        // Approving only some of it shares nothing.
+        let partial = Consent {
+            approve: true,
+            claims: consent.credentials[0]
+                .claims
+                .iter()
+                .filter(|c| c.name != "portrait")
+                .map(|c| c.key.clone())
+                .collect(),
+        };
+        let out = w.respond(&consent.id, &partial).await.unwrap();
+        assert!(!out.shared);
+        assert_eq!(out.error.as_deref(), Some("access_denied"));
+        let page = ver.page(&id).await;
+        assert!(!page.contains("data-outcome=\"passed\""));
+
+        let (id, link) = ver
+            .start_check_with("direct_post.jwt", "right-to-work-w3c")
+            .await;
+        let consent = w.prepare_presentation(&link).await.unwrap();
+        let out = w
+            .respond(&consent.id, &Consent::approve_all(&consent))
+            .await
+            .unwrap();
+        assert!(out.shared, "{format}: {out:?}");
+        let page = ver.page(&id).await;
+        assert!(page.contains("data-outcome=\"passed\""), "{format}: {page}");
+        assert!(page.contains("Ada Lovelace") && page.contains("Test Identity Ltd"));
+        w.close().await;
+        assert_nothing_in_clear(dir.path(), &["Lovelace", "1990-12-10"]);
+    }
 }
