@@ -20,7 +20,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Row, Transaction};
 
 use crate::proofs::nonce::{NonceKey, RedeemableNonce};
 
@@ -39,6 +39,9 @@ pub enum StoreError {
     /// A stored value does not parse.
     #[error("corrupt row: {0}")]
     Corrupt(&'static str),
+    /// The SQLite writer task failed a group of issuances (nothing of it was committed).
+    #[error("database writer: {0}")]
+    Writer(String),
 }
 
 /// Which database is behind the pool.
@@ -62,6 +65,8 @@ pub struct Store {
     /// The open status list `(list_id, size)` last seen by a committed transaction. A hint
     /// only: the `(list_id, idx)` primary key decides, and a list found full is dropped.
     open_list: Arc<Mutex<Option<(i64, i64)>>>,
+    /// SQLite: the writer task that group-commits issuances.
+    writer: Option<tokio::sync::mpsc::UnboundedSender<Job>>,
 }
 
 /// Read-only SQLite connections beside the writer.
@@ -384,12 +389,19 @@ impl Store {
             pool.clone()
         };
         let nonce_key = Arc::new(Self::load_nonce_key(&pool).await?);
+        let open_list = Arc::new(Mutex::new(None));
+        let writer = (kind == DbKind::Sqlite).then(|| {
+            let (send, receive) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(Self::write_group(pool.clone(), open_list.clone(), receive));
+            send
+        });
         Ok(Store {
             pool,
             read,
             kind,
             nonce_key,
-            open_list: Arc::new(Mutex::new(None)),
+            open_list,
+            writer,
         })
     }
 
@@ -996,11 +1008,14 @@ impl Store {
 
     // ---- issuance ----
 
-    /// Records a credential response in one transaction: consumes the `c_nonce` (whose MAC
-    /// and expiry the caller checked), records the DPoP `jti`, draws a random free index per
-    /// credential and writes each credential and the notification id. On any refusal nothing
-    /// is written. A transaction that PostgreSQL aborts as a deadlock or serialization
-    /// failure (two processes drawing the same index) is retried from the start.
+    /// Records a credential response: consumes the `c_nonce` (whose MAC and expiry the
+    /// caller checked), records the DPoP `jti`, draws a random free index per credential and
+    /// writes each credential and the notification id, all or nothing, and returns only once
+    /// that is committed. A transaction aborted as a deadlock, serialization failure or busy
+    /// database is retried from the start.
+    ///
+    /// On SQLite the single writer commits concurrent requests together (group commit, see
+    /// [`Store::write_group`]); on PostgreSQL each request is its own transaction.
     #[allow(clippy::too_many_arguments)]
     pub async fn record_issuance(
         &self,
@@ -1013,21 +1028,31 @@ impl Store {
         policy: ListPolicy,
         now: i64,
     ) -> Result<Recorded, StoreError> {
+        let job = Issuance {
+            nonce: nonce.clone(),
+            dpop: dpop_jti_hash.map(|(j, e)| (j.to_string(), e)),
+            subject_id: subject_id.to_string(),
+            token_hash: token_hash.to_string(),
+            notification_id: notification_id.to_string(),
+            credentials: credentials.to_vec(),
+            policy,
+            now,
+        };
         let mut attempt = 0;
         loop {
-            match self
-                .record_issuance_once(
-                    nonce,
-                    dpop_jti_hash,
-                    subject_id,
-                    token_hash,
-                    notification_id,
-                    credentials,
-                    policy,
-                    now,
-                )
-                .await
-            {
+            let outcome = match &self.writer {
+                Some(writer) => {
+                    let (reply, answer) = tokio::sync::oneshot::channel();
+                    writer
+                        .send((job.clone(), reply))
+                        .map_err(|_| StoreError::Writer("the writer has stopped".into()))?;
+                    answer
+                        .await
+                        .map_err(|_| StoreError::Writer("the writer has stopped".into()))?
+                }
+                None => self.record_issuance_once(&job).await,
+            };
+            match outcome {
                 Err(StoreError::Database(e)) if attempt < 8 && is_retryable(&e) => {
                     attempt += 1;
                     let jitter = u64::from(credentials::keys::provider::random_bytes::<1>()[0]);
@@ -1038,97 +1063,110 @@ impl Store {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn record_issuance_once(
-        &self,
-        nonce: &RedeemableNonce,
-        dpop_jti_hash: Option<(&str, i64)>,
-        subject_id: &str,
-        token_hash: &str,
-        notification_id: &str,
-        credentials: &[NewCredential],
-        policy: ListPolicy,
-        now: i64,
-    ) -> Result<Recorded, StoreError> {
+    /// One issuance in a transaction of its own (PostgreSQL).
+    async fn record_issuance_once(&self, job: &Issuance) -> Result<Recorded, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let used = sqlx::query(
-            "INSERT INTO used_nonces (nonce_hash, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(&nonce.digest)
-        .bind(nonce.expires_at)
-        .execute(&mut *tx)
-        .await?;
-        if used.rows_affected() != 1 {
-            return Ok(Recorded::InvalidNonce);
+        let (recorded, list) = issue_on(&mut tx, job, &self.open_list).await?;
+        if matches!(recorded, Recorded::Ok(_)) {
+            tx.commit().await?;
+            remember_list(&self.open_list, list);
         }
-        if let Some((jti, exp)) = dpop_jti_hash {
-            if !Self::insert_jti(&mut tx, jti, exp).await? {
-                return Ok(Recorded::DpopReplay);
-            }
-        }
-        let ids: Vec<&str> = credentials
-            .iter()
-            .map(|c| c.credential_id.as_str())
-            .collect();
-        let (slots, list) = self.allocate(&mut tx, &ids, policy, now).await?;
-        if !credentials.is_empty() {
-            // One statement for the whole batch: $1-$3 are shared, then 7 values a row.
-            let mut sql = String::from(
-                "INSERT INTO credentials (credential_id, subject_id, configuration_id, list_id, idx, holder_jkt, kid, notification_id, issued_at, expires_at) VALUES ",
-            );
-            for i in 0..credentials.len() {
-                let b = 4 + 7 * i;
-                if i > 0 {
-                    sql.push_str(", ");
+        // A refusal drops the transaction: rolled back, nothing written.
+        Ok(recorded)
+    }
+
+    /// The SQLite writer task: takes every issuance waiting (up to [`MAX_GROUP`]) and
+    /// records them in one transaction, each in a savepoint of its own so that a refused
+    /// one (replayed nonce or `jti`) is undone alone; answers each only after the COMMIT.
+    /// A group whose BEGIN or COMMIT fails is run again (busy) or failed as a whole.
+    async fn write_group(
+        pool: AnyPool,
+        cache: Arc<Mutex<Option<(i64, i64)>>>,
+        mut jobs: tokio::sync::mpsc::UnboundedReceiver<Job>,
+    ) {
+        while let Some(first) = jobs.recv().await {
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match jobs.try_recv() {
+                    Ok(j) => group.push(j),
+                    Err(_) => break,
                 }
-                sql.push_str(&format!(
-                    "(${}, $1, ${}, ${}, ${}, ${}, ${}, $2, $3, ${})",
-                    b,
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6
-                ));
             }
-            let mut q = sqlx::query(&sql)
-                .bind(subject_id)
-                .bind(notification_id)
-                .bind(now);
-            for (c, (list_id, idx)) in credentials.iter().zip(&slots) {
-                q = q
-                    .bind(&c.credential_id)
-                    .bind(&c.configuration_id)
-                    .bind(*list_id)
-                    .bind(*idx)
-                    .bind(&c.holder_jkt)
-                    .bind(&c.kid)
-                    .bind(c.expires_at);
+            let mut attempt = 0;
+            let outcomes = loop {
+                match Self::write_group_once(&pool, &cache, &group).await {
+                    Err(e) if attempt < 8 && is_retryable(&e) => {
+                        attempt += 1;
+                        let jitter = u64::from(credentials::keys::provider::random_bytes::<1>()[0]);
+                        tokio::time::sleep(Duration::from_millis(2 + jitter % 20)).await;
+                    }
+                    other => break other,
+                }
+            };
+            match outcomes {
+                Ok(outcomes) => {
+                    for ((_, reply), outcome) in group.into_iter().zip(outcomes) {
+                        let _ = reply.send(outcome);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, jobs = group.len(), "issuance group failed");
+                    for (_, reply) in group {
+                        let _ = reply.send(Err(StoreError::Writer(e.to_string())));
+                    }
+                }
             }
-            q.execute(&mut *tx).await?;
         }
-        sqlx::query(
-            "INSERT INTO notifications (notification_id, token_hash, event, updated_at) VALUES ($1, $2, NULL, $3)",
-        )
-        .bind(notification_id)
-        .bind(token_hash)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    }
+
+    async fn write_group_once(
+        pool: &AnyPool,
+        cache: &Mutex<Option<(i64, i64)>>,
+        group: &[Job],
+    ) -> Result<Vec<Result<Recorded, StoreError>>, sqlx::Error> {
+        let mut conn = pool.acquire().await?;
+        let mut tx = conn.begin().await?;
+        let mut outcomes = Vec::with_capacity(group.len());
+        let mut last_list = None;
+        for (job, _) in group {
+            let cached = *cache.lock().expect("not poisoned");
+            let outcome = match cached {
+                Some(list) => match issue_script(&mut tx, job, list).await {
+                    Ok(Scripted::Done(slots)) => Ok((Recorded::Ok(slots), Some(list))),
+                    Ok(Scripted::Refused(r)) => Ok((r, None)),
+                    // A drawn index was taken: undo the script, take the general path.
+                    Ok(Scripted::Collision) => {
+                        tx.execute("ROLLBACK TO job").await?;
+                        issue_on(&mut tx, job, cache).await
+                    }
+                    Err(e) => Err(e),
+                },
+                None => {
+                    tx.execute("SAVEPOINT job").await?;
+                    issue_on(&mut tx, job, cache).await
+                }
+            };
+            match outcome {
+                Ok((Recorded::Ok(slots), list)) => {
+                    last_list = list.or(last_list);
+                    outcomes.push(Ok(Recorded::Ok(slots)));
+                }
+                refused_or_failed => {
+                    // Undo this job alone; if even that fails the group is abandoned.
+                    tx.execute("ROLLBACK TO job; RELEASE job").await?;
+                    outcomes.push(refused_or_failed.map(|(r, _)| r));
+                }
+            }
+        }
         tx.commit().await?;
-        if let Some(list) = list {
-            // Only a committed list is remembered: one created by a rolled-back transaction
-            // does not exist.
-            *self.open_list.lock().expect("not poisoned") = Some(list);
-        }
-        Ok(Recorded::Ok(slots))
+        remember_list(cache, last_list);
+        Ok(outcomes)
     }
 
     /// The newest open list `(list_id, size)`, opening the next one when none is (another
     /// process may open the same one: the insert of a list is idempotent).
     async fn open_list(
-        tx: &mut Transaction<'_, Any>,
+        conn: &mut AnyConnection,
         policy: ListPolicy,
         now: i64,
     ) -> Result<(i64, i64), StoreError> {
@@ -1136,13 +1174,13 @@ impl Store {
             let open = sqlx::query(
                 "SELECT list_id, size FROM status_lists WHERE full_since IS NULL ORDER BY list_id LIMIT 1",
             )
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *conn)
             .await?;
             if let Some(r) = open {
                 return Ok((r.try_get(0)?, r.try_get(1)?));
             }
             let next: i64 = sqlx::query("SELECT COALESCE(MAX(list_id), 0) + 1 FROM status_lists")
-                .fetch_one(&mut **tx)
+                .fetch_one(&mut *conn)
                 .await?
                 .try_get(0)?;
             sqlx::query(
@@ -1152,7 +1190,7 @@ impl Store {
             .bind(policy.bits)
             .bind(policy.size)
             .bind(now)
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
         }
     }
@@ -1165,14 +1203,25 @@ impl Store {
     /// remember once the transaction commits.
     async fn allocate(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        conn: &mut AnyConnection,
+        credential_ids: &[&str],
+        policy: ListPolicy,
+        now: i64,
+    ) -> Result<(Vec<(i64, i64)>, Option<(i64, i64)>), StoreError> {
+        Self::allocate_in(conn, &self.open_list, credential_ids, policy, now).await
+    }
+
+    /// [`Store::allocate`] with the open-list hint passed in (the writer task has no `Store`).
+    async fn allocate_in(
+        conn: &mut AnyConnection,
+        cache: &Mutex<Option<(i64, i64)>>,
         credential_ids: &[&str],
         policy: ListPolicy,
         now: i64,
     ) -> Result<(Vec<(i64, i64)>, Option<(i64, i64)>), StoreError> {
         let mut slots: Vec<Option<(i64, i64)>> = vec![None; credential_ids.len()];
         let mut misses = 0usize;
-        let mut list = *self.open_list.lock().expect("not poisoned");
+        let mut list = *cache.lock().expect("not poisoned");
         loop {
             let pending: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].is_none()).collect();
             if pending.is_empty() {
@@ -1182,7 +1231,7 @@ impl Store {
             let (list_id, size) = match list {
                 Some(l) => l,
                 None => {
-                    let l = Self::open_list(tx, policy, now).await?;
+                    let l = Self::open_list(conn, policy, now).await?;
                     list = Some(l);
                     l
                 }
@@ -1210,7 +1259,7 @@ impl Store {
                 q = q.bind(*idx).bind(credential_ids[*i]);
             }
             let taken: Vec<i64> = q
-                .fetch_all(&mut **tx)
+                .fetch_all(&mut *conn)
                 .await?
                 .iter()
                 .map(|r| r.try_get(0))
@@ -1231,9 +1280,9 @@ impl Store {
                 )
                 .bind(now)
                 .bind(list_id)
-                .execute(&mut **tx)
+                .execute(&mut *conn)
                 .await?;
-                let mut cached = self.open_list.lock().expect("not poisoned");
+                let mut cached = cache.lock().expect("not poisoned");
                 if cached.is_some_and(|c| c.0 == list_id) {
                     *cached = None;
                 }
@@ -1427,4 +1476,223 @@ impl Store {
         }
         Ok((list_id, idx))
     }
+}
+
+/// Most issuances the SQLite writer commits together.
+const MAX_GROUP: usize = 64;
+
+/// What one credential response records (owned: it may wait for the writer task).
+#[derive(Clone, Debug)]
+struct Issuance {
+    nonce: RedeemableNonce,
+    dpop: Option<(String, i64)>,
+    subject_id: String,
+    token_hash: String,
+    notification_id: String,
+    credentials: Vec<NewCredential>,
+    policy: ListPolicy,
+    now: i64,
+}
+
+/// An issuance and where to send its outcome.
+type Job = (
+    Issuance,
+    tokio::sync::oneshot::Sender<Result<Recorded, StoreError>>,
+);
+
+/// What the one-round-trip script found.
+enum Scripted {
+    /// Everything recorded, inside the job's savepoint.
+    Done(Vec<(i64, i64)>),
+    /// Replayed nonce or `jti`: the savepoint must be rolled back.
+    Refused(Recorded),
+    /// A drawn index was taken: the savepoint must be rolled back and the general path run.
+    Collision,
+}
+
+fn remember_list(cache: &Mutex<Option<(i64, i64)>>, list: Option<(i64, i64)>) {
+    if let Some(list) = list {
+        // Only a committed list is remembered: one created by a rolled-back transaction
+        // does not exist.
+        *cache.lock().expect("not poisoned") = Some(list);
+    }
+}
+
+/// Records one issuance with portable statements on `conn` (inside a transaction or a
+/// savepoint the caller commits or undoes): nonce, `jti`, indices, credentials, notification.
+async fn issue_on(
+    conn: &mut AnyConnection,
+    job: &Issuance,
+    cache: &Mutex<Option<(i64, i64)>>,
+) -> Result<(Recorded, Option<(i64, i64)>), StoreError> {
+    let used = sqlx::query(
+        "INSERT INTO used_nonces (nonce_hash, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(&job.nonce.digest)
+    .bind(job.nonce.expires_at)
+    .execute(&mut *conn)
+    .await?;
+    if used.rows_affected() != 1 {
+        return Ok((Recorded::InvalidNonce, None));
+    }
+    if let Some((jti, exp)) = &job.dpop {
+        let r = sqlx::query(
+            "INSERT INTO dpop_jtis (jti_hash, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(jti)
+        .bind(*exp)
+        .execute(&mut *conn)
+        .await?;
+        if r.rows_affected() != 1 {
+            return Ok((Recorded::DpopReplay, None));
+        }
+    }
+    let ids: Vec<&str> = job
+        .credentials
+        .iter()
+        .map(|c| c.credential_id.as_str())
+        .collect();
+    let (slots, list) = Store::allocate_in(conn, cache, &ids, job.policy, job.now).await?;
+    if !job.credentials.is_empty() {
+        // One statement for the whole batch: $1-$3 are shared, then 7 values a row.
+        let mut sql = String::from(
+            "INSERT INTO credentials (credential_id, subject_id, configuration_id, list_id, idx, holder_jkt, kid, notification_id, issued_at, expires_at) VALUES ",
+        );
+        for i in 0..job.credentials.len() {
+            let b = 4 + 7 * i;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${b}, $1, ${}, ${}, ${}, ${}, ${}, $2, $3, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6
+            ));
+        }
+        let mut q = sqlx::query(&sql)
+            .bind(&job.subject_id)
+            .bind(&job.notification_id)
+            .bind(job.now);
+        for (c, (list_id, idx)) in job.credentials.iter().zip(&slots) {
+            q = q
+                .bind(&c.credential_id)
+                .bind(&c.configuration_id)
+                .bind(*list_id)
+                .bind(*idx)
+                .bind(&c.holder_jkt)
+                .bind(&c.kid)
+                .bind(c.expires_at);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    sqlx::query(
+        "INSERT INTO notifications (notification_id, token_hash, event, updated_at) VALUES ($1, $2, NULL, $3)",
+    )
+    .bind(&job.notification_id)
+    .bind(&job.token_hash)
+    .bind(job.now)
+    .execute(&mut *conn)
+    .await?;
+    Ok((Recorded::Ok(slots), list))
+}
+
+/// Records one issuance on SQLite in a single round trip to the writer: one script opens
+/// savepoint `job` and runs every statement (SQLite's `$N` parameters are shared by the
+/// statements of a script); the caller reads each statement's outcome and keeps or undoes
+/// the savepoint. Indices are drawn in `list`; a credential row is written only for an index
+/// its own status entry took.
+///
+/// sqlx 0.8 deprecates multi-statement prepared queries (SQLite is the only driver with
+/// them, launchbadge/sqlx#3108); if a later sqlx drops them, [`issue_on`] inside the same
+/// group commit is the fallback, at one round trip per statement.
+#[allow(deprecated)]
+async fn issue_script(
+    conn: &mut AnyConnection,
+    job: &Issuance,
+    (list_id, size): (i64, i64),
+) -> Result<Scripted, StoreError> {
+    use futures_util::TryStreamExt;
+    // $1 nonce, $2 its expiry, $3 jti, $4 its expiry, $5 subject, $6 notification id, $7 now,
+    // $8 token, $9 list; then per credential k, from b = 10 + 6k: id, configuration, index,
+    // holder key, kid, expiry.
+    let mut sql = String::from(
+        "SAVEPOINT job; INSERT INTO used_nonces (nonce_hash, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING;",
+    );
+    if job.dpop.is_some() {
+        sql.push_str(
+            " INSERT INTO dpop_jtis (jti_hash, expires_at) VALUES ($3, $4) ON CONFLICT DO NOTHING;",
+        );
+    }
+    let mut draws: Vec<i64> = job
+        .credentials
+        .iter()
+        .map(|_| (random_u64() % size as u64) as i64)
+        .collect();
+    sql.push_str(" INSERT INTO status_entries (list_id, idx, status, credential_id) VALUES ");
+    for k in 0..job.credentials.len() {
+        let b = 10 + 6 * k;
+        if k > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("($9, ${}, 0, ${b})", b + 2));
+    }
+    sql.push_str(" ON CONFLICT DO NOTHING;");
+    for k in 0..job.credentials.len() {
+        let b = 10 + 6 * k;
+        sql.push_str(&format!(
+            " INSERT INTO credentials (credential_id, subject_id, configuration_id, list_id, idx, holder_jkt, kid, notification_id, issued_at, expires_at) SELECT ${b}, $5, ${}, list_id, idx, ${}, ${}, $6, $7, ${} FROM status_entries WHERE credential_id = ${b};",
+            b + 1,
+            b + 3,
+            b + 4,
+            b + 5
+        ));
+    }
+    sql.push_str(
+        " INSERT INTO notifications (notification_id, token_hash, event, updated_at) VALUES ($6, $8, NULL, $7);",
+    );
+    let (jti, jti_exp) = job.dpop.as_ref().map_or(("", 0), |(j, e)| (j.as_str(), *e));
+    let mut q = sqlx::query(&sql)
+        .bind(&job.nonce.digest)
+        .bind(job.nonce.expires_at)
+        .bind(jti)
+        .bind(jti_exp)
+        .bind(&job.subject_id)
+        .bind(&job.notification_id)
+        .bind(job.now)
+        .bind(&job.token_hash)
+        .bind(list_id);
+    for (c, idx) in job.credentials.iter().zip(&draws) {
+        q = q
+            .bind(&c.credential_id)
+            .bind(&c.configuration_id)
+            .bind(*idx)
+            .bind(&c.holder_jkt)
+            .bind(&c.kid)
+            .bind(c.expires_at);
+    }
+    // One outcome per statement, in order (the SAVEPOINT's included).
+    let changes: Vec<u64> = q
+        .fetch_many(&mut *conn)
+        .try_filter_map(|step| async move { Ok(step.left().map(|r| r.rows_affected())) })
+        .try_collect()
+        .await?;
+    let mut it = changes.into_iter().skip(1);
+    if it.next() != Some(1) {
+        return Ok(Scripted::Refused(Recorded::InvalidNonce));
+    }
+    if job.dpop.is_some() && it.next() != Some(1) {
+        return Ok(Scripted::Refused(Recorded::DpopReplay));
+    }
+    let _entries = it.next();
+    let written = it.take(job.credentials.len()).filter(|&n| n == 1).count();
+    if written != job.credentials.len() {
+        return Ok(Scripted::Collision);
+    }
+    Ok(Scripted::Done(
+        draws.drain(..).map(|idx| (list_id, idx)).collect(),
+    ))
 }
