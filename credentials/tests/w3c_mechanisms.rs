@@ -567,3 +567,21 @@ fn data_integrity_presentation_with_challenge_and_domain() {
         "signature_invalid"
     );
 }
+
+#[test]
+fn envelopes_inside_envelopes_are_bounded() {
+    let mut input = json!({"@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"], "issuer": "did:example:x",
+        "credentialSubject": {"id": "did:example:y"}});
+    // Each level escapes the one inside, so a few levels are already large.
+    for _ in 0..8 {
+        input = json!({"@context": "https://www.w3.org/ns/credentials/v2",
+            "id": format!("data:application/vc,{input}"),
+            "type": "EnvelopedVerifiableCredential"});
+    }
+    let r = w3c::verify(
+        &serde_json::to_vec(&input).unwrap(),
+        &VerifyOptions::at(NOW, DocKind::Credential),
+    );
+    assert_eq!(code(&r), "invalid_enveloped_credential");
+}

@@ -260,7 +260,14 @@ enum Input {
     Document(Value),
 }
 
+/// How many wrappers (a JSON string, an enveloping object) may surround the secured form.
+const MAX_WRAPPING: usize = 4;
+
 fn detect(input: &[u8], kind: DocKind) -> Result<Input, W3cError> {
+    detect_within(input, kind, MAX_WRAPPING)
+}
+
+fn detect_within(input: &[u8], kind: DocKind, wraps_left: usize) -> Result<Input, W3cError> {
     // COSE_Sign1: tag 18 (0xd2) or a bare array of four (0x84).
     if matches!(input.first(), Some(0xd2) | Some(0x84)) {
         return Ok(Input::Cose(input.to_vec()));
@@ -271,14 +278,17 @@ fn detect(input: &[u8], kind: DocKind) -> Result<Input, W3cError> {
     if text.starts_with('{') || text.starts_with('"') {
         let value: Value = serde_json::from_str(text)
             .map_err(|e| W3cError::Malformed(format!("not JSON: {e}")))?;
+        let Some(left) = wraps_left.checked_sub(1) else {
+            return Err(W3cError::InvalidEnvelope("wrapped too many times".into()));
+        };
         return match value {
-            Value::String(s) => detect(s.as_bytes(), kind),
+            Value::String(s) => detect_within(s.as_bytes(), kind, left),
             Value::Object(ref o) if is_enveloped(o) => {
                 let env = model::parse_enveloped(&value, kind == DocKind::Presentation)?;
                 if env.base64 {
                     Ok(Input::Cose(cose::enveloped_bytes(&env)?))
                 } else {
-                    detect(env.data.as_bytes(), kind)
+                    detect_within(env.data.as_bytes(), kind, left)
                 }
             }
             v => Ok(Input::Document(v)),
