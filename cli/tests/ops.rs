@@ -383,5 +383,18 @@ fn every_service_of_up_answers_healthz_and_metrics_and_up_stops_cleanly_on_sigte
                 .any(|v| v["fields"]["message"] == "shutdown requested"),
             "the {name} did not log a graceful shutdown as JSON:\n{log}"
         );
+        // Seeding stored the citizen at the issuer: the line names no subject.
+        assert!(
+            !log.contains("citizen-ada"),
+            "the {name} logged a subject id:\n{log}"
+        );
+        if name == "issuer" {
+            assert!(
+                json.iter()
+                    .any(|v| v["fields"]["message"] == "subject stored"
+                        && v["fields"]["subject"] == "[redacted]"),
+                "{log}"
+            );
+        }
     }
 }
