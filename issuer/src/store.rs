@@ -1,5 +1,8 @@
 //! The issuer's storage through sqlx: SQLite by default, PostgreSQL when one machine is not
-//! enough. The same portable SQL runs on both (through sqlx's `Any` driver).
+//! enough. The same portable SQL runs on both (through sqlx's `Any` driver), except on the
+//! hot path of a credential response, which has one round trip per database: a
+//! multi-statement script on SQLite, data-modifying CTEs on PostgreSQL (the portable
+//! statements remain the fallback).
 //!
 //! Every decision that must hold across processes is one statement or one transaction whose
 //! outcome the database decides: a `c_nonce` is consumed by inserting its digest under the
@@ -1063,8 +1066,22 @@ impl Store {
         }
     }
 
-    /// One issuance in a transaction of its own (PostgreSQL).
+    /// One issuance in a transaction of its own (PostgreSQL): one statement when the open
+    /// list is known and the drawn indices are free, else the portable statements.
     async fn record_issuance_once(&self, job: &Issuance) -> Result<Recorded, StoreError> {
+        let cached = *self.open_list.lock().expect("not poisoned");
+        if let Some(list) = cached {
+            let mut tx = self.pool.begin().await?;
+            match issue_cte(&mut tx, job, list).await? {
+                Scripted::Done(slots) => {
+                    tx.commit().await?;
+                    return Ok(Recorded::Ok(slots));
+                }
+                // Dropped: rolled back, nothing written.
+                Scripted::Refused(r) => return Ok(r),
+                Scripted::Collision => tx.rollback().await?,
+            }
+        }
         let mut tx = self.pool.begin().await?;
         let (recorded, list) = issue_on(&mut tx, job, &self.open_list).await?;
         if matches!(recorded, Recorded::Ok(_)) {
@@ -1694,5 +1711,110 @@ async fn issue_script(
     }
     Ok(Scripted::Done(
         draws.drain(..).map(|idx| (list_id, idx)).collect(),
+    ))
+}
+
+/// Records one issuance on PostgreSQL in one statement: data-modifying CTEs insert the nonce,
+/// the `jti`, the drawn status entries, a credential row for each entry taken (joined on
+/// what that insert returned) and the notification, and report what each took. The caller
+/// commits only when everything was taken; otherwise it rolls back.
+async fn issue_cte(
+    conn: &mut AnyConnection,
+    job: &Issuance,
+    (list_id, size): (i64, i64),
+) -> Result<Scripted, StoreError> {
+    // $1 nonce, $2 its expiry, $3 subject, $4 notification id, $5 now, $6 token, $7 list; per
+    // credential k, from b = 8 + 6k: id, configuration, index, holder key, kid, expiry; then
+    // the jti and its expiry when there is one (every parameter is referenced).
+    let n = job.credentials.len();
+    let mut draws: Vec<(i64, usize)> = (0..n)
+        .map(|k| ((random_u64() % size as u64) as i64, k))
+        .collect();
+    // Row locks in index order, as in `allocate`.
+    draws.sort_unstable();
+    let mut sql = String::from(
+        "WITH n AS (INSERT INTO used_nonces (nonce_hash, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1), \
+         s AS (INSERT INTO status_entries (list_id, idx, status, credential_id) VALUES ",
+    );
+    for (j, (_, k)) in draws.iter().enumerate() {
+        let b = 8 + 6 * k;
+        if j > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("($7, ${}, 0, ${b})", b + 2));
+    }
+    sql.push_str(
+        " ON CONFLICT DO NOTHING RETURNING credential_id, list_id, idx), \
+         c AS (INSERT INTO credentials (credential_id, subject_id, configuration_id, list_id, idx, holder_jkt, kid, notification_id, issued_at, expires_at) \
+         SELECT v.id, $3, v.cfg, s.list_id, s.idx, v.jkt, v.kid, $4, $5, v.exp FROM (VALUES ",
+    );
+    for k in 0..n {
+        let b = 8 + 6 * k;
+        if k > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${b}, ${}, ${}, ${}, ${})",
+            b + 1,
+            b + 3,
+            b + 4,
+            b + 5
+        ));
+    }
+    sql.push_str(
+        ") AS v (id, cfg, jkt, kid, exp) JOIN s ON s.credential_id = v.id RETURNING 1), \
+         x AS (INSERT INTO notifications (notification_id, token_hash, event, updated_at) VALUES ($4, $6, NULL, $5) RETURNING 1)",
+    );
+    let jti = 8 + 6 * n;
+    if job.dpop.is_some() {
+        sql.push_str(&format!(
+            ", j AS (INSERT INTO dpop_jtis (jti_hash, expires_at) VALUES (${jti}, ${}) ON CONFLICT DO NOTHING RETURNING 1) \
+             SELECT (SELECT COUNT(*) FROM n), (SELECT COUNT(*) FROM c), (SELECT COUNT(*) FROM j)",
+            jti + 1
+        ));
+    } else {
+        sql.push_str(" SELECT (SELECT COUNT(*) FROM n), (SELECT COUNT(*) FROM c), 1");
+    }
+    let mut q = sqlx::query(&sql)
+        .bind(&job.nonce.digest)
+        .bind(job.nonce.expires_at)
+        .bind(&job.subject_id)
+        .bind(&job.notification_id)
+        .bind(job.now)
+        .bind(&job.token_hash)
+        .bind(list_id);
+    let mut by_credential = vec![0i64; n];
+    for (idx, k) in &draws {
+        by_credential[*k] = *idx;
+    }
+    for (c, idx) in job.credentials.iter().zip(&by_credential) {
+        q = q
+            .bind(&c.credential_id)
+            .bind(&c.configuration_id)
+            .bind(*idx)
+            .bind(&c.holder_jkt)
+            .bind(&c.kid)
+            .bind(c.expires_at);
+    }
+    if let Some((jti, exp)) = &job.dpop {
+        q = q.bind(jti).bind(*exp);
+    }
+    let row = q.fetch_one(&mut *conn).await?;
+    let (nonce, written, jti): (i64, i64, i64) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    if nonce != 1 {
+        return Ok(Scripted::Refused(Recorded::InvalidNonce));
+    }
+    if jti != 1 {
+        return Ok(Scripted::Refused(Recorded::DpopReplay));
+    }
+    if written != n as i64 {
+        return Ok(Scripted::Collision);
+    }
+    Ok(Scripted::Done(
+        by_credential
+            .into_iter()
+            .map(|idx| (list_id, idx))
+            .collect(),
     ))
 }
