@@ -306,7 +306,9 @@ async fn openid4vci_issues_jwt_vc_json_and_ldp_vc_bound_to_the_holder_key() {
             let doc = plain.claims.unwrap();
             assert_eq!(
                 doc["credentialSubject"]["id"],
-                json!(credentials::did::did_jwk(credentials::keys::Signer::public_key(k))),
+                json!(credentials::did::did_jwk(
+                    credentials::keys::Signer::public_key(k)
+                )),
                 "bound to the proof key"
             );
             assert_eq!(doc["credentialSubject"]["given_name"], "Ada");
