@@ -30,6 +30,16 @@ seed_dir() {
         done < <(find "${VOUCH_VECTORS:-../shared/vectors}/iso18013-5" -name '*.cbor')
       fi
       ;;
+    w3c)
+      find credentials/tests/fixtures/w3c-di tests/interop-w3c/fixtures -type f -name '*.json' \
+        -exec cp -n {} "$dir/" \; 2>/dev/null || true
+      if [ -d "${VOUCH_VECTORS:-../shared/vectors}/sd-jwt/w3c-vc-jose-cose-sdjwt" ]; then
+        cp -n "${VOUCH_VECTORS:-../shared/vectors}"/sd-jwt/w3c-vc-jose-cose-sdjwt/*.txt "$dir/" 2>/dev/null || true
+      fi
+      ;;
+    oid4vp)
+      find specs/dcql -type f -name '*.json' -exec sh -c 'cp -n "$1" "$2/$(echo "$1" | md5sum | cut -c1-12).json"' _ {} "$dir" \; 2>/dev/null || true
+      ;;
   esac
 }
 
