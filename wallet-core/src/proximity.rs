@@ -552,13 +552,24 @@ impl Wallet {
             let mut elements = Vec::new();
             for (ns, els) in &ir.name_spaces {
                 for (el, retain) in els {
-                    let value = cred
-                        .as_ref()
-                        .and_then(|(c, _)| c.claims.get(ns).and_then(|n| n.get(el)).cloned());
+                    let held = cred.as_ref().and_then(|(c, _)| c.claims.get(ns));
+                    // An age_over_NN the mdoc does not hold is answered by the nearest one
+                    // that still answers the question; the person sees (and approves) that one.
+                    let (el, value) = match held.and_then(|n| n.get(el)).cloned() {
+                        Some(v) => (el.clone(), Some(v)),
+                        None => match nearest_age_over(held, el) {
+                            Some((k, v)) => (k, Some(v)),
+                            None => (el.clone(), None),
+                        },
+                    };
+                    let key = format!("{}/{ns}/{el}", ir.doc_type);
+                    if elements.iter().any(|e: &RequestedElement| e.key == key) {
+                        continue;
+                    }
                     elements.push(RequestedElement {
-                        key: format!("{}/{ns}/{el}", ir.doc_type),
+                        key,
                         namespace: ns.clone(),
-                        element: el.clone(),
+                        element: el,
                         value,
                         intent_to_retain: *retain,
                         registered: true,
@@ -837,4 +848,67 @@ fn device_response(documents: &[Vec<u8>], not_returned: &[String]) -> Vec<u8> {
     out.extend(cbor::text("status"));
     out.push(0x00);
     out
+}
+
+/// ISO/IEC 18013-5 clause 7.2.5: an `age_over_NN` the mdoc does not hold is answered by
+/// the smallest `age_over_MM` above NN that is true, else the largest below NN that is
+/// false; `held` is the namespace's elements. Returns that element and its value.
+fn nearest_age_over(held: Option<&Value>, element: &str) -> Option<(String, Value)> {
+    let nn: u32 = element
+        .strip_prefix("age_over_")?
+        .parse()
+        .ok()
+        .filter(|n| *n < 100)?;
+    let m = held?.as_object()?;
+    let ages = || {
+        m.iter().filter_map(|(k, v)| {
+            let a: u32 = k.strip_prefix("age_over_")?.parse().ok()?;
+            Some((a, k, v))
+        })
+    };
+    ages()
+        .filter(|(a, _, v)| *a > nn && **v == Value::Bool(true))
+        .min_by_key(|(a, _, _)| *a)
+        .or_else(|| {
+            ages()
+                .filter(|(a, _, v)| *a < nn && **v == Value::Bool(false))
+                .max_by_key(|(a, _, _)| *a)
+        })
+        .map(|(_, k, v)| (k.clone(), v.clone()))
+}
+
+#[cfg(test)]
+mod age_over_tests {
+    use serde_json::json;
+
+    use super::nearest_age_over;
+
+    #[test]
+    fn the_nearest_age_over_that_still_answers_the_question() {
+        let adult = json!({"age_over_18": true, "age_over_21": true, "age_over_65": false});
+        // 20 is not held: the smallest true above it answers "over 20".
+        assert_eq!(
+            nearest_age_over(Some(&adult), "age_over_20"),
+            Some(("age_over_21".into(), json!(true)))
+        );
+        // 70: nothing true above; the largest false below it answers "not over 70".
+        assert_eq!(
+            nearest_age_over(Some(&adult), "age_over_70"),
+            Some(("age_over_65".into(), json!(false)))
+        );
+        let young = json!({"age_over_18": true, "age_over_21": false});
+        assert_eq!(
+            nearest_age_over(Some(&young), "age_over_30"),
+            Some(("age_over_21".into(), json!(false)))
+        );
+        // Nothing true above 30 and nothing false below it: no answer is released.
+        let only_18 = json!({"age_over_18": true});
+        assert_eq!(nearest_age_over(Some(&only_18), "age_over_30"), None);
+        assert_eq!(
+            nearest_age_over(Some(&young), "age_over_16"),
+            Some(("age_over_18".into(), json!(true)))
+        );
+        assert_eq!(nearest_age_over(Some(&adult), "family_name"), None);
+        assert_eq!(nearest_age_over(None, "age_over_20"), None);
+    }
 }
