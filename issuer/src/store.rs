@@ -785,6 +785,44 @@ impl Store {
         Ok(())
     }
 
+    /// What an unexpired access token allows, with its subject (`None` when the subject was
+    /// deleted) read in the same query: the credential endpoint needs both.
+    pub async fn token_with_subject(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<(TokenGrant, Option<Subject>)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT t.subject_id, t.configuration_ids, t.authorization_details, t.client_id, t.dpop_jkt, t.expires_at, s.attributes, s.gpg45_profile, s.verified_at
+             FROM access_tokens t LEFT JOIN subjects s ON s.subject_id = t.subject_id
+             WHERE t.token_hash = $1 AND t.expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let grant = TokenGrant {
+            subject_id: row.try_get(0)?,
+            configuration_ids: parse_list(&row.try_get::<String, _>(1)?)?,
+            authorization_details: row.try_get::<i64, _>(2)? != 0,
+            client_id: row.try_get(3)?,
+            dpop_jkt: row.try_get(4)?,
+            expires_at: row.try_get(5)?,
+        };
+        let subject = match row.try_get::<Option<String>, _>(6)? {
+            None => None,
+            Some(attributes) => Some(Subject {
+                subject_id: grant.subject_id.clone(),
+                attributes: serde_json::from_str(&attributes)
+                    .map_err(|_| StoreError::Corrupt("attributes"))?,
+                gpg45_profile: row.try_get(7)?,
+                verified_at: row.try_get(8)?,
+            }),
+        };
+        Ok(Some((grant, subject)))
+    }
+
     /// What an unexpired access token allows.
     pub async fn token(
         &self,

@@ -21,7 +21,7 @@ use crate::configurations::{self, IssueContext};
 use crate::error::ApiError;
 use crate::issuance;
 use crate::proofs::{verify_dpop, verify_key_proof};
-use crate::store::{ListPolicy, NewCredential, Recorded, TokenGrant};
+use crate::store::{ListPolicy, NewCredential, Recorded, Subject, TokenGrant};
 use crate::util::{random_token, sha256_hex};
 
 pub(super) fn router() -> Router<Shared> {
@@ -46,10 +46,18 @@ struct Authorized {
     grant: TokenGrant,
     token_hash: String,
     dpop: Option<crate::proofs::Dpop>,
+    /// The token's subject, when asked for (`None` also when it was deleted).
+    subject: Option<Subject>,
 }
 
-/// Checks the access token and, for a DPoP-bound token, the DPoP proof for `path`.
-async fn authorize(s: &Shared, headers: &HeaderMap, path: &str) -> Result<Authorized, ApiError> {
+/// Checks the access token and, for a DPoP-bound token, the DPoP proof for `path`; with
+/// `with_subject`, reads the subject in the same query as the token.
+async fn authorize(
+    s: &Shared,
+    headers: &HeaderMap,
+    path: &str,
+    with_subject: bool,
+) -> Result<Authorized, ApiError> {
     let auth = single_header(headers, header::AUTHORIZATION.as_str())?
         .ok_or_else(|| ApiError::invalid_token("Bearer", "an access token is required"))?;
     let (scheme, token) = auth
@@ -67,10 +75,13 @@ async fn authorize(s: &Shared, headers: &HeaderMap, path: &str) -> Result<Author
     };
     let token = token.trim();
     let token_hash = sha256_hex(token.as_bytes());
-    let grant = s
-        .store
-        .token(&token_hash, crate::util::now())
-        .await?
+    let now = crate::util::now();
+    let found = if with_subject {
+        s.store.token_with_subject(&token_hash, now).await?
+    } else {
+        s.store.token(&token_hash, now).await?.map(|g| (g, None))
+    };
+    let (grant, subject) = found
         .ok_or_else(|| ApiError::invalid_token(scheme, "the access token is unknown or expired"))?;
     let dpop = match (&grant.dpop_jkt, scheme) {
         (Some(jkt), "DPoP") => {
@@ -109,6 +120,7 @@ async fn authorize(s: &Shared, headers: &HeaderMap, path: &str) -> Result<Author
         grant,
         token_hash,
         dpop,
+        subject,
     })
 }
 
@@ -217,7 +229,7 @@ async fn credential(
     headers: HeaderMap,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let auth = authorize(&s, &headers, "/credential").await?;
+    let auth = authorize(&s, &headers, "/credential", true).await?;
     let body = read_body(req, s.config.max_body).await?;
     let (request, encrypted) = request_object(&s, &headers, &body)?;
 
@@ -347,10 +359,8 @@ async fn credential(
     let nonce = nonce.expect("at least one proof");
 
     // Claims, before anything is recorded.
-    let subject = s
-        .store
-        .subject(&auth.grant.subject_id)
-        .await?
+    let subject = auth
+        .subject
         .ok_or_else(|| ApiError::credential_request_denied("the subject no longer exists"))?;
     let now = crate::util::now();
     let ctx = IssueContext {
@@ -468,7 +478,7 @@ async fn notification(
     headers: HeaderMap,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let auth = authorize(&s, &headers, "/notification").await?;
+    let auth = authorize(&s, &headers, "/notification", false).await?;
     if let Some(d) = &auth.dpop {
         if !s.store.use_dpop_jti(&d.jti_hash, d.jti_expires_at).await? {
             return Err(ApiError::resource_invalid_dpop_proof(
