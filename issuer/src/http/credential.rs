@@ -451,6 +451,8 @@ async fn credential(
         kid = %key.kid,
         "credentials issued"
     );
+    vouch_ops::metrics::counter!(super::CREDENTIAL_RESPONSES, "format" => config.format.name())
+        .increment(1);
     let body = json!({ "credentials": out, "notification_id": notification_id });
     match encryption {
         None => Ok(no_store(StatusCode::OK, Json(body))),

@@ -12,11 +12,10 @@ pub mod vc_api;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderMap, Method};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
@@ -59,10 +58,6 @@ pub fn router(issuer: Shared) -> Router {
         .merge(metadata::router(&base))
         .route("/healthz", get(healthz))
         .route("/metrics", get(vouch_ops::metrics::handler))
-        .layer(axum::middleware::from_fn_with_state(
-            issuer.clone(),
-            count_issued,
-        ))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(issuer);
     vouch_ops::metrics::layer(app, "issuer")
@@ -87,40 +82,6 @@ async fn healthz(State(issuer): State<Shared>) -> Response {
         issuer.config.issuer_url.clone().into(),
     );
     vouch_ops::health::answer("issuer", vec![database], extra)
-}
-
-/// Counts successful credential responses by the requested configuration's format
-/// (`encrypted` when the request is a JWE, `unknown` without a configuration id). Reads
-/// nothing else of the request.
-async fn count_issued(State(issuer): State<Shared>, req: Request, next: Next) -> Response {
-    let is_credential = req.method() == Method::POST
-        && req
-            .extensions()
-            .get::<MatchedPath>()
-            .is_some_and(|p| p.as_str().ends_with("/credential"));
-    if !is_credential {
-        return next.run(req).await;
-    }
-    let limit = issuer.config.max_body;
-    let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
-        return ApiError::too_large(limit).into_response();
-    };
-    let format = match serde_json::from_slice::<serde_json::Value>(&bytes) {
-        Ok(v) => v["credential_configuration_id"]
-            .as_str()
-            .and_then(crate::configurations::find)
-            .map(|c| c.format.name())
-            .unwrap_or("unknown"),
-        Err(_) => "encrypted",
-    };
-    let resp = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
-    if resp.status().is_success() {
-        vouch_ops::metrics::counter!(CREDENTIAL_RESPONSES, "format" => format).increment(1);
-    }
-    resp
 }
 
 /// Serves the router on `listener` until Ctrl-C or SIGTERM, then finishes the requests in
