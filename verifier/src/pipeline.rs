@@ -170,6 +170,19 @@ enum Issuer {
 }
 
 impl Verifier {
+    /// Fails `parse` when a presentation of `len` bytes is over the policy's limit.
+    fn too_large(&self, steps: &mut Steps, len: usize) -> bool {
+        let max = self.policy.max_presentation_bytes;
+        if len > max {
+            steps.fail(
+                "parse",
+                "too_large",
+                format!("the presentation is larger than {max} bytes"),
+            );
+        }
+        len > max
+    }
+
     /// The freshness of the trust data, for reports and pages.
     fn freshness(&self, trust: &TrustData, now: OffsetDateTime, status_age: Option<i64>) -> Value {
         json!({
@@ -358,15 +371,7 @@ impl Verifier {
             report: steps.report(sd_jwt_vc::FORMAT, issuer, claims, extra),
             trust: trust_f,
         };
-        if text.len() > self.policy.max_presentation_bytes {
-            steps.fail(
-                "parse",
-                "too_large",
-                format!(
-                    "the presentation is larger than {} bytes",
-                    self.policy.max_presentation_bytes
-                ),
-            );
+        if self.too_large(&mut steps, text.len()) {
             return finish(steps, extra, None, None, None);
         }
         let sd = match SdJwt::parse(text) {
@@ -575,8 +580,7 @@ impl Verifier {
             report: steps.report("mso_mdoc", issuer, claims, extra),
             trust: f,
         };
-        if bytes.len() > self.policy.max_presentation_bytes {
-            steps.fail("parse", "too_large", "the response is too large");
+        if self.too_large(&mut steps, bytes.len()) {
             return finish(steps, extra, None, None, None);
         }
         let Some(transcript) = ex.transcript else {

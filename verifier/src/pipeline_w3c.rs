@@ -98,15 +98,7 @@ impl Verifier {
                 return finish(steps, extra, None, None, None);
             }
         };
-        if bytes.len() > self.policy.max_presentation_bytes {
-            steps.fail(
-                "parse",
-                "too_large",
-                format!(
-                    "the presentation is larger than {} bytes",
-                    self.policy.max_presentation_bytes
-                ),
-            );
+        if self.too_large(&mut steps, bytes.len()) {
             return finish(steps, extra, None, None, None);
         }
         let report = fetch

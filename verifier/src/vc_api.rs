@@ -356,19 +356,21 @@ fn parse_body(body: &Bytes) -> Result<Value, String> {
     }
 }
 
-async fn verify_credential(State(api): State<Arc<VcApi>>, body: Bytes) -> Response {
+/// Verifies the secured document in `field` of the request as `kind`.
+async fn handle(api: &VcApi, body: &Bytes, kind: DocKind, field: &str) -> Response {
     let run = async {
-        let v = parse_body(&body)?;
+        let v = parse_body(body)?;
         let options = Options::from_request(&v)?;
-        let input = document_bytes(&v, "verifiableCredential")?;
-        Ok::<_, String>(api.verify(&input, DocKind::Credential, &options).await)
+        let input = document_bytes(&v, field)?;
+        Ok::<_, String>(api.verify(&input, kind, &options).await)
     };
     match run.await {
         Ok(report) => {
             tracing::info!(
+                field,
                 valid = report.valid,
                 code = report.error.as_ref().map(|e| e.code.as_str()),
-                "VC API credential verification"
+                "VC API verification"
             );
             answer(report)
         }
@@ -376,22 +378,10 @@ async fn verify_credential(State(api): State<Arc<VcApi>>, body: Bytes) -> Respon
     }
 }
 
+async fn verify_credential(State(api): State<Arc<VcApi>>, body: Bytes) -> Response {
+    handle(&api, &body, DocKind::Credential, "verifiableCredential").await
+}
+
 async fn verify_presentation(State(api): State<Arc<VcApi>>, body: Bytes) -> Response {
-    let run = async {
-        let v = parse_body(&body)?;
-        let options = Options::from_request(&v)?;
-        let input = document_bytes(&v, "verifiablePresentation")?;
-        Ok::<_, String>(api.verify(&input, DocKind::Presentation, &options).await)
-    };
-    match run.await {
-        Ok(report) => {
-            tracing::info!(
-                valid = report.valid,
-                code = report.error.as_ref().map(|e| e.code.as_str()),
-                "VC API presentation verification"
-            );
-            answer(report)
-        }
-        Err(why) => bad_request(&why),
-    }
+    handle(&api, &body, DocKind::Presentation, "verifiablePresentation").await
 }

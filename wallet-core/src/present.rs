@@ -368,29 +368,15 @@ impl Wallet {
             .any(|k| approved.contains(&&k.key))
             || c.credentials.iter().all(|x| x.claims.is_empty());
         if c.refused.is_some() || !consent.approve || !any_approved {
-            entry.outcome = if c.refused.is_some() {
-                Outcome::Refused
-            } else {
-                Outcome::Declined
+            let (outcome, description) = match &c.refused {
+                Some(reason) => (Outcome::Refused, format!("the wallet refused: {reason}")),
+                None => (
+                    Outcome::Declined,
+                    "the holder declined to share".to_string(),
+                ),
             };
-            self.log(entry).await?;
-            let description = match &c.refused {
-                Some(reason) => format!("the wallet refused: {reason}"),
-                None => "the holder declined to share".to_string(),
-            };
-            let redirect = self
-                .send_error(
-                    &pending.request,
-                    WalletError::AccessDenied,
-                    Some(&description),
-                )
-                .await?;
-            return Ok(PresentationOutcome {
-                shared: false,
-                error: Some(WalletError::AccessDenied.code().into()),
-                redirect_uri: redirect,
-                claims: Vec::new(),
-            });
+            entry.outcome = outcome;
+            return self.deny(&pending.request, entry, &description).await;
         }
         let req = &pending.request;
         let enc_key = self.encryption_key(req)?;
@@ -405,18 +391,14 @@ impl Wallet {
                 .collect();
             if crate::w3c::is_w3c(&cred.format) && paths.len() != all {
                 // Not selectively disclosable: all of it, or none of it.
-                let description = "the holder did not approve every claim of a credential that can only be shared whole";
                 entry.outcome = Outcome::Declined;
-                self.log(entry).await?;
-                let redirect = self
-                    .send_error(req, WalletError::AccessDenied, Some(description))
-                    .await?;
-                return Ok(PresentationOutcome {
-                    shared: false,
-                    error: Some(WalletError::AccessDenied.code().into()),
-                    redirect_uri: redirect,
-                    claims: Vec::new(),
-                });
+                return self
+                    .deny(
+                        req,
+                        entry,
+                        "the holder did not approve every claim of a credential that can only be shared whole",
+                    )
+                    .await;
             }
             released.extend(paths.iter().map(|p| claim_name(&cred.format, p)));
             let signer = self.device_signer(&cred.device_key_id).await?;
@@ -515,6 +497,25 @@ impl Wallet {
             error: None,
             redirect_uri: redirect,
             claims: released,
+        })
+    }
+
+    /// Logs `entry` and answers the verifier with `access_denied` and `description`.
+    async fn deny(
+        &self,
+        req: &AuthorizationRequest,
+        entry: ActivityEntry,
+        description: &str,
+    ) -> Result<PresentationOutcome> {
+        self.log(entry).await?;
+        let redirect = self
+            .send_error(req, WalletError::AccessDenied, Some(description))
+            .await?;
+        Ok(PresentationOutcome {
+            shared: false,
+            error: Some(WalletError::AccessDenied.code().into()),
+            redirect_uri: redirect,
+            claims: Vec::new(),
         })
     }
 
