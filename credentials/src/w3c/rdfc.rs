@@ -116,6 +116,64 @@ fn depth(value: &Value) -> usize {
     max
 }
 
+/// Refuses a string (key or value) whose `%XX` escapes do not decode to UTF-8: the IRI
+/// crates under `json-ld` panic on such a term (found by the `w3c` fuzz target), and a
+/// panic, even one caught on the processing thread, must not be the answer to outside input.
+fn check_percent_encoding(value: &Value) -> Result<(), W3cError> {
+    fn valid(s: &str) -> bool {
+        if !s.contains('%') {
+            return true;
+        }
+        let b = s.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'%' {
+                let hex = b
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(v) => {
+                        out.push(v);
+                        i += 3;
+                    }
+                    // A lone '%' is not an escape; the IRI parser refuses it without panicking.
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        std::str::from_utf8(&out).is_ok()
+    }
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) if !valid(s) => {
+                return Err(W3cError::JsonLd(
+                    "a percent-encoded string does not decode to UTF-8".into(),
+                ))
+            }
+            Value::Object(o) => {
+                if let Some(k) = o.keys().find(|k| !valid(k)) {
+                    return Err(W3cError::JsonLd(format!(
+                        "the term {k:?} is percent-encoded but does not decode to UTF-8"
+                    )));
+                }
+                stack.extend(o.values());
+            }
+            Value::Array(a) => stack.extend(a.iter()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Every context URL `value` names, at any depth (embedded contexts included).
 fn context_urls(value: &Value, out: &mut Vec<String>) {
     match value {
@@ -199,6 +257,7 @@ fn to_rdf_here(document: &Value) -> Result<Vec<oxrdf::Quad>, W3cError> {
         )));
     }
     check_contexts(document)?;
+    check_percent_encoding(document)?;
     let text = serde_json::to_string(document)
         .map_err(|e| W3cError::Malformed(format!("cannot serialize: {e}")))?;
     if text.len() > MAX_DOCUMENT_LEN {
@@ -284,6 +343,23 @@ pub fn canonical_nquads_with(document: &Value, sha384: bool) -> Result<String, W
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn percent_escapes_that_are_not_utf8_are_refused_without_a_panic() {
+        // The w3c fuzz target's crash: "%de" starts a UTF-8 sequence that never ends.
+        let doc = json!({"@context": ["https://www.w3.org/ns/credentials/v2",
+            "https://www.w3.org/ns/credentials/examples/v2"],
+            "type": ["VerifiableCr%dential", "AlumniCredential"]});
+        assert!(matches!(canonical_nquads(&doc), Err(W3cError::JsonLd(_))));
+        let key = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "a%ff": 1});
+        assert!(matches!(
+            check_percent_encoding(&key),
+            Err(W3cError::JsonLd(_))
+        ));
+        // Well-formed escapes and a lone '%' pass the check.
+        let fine = json!({"id": "https://example.org/caf%C3%A9", "name": "100% sure"});
+        assert!(check_percent_encoding(&fine).is_ok());
+    }
 
     #[test]
     fn unknown_contexts_are_refused_before_expansion() {
