@@ -76,6 +76,24 @@ fn rfc3339(t: i64) -> Result<String, IssueError> {
         .ok_or_else(|| IssueError::Signing(format!("time {t} out of range")))
 }
 
+/// A revocation and a suspension `BitstringStatusListEntry` for the credential's index in
+/// the Token Status List at `status.uri` (served as Bitstring lists under `…/bitstring/`).
+pub fn bitstring_entries(status: &StatusReference) -> serde_json::Value {
+    ["revocation", "suspension"]
+        .iter()
+        .map(|purpose| {
+            let url = format!("{}/bitstring/{purpose}", status.uri);
+            serde_json::json!({
+                "id": format!("{url}#{}", status.idx),
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": purpose,
+                "statusListIndex": status.idx.to_string(),
+                "statusListCredential": url,
+            })
+        })
+        .collect()
+}
+
 /// The unsecured W3C VC 2.0 credential of `vc_type` for `holder`: issued by the `did:key`
 /// of the signing key, the subject identified by the holder key's `did:jwk`, and a
 /// revocation and a suspension Bitstring Status List entry at the credential's index.
@@ -89,19 +107,6 @@ pub fn w3c_credential(
 ) -> Result<serde_json::Value, IssueError> {
     let mut subject = subject.clone();
     subject.insert("id".into(), credentials::did::did_jwk(holder).into());
-    let entries: Vec<serde_json::Value> = ["revocation", "suspension"]
-        .iter()
-        .map(|purpose| {
-            let url = format!("{}/bitstring/{purpose}", status.uri);
-            serde_json::json!({
-                "id": format!("{url}#{}", status.idx),
-                "type": "BitstringStatusListEntry",
-                "statusPurpose": purpose,
-                "statusListIndex": status.idx.to_string(),
-                "statusListCredential": url,
-            })
-        })
-        .collect();
     Ok(serde_json::json!({
         "@context": configurations::W3C_CONTEXTS,
         "type": ["VerifiableCredential", vc_type],
@@ -109,7 +114,7 @@ pub fn w3c_credential(
         "validFrom": rfc3339(ctx.now)?,
         "validUntil": rfc3339(ctx.expires_at)?,
         "credentialSubject": subject,
-        "credentialStatus": entries,
+        "credentialStatus": bitstring_entries(status),
     }))
 }
 

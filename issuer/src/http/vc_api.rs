@@ -22,7 +22,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use credentials::did;
 use credentials::status::bitstring_status_list::{BitstringStatusList, StatusPurpose};
-use credentials::status::{INVALID, SUSPENDED};
+use credentials::status::{StatusReference, INVALID, SUSPENDED};
 use credentials::w3c::data_integrity::Cryptosuite;
 use credentials::w3c::jose::DocKind;
 use credentials::w3c::verify::Secured;
@@ -88,22 +88,10 @@ fn valid_until(credential: &Value) -> Option<i64> {
 }
 
 fn status_entries(s: &super::Issuer, list_id: i64, idx: i64) -> Value {
-    let entry = |purpose: StatusPurpose| {
-        let url = s
-            .config
-            .endpoint(&format!("/status/{list_id}/bitstring/{}", purpose.name()));
-        json!({
-            "id": format!("{url}#{idx}"),
-            "type": "BitstringStatusListEntry",
-            "statusPurpose": purpose.name(),
-            "statusListIndex": idx.to_string(),
-            "statusListCredential": url,
-        })
-    };
-    json!([
-        entry(StatusPurpose::Revocation),
-        entry(StatusPurpose::Suspension)
-    ])
+    crate::issuance::bitstring_entries(&StatusReference {
+        idx: idx as u64,
+        uri: s.config.endpoint(&format!("/status/{list_id}")),
+    })
 }
 
 async fn issue(State(s): State<Shared>, headers: HeaderMap, req: Request) -> Response {
