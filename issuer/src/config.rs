@@ -40,6 +40,9 @@ pub struct IssuerConfig {
     pub require_dpop: bool,
     /// Largest request body accepted, in bytes.
     pub max_body: usize,
+    /// Which wallet providers' key attestations are accepted (OpenID4VCI 1.0 Appendix D),
+    /// and what is required of them; none by default.
+    pub key_attestations: crate::proofs::attestation::KeyAttestationPolicy,
 }
 
 impl IssuerConfig {
@@ -64,6 +67,7 @@ impl IssuerConfig {
             batch_size: 10,
             require_dpop: false,
             max_body: 64 * 1024,
+            key_attestations: Default::default(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The credential configurations this issuer offers (`credential_configurations_supported`)
 //! and how each one's claims are made from a subject's verified attributes.
 
+use crate::proofs::attestation::KeyAttestationPolicy;
 use credentials::keys::Algorithm;
 use credentials::sd_jwt_vc::type_metadata::{PID_VCT, RIGHT_TO_WORK_VCT};
 use serde_json::{json, Map, Value};
@@ -103,13 +104,23 @@ pub const PROOF_ALGS: [Algorithm; 3] = [Algorithm::Es256, Algorithm::Es384, Algo
 
 impl Configuration {
     /// The metadata object of this configuration (OpenID4VCI 1.0 section 12.2.4, Appendix A).
-    pub fn metadata(&self, signing_alg: Algorithm) -> Value {
-        let proof_types = json!({
-            "jwt": {
-                "proof_signing_alg_values_supported":
-                    PROOF_ALGS.iter().map(|a| a.jose_name()).collect::<Vec<_>>()
-            }
+    /// With key attestations enabled, the `attestation` proof type is offered too, and when
+    /// they are required the `jwt` proof type says so (`key_attestations_required`).
+    pub fn metadata(&self, signing_alg: Algorithm, attestations: &KeyAttestationPolicy) -> Value {
+        let algs: Vec<&str> = PROOF_ALGS.iter().map(|a| a.jose_name()).collect();
+        let mut proof_types = json!({
+            "jwt": { "proof_signing_alg_values_supported": algs }
         });
+        if attestations.enabled() {
+            let required = attestations.requirements();
+            proof_types["attestation"] = json!({
+                "proof_signing_alg_values_supported": algs,
+                "key_attestations_required": required,
+            });
+            if attestations.required {
+                proof_types["jwt"]["key_attestations_required"] = required;
+            }
+        }
         let display = json!([{ "name": self.display, "locale": "en-GB" }]);
         match self.format {
             Format::SdJwtVc(vct) => json!({

@@ -2,6 +2,7 @@
 //! OpenID4VCI key proofs (`openid4vci-proof+jwt`, OpenID4VCI 1.0 Appendix F.1). Both carry
 //! their public key in the `jwk` header; both are checked before anything is written.
 
+pub mod attestation;
 pub mod nonce;
 
 use credentials::jose::{CompactJws, JwsPolicy};
@@ -164,7 +165,22 @@ pub fn verify_key_proof(
     f: Freshness,
 ) -> Result<KeyProof, ProofError> {
     let p = verify_self_signed(jwt, KEY_PROOF_TYP)?;
-    let aud_ok = match p.claims.get("aud") {
+    let nonce = key_proof_claims(&p.claims, issuer_id, client_id, f)?;
+    Ok(KeyProof {
+        key: p.jwk.public_key().clone(),
+        jkt: p.jwk.thumbprint(),
+        nonce,
+    })
+}
+
+/// The claims every key proof must carry (`aud`, `iat`, `iss`); returns its `nonce`.
+fn key_proof_claims(
+    claims: &serde_json::Map<String, Value>,
+    issuer_id: &str,
+    client_id: Option<&str>,
+    f: Freshness,
+) -> Result<Option<String>, ProofError> {
+    let aud_ok = match claims.get("aud") {
         Some(Value::String(a)) => a == issuer_id,
         Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(issuer_id)),
         _ => false,
@@ -172,20 +188,110 @@ pub fn verify_key_proof(
     if !aud_ok {
         return Err(err("aud is not this credential issuer"));
     }
-    check_iat(&p.claims, f)?;
-    if let (Some(iss), Some(client)) = (p.claims.get("iss"), client_id) {
+    check_iat(claims, f)?;
+    if let (Some(iss), Some(client)) = (claims.get("iss"), client_id) {
         if iss.as_str() != Some(client) {
             return Err(err("iss is not the client the token was issued to"));
         }
     }
-    let nonce = match p.claims.get("nonce") {
-        None => None,
-        Some(Value::String(n)) => Some(n.clone()),
-        Some(_) => return Err(err("nonce is not a string")),
+    match claims.get("nonce") {
+        None => Ok(None),
+        Some(Value::String(n)) => Ok(Some(n.clone())),
+        Some(_) => Err(err("nonce is not a string")),
+    }
+}
+
+/// Whether a `jwt` proof carries a `key_attestation` header (read without verifying; the
+/// proof is verified by [`verify_attested_key_proof`]).
+pub fn has_key_attestation(jwt: &str) -> bool {
+    CompactJws::parse(jwt)
+        .map(|j| j.header().get("key_attestation").is_some())
+        .unwrap_or(false)
+}
+
+/// A verified `jwt` proof with a key attestation: every attested key, and the proof's nonce.
+#[derive(Clone, Debug)]
+pub struct AttestedKeyProof {
+    /// The key attestation from the header.
+    pub attestation: attestation::KeyAttestation,
+    /// The proof's `nonce` claim.
+    pub nonce: Option<String>,
+}
+
+/// Verifies an `openid4vci-proof+jwt` whose `key_attestation` header attests the keys
+/// (OpenID4VCI 1.0 Appendix F.1): the attestation as [`attestation::verify_key_attestation`];
+/// the proof signed by one of its attested keys, named by a `jwk` header equal to it or by
+/// `kid` (the key's `kid`, or its position in `attested_keys`); the proof's own claims as for
+/// any key proof; and the attestation's `nonce` equal to the proof's.
+pub fn verify_attested_key_proof(
+    jwt: &str,
+    issuer_id: &str,
+    client_id: Option<&str>,
+    f: Freshness,
+    policy: &attestation::KeyAttestationPolicy,
+) -> Result<AttestedKeyProof, ProofError> {
+    let jws = CompactJws::parse(jwt.trim()).map_err(|e| err(format!("not a JWS: {e}")))?;
+    let header = jws.header();
+    if header.typ() != Some(KEY_PROOF_TYP) {
+        return Err(err(format!("typ must be {KEY_PROOF_TYP}")));
+    }
+    for other in ["x5c", "trust_chain"] {
+        if header.get(other).is_some() {
+            return Err(err(format!(
+                "the {other} header is not accepted beside key_attestation"
+            )));
+        }
+    }
+    let ka = header
+        .get("key_attestation")
+        .and_then(Value::as_str)
+        .ok_or_else(|| err("the key_attestation header must be a JWT"))?;
+    let attestation = attestation::verify_key_attestation(ka, policy, f)?;
+    if !attestation.has_exp {
+        return Err(err(
+            "a key attestation in a jwt proof must carry exp (Appendix D.1)",
+        ));
+    }
+    let signer = match (header.jwk(), header.kid()) {
+        (Some(_), Some(_)) => return Err(err("jwk and kid must not both be present")),
+        (Some(Err(_)), None) => return Err(err("the jwk header is not a usable public key")),
+        (Some(Ok(jwk)), None) => {
+            if jwk.is_private() {
+                return Err(err("the jwk header carries a private key"));
+            }
+            let jkt = jwk.thumbprint();
+            attestation
+                .keys
+                .iter()
+                .find(|(k, _)| *k == jkt)
+                .map(|(_, key)| key.clone())
+                .ok_or_else(|| err("the proof is not signed by an attested key"))?
+        }
+        (None, Some(kid)) => attestation
+            .jwks
+            .iter()
+            .position(|j| j.kid() == Some(kid))
+            .or_else(|| {
+                kid.parse::<usize>()
+                    .ok()
+                    .filter(|i| *i < attestation.keys.len() && kid == i.to_string())
+            })
+            .map(|i| attestation.keys[i].1.clone())
+            .ok_or_else(|| err("kid names no attested key"))?,
+        (None, None) => return Err(err("the proof must name its key by jwk or kid")),
     };
-    Ok(KeyProof {
-        key: p.jwk.public_key().clone(),
-        jkt: p.jwk.thumbprint(),
-        nonce,
-    })
+    jws.verify(&signer, &JwsPolicy::allowing(&PROOF_ALGS))
+        .map_err(|e| err(format!("signature: {e}")))?;
+    let claims = jws
+        .claims()
+        .map_err(|_| err("the payload is not a JSON object"))?;
+    let nonce = key_proof_claims(&claims, issuer_id, client_id, f)?;
+    // Appendix F.1: the attestation carries a server-provided c_nonce; here it must be the
+    // proof's own, so one redemption makes both single use.
+    if attestation.nonce.is_none() || attestation.nonce != nonce {
+        return Err(err(
+            "the key attestation's nonce is not the proof's c_nonce",
+        ));
+    }
+    Ok(AttestedKeyProof { attestation, nonce })
 }

@@ -339,6 +339,11 @@ impl Store {
                             conn.execute("PRAGMA journal_mode=WAL").await?;
                             conn.execute("PRAGMA busy_timeout=10000").await?;
                             conn.execute("PRAGMA synchronous=NORMAL").await?;
+                            // Savepoint journals in memory, not in a temporary file made and
+                            // deleted per transaction; a page cache that holds the hot
+                            // indices (64 MiB).
+                            conn.execute("PRAGMA temp_store=MEMORY").await?;
+                            conn.execute("PRAGMA cache_size=-65536").await?;
                             Ok(())
                         })
                     })
@@ -383,6 +388,7 @@ impl Store {
                     Box::pin(async move {
                         conn.execute("PRAGMA busy_timeout=10000").await?;
                         conn.execute("PRAGMA query_only=ON").await?;
+                        conn.execute("PRAGMA cache_size=-16384").await?;
                         Ok(())
                     })
                 })

@@ -555,6 +555,145 @@ pub fn key_proof(holder: &dyn Signer, aud: &str, nonce: Option<&str>, iat: i64) 
     sign_compact(&h, c.to_string().as_bytes(), holder).expect("signing")
 }
 
+/// What a wallet provider states in a key attestation (OpenID4VCI 1.0 Appendix D.1).
+#[derive(Clone, Debug, Default)]
+pub struct AttestationClaims<'a> {
+    /// `iat`.
+    pub iat: i64,
+    /// `exp`, if any.
+    pub exp: Option<i64>,
+    /// `nonce`: the issuer's `c_nonce`.
+    pub nonce: Option<&'a str>,
+    /// `key_storage` values.
+    pub key_storage: &'a [&'a str],
+    /// `user_authentication` values.
+    pub user_authentication: &'a [&'a str],
+}
+
+/// A key attestation (`key-attestation+jwt`) for `keys`, signed by a wallet provider key
+/// whose certificate chain (leaf first) goes in `x5c`.
+pub fn key_attestation(
+    provider: &dyn Signer,
+    chain: &[credentials::x509::Certificate],
+    keys: &[&dyn Signer],
+    claims: &AttestationClaims<'_>,
+) -> String {
+    let mut h = Map::new();
+    h.insert(
+        "typ".into(),
+        crate::proofs::attestation::KEY_ATTESTATION_TYP.into(),
+    );
+    h.insert(
+        "x5c".into(),
+        chain
+            .iter()
+            .map(|c| {
+                use base64::Engine;
+                Value::from(base64::engine::general_purpose::STANDARD.encode(c.der()))
+            })
+            .collect(),
+    );
+    let mut c = json!({
+        "iat": claims.iat,
+        "attested_keys": keys.iter().map(|k| public_jwk(*k)).collect::<Vec<_>>(),
+    });
+    if let Some(exp) = claims.exp {
+        c["exp"] = exp.into();
+    }
+    if let Some(n) = claims.nonce {
+        c["nonce"] = n.into();
+    }
+    if !claims.key_storage.is_empty() {
+        c["key_storage"] = json!(claims.key_storage);
+    }
+    if !claims.user_authentication.is_empty() {
+        c["user_authentication"] = json!(claims.user_authentication);
+    }
+    sign_compact(&h, c.to_string().as_bytes(), provider).expect("signing")
+}
+
+/// A wallet provider for tests and the load driver: an attestation key and its certificate
+/// chain (leaf, then a root made for it); an issuer trusts it by taking [`Self::root`].
+pub struct WalletProvider {
+    /// The key attestations are signed with.
+    pub signer: std::sync::Arc<dyn Signer>,
+    /// Its certificate chain, leaf first, root last.
+    pub chain: Vec<credentials::x509::Certificate>,
+}
+
+impl WalletProvider {
+    /// A new provider called `name`, certificates valid for a month from now.
+    pub fn generate(name: &str) -> Self {
+        use credentials::x509::dev;
+        let root_key: std::sync::Arc<dyn Signer> = std::sync::Arc::new(
+            SoftwareSigner::generate(Algorithm::Es256)
+                .expect("keygen")
+                .0,
+        );
+        let root = dev::self_signed(
+            &dev::CertSpec {
+                common_name: format!("{name} Root"),
+                days: 30,
+                ca: Some(Some(0)),
+                ..Default::default()
+            },
+            root_key.clone(),
+        )
+        .expect("root certificate");
+        let signer: std::sync::Arc<dyn Signer> = std::sync::Arc::new(
+            SoftwareSigner::generate(Algorithm::Es256)
+                .expect("keygen")
+                .0,
+        );
+        let leaf = dev::issue(
+            &dev::CertSpec {
+                common_name: format!("{name} key attestation"),
+                days: 30,
+                ..Default::default()
+            },
+            signer.public_key(),
+            &root,
+            root_key,
+        )
+        .expect("leaf certificate");
+        WalletProvider {
+            signer,
+            chain: vec![leaf, root],
+        }
+    }
+
+    /// The root certificate an issuer trusts this provider by.
+    pub fn root(&self) -> &credentials::x509::Certificate {
+        self.chain.last().expect("a chain")
+    }
+
+    /// A key attestation for `keys` with `claims`.
+    pub fn attest(&self, keys: &[&dyn Signer], claims: &AttestationClaims<'_>) -> String {
+        key_attestation(self.signer.as_ref(), &self.chain, keys, claims)
+    }
+}
+
+/// A key proof by `holder` carrying `attestation` in its `key_attestation` header, naming
+/// its key by position in `attested_keys` (`kid`).
+pub fn attested_key_proof(
+    holder: &dyn Signer,
+    position: usize,
+    attestation: &str,
+    aud: &str,
+    nonce: Option<&str>,
+    iat: i64,
+) -> String {
+    let mut h = Map::new();
+    h.insert("typ".into(), crate::proofs::KEY_PROOF_TYP.into());
+    h.insert("kid".into(), position.to_string().into());
+    h.insert("key_attestation".into(), attestation.into());
+    let mut c = json!({ "aud": aud, "iat": iat });
+    if let Some(n) = nonce {
+        c["nonce"] = n.into();
+    }
+    sign_compact(&h, c.to_string().as_bytes(), holder).expect("signing")
+}
+
 /// A DPoP proof by `key`.
 pub fn dpop_proof_with(
     key: &dyn Signer,

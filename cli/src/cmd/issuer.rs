@@ -52,6 +52,22 @@ pub struct ServeArgs {
     /// Refuse token requests without a DPoP proof.
     #[arg(long)]
     require_dpop: bool,
+    /// PEM file of wallet provider root certificates: key attestations (OpenID4VCI 1.0
+    /// Appendix D) whose `x5c` chain leads to one are accepted, and the `attestation` proof
+    /// type (one attestation for a batch of keys) is offered.
+    #[arg(long)]
+    key_attestation_roots: Option<PathBuf>,
+    /// Refuse key proofs that carry no key attestation.
+    #[arg(long, requires = "key_attestation_roots")]
+    require_key_attestation: bool,
+    /// `key_storage` values a key attestation must assert one of, comma-separated (for
+    /// example iso_18045_high,iso_18045_moderate); any by default.
+    #[arg(long, value_delimiter = ',', requires = "key_attestation_roots")]
+    key_storage: Vec<String>,
+    /// `user_authentication` values a key attestation must assert one of, comma-separated;
+    /// any by default.
+    #[arg(long, value_delimiter = ',', requires = "key_attestation_roots")]
+    user_authentication: Vec<String>,
     /// A PKCS#11 module: new signing keys are generated in its token, never leaving it.
     #[arg(long, requires = "pkcs11_pin_file")]
     pkcs11_module: Option<PathBuf>,
@@ -161,6 +177,18 @@ async fn serve(a: ServeArgs) -> CliResult<i32> {
     config.country = a.country.clone();
     config.status_list_size = a.status_list_size;
     config.require_dpop = a.require_dpop;
+    if let Some(path) = &a.key_attestation_roots {
+        let roots = credentials::x509::Certificate::from_pem_chain(&io::read_text(path)?)
+            .map_err(|e| format!("--key-attestation-roots: {e}"))?;
+        if roots.is_empty() {
+            return Err("--key-attestation-roots: no certificate in the file".into());
+        }
+        let mut policy = issuer::proofs::attestation::KeyAttestationPolicy::trusting(roots);
+        policy.required = a.require_key_attestation;
+        policy.key_storage = a.key_storage.clone();
+        policy.user_authentication = a.user_authentication.clone();
+        config.key_attestations = policy;
+    }
     let shared = issuer::open(config, &a.database_url, &a.data_dir, hsm(&a)?)
         .await
         .map_err(|e| format!("cannot open the issuer: {e}"))?;

@@ -20,7 +20,10 @@ use super::{freshness, no_store, read_body, single_header, Shared};
 use crate::configurations::{self, IssueContext};
 use crate::error::ApiError;
 use crate::issuance;
-use crate::proofs::{verify_dpop, verify_key_proof};
+use crate::proofs::attestation::verify_key_attestation;
+use crate::proofs::{
+    has_key_attestation, verify_attested_key_proof, verify_dpop, verify_key_proof,
+};
 use crate::store::{ListPolicy, NewCredential, Recorded, Subject, TokenGrant};
 use crate::util::{random_token, sha256_hex};
 
@@ -304,59 +307,8 @@ async fn credential(
         }
     };
 
-    // Key proofs.
-    let proofs = request
-        .get("proofs")
-        .and_then(Value::as_object)
-        .ok_or_else(|| ApiError::invalid_proof("proofs is required"))?;
-    if proofs.len() != 1 {
-        return Err(ApiError::invalid_proof(
-            "proofs must hold exactly one proof type",
-        ));
-    }
-    let jwts = proofs
-        .get("jwt")
-        .ok_or_else(|| ApiError::invalid_proof("only the jwt proof type is supported"))?
-        .as_array()
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| ApiError::invalid_proof("proofs.jwt must be a non-empty array"))?;
-    if jwts.len() > s.config.batch_size {
-        return Err(ApiError::invalid_credential_request(format!(
-            "at most {} proofs per request",
-            s.config.batch_size
-        )));
-    }
-    let fresh = freshness(&s.config);
-    let mut keys = Vec::with_capacity(jwts.len());
-    let mut nonce: Option<String> = None;
-    for (i, jwt) in jwts.iter().enumerate() {
-        let jwt = jwt
-            .as_str()
-            .ok_or_else(|| ApiError::invalid_proof("a proof is not a string"))?;
-        let p = verify_key_proof(
-            jwt,
-            &s.config.issuer_url,
-            auth.grant.client_id.as_deref(),
-            fresh,
-        )
-        .map_err(|e| ApiError::invalid_proof(format!("proof {i}: {e}")))?;
-        let n = p
-            .nonce
-            .clone()
-            .ok_or_else(|| ApiError::invalid_proof(format!("proof {i} has no nonce")))?;
-        match &nonce {
-            None => nonce = Some(n),
-            Some(first) if *first != n => {
-                return Err(ApiError::invalid_nonce("the proofs carry different nonces"))
-            }
-            Some(_) => {}
-        }
-        if keys.iter().any(|(jkt, _)| *jkt == p.jkt) {
-            return Err(ApiError::invalid_proof("two proofs are for the same key"));
-        }
-        keys.push((p.jkt, p.key));
-    }
-    let nonce = nonce.expect("at least one proof");
+    // Key proofs: the keys to bind, and the c_nonce they were made for.
+    let (keys, nonce) = key_proofs(&s, &request, auth.grant.client_id.as_deref())?;
 
     // Claims, before anything is recorded.
     let subject = auth
@@ -386,7 +338,7 @@ async fn credential(
     let new: Vec<NewCredential> = keys
         .iter()
         .map(|(jkt, _)| NewCredential {
-            credential_id: random_token(),
+            credential_id: crate::util::ordered_id(),
             configuration_id: config.id.to_string(),
             holder_jkt: jkt.clone(),
             kid: key.kid.clone(),
@@ -473,6 +425,118 @@ async fn credential(
             Ok(r)
         }
     }
+}
+
+/// Reads and verifies the `proofs` of a credential request (OpenID4VCI 1.0 section 8.2 and
+/// Appendix F): `jwt` proofs, one per key, or one `jwt` proof with a `key_attestation` header,
+/// or one `attestation`; every key is bound to one credential. Returns the keys (with their
+/// thumbprints) and the one `c_nonce` they carry.
+fn key_proofs(
+    s: &Shared,
+    request: &Map<String, Value>,
+    client_id: Option<&str>,
+) -> Result<(Vec<(String, credentials::keys::PublicKey)>, String), ApiError> {
+    let proofs = request
+        .get("proofs")
+        .and_then(Value::as_object)
+        .ok_or_else(|| ApiError::invalid_proof("proofs is required"))?;
+    if proofs.len() != 1 {
+        return Err(ApiError::invalid_proof(
+            "proofs must hold exactly one proof type",
+        ));
+    }
+    let policy = &s.config.key_attestations;
+    let fresh = freshness(&s.config);
+    let (proof_type, list) = proofs.iter().next().expect("one entry");
+    let list = list.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
+        ApiError::invalid_proof(format!("proofs.{proof_type} must be a non-empty array"))
+    })?;
+    let texts = list
+        .iter()
+        .map(|v| v.as_str())
+        .collect::<Option<Vec<&str>>>()
+        .ok_or_else(|| ApiError::invalid_proof("a proof is not a string"))?;
+    let too_many = || {
+        ApiError::invalid_credential_request(format!(
+            "at most {} keys per request",
+            s.config.batch_size
+        ))
+    };
+    let (keys, nonce) = match proof_type.as_str() {
+        "attestation" if policy.enabled() => {
+            if texts.len() != 1 {
+                return Err(ApiError::invalid_proof(
+                    "proofs.attestation must hold exactly one key attestation",
+                ));
+            }
+            let a = verify_key_attestation(texts[0], policy, fresh)
+                .map_err(|e| ApiError::invalid_proof(e.0))?;
+            let nonce = a
+                .nonce
+                .ok_or_else(|| ApiError::invalid_nonce("the key attestation carries no c_nonce"))?;
+            (a.keys, nonce)
+        }
+        "jwt" if texts.iter().any(|t| has_key_attestation(t)) => {
+            if texts.len() != 1 {
+                return Err(ApiError::invalid_proof(
+                    "a jwt proof with a key attestation must be the only proof",
+                ));
+            }
+            if !policy.enabled() {
+                return Err(ApiError::invalid_proof(
+                    "key attestations are not accepted by this issuer",
+                ));
+            }
+            let p =
+                verify_attested_key_proof(texts[0], &s.config.issuer_url, client_id, fresh, policy)
+                    .map_err(|e| ApiError::invalid_proof(format!("proof 0: {e}")))?;
+            let nonce = p
+                .nonce
+                .ok_or_else(|| ApiError::invalid_proof("proof 0 has no nonce"))?;
+            (p.attestation.keys, nonce)
+        }
+        "jwt" => {
+            if policy.required {
+                return Err(ApiError::invalid_proof(
+                    "this issuer requires a key attestation (key_attestations_required)",
+                ));
+            }
+            if texts.len() > s.config.batch_size {
+                return Err(too_many());
+            }
+            let mut keys: Vec<(String, credentials::keys::PublicKey)> =
+                Vec::with_capacity(texts.len());
+            let mut nonce: Option<String> = None;
+            for (i, jwt) in texts.iter().enumerate() {
+                let p = verify_key_proof(jwt, &s.config.issuer_url, client_id, fresh)
+                    .map_err(|e| ApiError::invalid_proof(format!("proof {i}: {e}")))?;
+                let n = p
+                    .nonce
+                    .ok_or_else(|| ApiError::invalid_proof(format!("proof {i} has no nonce")))?;
+                match &nonce {
+                    None => nonce = Some(n),
+                    Some(first) if *first != n => {
+                        return Err(ApiError::invalid_nonce("the proofs carry different nonces"))
+                    }
+                    Some(_) => {}
+                }
+                if keys.iter().any(|(jkt, _)| *jkt == p.jkt) {
+                    return Err(ApiError::invalid_proof("two proofs are for the same key"));
+                }
+                keys.push((p.jkt, p.key));
+            }
+            (keys, nonce.expect("at least one proof"))
+        }
+        other => {
+            return Err(ApiError::invalid_proof(format!(
+                "the {other} proof type is not supported"
+            )))
+        }
+    };
+    if keys.len() > s.config.batch_size {
+        return Err(too_many());
+    }
+    Ok((keys, nonce))
 }
 
 async fn notification(

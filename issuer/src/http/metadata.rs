@@ -42,7 +42,7 @@ pub fn credential_issuer_metadata(s: &super::Issuer) -> Value {
     let alg = s.keys.active().signer.algorithm();
     let configs: serde_json::Map<String, Value> = CONFIGURATIONS
         .iter()
-        .map(|cfg| (cfg.id.to_string(), cfg.metadata(alg)))
+        .map(|cfg| (cfg.id.to_string(), cfg.metadata(alg, &c.key_attestations)))
         .collect();
     json!({
         "credential_issuer": c.issuer_url,

@@ -34,7 +34,6 @@ use super::admin::check_admin;
 use super::{read_body, Shared};
 use crate::error::ApiError;
 use crate::store::{ListPolicy, NewCredential};
-use crate::util::random_token;
 
 /// The configuration id recorded for credentials issued through the VC API.
 pub const VC_API_CONFIGURATION: &str = "w3c_vc_api";
@@ -157,7 +156,7 @@ async fn issue_inner(s: &Shared, headers: &HeaderMap, req: Request) -> Result<Re
         .map_err(|e| ApiError::invalid_request(format!("{}: {e}", e.code())))?;
 
     let key = s.keys.active();
-    let credential_id = random_token();
+    let credential_id = crate::util::ordered_id();
     let expires_at =
         valid_until(&credential).unwrap_or(now.unix_timestamp() + s.config.credential_validity);
     let policy = ListPolicy {

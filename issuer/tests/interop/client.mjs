@@ -2,7 +2,7 @@
 // pre-authorized code flow with DPoP against a running `vouch issuer serve`.
 // Usage: node client.mjs OFFER_URL [TX_CODE]  -> JSON {credentials: {config_id: credential}}
 import { createHash, webcrypto } from 'node:crypto'
-import { Openid4vciClient } from '@openid4vc/openid4vci'
+import { Openid4vciClient, createKeyAttestationJwt } from '@openid4vc/openid4vci'
 import { clientAuthenticationAnonymous } from '@openid4vc/oauth2'
 import { setGlobalConfig } from '@openid4vc/utils'
 
@@ -82,5 +82,49 @@ for (const id of offer.credential_configuration_ids) {
       dpop: dpopState,
     })
   }
+}
+// With a wallet provider (WALLET_PROVIDER_KEY: PKCS#8 PEM, WALLET_PROVIDER_CERT: its
+// certificate, PEM), one more request: one key attestation made by this library
+// (createKeyAttestationJwt, x5c) for three fresh keys, sent as the `attestation` proof type.
+if (process.env.WALLET_PROVIDER_KEY && process.env.WALLET_PROVIDER_CERT) {
+  const fs = await import('node:fs')
+  const pem = (text, label) =>
+    Buffer.from(text.split(`-----BEGIN ${label}-----`)[1].split(`-----END ${label}-----`)[0].replace(/\s+/g, ''), 'base64')
+  const providerKey = await subtle.importKey(
+    'pkcs8', pem(fs.readFileSync(process.env.WALLET_PROVIDER_KEY, 'utf8'), 'PRIVATE KEY'),
+    { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign'])
+  const leaf = pem(fs.readFileSync(process.env.WALLET_PROVIDER_CERT, 'utf8'), 'CERTIFICATE').toString('base64')
+  const attestedKeys = []
+  for (let i = 0; i < 3; i++) attestedKeys.push((await key()).jwk)
+  const { c_nonce } = await client.requestNonce({ issuerMetadata })
+  const attestationCallbacks = {
+    ...callbacks,
+    signJwt: async (signer, { header, payload }) => {
+      if (signer.method !== 'x5c') throw new Error(`unexpected signer ${signer.method}`)
+      const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(payload))}`
+      const sig = await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, providerKey, Buffer.from(input))
+      return { jwt: `${input}.${b64u(new Uint8Array(sig))}` }
+    },
+  }
+  const attestation = await createKeyAttestationJwt({
+    callbacks: attestationCallbacks,
+    signer: { method: 'x5c', alg: 'ES256', x5c: [leaf] },
+    attestedKeys,
+    nonce: c_nonce,
+    issuedAt: new Date(),
+    expiresAt: new Date(Date.now() + 600_000),
+    keyStorage: ['iso_18045_moderate'],
+    userAuthentication: ['iso_18045_moderate'],
+    use: 'proof_type.attestation',
+  })
+  const res = await client.retrieveCredentials({
+    issuerMetadata,
+    accessToken: accessTokenResponse.access_token,
+    credentialConfigurationId: 'pid_sd_jwt',
+    proofs: { attestation: [attestation] },
+    dpop: dpopState,
+  })
+  dpopState = res.dpop ?? dpopState
+  out.attested = { keys: attestedKeys, credentials: (res.credentialResponse.credentials ?? []).map((c) => c.credential) }
 }
 console.log(JSON.stringify(out))

@@ -16,8 +16,21 @@ pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 
+# A wallet provider made with openssl (not with our code): a root the issuer trusts for key
+# attestations, and the leaf certificate and PKCS#8 key the independent wallet signs them with.
+openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/wp-root.key" 2>/dev/null
+openssl req -x509 -new -key "$tmp/wp-root.key" -sha256 -days 30 -subj "/CN=Interop Wallet Provider Root" \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+  -out "$tmp/wp-root.pem" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/wp.key" 2>/dev/null
+openssl req -new -key "$tmp/wp.key" -subj "/CN=Interop Wallet Provider" -out "$tmp/wp.csr" 2>/dev/null
+printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n' > "$tmp/wp.ext"
+openssl x509 -req -in "$tmp/wp.csr" -CA "$tmp/wp-root.pem" -CAkey "$tmp/wp-root.key" -set_serial 7 \
+  -days 30 -sha256 -extfile "$tmp/wp.ext" -out "$tmp/wp.pem" 2>/dev/null
+
 "$VOUCH" issuer serve --listen 127.0.0.1:0 --data-dir "$tmp/data" \
-  --database-url "sqlite://$tmp/issuer.db" --status-list-size 4096 > "$tmp/serve.log" 2>&1 &
+  --database-url "sqlite://$tmp/issuer.db" --status-list-size 4096 \
+  --key-attestation-roots "$tmp/wp-root.pem" --key-storage iso_18045_moderate > "$tmp/serve.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do
   grep -q "listening on" "$tmp/serve.log" 2>/dev/null && break
@@ -33,7 +46,8 @@ field() { node -e "const v=JSON.parse(require('fs').readFileSync(process.argv[1]
 offer_url="$(field "$tmp/offer.json" '.offer_url')"
 tx_code="$(field "$tmp/offer.json" '.tx_code')"
 
-(cd "$here" && node client.mjs "$offer_url" "$tx_code") > "$tmp/result.json"
+(cd "$here" && WALLET_PROVIDER_KEY="$tmp/wp.key" WALLET_PROVIDER_CERT="$tmp/wp.pem" \
+  node client.mjs "$offer_url" "$tx_code") > "$tmp/result.json"
 echo "ok: @openid4vc/openid4vci completed the pre-authorized flow (tx_code, DPoP, nonce, proofs)"
 
 curl -sf "$url/.well-known/jwt-vc-issuer" > "$tmp/jwt-vc-issuer.json" 2>/dev/null \
@@ -50,3 +64,17 @@ echo "ok: mdl_mdoc received by the independent wallet"
 node -e "fetch(process.argv[1]).then(r=>r.text()).then(t=>process.stdout.write(t))" \
   "$url/.well-known/openid-credential-issuer" > "$tmp/metadata.json"
 python3 "$root/specs/openid4vci/validate.py" "$tmp/metadata.json"
+
+# The attestation proof type: three credentials for the independent wallet's one key
+# attestation, each verifying and bound to a different attested key (cnf.jwk).
+node -e '
+const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).attested
+const want = r.keys.map((k) => k.x).sort().join()
+const got = r.credentials.map((c) => JSON.parse(Buffer.from(c.split("~")[0].split(".")[1], "base64url")).cnf.jwk.x).sort().join()
+if (r.credentials.length !== 3 || got !== want) { console.error(JSON.stringify(r)); process.exit(1) }
+r.credentials.forEach((c, i) => require("fs").writeFileSync(process.argv[2] + "/attested-" + i + ".txt", c))
+' "$tmp/result.json" "$tmp"
+for i in 0 1 2; do
+  "$VOUCH" sd-jwt verify --issuer-key "$tmp/issuer.pub.jwk" < "$tmp/attested-$i.txt" > /dev/null
+done
+echo "ok: one key attestation by @openid4vc/openid4vci (keyattestation+jwt, x5c to an openssl root) got 3 credentials, one per attested key, each passing vouch sd-jwt verify"
