@@ -1137,9 +1137,12 @@ impl Store {
     }
 
     /// The SQLite writer task: takes every issuance waiting (up to [`MAX_GROUP`]) and
-    /// records them in one transaction, each in a savepoint of its own so that a refused
-    /// one (replayed nonce or `jti`) is undone alone; answers each only after the COMMIT.
-    /// A group whose BEGIN or COMMIT fails is run again (busy) or failed as a whole.
+    /// records them in one transaction; answers each only after the COMMIT. A refused one
+    /// (replayed nonce or `jti`) writes nothing: its nonce and `jti` are taken before
+    /// anything else and given back if the other was refused (see [`gate`]), which costs
+    /// far less than a savepoint per issuance (SQLite copies every page a savepoint
+    /// touches into its journal). A group with a failed statement, BEGIN or COMMIT is run
+    /// again (busy) or failed as a whole.
     async fn write_group(
         pool: AnyPool,
         cache: Arc<Mutex<Option<(i64, i64)>>>,
@@ -1190,33 +1193,15 @@ impl Store {
         let mut outcomes = Vec::with_capacity(group.len());
         let mut last_list = None;
         for (job, _) in group {
-            let cached = *cache.lock().expect("not poisoned");
-            let outcome = match cached {
-                Some(list) => match issue_script(&mut tx, job, list).await {
-                    Ok(Scripted::Done(slots)) => Ok((Recorded::Ok(slots), Some(list))),
-                    Ok(Scripted::Refused(r)) => Ok((r, None)),
-                    // A drawn index was taken: undo the script, take the general path.
-                    Ok(Scripted::Collision) => {
-                        tx.execute("ROLLBACK TO job").await?;
-                        issue_on(&mut tx, job, cache).await
-                    }
-                    Err(e) => Err(e),
-                },
-                None => {
-                    tx.execute("SAVEPOINT job").await?;
-                    issue_on(&mut tx, job, cache).await
-                }
-            };
-            match outcome {
-                Ok((Recorded::Ok(slots), list)) => {
+            match record_in_group(&mut tx, job, cache).await {
+                Ok((recorded, list)) => {
                     last_list = list.or(last_list);
-                    outcomes.push(Ok(Recorded::Ok(slots)));
+                    outcomes.push(Ok(recorded));
                 }
-                refused_or_failed => {
-                    // Undo this job alone; if even that fails the group is abandoned.
-                    tx.execute("ROLLBACK TO job; RELEASE job").await?;
-                    outcomes.push(refused_or_failed.map(|(r, _)| r));
-                }
+                // A failed statement may have left part of this job in the transaction:
+                // the group is abandoned (dropped: rolled back) and run again or failed.
+                Err(StoreError::Database(e)) => return Err(e),
+                Err(other) => return Err(sqlx::Error::Protocol(other.to_string())),
             }
         }
         tx.commit().await?;
@@ -1561,13 +1546,13 @@ type Job = (
     tokio::sync::oneshot::Sender<Result<Recorded, StoreError>>,
 );
 
-/// What the one-round-trip script found.
+/// What the one-statement PostgreSQL issuance found.
 enum Scripted {
-    /// Everything recorded, inside the job's savepoint.
+    /// Everything recorded, in the transaction.
     Done(Vec<(i64, i64)>),
-    /// Replayed nonce or `jti`: the savepoint must be rolled back.
+    /// Replayed nonce or `jti`: the transaction must be rolled back.
     Refused(Recorded),
-    /// A drawn index was taken: the savepoint must be rolled back and the general path run.
+    /// A drawn index was taken: the transaction must be rolled back and the general path run.
     Collision,
 }
 
@@ -1579,13 +1564,10 @@ fn remember_list(cache: &Mutex<Option<(i64, i64)>>, list: Option<(i64, i64)>) {
     }
 }
 
-/// Records one issuance with portable statements on `conn` (inside a transaction or a
-/// savepoint the caller commits or undoes): nonce, `jti`, indices, credentials, notification.
-async fn issue_on(
-    conn: &mut AnyConnection,
-    job: &Issuance,
-    cache: &Mutex<Option<(i64, i64)>>,
-) -> Result<(Recorded, Option<(i64, i64)>), StoreError> {
+/// Takes the issuance's nonce and DPoP `jti` (each single use, by primary key); a refused
+/// one leaves nothing behind: when the nonce was taken but the `jti` was not, the nonce row
+/// is deleted again. Returns the refusal, if any.
+async fn gate(conn: &mut AnyConnection, job: &Issuance) -> Result<Option<Recorded>, StoreError> {
     let used = sqlx::query(
         "INSERT INTO used_nonces (nonce_hash, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
     )
@@ -1594,7 +1576,7 @@ async fn issue_on(
     .execute(&mut *conn)
     .await?;
     if used.rows_affected() != 1 {
-        return Ok((Recorded::InvalidNonce, None));
+        return Ok(Some(Recorded::InvalidNonce));
     }
     if let Some((jti, exp)) = &job.dpop {
         let r = sqlx::query(
@@ -1605,8 +1587,70 @@ async fn issue_on(
         .execute(&mut *conn)
         .await?;
         if r.rows_affected() != 1 {
-            return Ok((Recorded::DpopReplay, None));
+            sqlx::query("DELETE FROM used_nonces WHERE nonce_hash = $1")
+                .bind(&job.nonce.digest)
+                .execute(&mut *conn)
+                .await?;
+            return Ok(Some(Recorded::DpopReplay));
         }
+    }
+    Ok(None)
+}
+
+/// One issuance inside the SQLite writer's group transaction: [`gate`], then the script
+/// for the open list, then the portable statements for whatever the script could not place
+/// (no open list known, or a drawn index already taken).
+async fn record_in_group(
+    conn: &mut AnyConnection,
+    job: &Issuance,
+    cache: &Mutex<Option<(i64, i64)>>,
+) -> Result<(Recorded, Option<(i64, i64)>), StoreError> {
+    if let Some(refused) = gate(conn, job).await? {
+        return Ok((refused, None));
+    }
+    let cached = *cache.lock().expect("not poisoned");
+    let mut slots = match cached {
+        Some(list) => issue_script(conn, job, list).await?,
+        None => {
+            insert_notification(conn, job).await?;
+            vec![None; job.credentials.len()]
+        }
+    };
+    let missing: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].is_none()).collect();
+    let mut list = cached;
+    if !missing.is_empty() {
+        let ids: Vec<&str> = missing
+            .iter()
+            .map(|&i| job.credentials[i].credential_id.as_str())
+            .collect();
+        let (taken, l) = Store::allocate_in(conn, cache, &ids, job.policy, job.now).await?;
+        let rows: Vec<(&NewCredential, (i64, i64))> = missing
+            .iter()
+            .zip(&taken)
+            .map(|(&i, slot)| (&job.credentials[i], *slot))
+            .collect();
+        insert_credential_rows(conn, job, &rows).await?;
+        for (&i, slot) in missing.iter().zip(taken) {
+            slots[i] = Some(slot);
+        }
+        list = l;
+    }
+    let slots = slots
+        .into_iter()
+        .map(|s| s.expect("every credential placed"))
+        .collect();
+    Ok((Recorded::Ok(slots), list))
+}
+
+/// Records one issuance with portable statements on `conn` (inside a transaction the caller
+/// commits, or drops on a refusal): nonce, `jti`, indices, credentials, notification.
+async fn issue_on(
+    conn: &mut AnyConnection,
+    job: &Issuance,
+    cache: &Mutex<Option<(i64, i64)>>,
+) -> Result<(Recorded, Option<(i64, i64)>), StoreError> {
+    if let Some(refused) = gate(conn, job).await? {
+        return Ok((refused, None));
     }
     let ids: Vec<&str> = job
         .credentials
@@ -1614,42 +1658,61 @@ async fn issue_on(
         .map(|c| c.credential_id.as_str())
         .collect();
     let (slots, list) = Store::allocate_in(conn, cache, &ids, job.policy, job.now).await?;
-    if !job.credentials.is_empty() {
-        // One statement for the whole batch: $1-$3 are shared, then 7 values a row.
-        let mut sql = String::from(
-            "INSERT INTO credentials (credential_id, subject_id, configuration_id, list_id, idx, holder_jkt, kid, notification_id, issued_at, expires_at) VALUES ",
-        );
-        for i in 0..job.credentials.len() {
-            let b = 4 + 7 * i;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${b}, $1, ${}, ${}, ${}, ${}, ${}, $2, $3, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6
-            ));
-        }
-        let mut q = sqlx::query(&sql)
-            .bind(&job.subject_id)
-            .bind(&job.notification_id)
-            .bind(job.now);
-        for (c, (list_id, idx)) in job.credentials.iter().zip(&slots) {
-            q = q
-                .bind(&c.credential_id)
-                .bind(&c.configuration_id)
-                .bind(*list_id)
-                .bind(*idx)
-                .bind(&c.holder_jkt)
-                .bind(&c.kid)
-                .bind(c.expires_at);
-        }
-        q.execute(&mut *conn).await?;
+    let rows: Vec<(&NewCredential, (i64, i64))> =
+        job.credentials.iter().zip(slots.iter().copied()).collect();
+    insert_credential_rows(conn, job, &rows).await?;
+    insert_notification(conn, job).await?;
+    Ok((Recorded::Ok(slots), list))
+}
+
+/// The credential rows of `job` for the given `(list_id, idx)` slots, in one statement.
+async fn insert_credential_rows(
+    conn: &mut AnyConnection,
+    job: &Issuance,
+    rows: &[(&NewCredential, (i64, i64))],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
     }
+    // $1-$3 are shared, then 7 values a row.
+    let mut sql = String::from(
+        "INSERT INTO credentials (credential_id, subject_id, configuration_id, list_id, idx, holder_jkt, kid, notification_id, issued_at, expires_at) VALUES ",
+    );
+    for i in 0..rows.len() {
+        let b = 4 + 7 * i;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${b}, $1, ${}, ${}, ${}, ${}, ${}, $2, $3, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6
+        ));
+    }
+    let mut q = sqlx::query(&sql)
+        .bind(&job.subject_id)
+        .bind(&job.notification_id)
+        .bind(job.now);
+    for (c, (list_id, idx)) in rows {
+        q = q
+            .bind(&c.credential_id)
+            .bind(&c.configuration_id)
+            .bind(*list_id)
+            .bind(*idx)
+            .bind(&c.holder_jkt)
+            .bind(&c.kid)
+            .bind(c.expires_at);
+    }
+    q.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The issuance's notification id.
+async fn insert_notification(conn: &mut AnyConnection, job: &Issuance) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO notifications (notification_id, token_hash, event, updated_at) VALUES ($1, $2, NULL, $3)",
     )
@@ -1658,14 +1721,15 @@ async fn issue_on(
     .bind(job.now)
     .execute(&mut *conn)
     .await?;
-    Ok((Recorded::Ok(slots), list))
+    Ok(())
 }
 
-/// Records one issuance on SQLite in a single round trip to the writer: one script opens
-/// savepoint `job` and runs every statement (SQLite's `$N` parameters are shared by the
-/// statements of a script); the caller reads each statement's outcome and keeps or undoes
-/// the savepoint. Indices are drawn in `list`; a credential row is written only for an index
-/// its own status entry took.
+/// After [`gate`], records one issuance on SQLite in a single round trip to the writer: one
+/// script (SQLite's `$N` parameters are shared by the statements of a script) draws every
+/// index in `list` with `INSERT ... ON CONFLICT DO NOTHING RETURNING`, writes a credential
+/// row for each index its own status entry took (one statement, joined on the entries),
+/// and the notification id. Returns each credential's slot, `None` where the drawn index
+/// was already taken (the caller places those with [`Store::allocate_in`]).
 ///
 /// sqlx 0.8 deprecates multi-statement prepared queries (SQLite is the only driver with
 /// them, launchbadge/sqlx#3108); if a later sqlx drops them, [`issue_on`] inside the same
@@ -1675,52 +1739,49 @@ async fn issue_script(
     conn: &mut AnyConnection,
     job: &Issuance,
     (list_id, size): (i64, i64),
-) -> Result<Scripted, StoreError> {
+) -> Result<Vec<Option<(i64, i64)>>, StoreError> {
     use futures_util::TryStreamExt;
-    // $1 nonce, $2 its expiry, $3 jti, $4 its expiry, $5 subject, $6 notification id, $7 now,
-    // $8 token, $9 list; then per credential k, from b = 10 + 6k: id, configuration, index,
-    // holder key, kid, expiry.
-    let mut sql = String::from(
-        "SAVEPOINT job; INSERT INTO used_nonces (nonce_hash, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING;",
-    );
-    if job.dpop.is_some() {
-        sql.push_str(
-            " INSERT INTO dpop_jtis (jti_hash, expires_at) VALUES ($3, $4) ON CONFLICT DO NOTHING;",
-        );
+    let n = job.credentials.len();
+    if n == 0 {
+        insert_notification(conn, job).await?;
+        return Ok(Vec::new());
     }
-    let mut draws: Vec<i64> = job
-        .credentials
-        .iter()
+    // $1 subject, $2 notification id, $3 now, $4 token, $5 list; then per credential k, from
+    // b = 6 + 6k: id, configuration, index, holder key, kid, expiry.
+    let draws: Vec<i64> = (0..n)
         .map(|_| (random_u64() % size as u64) as i64)
         .collect();
-    sql.push_str(" INSERT INTO status_entries (list_id, idx, status, credential_id) VALUES ");
-    for k in 0..job.credentials.len() {
-        let b = 10 + 6 * k;
+    let mut sql =
+        String::from("INSERT INTO status_entries (list_id, idx, status, credential_id) VALUES ");
+    for k in 0..n {
+        let b = 6 + 6 * k;
         if k > 0 {
             sql.push_str(", ");
         }
-        sql.push_str(&format!("($9, ${}, 0, ${b})", b + 2));
+        sql.push_str(&format!("($5, ${}, 0, ${b})", b + 2));
     }
-    sql.push_str(" ON CONFLICT DO NOTHING;");
-    for k in 0..job.credentials.len() {
-        let b = 10 + 6 * k;
+    sql.push_str(" ON CONFLICT DO NOTHING RETURNING credential_id;");
+    sql.push_str(
+        " INSERT INTO credentials (credential_id, subject_id, configuration_id, list_id, idx, holder_jkt, kid, notification_id, issued_at, expires_at) SELECT v.column1, $1, v.column2, s.list_id, s.idx, v.column3, v.column4, $2, $3, v.column5 FROM (VALUES ",
+    );
+    for k in 0..n {
+        let b = 6 + 6 * k;
+        if k > 0 {
+            sql.push_str(", ");
+        }
         sql.push_str(&format!(
-            " INSERT INTO credentials (credential_id, subject_id, configuration_id, list_id, idx, holder_jkt, kid, notification_id, issued_at, expires_at) SELECT ${b}, $5, ${}, list_id, idx, ${}, ${}, $6, $7, ${} FROM status_entries WHERE credential_id = ${b};",
+            "(${b}, ${}, ${}, ${}, ${})",
             b + 1,
             b + 3,
             b + 4,
             b + 5
         ));
     }
+    sql.push_str(") AS v JOIN status_entries s ON s.credential_id = v.column1;");
     sql.push_str(
-        " INSERT INTO notifications (notification_id, token_hash, event, updated_at) VALUES ($6, $8, NULL, $7);",
+        " INSERT INTO notifications (notification_id, token_hash, event, updated_at) VALUES ($2, $4, NULL, $3);",
     );
-    let (jti, jti_exp) = job.dpop.as_ref().map_or(("", 0), |(j, e)| (j.as_str(), *e));
     let mut q = sqlx::query(&sql)
-        .bind(&job.nonce.digest)
-        .bind(job.nonce.expires_at)
-        .bind(jti)
-        .bind(jti_exp)
         .bind(&job.subject_id)
         .bind(&job.notification_id)
         .bind(job.now)
@@ -1735,27 +1796,24 @@ async fn issue_script(
             .bind(&c.kid)
             .bind(c.expires_at);
     }
-    // One outcome per statement, in order (the SAVEPOINT's included).
-    let changes: Vec<u64> = q
-        .fetch_many(&mut *conn)
-        .try_filter_map(|step| async move { Ok(step.left().map(|r| r.rows_affected())) })
-        .try_collect()
-        .await?;
-    let mut it = changes.into_iter().skip(1);
-    if it.next() != Some(1) {
-        return Ok(Scripted::Refused(Recorded::InvalidNonce));
+    let mut taken: Vec<String> = Vec::with_capacity(n);
+    let mut steps = q.fetch_many(&mut *conn);
+    while let Some(step) = steps.try_next().await? {
+        if let sqlx::Either::Right(row) = step {
+            taken.push(row.try_get(0)?);
+        }
     }
-    if job.dpop.is_some() && it.next() != Some(1) {
-        return Ok(Scripted::Refused(Recorded::DpopReplay));
-    }
-    let _entries = it.next();
-    let written = it.take(job.credentials.len()).filter(|&n| n == 1).count();
-    if written != job.credentials.len() {
-        return Ok(Scripted::Collision);
-    }
-    Ok(Scripted::Done(
-        draws.drain(..).map(|idx| (list_id, idx)).collect(),
-    ))
+    Ok(job
+        .credentials
+        .iter()
+        .zip(&draws)
+        .map(|(c, idx)| {
+            taken
+                .iter()
+                .any(|t| *t == c.credential_id)
+                .then_some((list_id, *idx))
+        })
+        .collect())
 }
 
 /// Records one issuance on PostgreSQL in one statement: data-modifying CTEs insert the nonce,
