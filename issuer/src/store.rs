@@ -1807,12 +1807,7 @@ async fn issue_script(
         .credentials
         .iter()
         .zip(&draws)
-        .map(|(c, idx)| {
-            taken
-                .iter()
-                .any(|t| *t == c.credential_id)
-                .then_some((list_id, *idx))
-        })
+        .map(|(c, idx)| taken.contains(&c.credential_id).then_some((list_id, *idx)))
         .collect())
 }
 
