@@ -23,6 +23,10 @@ use issuer::wallet::{key_proof, AttestationClaims, Token, Transport, Wallet, Wal
 use issuer::IssuerConfig;
 use serde_json::json;
 
+/// The allocator `vouch` runs with (a service allocates and frees per request).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ISSUER: &str = "https://issuer.load";
 
 fn threads() -> usize {

@@ -80,10 +80,81 @@ pub fn all() -> Vec<&'static dyn CryptoProvider> {
 }
 
 /// Random bytes from the default provider; panics only if the OS has no entropy source.
+///
+/// Small requests are served from a per-thread block drawn from the provider in one call:
+/// issuing one credential takes dozens of salts and identifiers, and each provider call
+/// has a fixed cost (aws-lc mixes RDRAND output into every call) far above that of the
+/// bytes themselves. Bytes handed out are wiped from the block; the block is drawn afresh
+/// in a process whose id changed (a fork never reuses its parent's bytes).
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
-    default()
-        .fill_random(&mut out)
-        .expect("the operating system's random number generator is unavailable");
+    if N > RANDOM_BLOCK / 4 {
+        default()
+            .fill_random(&mut out)
+            .expect("the operating system's random number generator is unavailable");
+    } else {
+        RANDOM.with(|block| block.borrow_mut().take(&mut out));
+    }
     out
+}
+
+/// Size of the per-thread block of [`random_bytes`].
+const RANDOM_BLOCK: usize = 1024;
+
+/// Random bytes drawn ahead, handed out once each.
+struct RandomBlock {
+    bytes: zeroize::Zeroizing<[u8; RANDOM_BLOCK]>,
+    /// Bytes before this position were handed out (and wiped).
+    used: usize,
+    /// The process the block was drawn in.
+    pid: u32,
+}
+
+impl RandomBlock {
+    fn take(&mut self, out: &mut [u8]) {
+        let pid = std::process::id();
+        if self.used + out.len() > RANDOM_BLOCK || self.pid != pid {
+            default()
+                .fill_random(&mut self.bytes[..])
+                .expect("the operating system's random number generator is unavailable");
+            self.used = 0;
+            self.pid = pid;
+        }
+        let end = self.used + out.len();
+        out.copy_from_slice(&self.bytes[self.used..end]);
+        self.bytes[self.used..end].fill(0);
+        self.used = end;
+    }
+}
+
+thread_local! {
+    static RANDOM: std::cell::RefCell<RandomBlock> = std::cell::RefCell::new(RandomBlock {
+        bytes: zeroize::Zeroizing::new([0u8; RANDOM_BLOCK]),
+        used: RANDOM_BLOCK,
+        pid: 0,
+    });
+}
+
+#[cfg(test)]
+mod random_tests {
+    use super::*;
+
+    #[test]
+    fn pooled_random_bytes_never_repeat_across_refills_and_are_wiped_once_handed_out() {
+        // 16-byte draws across many blocks: no two equal, none all zero.
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..(RANDOM_BLOCK / 16) * 5 {
+            let b = random_bytes::<16>();
+            assert_ne!(b, [0u8; 16]);
+            assert!(seen.insert(b), "a 128-bit draw repeated");
+        }
+        RANDOM.with(|block| {
+            let block = block.borrow();
+            assert!(block.bytes[..block.used].iter().all(|&b| b == 0));
+            assert_eq!(block.pid, std::process::id());
+        });
+        // Large requests bypass the block.
+        let big = random_bytes::<512>();
+        assert!(big.iter().any(|&b| b != 0));
+    }
 }
