@@ -578,6 +578,18 @@ pub fn key_attestation(
     keys: &[&dyn Signer],
     claims: &AttestationClaims<'_>,
 ) -> String {
+    let keys: Vec<credentials::keys::PublicKey> =
+        keys.iter().map(|k| k.public_key().clone()).collect();
+    key_attestation_of(provider, chain, &keys, claims)
+}
+
+/// [`key_attestation`] for public keys.
+pub fn key_attestation_of(
+    provider: &dyn Signer,
+    chain: &[credentials::x509::Certificate],
+    keys: &[credentials::keys::PublicKey],
+    claims: &AttestationClaims<'_>,
+) -> String {
     let mut h = Map::new();
     h.insert(
         "typ".into(),
@@ -595,7 +607,13 @@ pub fn key_attestation(
     );
     let mut c = json!({
         "iat": claims.iat,
-        "attested_keys": keys.iter().map(|k| public_jwk(*k)).collect::<Vec<_>>(),
+        "attested_keys": keys.iter().map(|k| {
+            let mut v = k.to_jwk().to_value();
+            if let Value::Object(m) = &mut v {
+                m.remove("kid");
+            }
+            v
+        }).collect::<Vec<_>>(),
     });
     if let Some(exp) = claims.exp {
         c["exp"] = exp.into();

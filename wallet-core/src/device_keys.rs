@@ -23,6 +23,13 @@ pub trait DeviceKeys: Send + Sync {
     fn agreement_key(&self, _handle: &[u8]) -> Result<Option<SecretKey>> {
         Ok(None)
     }
+    /// A key attestation (OpenID4VCI 1.0 Appendix D, `key-attestation+jwt`) for `keys`,
+    /// made by the wallet provider or the key store and carrying the issuer's `nonce`, for
+    /// an issuer that takes them: one attestation then proves a whole batch of keys. `None`
+    /// (the default) when the platform has none to give: each key signs a `jwt` proof.
+    fn key_attestation(&self, _keys: &[PublicKey], _nonce: Option<&str>) -> Result<Option<String>> {
+        Ok(None)
+    }
 }
 
 /// Software ES256 keys: the handle is the private JWK.

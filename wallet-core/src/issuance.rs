@@ -4,6 +4,7 @@
 //! issuance with one fresh device key per credential, and refilling single-use batches.
 
 use credentials::jose::sign_compact;
+use credentials::keys::Signer;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -348,6 +349,75 @@ impl Wallet {
         Ok(text(&body, "c_nonce"))
     }
 
+    /// The `proofs` of a credential request for `keys`: one key attestation from the
+    /// platform (the `attestation` proof type, or a `jwt` proof carrying it when only that is
+    /// offered) where the issuer takes them and the platform gives one, else one `jwt` proof
+    /// signed by each key. An issuer that requires attestations the platform cannot give is
+    /// refused here, before any request.
+    async fn proofs(
+        &self,
+        ctx: &IssuerContext,
+        config: &Value,
+        keys: &[(String, credentials::keys::PublicKey)],
+        nonce: Option<&str>,
+        client_id: Option<&str>,
+    ) -> Result<Value> {
+        let types = config.get("proof_types_supported");
+        let takes_attestation = types.and_then(|t| t.get("attestation")).is_some();
+        let jwt_requires = types
+            .and_then(|t| t.get("jwt"))
+            .and_then(|j| j.get("key_attestations_required"))
+            .is_some();
+        let attestation = if takes_attestation || jwt_requires {
+            let publics: Vec<_> = keys.iter().map(|(_, p)| p.clone()).collect();
+            self.device_keys.key_attestation(&publics, nonce)?
+        } else {
+            None
+        };
+        let proof = |signer: &dyn Signer, header: Map<String, Value>| -> Result<String> {
+            let mut claims = json!({"aud": ctx.issuer, "iat": now()});
+            if let Some(n) = nonce {
+                claims["nonce"] = n.into();
+            }
+            if let Some(c) = client_id {
+                claims["iss"] = c.into();
+            }
+            sign_compact(&header, &serde_json::to_vec(&claims).expect("JSON"), signer)
+                .map_err(|e| Error::Offer(format!("proof: {e}")))
+        };
+        match attestation {
+            Some(a) if takes_attestation => Ok(json!({ "attestation": [a] })),
+            Some(a) => {
+                // A jwt proof by the first key, naming it by its place in attested_keys.
+                let signer = self.device_signer(&keys[0].0).await?;
+                let mut header = Map::new();
+                header.insert("typ".into(), PROOF_TYP.into());
+                header.insert("kid".into(), "0".into());
+                header.insert("key_attestation".into(), a.into());
+                Ok(json!({ "jwt": [proof(signer.as_ref(), header)?] }))
+            }
+            None if jwt_requires => Err(Error::Offer(
+                "the issuer requires key attestations, which this device's key store does not provide"
+                    .into(),
+            )),
+            None => {
+                let mut out = Vec::with_capacity(keys.len());
+                for (key_id, public) in keys {
+                    let signer = self.device_signer(key_id).await?;
+                    let mut jwk = public.to_jwk().to_value();
+                    if let Value::Object(m) = &mut jwk {
+                        m.remove("kid");
+                    }
+                    let mut header = Map::new();
+                    header.insert("typ".into(), PROOF_TYP.into());
+                    header.insert("jwk".into(), jwk);
+                    out.push(proof(signer.as_ref(), header)?);
+                }
+                Ok(json!({ "jwt": out }))
+            }
+        }
+    }
+
     /// Requests one batch of `configuration_id` and stores it under `batch`.
     async fn issue_into(
         &self,
@@ -375,35 +445,22 @@ impl Wallet {
         let nonce = self.fresh_nonce(ctx).await?;
         let n = ctx.batch_size;
         let mut keys = Vec::with_capacity(n);
-        let mut proofs = Vec::with_capacity(n);
         for _ in 0..n {
-            let (key_id, public) = self.new_device_key().await?;
-            let signer = self.device_signer(&key_id).await?;
-            let mut jwk = public.to_jwk().to_value();
-            if let Value::Object(m) = &mut jwk {
-                m.remove("kid");
-            }
-            let mut header = Map::new();
-            header.insert("typ".into(), PROOF_TYP.into());
-            header.insert("jwk".into(), jwk);
-            let mut claims = json!({"aud": ctx.issuer, "iat": now()});
-            if let Some(n) = &nonce {
-                claims["nonce"] = n.clone().into();
-            }
-            if let Some(c) = client_id {
-                claims["iss"] = c.into();
-            }
-            proofs.push(
-                sign_compact(
-                    &header,
-                    &serde_json::to_vec(&claims).expect("JSON"),
-                    signer.as_ref(),
-                )
-                .map_err(|e| Error::Offer(format!("proof: {e}")))?,
-            );
-            keys.push((key_id, public));
+            keys.push(self.new_device_key().await?);
         }
-        let mut body = json!({"proofs": {"jwt": proofs}});
+        let proofs = match self
+            .proofs(ctx, &config, &keys, nonce.as_deref(), client_id)
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => {
+                for (k, _) in &keys {
+                    let _ = self.store.delete(k).await;
+                }
+                return Err(e);
+            }
+        };
+        let mut body = json!({ "proofs": proofs });
         match token
             .identifiers
             .get(configuration_id)

@@ -52,12 +52,17 @@ struct RealIssuer {
 }
 
 async fn start_issuer() -> RealIssuer {
+    start_issuer_with(|_| {}).await
+}
+
+async fn start_issuer_with(f: impl FnOnce(&mut issuer::IssuerConfig)) -> RealIssuer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let dir = tempfile::tempdir().unwrap();
     let mut config = issuer::IssuerConfig::new(&url);
     config.name = "Test Identity Ltd".into();
     config.status_list_size = 4096;
+    f(&mut config);
     let db = format!("sqlite://{}", dir.path().join("issuer.db").display());
     let shared = issuer::open(config, &db, dir.path(), None).await.unwrap();
     let router = issuer::router(shared.clone());
@@ -238,6 +243,104 @@ async fn real_issuer_pre_authorized_flow_with_tx_code_issues_sealed_batches() {
     // Reopened with the passphrase, everything is there.
     assert_eq!(
         wallet(dir.path()).await.credentials().await.unwrap().len(),
+        total
+    );
+}
+
+/// Device keys whose wallet provider attests them (software keys, and a provider key the
+/// issuer trusts): what an app gives through its platform's key store and provider backend.
+struct ProviderAttestedKeys(issuer::wallet::WalletProvider);
+
+impl wallet_core::device_keys::DeviceKeys for ProviderAttestedKeys {
+    fn create(&self) -> wallet_core::Result<(zeroize::Zeroizing<Vec<u8>>, PublicKey)> {
+        wallet_core::device_keys::SoftwareDeviceKeys.create()
+    }
+    fn signer(&self, handle: &[u8]) -> wallet_core::Result<Arc<dyn Signer>> {
+        wallet_core::device_keys::SoftwareDeviceKeys.signer(handle)
+    }
+    fn key_attestation(
+        &self,
+        keys: &[PublicKey],
+        nonce: Option<&str>,
+    ) -> wallet_core::Result<Option<String>> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        Ok(Some(issuer::wallet::key_attestation_of(
+            self.0.signer.as_ref(),
+            &self.0.chain,
+            keys,
+            &issuer::wallet::AttestationClaims {
+                iat: now,
+                exp: Some(now + 600),
+                nonce,
+                key_storage: &["iso_18045_high"],
+                user_authentication: &["iso_18045_moderate"],
+            },
+        )))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issuer_requiring_key_attestations_gets_one_per_batch_from_the_wallets_platform() {
+    let provider = issuer::wallet::WalletProvider::generate("Wallet Provider");
+    let root = provider.root().clone();
+    let iss = start_issuer_with(|c| {
+        let mut p = issuer::proofs::attestation::KeyAttestationPolicy::trusting(vec![root]);
+        p.required = true;
+        p.key_storage = vec!["iso_18045_high".into()];
+        c.key_attestations = p;
+    })
+    .await;
+    iss.subject("subj-ka").await;
+    let offer = iss
+        .offer(
+            "subj-ka",
+            &["pid_sd_jwt", "mdl_mdoc"],
+            json!({"tx_code": false}),
+        )
+        .await;
+    let offer_url = offer["offer_url"].as_str().unwrap();
+
+    // A wallet whose key store gives no attestation is stopped before asking.
+    let plain_dir = tempfile::tempdir().unwrap();
+    let plain = wallet(plain_dir.path()).await;
+    let err = plain.accept_offer(offer_url, None).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Offer(m) if m.contains("requires key attestations")),
+        "{err}"
+    );
+    assert!(plain.credentials().await.unwrap().is_empty());
+
+    let offer = iss
+        .offer(
+            "subj-ka",
+            &["pid_sd_jwt", "mdl_mdoc"],
+            json!({"tx_code": false}),
+        )
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let w = Wallet::open_with(
+        dir.path(),
+        &PassphraseKeyStore::with_cost("pw", Argon2Cost::TEST_ONLY),
+        Arc::new(ProviderAttestedKeys(provider)),
+    )
+    .await
+    .unwrap();
+    let got = w
+        .accept_offer(offer["offer_url"].as_str().unwrap(), None)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 2, "{got:?}");
+    let creds = w.credentials().await.unwrap();
+    let total: usize = got.iter().map(|r| r.count).sum();
+    assert!(total > 2, "batches of several credentials: {got:?}");
+    assert_eq!(creds.len(), total);
+    assert_eq!(
+        distinct_device_keys(&creds),
+        total,
+        "one attested key per credential"
+    );
+    assert_eq!(
+        iss.shared.store.count("credentials").await.unwrap() as usize,
         total
     );
 }
