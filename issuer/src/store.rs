@@ -74,6 +74,8 @@ pub struct Store {
 
 /// Read-only SQLite connections beside the writer.
 const SQLITE_READERS: u32 = 4;
+/// How often the SQLite WAL is checkpointed (off the writer's path).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// The settings row holding the `c_nonce` MAC key (hex).
 const NONCE_KEY_SETTING: &str = "c_nonce_key";
 
@@ -399,11 +401,31 @@ impl Store {
         };
         let nonce_key = Arc::new(Self::load_nonce_key(&pool).await?);
         let open_list = Arc::new(Mutex::new(None));
+        let file_db = kind == DbKind::Sqlite && !url.contains(":memory:");
         let writer = (kind == DbKind::Sqlite).then(|| {
             let (send, receive) = tokio::sync::mpsc::unbounded_channel();
             tokio::spawn(Self::write_group(pool.clone(), open_list.clone(), receive));
             send
         });
+        if let (true, Some(writer)) = (file_db, &writer) {
+            // Checkpoints leave the writer's path: it no longer copies the WAL into the
+            // database (and syncs it) inside a COMMIT; a connection of its own does, every
+            // CHECKPOINT_EVERY, without blocking the writer (PASSIVE), until the store goes.
+            sqlx::query("PRAGMA wal_autocheckpoint=0")
+                .execute(&pool)
+                .await?;
+            let checkpointer = AnyPoolOptions::new()
+                .max_connections(1)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute("PRAGMA busy_timeout=10000").await?;
+                        Ok(())
+                    })
+                })
+                .connect_with(url.parse::<AnyConnectOptions>()?)
+                .await?;
+            tokio::spawn(Self::checkpoint_wal(checkpointer, writer.downgrade()));
+        }
         Ok(Store {
             pool,
             read,
@@ -412,6 +434,26 @@ impl Store {
             open_list,
             writer,
         })
+    }
+
+    /// Runs a PASSIVE WAL checkpoint every [`CHECKPOINT_EVERY`] while the store's writer
+    /// lives (a failed one is logged and tried again at the next tick).
+    async fn checkpoint_wal(conn: AnyPool, writer: tokio::sync::mpsc::WeakUnboundedSender<Job>) {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if writer.upgrade().is_none() {
+                break;
+            }
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&conn)
+                .await
+            {
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
+        }
+        conn.close().await;
     }
 
     /// The `c_nonce` key every process over this database shares: the first process to ask

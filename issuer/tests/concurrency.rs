@@ -93,3 +93,47 @@ async fn two_sqlite_instances_never_share_an_index_nor_accept_a_nonce_twice() {
     assert_eq!(t.count("status_entries").await, returned as i64);
     assert_eq!(t.count("notifications").await, (WALLETS * 2) as i64);
 }
+
+/// The writer never checkpoints (`wal_autocheckpoint=0`); the store's checkpointer copies
+/// the WAL into the database file in the background, so the file grows without any commit
+/// doing that work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_is_checkpointed_in_the_background() {
+    let t = issuer().await;
+    let db = t.dir.path().join("issuer.db");
+    t.subject("wal").await;
+    let offer = t.offer("wal", &["pid_sd_jwt"], false).await;
+    let w = t.wallet();
+    let token = w
+        .token_pre_authorized(&pre_code(&offer), None)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let before = std::fs::metadata(&db).unwrap().len();
+    for _ in 0..20 {
+        let nonce = w.nonce().await.unwrap();
+        let proofs: Vec<String> = holders(10)
+            .iter()
+            .map(|k| key_proof(k, ISSUER, Some(&nonce), issuer::util::now()))
+            .collect();
+        w.credential(
+            &token,
+            &json!({"credential_configuration_id": "pid_sd_jwt", "proofs": {"jwt": proofs}}),
+        )
+        .await
+        .unwrap();
+    }
+    let mut after = before;
+    for _ in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        after = std::fs::metadata(&db).unwrap().len();
+        if after > before {
+            break;
+        }
+    }
+    assert!(
+        after > before,
+        "200 credentials later the database file is still {before} bytes: nothing checkpointed"
+    );
+    assert_eq!(t.count("credentials").await, 200);
+}
