@@ -38,35 +38,12 @@ async fn trusting(
     issuer_with(c).await
 }
 
-async fn ready(t: &TestIssuer, subject: &str, configs: &[&str]) -> (Wallet, Token) {
-    t.subject(subject).await;
-    let offer = t.offer(subject, configs, false).await;
-    let w = t.wallet();
-    let token = w
-        .token_pre_authorized(&pre_code(&offer), None)
-        .await
-        .unwrap();
-    (w, token)
-}
-
 fn attestation_request(config: &str, attestations: Vec<String>) -> Value {
     json!({"credential_configuration_id": config, "proofs": {"attestation": attestations}})
 }
 
 fn jwt_request(config: &str, proofs: Vec<String>) -> Value {
     json!({"credential_configuration_id": config, "proofs": {"jwt": proofs}})
-}
-
-/// Asserts the request fails with `status`/`code` and changes no row.
-async fn refused(t: &TestIssuer, w: &Wallet, token: &Token, body: Value, status: u16, code: &str) {
-    let before = t.snapshot().await;
-    let err = w.credential(token, &body).await.unwrap_err();
-    assert_eq!((err.status, err.code()), (status, code), "{}", err.body);
-    assert_eq!(
-        t.snapshot().await,
-        before,
-        "a refused request wrote something"
-    );
 }
 
 /// The thumbprint of the key an SD-JWT VC is bound to (`cnf.jwk`).
@@ -86,6 +63,29 @@ fn thumbprints(keys: &[&dyn Signer]) -> Vec<String> {
         .collect();
     v.sort();
     v
+}
+
+/// Asserts `body` is refused as `invalid_proof` for the reason of `what`, writing nothing.
+async fn refused_as(t: &TestIssuer, w: &Wallet, token: &Token, what: &str, body: Value) {
+    let before = t.snapshot().await;
+    let err = w.credential(token, &body).await.unwrap_err();
+    assert!(
+        err.body.to_string().contains(reason(what)),
+        "{what}: expected {:?} in {}",
+        reason(what),
+        err.body
+    );
+    assert_eq!(
+        (err.status, err.code()),
+        (400, "invalid_proof"),
+        "{what}: {}",
+        err.body
+    );
+    assert_eq!(
+        t.snapshot().await,
+        before,
+        "{what}: a refused request wrote something"
+    );
 }
 
 /// The words each refusal's error_description must contain: the check that failed.
@@ -295,28 +295,14 @@ async fn untrusted_forged_stale_or_weak_attestations_are_invalid_proof() {
     cases.push(("a JWT of another type", parts.join(".")));
 
     for (what, a) in cases {
-        let before = t.snapshot().await;
-        let err = w
-            .credential(&token, &attestation_request("pid_sd_jwt", vec![a]))
-            .await
-            .unwrap_err();
-        assert!(
-            err.body.to_string().contains(reason(what)),
-            "{what}: expected {:?} in {}",
-            reason(what),
-            err.body
-        );
-        assert_eq!(
-            (err.status, err.code()),
-            (400, "invalid_proof"),
-            "{what}: {}",
-            err.body
-        );
-        assert_eq!(
-            t.snapshot().await,
-            before,
-            "{what}: a refused request wrote something"
-        );
+        refused_as(
+            &t,
+            &w,
+            &token,
+            what,
+            attestation_request("pid_sd_jwt", vec![a]),
+        )
+        .await;
     }
 
     // Two attestations in one request.
@@ -445,28 +431,7 @@ async fn jwt_proofs_with_attestations_must_be_signed_by_an_attested_key_under_th
         ),
     ];
     for (what, proof) in cases {
-        let before = t.snapshot().await;
-        let err = w
-            .credential(&token, &jwt_request("pid_sd_jwt", vec![proof]))
-            .await
-            .unwrap_err();
-        assert!(
-            err.body.to_string().contains(reason(what)),
-            "{what}: expected {:?} in {}",
-            reason(what),
-            err.body
-        );
-        assert_eq!(
-            (err.status, err.code()),
-            (400, "invalid_proof"),
-            "{what}: {}",
-            err.body
-        );
-        assert_eq!(
-            t.snapshot().await,
-            before,
-            "{what}: a refused request wrote something"
-        );
+        refused_as(&t, &w, &token, what, jwt_request("pid_sd_jwt", vec![proof])).await;
     }
     // Beside a plain proof in one request.
     let plain = key_proof(&hs[1], ISSUER, Some(&nonce), now);

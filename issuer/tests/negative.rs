@@ -9,31 +9,8 @@ use issuer::wallet::{dpop_proof_with, key_proof, Token, Wallet};
 use serde_json::{json, Map, Value};
 use support::*;
 
-async fn ready(t: &TestIssuer, subject: &str, configs: &[&str]) -> (Wallet, Token) {
-    t.subject(subject).await;
-    let offer = t.offer(subject, configs, false).await;
-    let w = t.wallet();
-    let token = w
-        .token_pre_authorized(&pre_code(&offer), None)
-        .await
-        .unwrap();
-    (w, token)
-}
-
 fn request(config: &str, proofs: Vec<String>) -> Value {
     json!({"credential_configuration_id": config, "proofs": {"jwt": proofs}})
-}
-
-/// Asserts the request fails with `status`/`code` and changes no row.
-async fn refused(t: &TestIssuer, w: &Wallet, token: &Token, body: Value, status: u16, code: &str) {
-    let before = t.snapshot().await;
-    let err = w.credential(token, &body).await.unwrap_err();
-    assert_eq!((err.status, err.code()), (status, code), "{}", err.body);
-    assert_eq!(
-        t.snapshot().await,
-        before,
-        "a refused request wrote something"
-    );
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use credentials::keys::{Algorithm, Signer, SoftwareSigner};
-use issuer::wallet::{HttpResponse, Transport, Wallet};
+use issuer::wallet::{HttpResponse, Token, Transport, Wallet};
 use issuer::{IssuerConfig, Shared};
 use serde_json::{json, Value};
 
@@ -156,4 +156,35 @@ pub fn pre_code(offer: &Value) -> String {
 
 pub fn arc<T>(t: T) -> Arc<T> {
     Arc::new(t)
+}
+
+/// A subject with an offer for `configs`, redeemed by a fresh wallet: the wallet and its token.
+pub async fn ready(t: &TestIssuer, subject: &str, configs: &[&str]) -> (Wallet, Token) {
+    t.subject(subject).await;
+    let offer = t.offer(subject, configs, false).await;
+    let w = t.wallet();
+    let token = w
+        .token_pre_authorized(&pre_code(&offer), None)
+        .await
+        .unwrap();
+    (w, token)
+}
+
+/// Asserts the request fails with `status`/`code` and changes no row.
+pub async fn refused(
+    t: &TestIssuer,
+    w: &Wallet,
+    token: &Token,
+    body: Value,
+    status: u16,
+    code: &str,
+) {
+    let before = t.snapshot().await;
+    let err = w.credential(token, &body).await.unwrap_err();
+    assert_eq!((err.status, err.code()), (status, code), "{}", err.body);
+    assert_eq!(
+        t.snapshot().await,
+        before,
+        "a refused request wrote something"
+    );
 }
