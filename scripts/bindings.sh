@@ -46,7 +46,7 @@ expect() { # file, fixed string
 # as exceptions.
 for s in 'open class WalletHandle' 'fun `open`(' 'fun `openWithPlatform`(' \
   'interface PlatformKeyStore' 'interface PlatformDeviceKeys' 'data class PlatformKey (' \
-  'fun `wrap`(' 'fun `unwrap`(' 'fun `createKey`(' 'fun `publicJwk`(' 'fun `sign`(' \
+  'fun `wrap`(' 'fun `unwrap`(' 'fun `createKey`(' 'fun `publicJwk`(' 'fun `sign`(' 'fun `keyAttestation`(' \
   'fun `acceptOffer`(' 'fun `preparePresentation`(' 'fun `respond`(' 'fun `activity`(' \
   'fun `addReaderRoot`(' 'fun `startProximity`(' 'open class ProximityHandle' \
   'fun `qr`(' 'fun `receive`(' 'fun `terminate`(' 'data class FfiProximityRequest (' \
@@ -56,7 +56,7 @@ done
 # Swift: protocols the app conforms to, classes, static constructors, structs, the error.
 for s in 'open class WalletHandle' 'public static func `open`(' 'public static func openWithPlatform(' \
   'public protocol PlatformKeyStore' 'public protocol PlatformDeviceKeys' 'public struct PlatformKey' \
-  'func wrap(' 'func unwrap(' 'func createKey(' 'func publicJwk(' 'func sign(' \
+  'func wrap(' 'func unwrap(' 'func createKey(' 'func publicJwk(' 'func sign(' 'func keyAttestation(' \
   'open func acceptOffer(' 'open func preparePresentation(' 'open func respond(' \
   'open func addReaderRoot(' 'open func startProximity(' 'open class ProximityHandle' \
   'open func receive(' 'open func terminate(' 'public struct FfiProximityRequest' \

@@ -88,6 +88,16 @@ pub trait PlatformDeviceKeys: Send + Sync {
     fn public_jwk(&self, handle: Vec<u8>) -> Result<String, FfiError>;
     /// ECDSA P-256 with SHA-256 over `message` (the platform hashes); DER or raw `r || s`.
     fn sign(&self, handle: Vec<u8>, message: Vec<u8>) -> Result<Vec<u8>, FfiError>;
+    /// A key attestation (OpenID4VCI 1.0 Appendix D, a `key-attestation+jwt` from the wallet
+    /// provider's backend or the key store) for the keys whose public JWKs are given,
+    /// carrying the issuer's `nonce`; `None` when there is none to give (each key then signs
+    /// its own proof). One attestation proves a whole batch of keys to an issuer that takes
+    /// them, and some issuers require one.
+    fn key_attestation(
+        &self,
+        public_jwks: Vec<String>,
+        nonce: Option<String>,
+    ) -> Result<Option<String>, FfiError>;
 }
 
 struct ForeignKeyStore(Arc<dyn PlatformKeyStore>);
@@ -142,6 +152,19 @@ impl DeviceKeys for ForeignDeviceKeys {
             handle: handle.to_vec(),
             public: p256_public(&jwk)?,
         }))
+    }
+    fn key_attestation(
+        &self,
+        keys: &[PublicKey],
+        nonce: Option<&str>,
+    ) -> crate::Result<Option<String>> {
+        let jwks = keys
+            .iter()
+            .map(|k| k.to_jwk().to_value().to_string())
+            .collect();
+        self.0
+            .key_attestation(jwks, nonce.map(str::to_string))
+            .map_err(|e| crate::Error::KeyStore(e.to_string()))
     }
 }
 
@@ -608,5 +631,64 @@ impl ProximityHandle {
     /// Whether the session has ended.
     pub fn is_ended(&self) -> bool {
         self.session().is_ended()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use credentials::keys::{Algorithm, SoftwareSigner};
+
+    /// Platform keys that only answer key attestations: the JWKs and nonce they were asked
+    /// for, so the test sees what crossed the FFI.
+    struct Attesting(std::sync::Mutex<Vec<(Vec<String>, Option<String>)>>);
+
+    impl PlatformDeviceKeys for Attesting {
+        fn create_key(&self) -> Result<PlatformKey, FfiError> {
+            Err(FfiError::Failed {
+                message: "not here".into(),
+            })
+        }
+        fn public_jwk(&self, _handle: Vec<u8>) -> Result<String, FfiError> {
+            Err(FfiError::Failed {
+                message: "not here".into(),
+            })
+        }
+        fn sign(&self, _handle: Vec<u8>, _message: Vec<u8>) -> Result<Vec<u8>, FfiError> {
+            Err(FfiError::Failed {
+                message: "not here".into(),
+            })
+        }
+        fn key_attestation(
+            &self,
+            public_jwks: Vec<String>,
+            nonce: Option<String>,
+        ) -> Result<Option<String>, FfiError> {
+            self.0.lock().unwrap().push((public_jwks, nonce));
+            Ok(Some("attestation.jwt.here".into()))
+        }
+    }
+
+    #[test]
+    fn key_attestations_cross_the_ffi_with_every_public_key_and_the_nonce() {
+        let platform = Arc::new(Attesting(Default::default()));
+        let keys = ForeignDeviceKeys(platform.clone());
+        let publics: Vec<PublicKey> = (0..3)
+            .map(|_| {
+                SoftwareSigner::generate(Algorithm::Es256)
+                    .unwrap()
+                    .0
+                    .public_key()
+                    .clone()
+            })
+            .collect();
+        let got = keys.key_attestation(&publics, Some("n-1")).unwrap();
+        assert_eq!(got.as_deref(), Some("attestation.jwt.here"));
+        let asked = platform.0.lock().unwrap();
+        assert_eq!(asked.len(), 1);
+        let (jwks, nonce) = &asked[0];
+        assert_eq!(nonce.as_deref(), Some("n-1"));
+        let back: Vec<PublicKey> = jwks.iter().map(|j| p256_public(j).unwrap()).collect();
+        assert_eq!(back, publics, "every key, in order, public only");
     }
 }
