@@ -43,7 +43,15 @@ struct SelfSigned {
 }
 
 fn verify_self_signed(text: &str, typ: &str) -> Result<SelfSigned, ProofError> {
-    let jws = CompactJws::parse(text).map_err(|e| err(format!("not a JWS: {e}")))?;
+    verify_self_signed_jws(&parse(text)?, typ)
+}
+
+/// Parses a compact JWS, naming the failure.
+pub fn parse(text: &str) -> Result<CompactJws, ProofError> {
+    CompactJws::parse(text).map_err(|e| err(format!("not a JWS: {e}")))
+}
+
+fn verify_self_signed_jws(jws: &CompactJws, typ: &str) -> Result<SelfSigned, ProofError> {
     let header = jws.header();
     if header.typ() != Some(typ) {
         return Err(err(format!("typ must be {typ}")));
@@ -158,13 +166,15 @@ pub struct KeyProof {
 
 /// Verifies an `openid4vci-proof+jwt`: type, signature by its `jwk`, `aud` equal to the
 /// issuer identifier, `iat` fresh, `iss` equal to the client when both are known.
+/// The proof comes parsed ([`parse`]): the credential endpoint reads every proof's header
+/// once to tell attested proofs from plain ones.
 pub fn verify_key_proof(
-    jwt: &str,
+    jws: &CompactJws,
     issuer_id: &str,
     client_id: Option<&str>,
     f: Freshness,
 ) -> Result<KeyProof, ProofError> {
-    let p = verify_self_signed(jwt, KEY_PROOF_TYP)?;
+    let p = verify_self_signed_jws(jws, KEY_PROOF_TYP)?;
     let nonce = key_proof_claims(&p.claims, issuer_id, client_id, f)?;
     Ok(KeyProof {
         key: p.jwk.public_key().clone(),
@@ -194,19 +204,16 @@ fn key_proof_claims(
             return Err(err("iss is not the client the token was issued to"));
         }
     }
+    nonce_claim(claims)
+}
+
+/// The `nonce` claim, which must be a string when present.
+fn nonce_claim(claims: &serde_json::Map<String, Value>) -> Result<Option<String>, ProofError> {
     match claims.get("nonce") {
         None => Ok(None),
         Some(Value::String(n)) => Ok(Some(n.clone())),
         Some(_) => Err(err("nonce is not a string")),
     }
-}
-
-/// Whether a `jwt` proof carries a `key_attestation` header (read without verifying; the
-/// proof is verified by [`verify_attested_key_proof`]).
-pub fn has_key_attestation(jwt: &str) -> bool {
-    CompactJws::parse(jwt)
-        .map(|j| j.header().get("key_attestation").is_some())
-        .unwrap_or(false)
 }
 
 /// A verified `jwt` proof with a key attestation: every attested key, and the proof's nonce.
@@ -224,13 +231,12 @@ pub struct AttestedKeyProof {
 /// `kid` (the key's `kid`, or its position in `attested_keys`); the proof's own claims as for
 /// any key proof; and the attestation's `nonce` equal to the proof's.
 pub fn verify_attested_key_proof(
-    jwt: &str,
+    jws: &CompactJws,
     issuer_id: &str,
     client_id: Option<&str>,
     f: Freshness,
     policy: &attestation::KeyAttestationPolicy,
 ) -> Result<AttestedKeyProof, ProofError> {
-    let jws = CompactJws::parse(jwt.trim()).map_err(|e| err(format!("not a JWS: {e}")))?;
     let header = jws.header();
     if header.typ() != Some(KEY_PROOF_TYP) {
         return Err(err(format!("typ must be {KEY_PROOF_TYP}")));

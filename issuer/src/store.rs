@@ -1651,15 +1651,12 @@ async fn record_in_group(
         return Ok((refused, None));
     }
     let cached = *cache.lock().expect("not poisoned");
-    let mut slots = match cached {
-        Some(list) => issue_script(conn, job, list).await?,
-        None => {
-            insert_notification(conn, job).await?;
-            vec![None; job.credentials.len()]
-        }
+    let Some(list) = cached else {
+        return place_all(conn, job, cache).await;
     };
+    let mut slots = issue_script(conn, job, list).await?;
     let missing: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].is_none()).collect();
-    let mut list = cached;
+    let mut list = Some(list);
     if !missing.is_empty() {
         let ids: Vec<&str> = missing
             .iter()
@@ -1694,6 +1691,16 @@ async fn issue_on(
     if let Some(refused) = gate(conn, job).await? {
         return Ok((refused, None));
     }
+    place_all(conn, job, cache).await
+}
+
+/// After [`gate`]: the status indices, credential rows and notification of `job` with
+/// portable statements.
+async fn place_all(
+    conn: &mut AnyConnection,
+    job: &Issuance,
+    cache: &Mutex<Option<(i64, i64)>>,
+) -> Result<(Recorded, Option<(i64, i64)>), StoreError> {
     let ids: Vec<&str> = job
         .credentials
         .iter()

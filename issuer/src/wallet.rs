@@ -607,13 +607,7 @@ pub fn key_attestation_of(
     );
     let mut c = json!({
         "iat": claims.iat,
-        "attested_keys": keys.iter().map(|k| {
-            let mut v = k.to_jwk().to_value();
-            if let Value::Object(m) = &mut v {
-                m.remove("kid");
-            }
-            v
-        }).collect::<Vec<_>>(),
+        "attested_keys": keys.iter().map(bare_jwk).collect::<Vec<_>>(),
     });
     if let Some(exp) = claims.exp {
         c["exp"] = exp.into();
@@ -731,7 +725,12 @@ pub fn dpop_proof_with(
 }
 
 fn public_jwk(key: &dyn Signer) -> Value {
-    let mut v = key.public_key().to_jwk().to_value();
+    bare_jwk(key.public_key())
+}
+
+/// A public key's JWK without `kid`.
+fn bare_jwk(key: &credentials::keys::PublicKey) -> Value {
+    let mut v = key.to_jwk().to_value();
     if let Value::Object(m) = &mut v {
         m.remove("kid");
     }

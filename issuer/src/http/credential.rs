@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use credentials::jose::jwe::{self, Enc};
+use credentials::jose::CompactJws;
 use credentials::keys::Jwk;
 use credentials::status::StatusReference;
 use serde_json::{json, Map, Value};
@@ -22,7 +23,7 @@ use crate::error::ApiError;
 use crate::issuance;
 use crate::proofs::attestation::verify_key_attestation;
 use crate::proofs::{
-    has_key_attestation, verify_attested_key_proof, verify_dpop, verify_key_proof,
+    parse as parse_proof, verify_attested_key_proof, verify_dpop, verify_key_proof, ProofError,
 };
 use crate::store::{ListPolicy, NewCredential, Recorded, Subject, TokenGrant};
 use crate::util::{random_token, sha256_hex};
@@ -456,6 +457,11 @@ fn key_proofs(
         .map(|v| v.as_str())
         .collect::<Option<Vec<&str>>>()
         .ok_or_else(|| ApiError::invalid_proof("a proof is not a string"))?;
+    let jwts: Vec<Result<CompactJws, ProofError>> = if proof_type == "jwt" {
+        texts.iter().map(|t| parse_proof(t)).collect()
+    } else {
+        Vec::new()
+    };
     let too_many = || {
         ApiError::invalid_credential_request(format!(
             "at most {} keys per request",
@@ -476,7 +482,13 @@ fn key_proofs(
                 .ok_or_else(|| ApiError::invalid_nonce("the key attestation carries no c_nonce"))?;
             (a.keys, nonce)
         }
-        "jwt" if texts.iter().any(|t| has_key_attestation(t)) => {
+        // Each proof parsed once; one that does not parse is refused in its turn below.
+        "jwt"
+            if jwts
+                .iter()
+                .flatten()
+                .any(|j| j.header().get("key_attestation").is_some()) =>
+        {
             if texts.len() != 1 {
                 return Err(ApiError::invalid_proof(
                     "a jwt proof with a key attestation must be the only proof",
@@ -487,9 +499,10 @@ fn key_proofs(
                     "key attestations are not accepted by this issuer",
                 ));
             }
-            let p =
-                verify_attested_key_proof(texts[0], &s.config.issuer_url, client_id, fresh, policy)
-                    .map_err(|e| ApiError::invalid_proof(format!("proof 0: {e}")))?;
+            // The one proof: the one that parsed with a key_attestation header.
+            let jws = jwts[0].as_ref().expect("the proof found above");
+            let p = verify_attested_key_proof(jws, &s.config.issuer_url, client_id, fresh, policy)
+                .map_err(|e| ApiError::invalid_proof(format!("proof 0: {e}")))?;
             let nonce = p
                 .nonce
                 .ok_or_else(|| ApiError::invalid_proof("proof 0 has no nonce"))?;
@@ -507,8 +520,11 @@ fn key_proofs(
             let mut keys: Vec<(String, credentials::keys::PublicKey)> =
                 Vec::with_capacity(texts.len());
             let mut nonce: Option<String> = None;
-            for (i, jwt) in texts.iter().enumerate() {
-                let p = verify_key_proof(jwt, &s.config.issuer_url, client_id, fresh)
+            for (i, jws) in jwts.iter().enumerate() {
+                let p = jws
+                    .as_ref()
+                    .map_err(|e| e.clone())
+                    .and_then(|j| verify_key_proof(j, &s.config.issuer_url, client_id, fresh))
                     .map_err(|e| ApiError::invalid_proof(format!("proof {i}: {e}")))?;
                 let n = p
                     .nonce

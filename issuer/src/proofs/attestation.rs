@@ -23,7 +23,7 @@ use credentials::keys::{Jwk, PublicKey};
 use credentials::x509::{Certificate, ChainCache, LeafProfile};
 use serde_json::{json, Map, Value};
 
-use super::{check_iat, err, Freshness, ProofError};
+use super::{check_iat, err, nonce_claim, Freshness, ProofError};
 use crate::configurations::PROOF_ALGS;
 
 /// The `typ` of a key attestation.
@@ -109,6 +109,18 @@ fn string_array(claims: &Map<String, Value>, name: &str) -> Result<Vec<String>, 
             .ok_or_else(|| err(format!("{name} must be an array of strings"))),
         Some(_) => Err(err(format!("{name} must be a non-empty array of strings"))),
     }
+}
+
+/// Whether the values an attestation asserts (Appendix D.2) include one of `accepted`; an
+/// empty `accepted` takes anything.
+fn meets(asserted: &[String], what: &str, accepted: &[String]) -> Result<(), ProofError> {
+    if accepted.is_empty() || asserted.iter().any(|v| accepted.contains(v)) {
+        return Ok(());
+    }
+    Err(err(format!(
+        "the {what} does not meet this issuer's requirement (one of {})",
+        accepted.join(", ")
+    )))
 }
 
 /// Verifies a key attestation: type, an `x5c` chain to a trusted wallet provider root valid
@@ -216,28 +228,13 @@ pub fn verify_key_attestation(
 
     let key_storage = string_array(&claims, "key_storage")?;
     let user_authentication = string_array(&claims, "user_authentication")?;
-    if !policy.key_storage.is_empty() && !key_storage.iter().any(|v| policy.key_storage.contains(v))
-    {
-        return Err(err(format!(
-            "the key storage does not meet this issuer's requirement (one of {})",
-            policy.key_storage.join(", ")
-        )));
-    }
-    if !policy.user_authentication.is_empty()
-        && !user_authentication
-            .iter()
-            .any(|v| policy.user_authentication.contains(v))
-    {
-        return Err(err(format!(
-            "the user authentication does not meet this issuer's requirement (one of {})",
-            policy.user_authentication.join(", ")
-        )));
-    }
-    let nonce = match claims.get("nonce") {
-        None => None,
-        Some(Value::String(n)) => Some(n.clone()),
-        Some(_) => return Err(err("the key attestation's nonce is not a string")),
-    };
+    meets(&key_storage, "key storage", &policy.key_storage)?;
+    meets(
+        &user_authentication,
+        "user authentication",
+        &policy.user_authentication,
+    )?;
+    let nonce = nonce_claim(&claims).map_err(|e| err(format!("the key attestation's {}", e.0)))?;
     Ok(KeyAttestation {
         keys,
         jwks,
