@@ -16,9 +16,20 @@ apt_install() {
 
 command -v chromium >/dev/null || apt_install chromium
 command -v softhsm2-util >/dev/null || apt_install softhsm2
-if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start 2>/dev/null \
-    || service postgresql start 2>/dev/null || true
+# PostgreSQL: installed, its cluster started, and a `test` database the tests' URL names
+# (postgres://postgres:postgres@127.0.0.1:5432/test; scripts/test.sh sets it). Nothing runs
+# at the start of a CI machine, so this step must leave a server answering or fail loudly.
+command -v pg_ctlcluster >/dev/null && ls /etc/postgresql/*/main >/dev/null 2>&1 || apt_install postgresql
+if [ "$(id -u)" = 0 ] && command -v pg_ctlcluster >/dev/null; then
+  pg_version="$(ls /etc/postgresql | sort -V | tail -n1)"
+  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    pg_ctlcluster --skip-systemctl-redirect "$pg_version" main start
+  fi
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  pg_isready -h 127.0.0.1 -p 5432
+  su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\""
+  su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname = 'test'\"" | grep -q 1 \
+    || su postgres -c "createdb test"
 fi
 python3 -c "import jsonschema" 2>/dev/null || python3 -m pip install -q jsonschema
 # The wallet's Python FFI test implements the platform key store and device keys with it.

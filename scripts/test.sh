@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vouch-target}"
-export VOUCH_VECTORS="${VOUCH_VECTORS:-$(cd .. && pwd)/shared/vectors}"
+# The PostgreSQL that scripts/test-env.sh starts (tests that need it skip without this URL).
+export VOUCH_TEST_DATABASE_URL="${VOUCH_TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/test}"
 
 # Chromium, SoftHSM2, PostgreSQL running, jsonschema, npm test drivers (idempotent).
 bash scripts/test-env.sh

@@ -22,10 +22,7 @@ use serde_json::json;
 
 fn dir() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::env::var_os("VOUCH_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| here.join("../../shared/vectors"))
-        .join("iso18013-5")
+    here.join("../tests/vectors/iso18013-5")
 }
 
 fn read(p: &str) -> Vec<u8> {

@@ -13,12 +13,10 @@ use serde_json::{Map, Value};
 
 fn vectors() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::var_os("VOUCH_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| here.join("../../shared/vectors"));
+    let dir = here.join("../tests/vectors");
     assert!(
         dir.is_dir(),
-        "the shared vectors are not at {} (set VOUCH_VECTORS)",
+        "the conformance vectors are not at {}",
         dir.display()
     );
     dir.join("sd-jwt")

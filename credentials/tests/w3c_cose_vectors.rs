@@ -19,10 +19,7 @@ fn fixture(name: &str) -> String {
 
 fn key(vm: &str) -> W3cPublicKey {
     let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::var_os("VOUCH_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| here.join("../../shared/vectors"))
-        .join("sd-jwt/w3c-vc-jose-cose-sdjwt");
+    let dir = here.join("../tests/vectors/sd-jwt/w3c-vc-jose-cose-sdjwt");
     let text = std::fs::read_to_string(dir.join(vm)).unwrap_or_else(|e| panic!("{vm}: {e}"));
     let v: Value = serde_json::from_str(&text).unwrap();
     W3cPublicKey::from_jwk(&v["publicKeyJwk"]).unwrap()

@@ -12,10 +12,7 @@ use time::macros::datetime;
 
 fn dir() -> PathBuf {
     let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    std::env::var_os("VOUCH_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| here.join("../../shared/vectors"))
-        .join("sd-jwt/w3c-vc-jose-cose-sdjwt")
+    here.join("../tests/vectors/sd-jwt/w3c-vc-jose-cose-sdjwt")
 }
 
 fn read(name: &str) -> String {

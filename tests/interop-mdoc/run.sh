@@ -17,7 +17,7 @@ set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 VOUCH="${VOUCH:-$HOME/.cache/vouch-target/debug/vouch}"
-VEC="${VOUCH_VECTORS:-$(cd "$here/../.." && pwd)/../shared/vectors}/iso18013-5"
+VEC="$(cd "$here/.." && pwd)/vectors/iso18013-5"
 CLAIMS="$here/fixtures/mdl.claims.json"
 DOCTYPE=org.iso.18013.5.1.mDL
 NS=org.iso.18013.5.1

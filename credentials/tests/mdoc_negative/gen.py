@@ -13,7 +13,7 @@ code with the Rust crate. Writes:
 Every key, salt and signature is deterministic (fixed labels, RFC 6979 ECDSA),
 so running this again rewrites byte-identical files.
 
-The Annex D vectors are read from ../../../../shared/vectors/iso18013-5
+The Annex D vectors are read from ../../../tests/vectors/iso18013-5
 (override with the MDOC_VECTORS environment variable).
 """
 
@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.x509.oid import NameOID
 
 HERE = Path(__file__).resolve().parent
-VECTORS = Path(os.environ.get("MDOC_VECTORS", HERE.parents[3] / "shared" / "vectors" / "iso18013-5"))
+VECTORS = Path(os.environ.get("MDOC_VECTORS", HERE.parents[2] / "tests" / "vectors" / "iso18013-5"))
 ANNEX_D = VECTORS / "annex-d"
 CASES = HERE / "cases"
 PKI = HERE / "pki"
