@@ -1,4 +1,4 @@
-//! The ISO/IEC 18013-5 vectors of `../shared/vectors/iso18013-5/`, handled as their README
+//! The ISO/IEC 18013-5 vectors of `tests/vectors/iso18013-5/`, handled as their README
 //! says: the Annex D response verifies at 2021-01-01 with its six elements and is expired
 //! now; the session keys, EMacKey and MAC tag are reproduced; SessionEstablishment and
 //! SessionData decrypt to the request and the response; reader auth verifies; each

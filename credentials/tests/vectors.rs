@@ -1,4 +1,4 @@
-//! The SD-JWT vectors of `../shared/vectors/sd-jwt/`, processed as their README says:
+//! The SD-JWT vectors of `tests/vectors/sd-jwt/`, processed as their README says:
 //! every presentation verifies with the issuer key of its settings, on every crypto
 //! provider, and the verified claims equal `verified_contents.json` and
 //! `expect_verified_user_claims`.

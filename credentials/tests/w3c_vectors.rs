@@ -1,5 +1,5 @@
 //! The W3C VC-JOSE-COSE test suite's SD-JWT cases (tests 17-26 of its test mapping), from
-//! ../shared/vectors/sd-jwt/w3c-vc-jose-cose-sdjwt/, pass or fail as expected-results.json says.
+//! tests/vectors/sd-jwt/w3c-vc-jose-cose-sdjwt/, pass or fail as expected-results.json says.
 
 use std::path::PathBuf;
 
