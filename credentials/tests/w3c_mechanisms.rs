@@ -193,7 +193,13 @@ fn every_mechanism_verifies_then_rejects_each_failure_with_its_code() {
         let checks: Vec<&str> = r.checks.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
             checks,
-            ["parse", "issuer_signature", "validity", "status"],
+            [
+                "parse",
+                "issuer_key",
+                "issuer_signature",
+                "validity",
+                "status"
+            ],
             "{name}"
         );
 

@@ -68,9 +68,21 @@ fn cryptosuite_spec_vectors_verify() {
     let v = di::verify_proof_with_key(&eddsa_vector(), &ed_key(), "assertionMethod", NOW).unwrap();
     assert_eq!(v.cryptosuite, "eddsa-jcs-2022");
     for doc in [p256_vector(), p384_vector()] {
-        let v = di::verify_proof(&doc, "assertionMethod", NOW, None).unwrap();
+        let vm = doc["proof"]["verificationMethod"].as_str().unwrap();
+        let key = did::resolve_verification_method(vm, "assertionMethod", None)
+            .unwrap()
+            .public_key;
+        let v = di::verify_proof_with_key(&doc, &key, "assertionMethod", NOW).unwrap();
         assert_eq!(v.cryptosuite, "ecdsa-jcs-2019");
         model::validate_credential(&v.document, NOW).unwrap();
+        // The spec's examples sign for an https issuer with a did:key method: resolved from
+        // the proof alone, nothing binds that key to the issuer (Data Integrity 1.0 §4.2).
+        assert_eq!(
+            di::verify_proof(&doc, "assertionMethod", NOW, None)
+                .unwrap_err()
+                .code(),
+            "issuer_key_mismatch"
+        );
     }
 }
 
@@ -101,6 +113,7 @@ fn data_integrity_issue_and_negative_cases() {
         let key = signer.public_key().clone();
         let mut doc = eddsa_vector();
         doc.as_object_mut().unwrap().remove("proof");
+        doc["issuer"] = json!(did::did_key(&key));
         let opts = ProofOptions {
             verification_method: did::did_key_vm(&key),
             proof_purpose: "assertionMethod".into(),

@@ -7,7 +7,10 @@
 //! status lists fetched through [`VcApi`]); `trust_register` for the credential's issuer
 //! DID (a `Did` anchor of a certified provider, at issuance and at the check);
 //! `holder_binding` (the presentation is signed by the key of the holder DID, and the
-//! credential's subject is that holder); `request` (the DCQL query).
+//! credential's subject is that holder); `request` (the DCQL query). Every DID a decision
+//! rests on is the one the library proved a key belongs to ([`VerifiedW3c::signer`]).
+//!
+//! [`VerifiedW3c::signer`]: credentials::w3c::verify::VerifiedW3c
 
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -15,39 +18,6 @@ use trust_framework::decision::Evidence;
 
 use super::{rename, Expect, Outcome, PresentedCredential, Steps, Verifier};
 use crate::vc_api::VcApi;
-
-/// The DID of a DID URL (`did:jwk:…#0` → `did:jwk:…`).
-fn did_of(url: &str) -> &str {
-    url.split('#').next().unwrap_or(url)
-}
-
-/// The document of the one credential inside a verified presentation: an enveloped
-/// `vc+jwt` decoded (its signature was verified with the presentation), or the embedded
-/// Data Integrity credential.
-fn credential_of(vp: &Value) -> Result<Value, String> {
-    let list = match vp.get("verifiableCredential") {
-        Some(Value::Array(a)) => a.clone(),
-        Some(v @ Value::Object(_)) => vec![v.clone()],
-        _ => return Err("the presentation holds no credential".into()),
-    };
-    if list.len() != 1 {
-        return Err(format!(
-            "the presentation holds {} credentials, not one",
-            list.len()
-        ));
-    }
-    let vc = &list[0];
-    if vc.get("type").and_then(Value::as_str) == Some("EnvelopedVerifiableCredential") {
-        let id = vc.get("id").and_then(Value::as_str).unwrap_or_default();
-        let jwt = id
-            .strip_prefix("data:application/vc+jwt,")
-            .ok_or("the enveloped credential is not a vc+jwt")?;
-        let payload = jwt.split('.').nth(1).ok_or("the vc+jwt is malformed")?;
-        let bytes = credentials::b64::decode(payload).ok_or("the vc+jwt is malformed")?;
-        return serde_json::from_slice(&bytes).map_err(|_| "the vc+jwt is malformed".into());
-    }
-    Ok(vc.clone())
-}
 
 fn first_type(vc: &Value) -> String {
     match vc.get("type") {
@@ -101,16 +71,17 @@ impl Verifier {
         if self.too_large(&mut steps, bytes.len()) {
             return finish(steps, extra, None, None, None);
         }
-        let report = fetch
+        let (report, verified) = fetch
             .verify_presentation(&bytes, Some(ex.nonce), Some(ex.client_id))
             .await;
         let code = report.error.as_ref().map(|e| e.code.clone());
         for c in &report.checks {
-            // The library's names, mapped to the report's; the embedded credential's own
-            // check (`credential_0`) is its issuer signature.
+            // The library's names, mapped to the report's: the embedded credential's own
+            // check (`credential_0`) is its issuer signature; the presentation's key and
+            // signature are the holder's.
             let name = match c.name.as_str() {
                 n if n.starts_with("credential_") => "issuer_signature",
-                "issuer_signature" => "holder_binding",
+                "issuer_signature" | "issuer_key" => "holder_binding",
                 n => rename(n),
             };
             if c.ok {
@@ -119,54 +90,45 @@ impl Verifier {
                 steps.fail(name, code.as_deref().unwrap_or("failed"), c.detail.clone());
             }
         }
-        let Some(vp) = report.claims.filter(|_| report.valid) else {
-            if !steps.ok() || report.checks.is_empty() {
-                if report.checks.is_empty() {
-                    steps.fail(
-                        "parse",
-                        code.as_deref().unwrap_or("malformed"),
-                        report.error.map(|e| e.message).unwrap_or_default(),
-                    );
-                }
-                return finish(steps, extra, None, None, None);
+        let Some(vp) = verified else {
+            if report.checks.is_empty() || steps.ok() {
+                steps.fail(
+                    "parse",
+                    code.as_deref().unwrap_or("malformed"),
+                    report.error.map(|e| e.message).unwrap_or_default(),
+                );
             }
-            steps.fail("parse", "invalid", "the presentation does not verify");
             return finish(steps, extra, None, None, None);
         };
-        // Holder binding: signed by the holder's key, for this verifier and this request.
-        let holder = vp.get("holder").and_then(Value::as_str).unwrap_or_default();
-        // Whose key verified the presentation: a DID URL `kid` names it; any other `kid`
-        // leaves the key to the holder's DID.
-        let signer = if format == "jwt_vc_json" {
-            let kid = std::str::from_utf8(&bytes)
-                .ok()
-                .and_then(|t| credentials::jose::CompactJws::parse(t).ok())
-                .and_then(|j| j.header().kid().map(str::to_string));
-            match kid {
-                Some(k) if k.starts_with("did:") => Some(k),
-                _ => Some(holder.to_string()),
-            }
-        } else {
-            vp.pointer("/proof/verificationMethod")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
-        let vc = match credential_of(&vp) {
-            Ok(vc) => vc,
-            Err(e) => {
-                steps.fail("parse", "credential_missing", e);
+        // Who signed the presentation and who issued its credential: the DIDs the keys were
+        // proven to belong to by the library (issuer / holder binding), never the strings
+        // re-read from the documents.
+        let holder = vp
+            .signer
+            .as_ref()
+            .map(|p| p.did.clone())
+            .unwrap_or_default();
+        let (vc, issuer) = match vp.credentials.as_slice() {
+            [one] => match &one.signer {
+                Some(p) => (one.document.clone(), p.did.clone()),
+                None => {
+                    steps.fail("issuer_signature", "issuer_key_mismatch", "no issuer key");
+                    return finish(steps, extra, None, None, None);
+                }
+            },
+            other => {
+                steps.fail(
+                    "parse",
+                    "credential_missing",
+                    format!(
+                        "the presentation holds {} credentials, not one",
+                        other.len()
+                    ),
+                );
                 return finish(steps, extra, None, None, None);
             }
         };
-        let issuer = match vc.get("issuer") {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Object(o)) => o
-                .get("id")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            _ => String::new(),
-        };
+        let vp = vp.document;
         let subject = vc
             .pointer("/credentialSubject/id")
             .and_then(Value::as_str)
@@ -176,7 +138,7 @@ impl Verifier {
             Some(Value::Array(a)) => a.iter().any(|x| x == ex.client_id),
             _ => false,
         };
-        if holder.is_empty() || signer.as_deref().map(did_of) != Some(holder) {
+        if holder.is_empty() {
             steps.fail(
                 "holder_binding",
                 "holder_mismatch",

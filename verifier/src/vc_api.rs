@@ -23,6 +23,7 @@ use axum::{Json, Router};
 use credentials::did::{DidError, DidWebResolver};
 use credentials::report::VerificationReport;
 use credentials::w3c::jose::DocKind;
+use credentials::w3c::verify::VerifiedW3c;
 use credentials::w3c::{self, StatusResolver};
 use serde_json::{json, Value};
 
@@ -144,7 +145,7 @@ impl VcApi {
         input: &[u8],
         challenge: Option<&str>,
         domain: Option<&str>,
-    ) -> VerificationReport {
+    ) -> (VerificationReport, Option<VerifiedW3c>) {
         let options = Options {
             check_status: true,
             challenge: challenge.map(str::to_string),
@@ -154,7 +155,12 @@ impl VcApi {
     }
 
     /// Verifies `input`, fetching what the verification asks for between passes.
-    async fn verify(&self, input: &[u8], kind: DocKind, options: &Options) -> VerificationReport {
+    async fn verify(
+        &self,
+        input: &[u8],
+        kind: DocKind,
+        options: &Options,
+    ) -> (VerificationReport, Option<VerifiedW3c>) {
         let fetched = Prefetched::default();
         let mut round = 0;
         loop {
@@ -167,7 +173,7 @@ impl VcApi {
                 }
                 o.challenge = options.challenge.as_deref();
                 o.domain = options.domain.as_deref();
-                w3c::verify(input, &o)
+                w3c::verify::verify_typed(input, &o)
             };
             let missing = fetched.take_missing();
             round += 1;
@@ -362,7 +368,7 @@ async fn handle(api: &VcApi, body: &Bytes, kind: DocKind, field: &str) -> Respon
         let v = parse_body(body)?;
         let options = Options::from_request(&v)?;
         let input = document_bytes(&v, field)?;
-        Ok::<_, String>(api.verify(&input, kind, &options).await)
+        Ok::<_, String>(api.verify(&input, kind, &options).await.0)
     };
     match run.await {
         Ok(report) => {

@@ -13,9 +13,10 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha384};
 use time::OffsetDateTime;
 
+use super::binding::ProvenKey;
 use super::model::parse_date_time_stamp;
-use super::W3cError;
-use crate::did::{self, DidWebResolver};
+use super::{W3cError, W3cPublicKey};
+use crate::did::DidWebResolver;
 use crate::keys::{KeyKind, PublicKey, Signer};
 
 /// The EdDSA JCS cryptosuite.
@@ -264,6 +265,18 @@ pub fn verify_proof(
     now: OffsetDateTime,
     web: Option<&dyn DidWebResolver>,
 ) -> Result<VerifiedProof, W3cError> {
+    verify_proof_bound(document, expected_purpose, now, web).map(|(v, _)| v)
+}
+
+/// Verifies the single `proof` of `document` with the key its `verificationMethod` names,
+/// proven (see [`super::binding`]) to belong to the document's `issuer` (purpose
+/// `assertionMethod`) or `holder` (any other purpose, when the document names one).
+pub fn verify_proof_bound(
+    document: &Value,
+    expected_purpose: &str,
+    now: OffsetDateTime,
+    web: Option<&dyn DidWebResolver>,
+) -> Result<(VerifiedProof, ProvenKey), W3cError> {
     let vm = document
         .pointer("/proof/verificationMethod")
         .and_then(Value::as_str)
@@ -278,9 +291,29 @@ pub fn verify_proof(
             found: purpose.to_string(),
         });
     }
-    let method = did::resolve_verification_method(vm, expected_purpose, web)
-        .map_err(|e| W3cError::VerificationMethod(e.to_string()))?;
-    verify_proof_with_key(document, &method.public_key, expected_purpose, now)
+    let named = if expected_purpose == "assertionMethod" {
+        "issuer"
+    } else {
+        "holder"
+    };
+    let controller = match document.get(named) {
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(Value::Object(o)) => o.get("id").and_then(Value::as_str),
+        _ => None,
+    };
+    if controller.is_none() && named == "issuer" {
+        return Err(W3cError::InvalidIssuer(
+            "a credential names no issuer".into(),
+        ));
+    }
+    let proven = super::binding::prove_method(vm, controller, expected_purpose, web)?;
+    let W3cPublicKey::Core(key) = &proven.key else {
+        return Err(W3cError::UnsupportedCryptosuite(
+            "no Data Integrity suite uses P-521".into(),
+        ));
+    };
+    let verified = verify_proof_with_key(document, key, expected_purpose, now)?;
+    Ok((verified, proven))
 }
 
 /// Verifies the single `proof` of `document` with a known key.

@@ -79,6 +79,10 @@ pub enum W3cError {
     /// The verification method cannot be resolved to a key.
     #[error("verification method: {0}")]
     VerificationMethod(String),
+    /// The key that verified the signature does not belong to the document's `issuer` (or
+    /// a presentation's `holder`): a method of another DID, or one another DID controls.
+    #[error("the signing key is not the issuer's: {0}")]
+    IssuerKeyMismatch(String),
     /// The credential's status (Bitstring Status List) says it is revoked.
     #[error("the credential is revoked")]
     Revoked,
@@ -135,6 +139,7 @@ impl W3cError {
             W3cError::WrongProofPurpose { .. } => "wrong_proof_purpose",
             W3cError::ProofExpired(_) => "proof_expired",
             W3cError::VerificationMethod(_) => "verification_method_error",
+            W3cError::IssuerKeyMismatch(_) => "issuer_key_mismatch",
             W3cError::Revoked => "credential_revoked",
             W3cError::Suspended => "credential_suspended",
             W3cError::UnknownContext(_) => "unknown_context",

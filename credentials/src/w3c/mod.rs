@@ -1,5 +1,7 @@
 //! W3C Verifiable Credentials Data Model 2.0 and its securing mechanisms.
 //!
+//! - [`binding`]: the binding of a verification method (or `kid`) to the `issuer` /
+//!   `holder` DID it speaks for ([`binding::ProvenKey`]).
 //! - [`model`]: the data model with validation (contexts, types, issuer, subject, validity
 //!   window against an explicit clock, `credentialStatus`, enveloped credentials).
 //! - [`jose`]: VC-JOSE-COSE `vc+jwt` / `vp+jwt` and `vc+sd-jwt` / `vp+sd-jwt`.
@@ -12,6 +14,7 @@
 //!
 //! Every rejection is a [`W3cError`] with a stable [`W3cError::code`].
 
+pub mod binding;
 pub mod cose;
 pub mod data_integrity;
 mod error;

@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use super::binding::{self, ProvenKey};
 use super::cose;
 use super::data_integrity::{self as di, Cryptosuite, ProofOptions};
 use super::jose::{self, DocKind, KeyBindingOptions};
@@ -311,49 +312,16 @@ fn is_enveloped(o: &Map<String, Value>) -> bool {
     }
 }
 
-/// Resolves the signing key of a JOSE / COSE document from `kid` or the issuer's DID.
+/// Resolves the signing key of a JOSE / COSE document from its `kid` and proves it belongs
+/// to the document's issuer (or holder): see [`binding`].
 fn resolve_key(
-    kid: Option<String>,
-    issuer: Option<String>,
+    kid: Option<&str>,
+    controller: Option<&str>,
     relationship: &str,
     web: Option<&dyn DidWebResolver>,
-) -> Result<W3cPublicKey, W3cError> {
-    let vm_err = |e: did::DidError| W3cError::VerificationMethod(e.to_string());
-    let vm_url = match (kid, issuer) {
-        (Some(k), Some(i)) if k.starts_with('#') => Some(format!("{i}{k}")),
-        (Some(k), _) if k.starts_with("did:") && k.contains('#') => Some(k),
-        (Some(k), _) if k.starts_with("did:") => {
-            let doc = did::resolve(&k, web).map_err(vm_err)?;
-            return first_method(&doc, relationship);
-        }
-        (_, Some(i)) if i.starts_with("did:") => {
-            let doc = did::resolve(&i, web).map_err(vm_err)?;
-            return first_method(&doc, relationship);
-        }
-        _ => None,
-    };
-    let url = vm_url.ok_or_else(|| {
-        W3cError::VerificationMethod(
-            "no key given and neither kid nor issuer is a resolvable DID".into(),
-        )
-    })?;
-    did::resolve_verification_method(&url, relationship, web)
-        .map(|m| W3cPublicKey::Core(m.public_key))
-        .map_err(vm_err)
-}
-
-fn first_method(doc: &did::DidDocument, relationship: &str) -> Result<W3cPublicKey, W3cError> {
-    let id = doc
-        .relationships
-        .iter()
-        .find(|(r, _)| r == relationship)
-        .and_then(|(_, ids)| ids.first())
-        .ok_or_else(|| {
-            W3cError::VerificationMethod(format!("{} has no {relationship} method", doc.id))
-        })?;
-    doc.method_for(id, relationship)
-        .map(|m| W3cPublicKey::Core(m.public_key.clone()))
-        .map_err(|e| W3cError::VerificationMethod(e.to_string()))
+) -> Result<ProvenKey, W3cError> {
+    let method = binding::method_of_kid(kid, controller)?;
+    binding::prove_method(&method, controller, relationship, web)
 }
 
 fn issuer_of(doc: &Map<String, Value>, kind: DocKind) -> Option<String> {
@@ -374,6 +342,7 @@ fn check_of(e: &W3cError) -> &'static str {
         W3cError::Expired(_) | W3cError::NotYetValid(_) | W3cError::ProofExpired(_) => "validity",
         W3cError::Revoked | W3cError::Suspended | W3cError::StatusUnknown(_) => "status",
         W3cError::KeyBinding(_) => "key_binding",
+        W3cError::IssuerKeyMismatch(_) | W3cError::VerificationMethod(_) => "issuer_key",
         W3cError::Malformed(_)
         | W3cError::InvalidContext(_)
         | W3cError::InvalidType(_)
@@ -390,6 +359,7 @@ fn check_of(e: &W3cError) -> &'static str {
 struct Outcome {
     securing: String,
     document: Value,
+    signer: Option<ProvenKey>,
 }
 
 fn verify_one(
@@ -399,11 +369,14 @@ fn verify_one(
 ) -> Result<Outcome, W3cError> {
     let kind = opts.kind;
     let relationship = opts.proof_purpose.unwrap_or(purpose_for(kind));
-    let resolve = |kid: Option<String>, issuer: Option<String>| match opts.key {
-        Some(k) => Ok(k.clone()),
-        None => resolve_key(kid, issuer, relationship, opts.did_web),
+    // The caller's pinned key speaks for whoever the caller says; any other key must be
+    // proven to belong to the document's issuer (or holder).
+    let resolve = |kid: Option<&str>, controller: Option<String>| match opts.key {
+        Some(k) => Ok((k.clone(), None)),
+        None => resolve_key(kid, controller.as_deref(), relationship, opts.did_web)
+            .map(|p| (p.key.clone(), Some(p))),
     };
-    let (securing, document) = match input {
+    let (securing, document, signer) = match input {
         Input::Compact(text, securing) => {
             let (header, payload) = if securing == Securing::SdJwt {
                 let sd = crate::sd_jwt::SdJwt::parse(&text).map_err(W3cError::SdJwt)?;
@@ -418,11 +391,8 @@ fn verify_one(
                     jws.claims().map_err(W3cError::Jws)?,
                 )
             };
-            let kid = header
-                .get("kid")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            let key = resolve(kid, issuer_of(&payload, kind))?;
+            let kid = header.get("kid").and_then(Value::as_str);
+            let (key, signer) = resolve(kid, issuer_of(&payload, kind))?;
             let verified = match (securing, opts.key_binding) {
                 (Securing::SdJwt, Some(kb)) => {
                     let (v, binding) =
@@ -439,7 +409,7 @@ fn verify_one(
                 (Securing::SdJwt, None) => jose::verify_sd_jwt(&text, &key, kind, opts.now)?,
                 _ => jose::verify_jwt(&text, &key, kind, opts.now)?,
             };
-            (securing.name(kind), verified.document)
+            (securing.name(kind), verified.document, signer)
         }
         Input::Cose(bytes) => {
             let sign1 = cose::parse_cose(&bytes)?;
@@ -451,22 +421,25 @@ fn verify_one(
                 .as_deref()
                 .and_then(|p| serde_json::from_slice::<Map<String, Value>>(p).ok())
                 .and_then(|d| issuer_of(&d, kind));
-            let key = resolve(kid, issuer)?;
+            let (key, signer) = resolve(kid.as_deref(), issuer)?;
             let v = cose::verify_cose(&bytes, &key, kind, opts.now)?;
-            (Securing::Cose.name(kind), v.document)
+            (Securing::Cose.name(kind), v.document, signer)
         }
         Input::Document(doc) => {
             let purpose = relationship;
-            let verified = match opts.key {
+            let (verified, signer) = match opts.key {
                 Some(W3cPublicKey::Core(k)) => {
-                    di::verify_proof_with_key(&doc, k, purpose, opts.now)?
+                    (di::verify_proof_with_key(&doc, k, purpose, opts.now)?, None)
                 }
                 Some(W3cPublicKey::P521(_)) => {
                     return Err(W3cError::UnsupportedCryptosuite(
                         "no Data Integrity suite uses P-521".into(),
                     ))
                 }
-                None => di::verify_proof(&doc, purpose, opts.now, opts.did_web)?,
+                None => {
+                    let (v, p) = di::verify_proof_bound(&doc, purpose, opts.now, opts.did_web)?;
+                    (v, Some(p))
+                }
             };
             let proof = doc.get("proof").cloned().unwrap_or_default();
             for (name, want) in [("challenge", opts.challenge), ("domain", opts.domain)] {
@@ -487,15 +460,28 @@ fn verify_one(
                     model::validate_presentation(&verified.document, opts.now).map(|_| ())?
                 }
             }
-            (verified.cryptosuite, doc)
+            (verified.cryptosuite, doc, signer)
         }
     };
+    if let Some(p) = &signer {
+        log.pass(
+            "issuer_key",
+            format!(
+                "{} is listed under {} of {}",
+                p.method, p.relationship, p.did
+            ),
+        );
+    }
     log.pass("issuer_signature", format!("{securing} verifies"));
     log.pass(
         "validity",
         "data model valid; validFrom / validUntil hold now",
     );
-    Ok(Outcome { securing, document })
+    Ok(Outcome {
+        securing,
+        document,
+        signer,
+    })
 }
 
 fn check_status(
@@ -543,10 +529,33 @@ fn check_status(
     ))
 }
 
+/// A verified W3C credential or presentation: what the signatures proved, for trust
+/// decisions to consume (never the document's `issuer` string re-read beside it).
+#[derive(Clone, Debug)]
+pub struct VerifiedW3c {
+    /// `vc+jwt`, `vp+cose`, the cryptosuite name, ...
+    pub securing: String,
+    /// The verified document (a `vc+sd-jwt` with its disclosures applied).
+    pub document: Value,
+    /// Who the key was proven to belong to: the credential's issuer or the presentation's
+    /// holder. `None` only when the caller pinned the key ([`VerifyOptions::key`]).
+    pub signer: Option<ProvenKey>,
+    /// A presentation's embedded credentials, each verified the same way, in order.
+    pub credentials: Vec<VerifiedW3c>,
+}
+
 /// Verifies a secured credential or presentation (any mechanism, detected from `input`:
 /// COSE bytes, a compact JWS / SD-JWT, a JSON document with a Data Integrity proof, or an
 /// enveloped credential) and reports every check.
 pub fn verify(input: &[u8], opts: &VerifyOptions<'_>) -> VerificationReport {
+    verify_typed(input, opts).0
+}
+
+/// [`verify`], with the verified value when every check passed.
+pub fn verify_typed(
+    input: &[u8],
+    opts: &VerifyOptions<'_>,
+) -> (VerificationReport, Option<VerifiedW3c>) {
     let mut log = CheckLog::default();
     let mut warnings = Vec::new();
     let result = (|| {
@@ -574,6 +583,7 @@ pub fn verify(input: &[u8], opts: &VerifyOptions<'_>) -> VerificationReport {
                 return Err(e.into());
             }
         }
+        let mut credentials = Vec::new();
         if opts.kind == DocKind::Presentation {
             let vp = model::validate_presentation(&outcome.document, opts.now)?;
             let inner = VerifyOptions {
@@ -593,41 +603,57 @@ pub fn verify(input: &[u8], opts: &VerifyOptions<'_>) -> VerificationReport {
                         serde_json::to_vec(&Value::Object(p.document.clone())).unwrap_or_default()
                     }
                 };
-                let r = verify(&bytes, &inner);
+                let (r, verified) = verify_typed(&bytes, &inner);
                 let name = format!("credential_{i}");
-                match r.error {
-                    None if r.valid => log.pass(&name, format!("{} verifies", r.format)),
-                    Some(e) => {
+                match (r.error, verified) {
+                    (None, Some(v)) if r.valid => {
+                        log.pass(&name, format!("{} verifies", r.format));
+                        credentials.push(v);
+                    }
+                    (Some(e), _) => {
                         log.fail(&name, format!("{}: {}", e.code, e.message));
                         return Err(Failure(e.code, e.message));
                     }
-                    None => {
+                    _ => {
                         log.fail(&name, "not valid");
                         return Err(Failure("credential_invalid".into(), name));
                     }
                 }
             }
         }
-        Ok::<_, Failure>(outcome)
+        Ok::<_, Failure>(VerifiedW3c {
+            securing: outcome.securing,
+            document: outcome.document,
+            signer: outcome.signer,
+            credentials,
+        })
     })();
-    let (error, outcome) = match result {
-        Ok(o) => (None, Some(o)),
+    let (error, verified) = match result {
+        Ok(v) => (None, Some(v)),
         Err(Failure(code, message)) => (Some(ReportError { code, message }), None),
     };
-    let issuer = outcome
+    // The issuer (holder) the report names is the one the key was proven to belong to.
+    let issuer = verified.as_ref().and_then(|v| match &v.signer {
+        Some(p) => Some(p.did.clone()),
+        None => v.document.as_object().and_then(|d| issuer_of(d, opts.kind)),
+    });
+    let format = verified
         .as_ref()
-        .and_then(|o| o.document.as_object().and_then(|d| issuer_of(d, opts.kind)));
-    let format = outcome
-        .as_ref()
-        .map(|o| o.securing.clone())
+        .map(|v| v.securing.clone())
         .unwrap_or_else(|| "w3c".into());
-    let claims = outcome.map(|o| o.document);
+    let claims = verified.as_ref().map(|v| v.document.clone());
     let mut report = VerificationReport::new(&format, log, error, issuer, claims);
     report.extra.insert(
         "warnings".into(),
         Value::Array(warnings.into_iter().map(Value::String).collect()),
     );
-    report
+    if let Some(p) = verified.as_ref().and_then(|v| v.signer.as_ref()) {
+        report
+            .extra
+            .insert("verification_method".into(), p.method.clone().into());
+    }
+    let verified = verified.filter(|_| report.valid);
+    (report, verified)
 }
 
 /// A failure as the report shows it.
