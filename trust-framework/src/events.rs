@@ -45,6 +45,14 @@ pub struct Event {
     /// When the change took effect (not when it was logged).
     #[serde(with = "time::serde::rfc3339")]
     pub occurred_at: OffsetDateTime,
+    /// When the register server logged it: stamped by the server, never taken from the
+    /// writer. Absent in leaves written before the server stamped it (they stay valid).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub logged_at: Option<OffsetDateTime>,
     /// Who made it.
     pub actor: Actor,
     /// The legal basis, e.g. `DUAA 2025 s.42(1)(c)`.

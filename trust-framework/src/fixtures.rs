@@ -63,6 +63,7 @@ pub fn certificate(
 pub fn event(at: OffsetDateTime, actor: Actor, kind: EventKind) -> Event {
     Event {
         occurred_at: at,
+        logged_at: None,
         actor,
         legal_basis: None,
         evidence: vec![],

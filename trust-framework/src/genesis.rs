@@ -15,6 +15,7 @@ pub fn genesis(
     let vkey = NoteKey::new(origin, log_key.public_key())?.to_vkey();
     Ok(Event {
         occurred_at: at,
+        logged_at: None,
         actor: Actor {
             role: ActorRole::LogOperator,
             id: origin.into(),
@@ -39,6 +40,7 @@ pub fn rotation(
     let endorsement = note::sign(&rotation_text(&vkey), origin, old)?;
     Ok(Event {
         occurred_at: at,
+        logged_at: None,
         actor: Actor {
             role: ActorRole::LogOperator,
             id: origin.into(),

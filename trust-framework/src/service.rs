@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use time::{Duration, OffsetDateTime};
 use tokio::sync::{Mutex, MutexGuard};
 
+use crate::admission::{self, Refusal, WritePolicy};
 use crate::events::{Actor, ActorRole, Event, EventKind};
 use crate::genesis;
 use crate::keys::{KeyStoreError, RegistryKeys};
@@ -43,6 +44,9 @@ pub enum ServiceError {
     /// Signing failed.
     #[error("signing failed: {0}")]
     Signing(String),
+    /// The server did not admit the event (its time or names).
+    #[error(transparent)]
+    Refused(#[from] Refusal),
 }
 
 impl ServiceError {
@@ -62,6 +66,8 @@ pub struct Settings {
     pub origin: String,
     /// How long a snapshot is valid.
     pub snapshot_validity: Duration,
+    /// What the server admits of a writer's event ([`crate::admission`]).
+    pub write_policy: WritePolicy,
 }
 
 /// A registry process.
@@ -123,8 +129,15 @@ impl Registry {
     }
 
     /// Appends an event.
-    pub async fn append(&self, event: Event) -> Result<Receipt, ServiceError> {
+    ///
+    /// The event is first admitted against the log and the server's clock
+    /// ([`crate::admission::admit`]), then stamped with `logged_at`.
+    pub async fn append(&self, mut event: Event) -> Result<Receipt, ServiceError> {
         let mut log = self.log.lock().await;
+        self.store.sync(&mut log).await?;
+        let now = OffsetDateTime::now_utc();
+        admission::admit(&log, &event, now, &self.settings.write_policy)?;
+        event.logged_at = Some(now.replace_nanosecond(0).unwrap_or(now));
         let mut keys = self.keys.lock().await;
         match self
             .store

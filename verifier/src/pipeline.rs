@@ -636,16 +636,9 @@ impl Verifier {
         };
         extra.insert("doctype".into(), doc.doc_type.clone().into());
         let issuer = doc.chain.first().map(|c| c.subject());
-        let iaca = doc
-            .chain
-            .last()
-            .and_then(|last| {
-                roots.iter().find(|r| {
-                    *r == last
-                        || r.inner().tbs_certificate.subject == last.inner().tbs_certificate.issuer
-                })
-            })
-            .cloned();
+        // The register decides on the IACA whose key verified the chain (not one that only
+        // shares its name).
+        let iaca = Some(doc.anchor.clone());
         let finding = iaca.map(|root| {
             self.decide(
                 &mut steps,

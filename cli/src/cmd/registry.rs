@@ -7,6 +7,7 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use credentials::keys::Jwk;
 use credentials::x509::Certificate;
+use trust_framework::admission::WritePolicy;
 use trust_framework::audit::{self, AuditState, Source};
 use trust_framework::decision::{self, Evidence};
 use trust_framework::http::{self, auth::Tokens, AppState};
@@ -41,6 +42,10 @@ pub struct ServeArgs {
     /// Directory of the log and snapshot keys (created, with keys, on first run).
     #[arg(long, default_value = "registry-data")]
     data_dir: PathBuf,
+    /// How far (seconds) a written event's `occurred_at` may be from this server's clock.
+    /// Only an operator importing an existing register's history raises it.
+    #[arg(long, default_value_t = trust_framework::admission::DEFAULT_MAX_SKEW.as_secs())]
+    max_event_skew_seconds: u64,
     /// File holding the scheme operator's bearer token.
     #[arg(long)]
     admin_token_file: PathBuf,
@@ -142,6 +147,9 @@ async fn serve(a: ServeArgs) -> CliResult<i32> {
     let settings = Settings {
         origin: a.origin.clone(),
         snapshot_validity: time::Duration::hours(a.snapshot_validity_hours),
+        write_policy: WritePolicy {
+            max_skew: std::time::Duration::from_secs(a.max_event_skew_seconds),
+        },
     };
     let registry = Registry::open(&a.database_url, &a.data_dir, settings)
         .await

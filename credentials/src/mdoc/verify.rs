@@ -75,6 +75,9 @@ pub struct VerifiedDocument {
     pub mso: MobileSecurityObject,
     /// The validated Document Signer chain, DS first.
     pub chain: Vec<Certificate>,
+    /// The trust anchor (IACA) whose key verified the chain: the one a trust decision is
+    /// about, never another root found by name.
+    pub anchor: Certificate,
     /// Issuer-signed elements by namespace, every digest checked.
     pub claims: BTreeMap<String, Vec<(String, Value)>>,
     /// Device-signed elements by namespace (authorised by keyAuthorizations).
@@ -170,6 +173,9 @@ pub struct VerifiedIssuerSigned {
     pub mso: MobileSecurityObject,
     /// The validated Document Signer chain, DS first.
     pub chain: Vec<Certificate>,
+    /// The trust anchor (IACA) whose key verified the chain: the one a trust decision is
+    /// about, never another root found by name.
+    pub anchor: Certificate,
     /// Issuer-signed elements by namespace.
     pub claims: BTreeMap<String, Vec<(String, Value)>>,
 }
@@ -203,7 +209,7 @@ pub fn verify_issuer_signed(
         let detail = format!("{alg} signature by the Document Signer \"{cn}\" verifies");
         Ok((chain, detail))
     })?;
-    log.run("issuer_chain", || {
+    let anchor = log.run("issuer_chain", || {
         let anchor = match opts.chain_cache {
             Some(cache) => cache.validate(
                 &chain,
@@ -228,7 +234,7 @@ pub fn verify_issuer_signed(
                 .map_err(MdocError::Chain)?;
         }
         Ok::<_, MdocError>((
-            (),
+            opts.trust_anchors[anchor].clone(),
             format!(
                 "Document Signer chains to the trusted IACA \"{}\"",
                 x509::profile::subject_attr(&opts.trust_anchors[anchor], "2.5.4.3")
@@ -316,7 +322,12 @@ pub fn verify_issuer_signed(
         }
         Ok((claims, format!("{count} element digest(s) match the MSO")))
     })?;
-    Ok(VerifiedIssuerSigned { mso, chain, claims })
+    Ok(VerifiedIssuerSigned {
+        mso,
+        chain,
+        anchor,
+        claims,
+    })
 }
 
 /// Verifies one Document of a DeviceResponse.
@@ -325,8 +336,12 @@ fn verify_document(
     opts: &MdocVerifyOptions<'_>,
     log: &mut CheckLog,
 ) -> Result<VerifiedDocument, MdocError> {
-    let VerifiedIssuerSigned { mso, chain, claims } =
-        verify_issuer_signed(&doc.issuer_signed, &doc.doc_type, opts, log)?;
+    let VerifiedIssuerSigned {
+        mso,
+        chain,
+        anchor,
+        claims,
+    } = verify_issuer_signed(&doc.issuer_signed, &doc.doc_type, opts, log)?;
     let device_claims = log.run("device_auth", || {
         let ds = doc.device_signed.as_ref().ok_or(MdocError::DeviceAuthMissing)?;
         let auth = ds.device_auth.as_ref().ok_or(MdocError::DeviceAuthMissing)?;
@@ -443,6 +458,7 @@ fn verify_document(
         doc_type: doc.doc_type.clone(),
         mso,
         chain,
+        anchor,
         claims,
         device_claims,
     })

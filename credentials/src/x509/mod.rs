@@ -371,16 +371,26 @@ pub fn validate_chain(
     if let Some(pos) = anchors.iter().position(|a| a == last) {
         return Ok(pos);
     }
+    // Every anchor whose subject names the chain's issuer is tried: a second root that copies
+    // a first one's name must neither hide the first nor be taken for it. The anchor returned
+    // is the one whose key verified the chain.
+    let mut failure = None;
     for (pos, anchor) in anchors.iter().enumerate() {
         if last.cert.tbs_certificate.issuer != anchor.cert.tbs_certificate.subject {
             continue;
         }
-        anchor.check_time(last_index + 1, at)?;
-        anchor.check_ca(last_index + 1)?;
-        last.verify_issued_by(anchor, last_index)?;
-        return Ok(pos);
+        let tried = anchor
+            .check_time(last_index + 1, at)
+            .and_then(|()| anchor.check_ca(last_index + 1))
+            .and_then(|()| last.verify_issued_by(anchor, last_index));
+        match tried {
+            Ok(()) => return Ok(pos),
+            Err(e) => {
+                failure.get_or_insert(e);
+            }
+        }
     }
-    Err(ChainError::UntrustedRoot)
+    Err(failure.unwrap_or(ChainError::UntrustedRoot))
 }
 
 /// The byte range of `tbsCertificate` inside a DER certificate.

@@ -59,6 +59,9 @@ impl From<ServiceError> for ApiError {
             };
             return ApiError::new(status, r.code(), r.to_string());
         }
+        if let ServiceError::Refused(r) = &e {
+            return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, r.code(), r.to_string());
+        }
         tracing::error!(error = %e, "registry failure");
         match e {
             ServiceError::Store(crate::store::StoreError::LogKeyUnavailable(_)) => ApiError::new(

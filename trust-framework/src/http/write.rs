@@ -109,6 +109,7 @@ async fn post_event(
     }
     let event = Event {
         occurred_at: req.occurred_at.unwrap_or_else(OffsetDateTime::now_utc),
+        logged_at: None,
         actor,
         legal_basis: req.legal_basis,
         evidence: req.evidence,
