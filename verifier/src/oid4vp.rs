@@ -12,7 +12,6 @@ use credentials::dcql::DcqlQuery;
 use credentials::jose::jwe::Enc;
 use credentials::jose::sign_compact;
 use credentials::keys::{provider, Algorithm, Jwk, KeyKind, Signer, SoftwareSigner};
-use credentials::mdoc::SessionTranscript;
 use credentials::openid4vp::{
     AuthorizationRequest, AuthorizationResponse, ClientId, REQUEST_OBJECT_TYP,
 };
@@ -21,7 +20,7 @@ use credentials::x509::Certificate;
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
-use crate::pipeline::{Expect, Verifier};
+use crate::pipeline::{Expect, Handover, Verifier};
 use crate::rtw::{self, Person};
 use crate::store::{Store, StoreError, Transaction};
 use crate::trust::LogProofs;
@@ -520,39 +519,26 @@ impl Service {
             query: Some((&query, qid)),
             now,
         };
-        let outcome = match (cq.format.as_str(), &items[0]) {
-            ("dc+sd-jwt", Value::String(text)) => self.verifier.verify_sd_jwt(text, &ex_base).await,
-            ("mso_mdoc", Value::String(b64u)) => {
-                let thumb = t
-                    .enc_key
-                    .as_deref()
-                    .and_then(|k| Jwk::from_json(k).ok())
-                    .and_then(|k| b64::decode(&k.thumbprint()));
-                let transcript = SessionTranscript::openid4vp(
-                    &t.client_id,
-                    &t.nonce,
-                    thumb.as_deref(),
-                    &self.response_uri(&t.id),
-                );
-                let bytes = b64::decode(b64u).unwrap_or_default();
-                let ex = Expect {
-                    transcript: Some(&transcript),
-                    ..ex_base
-                };
-                self.verifier.verify_mdoc(&bytes, &ex).await
-            }
-            ("jwt_vc_json" | "ldp_vc", item) => {
-                let fetch = crate::vc_api::VcApi::new(self.clock.clone());
-                self.verifier
-                    .verify_w3c(&fetch, &cq.format, item, &ex_base)
-                    .await
-            }
-            _ => {
-                return fail(format!(
-                    "the presentation for \"{qid}\" is not a {} string",
-                    cq.format
-                ))
-            }
+        let thumb = t
+            .enc_key
+            .as_deref()
+            .and_then(|k| Jwk::from_json(k).ok())
+            .and_then(|k| b64::decode(&k.thumbprint()));
+        let response_uri = self.response_uri(&t.id);
+        let handover = Handover {
+            response_uri: &response_uri,
+            jwk_thumbprint: thumb.as_deref(),
+        };
+        let fetch = crate::vc_api::VcApi::new(self.clock.clone());
+        let Some(outcome) = self
+            .verifier
+            .verify_presented(&cq.format, &items[0], &ex_base, &handover, &fetch)
+            .await
+        else {
+            return fail(format!(
+                "the presentation for \"{qid}\" is not a {} string",
+                cq.format
+            ));
         };
         let report = outcome.report;
         let mut out = CheckOutcome {
@@ -618,6 +604,7 @@ impl Service {
             proofs,
             &likeness,
             now.unix_timestamp(),
+            &self.response_uri(&t.id),
         );
         let jws =
             crate::record::sign(&payload, self.record_key.as_ref()).map_err(Oid4vpError::Server)?;

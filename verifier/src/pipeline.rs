@@ -38,6 +38,16 @@ pub struct Expect<'a> {
     pub now: OffsetDateTime,
 }
 
+/// What an mdoc's OpenID4VP session transcript is made of (OpenID4VP 1.0 B.2.6.1), beside
+/// the client id and nonce of [`Expect`].
+#[derive(Clone, Copy)]
+pub struct Handover<'a> {
+    /// The response URI of the request.
+    pub response_uri: &'a str,
+    /// The SHA-256 JWK thumbprint of the response encryption key, when encrypted.
+    pub jwk_thumbprint: Option<&'a [u8]>,
+}
+
 /// The register's decision about the issuer, at issuance and at the check.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct TrustFinding {
@@ -275,6 +285,13 @@ impl Verifier {
         key: &PublicKey,
         now: OffsetDateTime,
     ) -> Option<i64> {
+        if !self.policy.check_status {
+            steps.pass(
+                "status",
+                "not checked again: the record carries the status found at the check",
+            );
+            return None;
+        }
         let reference = match status_claim {
             None => {
                 steps.pass("status", "the credential references no status list");
@@ -358,6 +375,38 @@ impl Verifier {
             ),
             Err(e) => steps.fail("request", "request_not_satisfied", e.0),
         }
+    }
+
+    /// Verifies one presentation of an OpenID4VP response by the DCQL format it answers:
+    /// the one trust-aware path shared by the OpenID4VP verifier, the record check and the
+    /// CLI. `None` when the item is not of the format's JSON type.
+    pub async fn verify_presented(
+        &self,
+        format: &str,
+        item: &Value,
+        ex: &Expect<'_>,
+        handover: &Handover<'_>,
+        fetch: &crate::vc_api::VcApi,
+    ) -> Option<Outcome> {
+        Some(match (format, item) {
+            ("dc+sd-jwt", Value::String(text)) => self.verify_sd_jwt(text, ex).await,
+            ("mso_mdoc", Value::String(b64u)) => {
+                let transcript = SessionTranscript::openid4vp(
+                    ex.client_id,
+                    ex.nonce,
+                    handover.jwk_thumbprint,
+                    handover.response_uri,
+                );
+                let bytes = credentials::b64::decode(b64u).unwrap_or_default();
+                let ex = Expect {
+                    transcript: Some(&transcript),
+                    ..*ex
+                };
+                self.verify_mdoc(&bytes, &ex).await
+            }
+            ("jwt_vc_json" | "ldp_vc", item) => self.verify_w3c(fetch, format, item, ex).await,
+            _ => return None,
+        })
     }
 
     /// Verifies an SD-JWT VC presentation (with KB-JWT).

@@ -72,7 +72,12 @@ impl Verifier {
             return finish(steps, extra, None, None, None);
         }
         let (report, verified) = fetch
-            .verify_presentation(&bytes, Some(ex.nonce), Some(ex.client_id))
+            .verify_presentation(
+                &bytes,
+                Some(ex.nonce),
+                Some(ex.client_id),
+                self.policy.check_status,
+            )
             .await;
         let code = report.error.as_ref().map(|e| e.code.clone());
         for c in &report.checks {

@@ -17,6 +17,10 @@ pub struct Policy {
     pub kb_max_age: i64,
     /// Largest presentation accepted, bytes.
     pub max_presentation_bytes: usize,
+    /// Whether status lists are consulted. Off only when a stored record is verified again
+    /// later and offline: the day's status lists are not archived, and the record carries
+    /// the status result of the day.
+    pub check_status: bool,
 }
 
 impl Default for Policy {
@@ -28,6 +32,7 @@ impl Default for Policy {
             leeway: 60,
             kb_max_age: 300,
             max_presentation_bytes: 256 * 1024,
+            check_status: true,
         }
     }
 }

@@ -4,22 +4,26 @@
 //! with inclusion proofs of the provider's entry, the likeness confirmation and the
 //! timestamps; and its offline verification (`vouch verifier check-record`).
 
+use std::sync::Arc;
+
 use credentials::b64;
+use credentials::dcql::DcqlQuery;
 use credentials::jose::{sign_compact, CompactJws, JwsPolicy};
 use credentials::keys::{Algorithm, Jwk, PublicKey, Signer};
 use credentials::openid4vp::AuthorizationResponse;
 use credentials::report::{CheckLog, ReportError, VerificationReport};
-use credentials::sd_jwt::VerifyOptions;
-use credentials::sd_jwt_vc::{self, IssuerKeySource, VcVerifyOptions};
 use serde_json::{json, Map, Value};
-use trust_framework::decision::{authorize, Evidence};
 use trust_framework::events::Event;
 use trust_framework::merkle;
 use trust_framework::note::NoteKey;
 use trust_framework::snapshot::{hashes_from_b64, hashes_to_b64, Snapshot, SnapshotVerifier};
 
+use crate::pipeline::{Expect, Handover, Verifier};
+use crate::policy::Policy;
+use crate::status::{NoNetwork, StatusCache, StatusLists};
 use crate::store::Transaction;
-use crate::trust::{pick_key, LogProofs, TrustData};
+use crate::trust::{LogProofs, TrustData, TrustState};
+use crate::vc_api::VcApi;
 use crate::{from_ts, rfc3339};
 
 /// The JWS `typ` of a record.
@@ -67,7 +71,14 @@ pub fn payload(
     proofs: Vec<Value>,
     likeness: &Likeness,
     completed_at: i64,
+    response_uri: &str,
 ) -> Value {
+    // What an mdoc's session transcript is made of, so the record can be verified again.
+    let thumbprint = t
+        .enc_key
+        .as_deref()
+        .and_then(|k| Jwk::from_json(k).ok())
+        .map(|k| k.thumbprint());
     json!({
         "record_id": record_id,
         "transaction_id": t.id,
@@ -76,6 +87,8 @@ pub fn payload(
             "client_id": t.client_id,
             "nonce": t.nonce,
             "response_mode": t.response_mode,
+            "response_uri": response_uri,
+            "enc_jwk_thumbprint": thumbprint,
             "dcql_query": serde_json::from_str::<Value>(&t.dcql).unwrap_or_default(),
         },
         "presentation": serde_json::from_str::<Value>(t.presentation.as_deref().unwrap_or("null")).unwrap_or_default(),
@@ -147,7 +160,7 @@ impl Checks {
 
 /// Verifies a record offline: signature, snapshot, inclusion proofs, the register's
 /// decision on the day, the presentation itself, the likeness confirmation.
-pub fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
+pub async fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
     let mut c = Checks {
         log: CheckLog::default(),
         error: None,
@@ -284,70 +297,35 @@ pub fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
         .and_then(|m| AuthorizationResponse::from_params(m).ok());
     let claims_out;
     if let (Some((_, s)), Some(resp), Some(at)) = (&snap, response, responded) {
-        let text = resp
-            .vp_token
-            .values()
-            .next()
-            .and_then(|v| v.first())
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let td = TrustData {
-            snapshot: s.clone(),
-            jws: String::new(),
-        };
-        let mut inner = CheckLog::default();
-        let r = (|| {
-            let sd = credentials::sd_jwt::SdJwt::parse(&text).map_err(|e| e.to_string())?;
-            let payload = sd.jws().claims().map_err(|e| e.to_string())?;
-            let iss = payload
-                .get("iss")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let vct = payload
-                .get("vct")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let key = pick_key(&td.iss_keys(&iss), sd.jws().header().kid())
-                .ok_or("the issuer key is not in the snapshot")?;
-            let mut o = VerifyOptions::at(at.unix_timestamp());
-            o.require_key_binding = true;
-            o.aud = p["request"]["client_id"].as_str();
-            o.nonce = p["request"]["nonce"].as_str();
-            let v = sd_jwt_vc::verify(
-                &text,
-                &IssuerKeySource::Key(key.clone()),
-                &VcVerifyOptions::new(o),
-                &mut inner,
-            )
-            .map_err(|e| e.to_string())?;
-            let iat = payload
-                .get("iat")
-                .and_then(Value::as_i64)
-                .map(from_ts)
-                .unwrap_or(at);
-            let ev = Evidence::IssKey {
-                iss: &iss,
-                key: &key,
-            };
-            for (when, t) in [("issuance", iat), ("the check", at)] {
-                let d = authorize(s.register(), &ev, &vct, "right_to_work", t);
-                if !d.allowed {
-                    return Err(format!("at {when} ({}): {}", rfc3339(t), d.reason));
-                }
-            }
-            Ok::<_, String>(v.sd_jwt.claims)
-        })();
+        let r = verify_again(&p, s, &resp, at).await;
         match r {
-            Ok(claims) => {
-                c.step("presentation", Ok(format!("the presentation verifies as of {} (issuer signature, disclosures, KB-JWT aud and nonce)", rfc3339(at))));
-                c.step("trust_register", Ok(format!("the provider held a registered, certified right-to-work service at issuance and on {}", rfc3339(at))));
-                claims_out = Some(Value::Object(claims));
+            Ok((report, claims)) => {
+                c.step(
+                    "presentation",
+                    Ok(format!(
+                        "the {} presentation verifies as of {} through the verifier's pipeline ({})",
+                        report.format,
+                        rfc3339(at),
+                        report
+                            .checks
+                            .iter()
+                            .map(|c| c.name.as_str())
+                            .filter(|n| *n != "trust_register")
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                );
+                let detail = report
+                    .checks
+                    .iter()
+                    .find(|c| c.name == "trust_register")
+                    .map(|c| c.detail.clone())
+                    .unwrap_or_default();
+                c.step("trust_register", Ok(detail));
+                claims_out = Some(claims);
             }
-            Err(e) => {
-                c.step("presentation", Err(e));
+            Err((name, e)) => {
+                c.step(&name, Err(e));
                 claims_out = None;
             }
         }
@@ -410,4 +388,96 @@ pub fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
     let mut r = VerificationReport::new("vouch-rtw-record", c.log, c.error, None, claims_out);
     r.extra = summary;
     r
+}
+
+/// A fixed clock: the time the record's response arrived.
+struct At(time::OffsetDateTime);
+
+impl crate::oid4vp::Clock for At {
+    fn now(&self) -> time::OffsetDateTime {
+        self.0
+    }
+}
+
+/// The record's presentation verified again, as of the response time, through the same
+/// pipeline the verifier used ([`Verifier::verify_presented`]), over the record's own
+/// snapshot and offline (status lists are not re-fetched: the record carries the day's).
+/// On failure: the check that failed and why.
+async fn verify_again(
+    p: &Value,
+    snapshot: &Snapshot,
+    resp: &AuthorizationResponse,
+    at: time::OffsetDateTime,
+) -> Result<(VerificationReport, Value), (String, String)> {
+    let presentation = |e: String| ("presentation".to_string(), e);
+    let (qid, items) = resp
+        .vp_token
+        .iter()
+        .next()
+        .ok_or_else(|| presentation("the response holds no presentation".into()))?;
+    let item = items
+        .first()
+        .ok_or_else(|| presentation("the response holds no presentation".into()))?;
+    let query = DcqlQuery::from_json(&p["request"]["dcql_query"])
+        .map_err(|e| presentation(format!("the recorded request: {e}")))?;
+    let format = query
+        .credential(qid)
+        .map(|cq| cq.format.clone())
+        .ok_or_else(|| presentation(format!("the response answers unknown query {qid}")))?;
+    let trust = TrustState::new(TrustData {
+        snapshot: snapshot.clone(),
+        jws: String::new(),
+    })
+    .map_err(|e| ("snapshot".to_string(), e.to_string()))?;
+    let verifier = Verifier {
+        trust,
+        status: StatusLists::new(Arc::new(NoNetwork), StatusCache::new(None)),
+        policy: Policy {
+            check_status: false,
+            ..Policy::default()
+        },
+    };
+    let (client_id, nonce) = (
+        p["request"]["client_id"].as_str().unwrap_or_default(),
+        p["request"]["nonce"].as_str().unwrap_or_default(),
+    );
+    let ex = Expect {
+        client_id,
+        nonce,
+        transcript: None,
+        query: Some((&query, qid)),
+        now: at,
+    };
+    let thumb = p["request"]["enc_jwk_thumbprint"]
+        .as_str()
+        .and_then(b64::decode);
+    let response_uri = p["request"]["response_uri"].as_str().unwrap_or_default();
+    let handover = Handover {
+        response_uri,
+        jwk_thumbprint: thumb.as_deref(),
+    };
+    let fetch = VcApi::offline(Arc::new(At(at)));
+    let outcome = verifier
+        .verify_presented(&format, item, &ex, &handover, &fetch)
+        .await
+        .ok_or_else(|| presentation(format!("the presentation is not a {format} item")))?;
+    let report = outcome.report;
+    if let Some(failed) = report.checks.iter().find(|c| !c.ok) {
+        let code = report
+            .error
+            .as_ref()
+            .map(|e| e.code.clone())
+            .unwrap_or_default();
+        let name = if failed.name == "trust_register" {
+            "trust_register"
+        } else {
+            "presentation"
+        };
+        return Err((
+            name.to_string(),
+            format!("{} ({code}): {}", failed.name, failed.detail),
+        ));
+    }
+    let claims = report.claims.clone().unwrap_or_default();
+    Ok((report, claims))
 }

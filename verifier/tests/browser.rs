@@ -228,7 +228,7 @@ async fn employer_runs_the_right_to_work_check_in_headless_chromium() {
                 ),
                 ..Default::default()
             };
-            assert!(verifier::record::check(&jws, &opts).valid);
+            assert!(verifier::record::check(&jws, &opts).await.valid);
         }
     }
 }

@@ -106,7 +106,7 @@ async fn employer_checks_right_to_work_end_to_end_and_the_record_verifies() {
         .await
         .unwrap();
 
-    let report = record::check(&jws, &CheckOptions::default());
+    let report = record::check(&jws, &CheckOptions::default()).await;
     assert!(
         report.valid,
         "{}",
@@ -118,7 +118,7 @@ async fn employer_checks_right_to_work_end_to_end_and_the_record_verifies() {
         log_key: Some(scheme.snapshot_verifier().log_key),
         later_snapshot: Some(scheme.snapshot.clone()),
     };
-    assert!(record::check(&jws, &pinned).valid);
+    assert!(record::check(&jws, &pinned).await.valid);
 
     // Tampering with one byte of the payload breaks the signature.
     let mut parts: Vec<String> = jws.split('.').map(str::to_string).collect();
@@ -126,10 +126,10 @@ async fn employer_checks_right_to_work_end_to_end_and_the_record_verifies() {
     let i = payload.windows(4).position(|w| w == b"Ada\"").unwrap();
     payload[i] = b'E';
     parts[1] = credentials::b64::encode(&payload);
-    assert!(!record::check(&parts.join("."), &pinned).valid);
+    assert!(!record::check(&parts.join("."), &pinned).await.valid);
     // Another verifier's key is refused when the record key is pinned.
     pinned.record_key = Some(common::signer().public_key().clone());
-    assert!(!record::check(&jws, &pinned).valid);
+    assert!(!record::check(&jws, &pinned).await.valid);
     if let Ok(out) = std::env::var("VOUCH_RECORD_OUT") {
         std::fs::write(out, &jws).unwrap();
     }

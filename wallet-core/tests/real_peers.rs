@@ -625,6 +625,36 @@ impl RealVerifier {
         (id, page[start..end].replace("&amp;", "&"))
     }
 
+    /// The employer confirms the likeness; the signed record is downloaded and verified
+    /// offline by `check-record`'s code, which must pass through the same pipeline.
+    async fn record_verifies(&self, id: &str) -> Value {
+        let c = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let done = c
+            .post(format!("{}/checks/{id}/likeness", self.base))
+            .form(&[("likeness", "yes"), ("checked_by", "Grace Hopper")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(done.status(), 303);
+        let rec_path = done.headers()["location"].to_str().unwrap().to_string();
+        let jws = c
+            .get(format!("{}{rec_path}/download", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let report =
+            verifier::record::check(&jws, &verifier::record::CheckOptions::default()).await;
+        let v = serde_json::to_value(&report).unwrap();
+        assert!(report.valid, "{v:#}");
+        v
+    }
+
     async fn page(&self, id: &str) -> String {
         reqwest::get(format!("{}/checks/{id}", self.base))
             .await
@@ -692,6 +722,8 @@ async fn real_verifier_passes_a_right_to_work_check_answered_with_a_real_issuer_
     let page = ver.page(&id).await;
     assert!(page.contains("data-outcome=\"passed\""), "{page}");
     assert!(page.contains("Ada Lovelace") && page.contains("Test Identity Ltd"));
+    let record = ver.record_verifies(&id).await;
+    assert_eq!(record["claims"]["family_name"], "Lovelace", "{record:#}");
     // A single-use member of the batch was spent; the rest stay fresh.
     let creds = w.credentials().await.unwrap();
     assert_eq!(creds.iter().filter(|c| c.used).count(), 1);
@@ -780,6 +812,13 @@ async fn w3c_right_to_work_credentials_go_from_the_real_issuer_through_the_walle
         let page = ver.page(&id).await;
         assert!(page.contains("data-outcome=\"passed\""), "{format}: {page}");
         assert!(page.contains("Ada Lovelace") && page.contains("Test Identity Ltd"));
+        // `check-record` verifies the W3C record through the same pipeline (it once
+        // re-read every record as an SD-JWT and failed all W3C ones).
+        let record = ver.record_verifies(&id).await;
+        assert_eq!(
+            record["claims"]["family_name"], "Lovelace",
+            "{format}: {record:#}"
+        );
         w.close().await;
         assert_nothing_in_clear(dir.path(), &["Lovelace", "1990-12-10"]);
     }

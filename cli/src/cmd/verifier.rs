@@ -96,14 +96,18 @@ pub struct CheckRecordArgs {
 /// Runs a verifier command.
 pub fn run(cmd: VerifierCommand) -> CliResult<i32> {
     match cmd {
-        VerifierCommand::CheckRecord(a) => check_record(a),
+        VerifierCommand::CheckRecord(a) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?
+            .block_on(check_record(a)),
         VerifierCommand::Serve(a) => tokio::runtime::Runtime::new()
             .map_err(|e| e.to_string())?
             .block_on(serve(a)),
     }
 }
 
-fn check_record(a: CheckRecordArgs) -> CliResult<i32> {
+async fn check_record(a: CheckRecordArgs) -> CliResult<i32> {
     let jws = io::read_text(&a.file)?;
     let opts = CheckOptions {
         record_key: a
@@ -120,7 +124,7 @@ fn check_record(a: CheckRecordArgs) -> CliResult<i32> {
             .map(|k| NoteKey::from_vkey(&k).map_err(|e| e.to_string()))
             .transpose()?,
     };
-    let report = record::check(&jws, &opts);
+    let report = record::check(&jws, &opts).await;
     io::print_json(&serde_json::to_value(&report).expect("a report serializes"));
     Ok(if report.valid { 0 } else { 1 })
 }
