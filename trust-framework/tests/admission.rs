@@ -23,7 +23,7 @@ fn t(s: &str) -> OffsetDateTime {
 
 fn pki(name: &str) -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/forgery/corpus/pki/");
-    b64::encode(&std::fs::read(format!("{path}{name}")).unwrap())
+    b64::encode(std::fs::read(format!("{path}{name}")).unwrap())
 }
 
 fn root_anchor(id: &str, der: String) -> TrustAnchor {
