@@ -232,6 +232,24 @@ async fn refused_requests_name_the_problem_and_write_nothing() {
             "unknown_context",
         ),
         (with(&|c| c["validUntil"] = json!("next year")), ""),
+        // VC DM 2.0 §4.7: an issuer object names its id; `{"id": null}` is never filled in.
+        (
+            with(&|c| c["issuer"] = json!({"id": null})),
+            "without a string id",
+        ),
+        // VC DM 2.0 §5.5-§5.8, §4.8: typed extension entries, a non-empty subject.
+        (
+            with(&|c| c["evidence"] = json!([{"id": "https://example.org/evidence/1"}])),
+            "invalid_evidence",
+        ),
+        (
+            with(&|c| c["termsOfUse"] = json!({"id": "https://example.org/tou"})),
+            "invalid_terms_of_use",
+        ),
+        (
+            with(&|c| c["credentialSubject"] = json!({})),
+            "invalid_credential_subject",
+        ),
         (json!({"credential": "a string"}), "credential (an object)"),
         (json!({"options": {}}), "credential (an object)"),
     ];

@@ -136,7 +136,10 @@ pub fn admit(
             });
         }
     }
-    if let (Some(entry_id), false) = (event.kind.entry_id(), is_correction) {
+    // A registration has no earlier event of its entry (a second one is the register's
+    // `duplicate_entry`); a correction may describe the past.
+    let is_registration = matches!(event.kind, EventKind::EntryRegistered { .. });
+    if let (Some(entry_id), false) = (event.kind.entry_id(), is_correction || is_registration) {
         let previous = log
             .events()
             .iter()

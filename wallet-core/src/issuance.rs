@@ -99,6 +99,8 @@ pub struct Received {
     pub format: String,
     /// How many credentials (the batch size actually issued).
     pub count: usize,
+    /// The issuer's standing as checked on receipt.
+    pub standing: Option<crate::receipt::Standing>,
 }
 
 /// A started authorization code flow: open `authorize_url` in the browser, then call
@@ -505,7 +507,13 @@ impl Wallet {
             )));
         }
         // The issuer may return them in any order: match each to the key it is bound to.
+        // Every credential is matched and checked before any is stored: a refused one
+        // leaves nothing half-written.
+        let register = self.register.lock().expect("register lock").clone();
         let mut unused: Vec<(String, credentials::keys::PublicKey)> = keys;
+        let mut accepted = Vec::with_capacity(issued.len());
+        let mut standing = None;
+        let mut refusal = None;
         for raw in issued {
             let pos = unused.iter().position(|(_, pk)| {
                 if format == credentials::mdoc::FORMAT {
@@ -517,18 +525,55 @@ impl Wallet {
                 }
             });
             let Some(pos) = pos else {
-                return Err(Error::Credential(
+                refusal = Some(Error::Credential(
                     "a credential is not bound to any of our proof keys".into(),
                 ));
+                break;
             };
             let (key_id, pk) = unused.remove(pos);
             let parsed = if format == credentials::mdoc::FORMAT {
-                parse_mdoc(&raw, &pk)?
+                parse_mdoc(&raw, &pk)
             } else if crate::w3c::is_w3c(&format) {
-                crate::w3c::parse(&format, &raw, &pk)?
+                crate::w3c::parse(&format, &raw, &pk)
             } else {
-                parse_sd_jwt(&raw, &pk)?
+                parse_sd_jwt(&raw, &pk)
             };
+            let checked = parsed.and_then(|p| {
+                crate::receipt::check(
+                    &format,
+                    &p.raw,
+                    register.as_ref(),
+                    time::OffsetDateTime::now_utc(),
+                )
+                .map(|s| (p, s))
+            });
+            match checked {
+                Ok((parsed, s)) => {
+                    // The weakest standing of the batch is the batch's.
+                    if !matches!(standing, Some(crate::receipt::Standing::Unverified { .. })) {
+                        standing = Some(s);
+                    }
+                    accepted.push((key_id, parsed));
+                }
+                Err(e) => {
+                    unused.push((key_id, pk));
+                    refusal = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(e) = refusal {
+            let keys: Vec<String> = unused
+                .iter()
+                .map(|(k, _)| k.clone())
+                .chain(accepted.iter().map(|(k, _)| k.clone()))
+                .collect();
+            for k in keys {
+                let _ = self.store.delete(&k).await;
+            }
+            return Err(e);
+        }
+        for (key_id, parsed) in accepted {
             let id = random_id();
             batch.type_name = parsed
                 .vct
@@ -552,6 +597,7 @@ impl Wallet {
                 .put(RecordKind::Credential, &id, Some(&batch.id), &stored)
                 .await?;
         }
+        batch.standing = standing;
         batch.format = format;
         batch.batch_size = n;
         batch.single_use = n > 1;
@@ -584,6 +630,7 @@ impl Wallet {
                 batch_size: 1,
                 refresh_token: None,
                 dpop_key: None,
+                standing: None,
             };
             let count = self
                 .issue_into(ctx, &token, cid, &mut batch, client_id)
@@ -604,6 +651,7 @@ impl Wallet {
                 type_name: batch.type_name,
                 format: batch.format,
                 count,
+                standing: batch.standing,
             });
         }
         Ok(out)

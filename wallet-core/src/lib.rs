@@ -25,6 +25,7 @@ pub mod model;
 pub mod oauth;
 pub mod present;
 pub mod proximity;
+pub mod receipt;
 pub mod store;
 pub mod w3c;
 pub mod wallet;

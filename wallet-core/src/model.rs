@@ -96,6 +96,10 @@ pub struct Batch {
     pub refresh_token: Option<String>,
     /// The DPoP key the tokens are bound to (private JWK), if any.
     pub dpop_key: Option<Value>,
+    /// The issuer's standing as checked on receipt (absent in batches stored before the
+    /// wallet checked it).
+    #[serde(default)]
+    pub standing: Option<crate::receipt::Standing>,
 }
 
 /// The claims of a parsed credential and what describes it.

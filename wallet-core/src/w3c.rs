@@ -46,7 +46,7 @@ fn document(format: &str, raw: &str) -> Result<Value> {
 }
 
 /// The VC type to show: the first type besides `VerifiableCredential`.
-fn vc_type(doc: &Value) -> Option<String> {
+pub(crate) fn vc_type(doc: &Value) -> Option<String> {
     match doc.get("type") {
         Some(Value::Array(a)) => a
             .iter()

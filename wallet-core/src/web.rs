@@ -586,9 +586,29 @@ async fn credential_page(State(s): State<Shared>, Path(id): Path<String>) -> Res
             )
         })
         .collect();
+    // What the wallet found of the issuer on receipt (receipt::Standing), in plain words.
+    let standing = s
+        .wallet
+        .batches()
+        .await
+        .ok()
+        .and_then(|bs| bs.into_iter().find(|b| b.value.id == c.batch_id))
+        .and_then(|b| b.value.standing);
+    let standing = match standing {
+        Some(crate::receipt::Standing::Registered { provider }) => format!(
+            r#"<p id="standing">Issued by {}, a certified provider in the trust register.</p>"#,
+            esc(&provider)
+        ),
+        Some(crate::receipt::Standing::Unverified { reason }) => format!(
+            r#"<div class="warning" id="standing"><strong>This wallet could not confirm who issued this credential.</strong> {}.</div>"#,
+            esc(&reason)
+        ),
+        None => String::new(),
+    };
     let body = format!(
         r#"<span class="caption">Issued by {issuer}</span>
 <h1>{label}</h1>
+{standing}
 <table id="claims"><thead><tr><th scope="col">Claim</th><th scope="col">Value</th></tr></thead><tbody>{rows}</tbody></table>
 <p class="hint">Format {format}, type {ty}. Received {got}{exp}.</p>
 <p><a href="/">Back to your credentials</a></p>"#,

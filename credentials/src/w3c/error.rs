@@ -79,6 +79,15 @@ pub enum W3cError {
     /// The verification method cannot be resolved to a key.
     #[error("verification method: {0}")]
     VerificationMethod(String),
+    /// A property the data model constrains (`termsOfUse`, `evidence`, `refreshService`,
+    /// `credentialSchema`, `relatedResource`) breaks its rule.
+    #[error("{property}: {reason}")]
+    InvalidProperty {
+        /// The property.
+        property: &'static str,
+        /// Which rule it breaks.
+        reason: String,
+    },
     /// The key that verified the signature does not belong to the document's `issuer` (or
     /// a presentation's `holder`): a method of another DID, or one another DID controls.
     #[error("the signing key is not the issuer's: {0}")]
@@ -140,6 +149,14 @@ impl W3cError {
             W3cError::ProofExpired(_) => "proof_expired",
             W3cError::VerificationMethod(_) => "verification_method_error",
             W3cError::IssuerKeyMismatch(_) => "issuer_key_mismatch",
+            W3cError::InvalidProperty { property, .. } => match *property {
+                "termsOfUse" => "invalid_terms_of_use",
+                "evidence" => "invalid_evidence",
+                "refreshService" => "invalid_refresh_service",
+                "credentialSchema" => "invalid_credential_schema",
+                "relatedResource" => "invalid_related_resource",
+                _ => "invalid_property",
+            },
             W3cError::Revoked => "credential_revoked",
             W3cError::Suspended => "credential_suspended",
             W3cError::UnknownContext(_) => "unknown_context",

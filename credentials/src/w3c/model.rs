@@ -128,6 +128,97 @@ fn is_url(s: &str) -> bool {
     url::Url::parse(s).is_ok()
 }
 
+/// The objects of a property that is one object or a list of them.
+fn objects<'a>(
+    doc: &'a Map<String, Value>,
+    property: &'static str,
+) -> Result<Vec<&'a Map<String, Value>>, W3cError> {
+    let bad = |reason: &str| W3cError::InvalidProperty {
+        property,
+        reason: reason.into(),
+    };
+    match doc.get(property) {
+        None => Ok(Vec::new()),
+        Some(Value::Object(o)) => Ok(vec![o]),
+        Some(Value::Array(a)) if !a.is_empty() => a
+            .iter()
+            .map(|v| {
+                v.as_object()
+                    .ok_or_else(|| bad("an entry is not an object"))
+            })
+            .collect(),
+        Some(Value::Array(_)) => Err(bad("an empty list")),
+        Some(_) => Err(bad("not an object or a list of objects")),
+    }
+}
+
+fn has_type(o: &Map<String, Value>) -> bool {
+    match o.get("type") {
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Array(a)) => {
+            !a.is_empty() && a.iter().all(|t| t.as_str().is_some_and(|s| !s.is_empty()))
+        }
+        _ => false,
+    }
+}
+
+/// The rules VC Data Model 2.0 §4 gives the properties that extend a credential or a
+/// presentation:
+///
+/// - §5.5 `credentialSchema`: each MUST specify its `type` and an `id` that is a URL;
+/// - §5.6 `refreshService`, §5.7 `termsOfUse`, §5.8 `evidence`: each MUST specify its `type`
+///   (`id`, when present, a URL);
+/// - §5.3 `relatedResource`: each MUST have an `id` URL (unique in the list) and at least one
+///   of `digestSRI` / `digestMultibase`.
+fn check_extension_properties(doc: &Map<String, Value>) -> Result<(), W3cError> {
+    for property in [
+        "credentialSchema",
+        "refreshService",
+        "termsOfUse",
+        "evidence",
+    ] {
+        for o in objects(doc, property)? {
+            if !has_type(o) {
+                return Err(W3cError::InvalidProperty {
+                    property,
+                    reason: "an entry does not specify its type".into(),
+                });
+            }
+            let id_ok = o.get("id").map(|v| v.as_str().is_some_and(is_url));
+            if id_ok == Some(false) || (property == "credentialSchema" && id_ok.is_none()) {
+                return Err(W3cError::InvalidProperty {
+                    property,
+                    reason: "an entry's id is missing or not a URL".into(),
+                });
+            }
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for o in objects(doc, "relatedResource")? {
+        let bad = |reason: &str| W3cError::InvalidProperty {
+            property: "relatedResource",
+            reason: reason.into(),
+        };
+        let id = o
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|s| is_url(s))
+            .ok_or_else(|| bad("an entry has no id URL"))?;
+        if !seen.insert(id) {
+            return Err(bad("two entries have the same id"));
+        }
+        let digest = |k: &str| {
+            o.get(k)
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty())
+        };
+        if !digest("digestSRI") && !digest("digestMultibase") {
+            return Err(bad("an entry has neither digestSRI nor digestMultibase"));
+        }
+    }
+    Ok(())
+}
+
 /// Validates `value` as a VC 2.0 credential at time `now`.
 pub fn validate_credential(value: &Value, now: OffsetDateTime) -> Result<Credential, W3cError> {
     validate_credential_inner(value, Some(now))
@@ -170,12 +261,15 @@ fn validate_credential_inner(
         Some(_) => return Err(W3cError::InvalidIssuer("issuer is not a URL".into())),
         None => return Err(W3cError::InvalidIssuer("issuer is missing".into())),
     };
+    // §4.8: each credentialSubject object is the subject of one or more claims (an `id`
+    // alone makes no claim about it... but identifies it: at least one property).
+    let subject_ok = |v: &Value| v.as_object().is_some_and(|o| !o.is_empty());
     match doc.get("credentialSubject") {
-        Some(Value::Object(_)) => {}
-        Some(Value::Array(a)) if !a.is_empty() && a.iter().all(Value::is_object) => {}
+        Some(v @ Value::Object(_)) if subject_ok(v) => {}
+        Some(Value::Array(a)) if !a.is_empty() && a.iter().all(subject_ok) => {}
         Some(_) => {
             return Err(W3cError::InvalidSubject(
-                "not an object or a non-empty array of objects".into(),
+                "not a non-empty object or a non-empty array of non-empty objects".into(),
             ))
         }
         None => {
@@ -184,6 +278,7 @@ fn validate_credential_inner(
             ))
         }
     }
+    check_extension_properties(doc)?;
     let valid_from = doc
         .get("validFrom")
         .map(|v| parse_date_time_stamp("validFrom", v))
@@ -348,6 +443,7 @@ fn validate_presentation_inner(
         },
         Some(_) => return Err(W3cError::Malformed("holder is not a URL".into())),
     };
+    check_extension_properties(doc)?;
     let list: Vec<&Value> = match doc.get("verifiableCredential") {
         None => Vec::new(),
         Some(Value::Array(a)) => a.iter().collect(),

@@ -283,6 +283,13 @@ fn detect_within(input: &[u8], kind: DocKind, wraps_left: usize) -> Result<Input
             return Err(W3cError::InvalidEnvelope("wrapped too many times".into()));
         };
         return match value {
+            // A string may carry a compact JWS / SD-JWT; a Data Integrity document (or an
+            // envelope) must arrive as the JSON object it is, never as a string of it.
+            Value::String(s) if matches!(s.trim_start().chars().next(), Some('{' | '"')) => {
+                Err(W3cError::Malformed(
+                    "a secured document must be a JSON object, not a string holding one".into(),
+                ))
+            }
             Value::String(s) => detect_within(s.as_bytes(), kind, left),
             Value::Object(ref o) if is_enveloped(o) => {
                 let env = model::parse_enveloped(&value, kind == DocKind::Presentation)?;

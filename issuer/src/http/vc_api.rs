@@ -125,7 +125,15 @@ async fn issue_inner(s: &Shared, headers: &HeaderMap, req: Request) -> Result<Re
     let named = match credential.get("issuer") {
         None => None,
         Some(Value::String(i)) => Some(i.clone()),
-        Some(Value::Object(o)) => o.get("id").and_then(Value::as_str).map(str::to_string),
+        // An issuer object must name its id; `{"id": null}` is refused, never filled in.
+        Some(Value::Object(o)) => match o.get("id").and_then(Value::as_str) {
+            Some(id) => Some(id.to_string()),
+            None => {
+                return Err(ApiError::invalid_request(
+                    "issuer is an object without a string id",
+                ))
+            }
+        },
         Some(_) => return Err(ApiError::invalid_request("issuer is malformed")),
     };
     match named {
