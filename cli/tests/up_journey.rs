@@ -310,6 +310,9 @@ fn up_starts_seeds_restarts_and_stops() {
         .starts_with("openid-credential-offer://"));
     check_seeded_register(&up, tmp.path());
     let (_, entries) = http_get(&format!("{}/entries", up.url("registry_url"))).unwrap();
+    // Every file `vouch up` and its services wrote (keys, tokens, ready.json, databases,
+    // logs) is the user's only: 0600 files in 0700 directories.
+    assert_private_tree(&dir);
 
     // Ctrl-C stops every child.
     assert_eq!(up.stop(), Some(0));
@@ -334,6 +337,41 @@ fn up_starts_seeds_restarts_and_stops() {
     assert_ne!(again.url("offer_url"), first_offer);
     check_seeded_register(&again, tmp.path());
     assert_eq!(again.stop(), Some(0));
+}
+
+/// Every entry under `dir` is readable by its owner only.
+fn assert_private_tree(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut seen = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&p).unwrap();
+        let mode = meta.permissions().mode() & 0o777;
+        if meta.is_dir() {
+            assert_eq!(mode, 0o700, "{} is {mode:o}", p.display());
+            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            assert_eq!(mode & 0o077, 0, "{} is {mode:o}", p.display());
+        }
+        seen += 1;
+    }
+    assert!(seen > 10, "only {seen} entries under {}", dir.display());
+}
+
+/// No log line names a bearer id: the logs carry a digest prefix instead.
+fn assert_no_id_in_logs(dir: &Path, ids: &[&str]) {
+    for e in std::fs::read_dir(dir.join("logs")).unwrap() {
+        let p = e.unwrap().path();
+        let text = std::fs::read_to_string(&p).unwrap_or_default();
+        for id in ids {
+            assert!(id.len() >= 8, "{id:?} is too short to look for");
+            assert!(
+                !text.contains(id),
+                "{} names the bearer id {id}",
+                p.display()
+            );
+        }
+    }
 }
 
 /// Whether the browser test can run here; `Err` is why not.
@@ -510,6 +548,29 @@ fn whole_journey_in_headless_chromium() {
     assert_eq!(out.status.code(), Some(0), "{report:#}");
     assert_eq!(report["valid"], true);
     assert_eq!(report["claims"]["family_name"], "Lovelace");
+    // The logs of the whole journey name no offer, transaction or record id.
+    let jws = std::fs::read_to_string(&record).unwrap();
+    let payload: Value = serde_json::from_slice(
+        &credentials::b64::decode(jws.trim().split('.').nth(1).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let offer = up.url("offer_url");
+    let offer_id = offer
+        .rsplit("%2F")
+        .next()
+        .unwrap_or_default()
+        .split('&')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert_no_id_in_logs(
+        &dir,
+        &[
+            payload["record_id"].as_str().unwrap(),
+            payload["transaction_id"].as_str().unwrap(),
+            &offer_id,
+        ],
+    );
     // VOUCH_E2E_SCREENSHOTS=DIR keeps the screenshots (the README's walkthrough pictures).
     if let Some(keep) = std::env::var_os("VOUCH_E2E_SCREENSHOTS") {
         std::fs::create_dir_all(&keep).unwrap();

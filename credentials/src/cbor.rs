@@ -160,10 +160,21 @@ impl<'a> Decoder<'a> {
             5 => {
                 let n = self.length(info)?;
                 let mut entries: Vec<(Node<'a>, Node<'a>)> = Vec::with_capacity(n.min(1024));
+                // Small maps (the usual ones) are scanned; larger ones keep their keys in an
+                // ordered set, so duplicate detection stays O(n log n) on hostile input.
+                let mut seen: Option<std::collections::BTreeSet<KeyId<'a>>> = None;
                 for _ in 0..n {
                     let key_pos = self.pos;
                     let k = self.item(depth + 1)?;
-                    if entries.iter().any(|(e, _)| same_key(e, &k)) {
+                    let duplicate = if entries.len() < SCAN_LIMIT {
+                        entries.iter().any(|(e, _)| same_key(e, &k))
+                    } else {
+                        let set = seen.get_or_insert_with(|| {
+                            entries.iter().map(|(e, _)| KeyId::of(e)).collect()
+                        });
+                        !set.insert(KeyId::of(&k))
+                    };
+                    if duplicate {
                         return Err(CborError {
                             offset: key_pos,
                             reason: "duplicate map key",
@@ -212,6 +223,30 @@ impl<'a> Decoder<'a> {
 }
 
 /// Map keys are the same if they decode to the same value (whatever their encoding).
+/// Map sizes up to which duplicate keys are found by scanning.
+const SCAN_LIMIT: usize = 16;
+
+/// A map key as [`same_key`] compares it, ordered: integers by major type and value, text
+/// and byte strings by major type and content, anything else by its encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum KeyId<'a> {
+    Int(u8, u64),
+    Str(u8, &'a [u8]),
+    Raw(&'a [u8]),
+}
+
+impl<'a> KeyId<'a> {
+    fn of(n: &Node<'a>) -> Self {
+        match n.kind {
+            Kind::Uint(x) => KeyId::Int(0, x),
+            Kind::Nint(x) => KeyId::Int(1, x),
+            Kind::Bytes(b) => KeyId::Str(2, b),
+            Kind::Text(t) => KeyId::Str(3, t.as_bytes()),
+            _ => KeyId::Raw(n.raw),
+        }
+    }
+}
+
 fn same_key(a: &Node<'_>, b: &Node<'_>) -> bool {
     match (&a.kind, &b.kind) {
         (Kind::Uint(x), Kind::Uint(y)) | (Kind::Nint(x), Kind::Nint(y)) => x == y,
@@ -411,6 +446,35 @@ mod tests {
         let node = decode(&input).unwrap();
         assert_eq!(node.raw, &input);
         assert_eq!(node.get("a").unwrap().raw, &[0x42, 1, 2]);
+    }
+
+    #[test]
+    fn duplicate_keys_of_large_maps_are_found_in_n_log_n() {
+        // A map of 60,000 distinct text keys decodes; the same map with its last key equal
+        // to an early one is refused. (Quadratic detection took seconds at this size.)
+        let n: u32 = 60_000;
+        let map = |dup: bool| {
+            let mut out = vec![0xba];
+            out.extend_from_slice(&n.to_be_bytes());
+            for i in 0..n {
+                let key = if dup && i == n - 1 { 17 } else { i };
+                let k = format!("k{key:07}");
+                out.push(0x60 + k.len() as u8);
+                out.extend_from_slice(k.as_bytes());
+                out.push(0x00);
+            }
+            out
+        };
+        assert!(decode(&map(false)).is_ok());
+        let e = decode(&map(true)).unwrap_err();
+        assert_eq!(e.reason, "duplicate map key");
+        // Integer keys: 1 and -2 differ, two 1s do not (past the scan limit too).
+        let mut ints = vec![0xb8, 40];
+        for i in 0..39u8 {
+            ints.extend_from_slice(&[0x18, i + 24, 0x00]);
+        }
+        ints.extend_from_slice(&[0x18, 30, 0x00]);
+        assert_eq!(decode(&ints).unwrap_err().reason, "duplicate map key");
     }
 
     #[test]

@@ -180,7 +180,7 @@ impl KeyRing {
         hsm: Option<Arc<dyn HsmBackend>>,
     ) -> Result<Self, KeyStoreError> {
         let dir = data_dir.join("keys");
-        std::fs::create_dir_all(&dir).map_err(|source| KeyStoreError::Io {
+        vouch_ops::files::private_dir(&dir).map_err(|source| KeyStoreError::Io {
             path: dir.clone(),
             source,
         })?;

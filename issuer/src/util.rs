@@ -44,17 +44,55 @@ pub fn ordered_id() -> String {
     s
 }
 
-/// A random numeric code of `len` digits (transaction codes, sign-in codes).
+/// A random numeric code of `len` digits (transaction codes, sign-in codes), each digit
+/// uniform: bytes of 250 and above are drawn again (250 = 25 x 10; keeping them would
+/// favour 0-5), and as many bytes are drawn as the length needs.
 pub fn random_digits(len: usize) -> String {
-    let bytes = credentials::keys::provider::random_bytes::<32>();
-    bytes
-        .iter()
-        .take(len)
-        .map(|b| char::from(b'0' + b % 10))
-        .collect()
+    let mut out = String::with_capacity(len);
+    while out.len() < len {
+        for b in credentials::keys::provider::random_bytes::<32>() {
+            if b < 250 && out.len() < len {
+                out.push(char::from(b'0' + b % 10));
+            }
+        }
+    }
+    out
 }
 
 /// Seconds since the Unix epoch.
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::random_digits;
+
+    #[test]
+    fn digit_codes_have_the_length_asked_for() {
+        for len in [0, 1, 6, 32, 33, 100] {
+            let d = random_digits(len);
+            assert_eq!(d.len(), len);
+            assert!(d.bytes().all(|b| b.is_ascii_digit()));
+        }
+    }
+
+    #[test]
+    fn every_digit_is_equally_likely() {
+        // 1,000,000 digits: each count within 4 standard deviations (about 1,200) of
+        // 100,000. Reducing bytes modulo 10 without rejection gives 0-5 about 101,560 and
+        // 6-9 about 97,660: outside the bound.
+        let mut counts = [0u32; 10];
+        for _ in 0..1_000 {
+            for b in random_digits(1_000).bytes() {
+                counts[usize::from(b - b'0')] += 1;
+            }
+        }
+        for (digit, c) in counts.iter().enumerate() {
+            assert!(
+                (98_800..=101_200).contains(c),
+                "digit {digit}: {c} of 1,000,000"
+            );
+        }
+    }
 }

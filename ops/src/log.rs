@@ -288,3 +288,27 @@ mod tests {
         assert!(!text.contains("citizen-ada"), "{text}");
     }
 }
+
+/// What a log line may say of a bearer identifier (an offer, transaction, record or subject
+/// id): the first 12 hex digits of its SHA-256, enough to follow one request through the
+/// logs, useless to fetch what the id grants.
+pub fn id_digest(id: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(id.as_bytes())
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod id_digest_tests {
+    #[test]
+    fn a_digest_prefix_names_the_id_without_revealing_it() {
+        let d = super::id_digest("offer-4b1c9e");
+        assert_eq!(d.len(), 12);
+        assert!(!d.contains("4b1c9e"));
+        assert_eq!(d, super::id_digest("offer-4b1c9e"));
+        assert_ne!(d, super::id_digest("offer-4b1c9f"));
+    }
+}

@@ -42,33 +42,22 @@ pub async fn serve(
 }
 
 /// Serves `app` on `listener` until `stop` resolves, then stops accepting and waits for the
-/// requests in flight (at most [`DRAIN`]).
+/// requests in flight (at most [`DRAIN`]); the server holds the bounds of
+/// [`crate::server::Limits::from_env`].
 pub async fn serve_with(
     listener: tokio::net::TcpListener,
     app: Router,
     service: &'static str,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (tx, mut rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        stop.await;
-        tracing::info!(service, "no longer accepting; finishing requests in flight");
-        let _ = tx.send(true);
-    });
-    let deadline = async move {
-        let _ = rx.wait_for(|stopping| *stopping).await;
-        tokio::time::sleep(DRAIN).await;
-    };
-    tokio::select! {
-        r = server => {
-            tracing::info!(service, "stopped");
-            r
-        }
-        _ = deadline => {
-            tracing::warn!(service, seconds = DRAIN.as_secs(), "requests still in flight after the drain period; stopping anyway");
-            Ok(())
-        }
-    }
+    crate::server::serve_hardened(
+        listener,
+        app,
+        service,
+        crate::server::Limits::from_env(),
+        stop,
+    )
+    .await
 }
 
 #[cfg(test)]

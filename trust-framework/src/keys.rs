@@ -99,7 +99,9 @@ impl RegistryKeys {
     /// Loads the keys in `dir`, creating the directory and the first keys if missing.
     pub fn open(dir: &Path) -> Result<Self, KeyStoreError> {
         let log_dir = dir.join("log-keys");
-        fs::create_dir_all(&log_dir).map_err(io(&log_dir))?;
+        vouch_ops::files::private_dir(dir)
+            .and_then(|()| vouch_ops::files::private_dir(&log_dir))
+            .map_err(io(&log_dir))?;
         create_key(&dir.join("snapshot-key.jwk"), Algorithm::Es256)?;
         let mut keys = Self {
             dir: dir.to_path_buf(),

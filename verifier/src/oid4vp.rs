@@ -118,10 +118,8 @@ pub fn load_or_create_key(path: &Path) -> Result<SoftwareSigner, String> {
         return SoftwareSigner::from_jwk(&jwk).map_err(|e| e.to_string());
     }
     let (signer, secret) = SoftwareSigner::generate(Algorithm::Es256).map_err(|e| e.to_string())?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    }
-    std::fs::write(path, Jwk::from_secret_key(&secret).to_value().to_string())
+    // 0600 in a 0700 directory, created exclusively (the private key is in it).
+    vouch_ops::files::write_private(path, Jwk::from_secret_key(&secret).to_value().to_string())
         .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(signer)
 }
@@ -166,7 +164,8 @@ impl RequestSigner {
                     root_key.clone(),
                 )
                 .map_err(|e| e.to_string())?;
-                std::fs::write(&root_path, c.to_pem()).map_err(|e| e.to_string())?;
+                vouch_ops::files::write_private(&root_path, c.to_pem())
+                    .map_err(|e| e.to_string())?;
                 c
             }
         };
@@ -312,7 +311,7 @@ impl Service {
             ..Default::default()
         };
         self.store.insert_transaction(&t).await?;
-        tracing::info!(transaction = %t.id, "transaction created");
+        tracing::info!(transaction = %vouch_ops::log::id_digest(&t.id), "transaction created");
         Ok(t)
     }
 
@@ -462,11 +461,18 @@ impl Service {
         }
         let now = self.clock.now();
         if !self.store.claim(id, now.unix_timestamp()).await? {
-            tracing::warn!(transaction = %id, "response refused: already answered or expired");
+            tracing::warn!(
+                transaction = %vouch_ops::log::id_digest(id),
+                "response refused: already answered or expired"
+            );
             return Err(Oid4vpError::AlreadyAnswered);
         }
         let outcome = self.evaluate(&t, &response, now).await;
-        tracing::info!(transaction = %id, passed = outcome.passed, "response verified");
+        tracing::info!(
+            transaction = %vouch_ops::log::id_digest(id),
+            passed = outcome.passed,
+            "response verified"
+        );
         let code = random_id();
         self.store
             .responded(
@@ -623,7 +629,11 @@ impl Service {
         {
             return Err(Oid4vpError::AlreadyAnswered);
         }
-        tracing::info!(transaction = %id, record = %record_id, "check completed");
+        tracing::info!(
+            transaction = %vouch_ops::log::id_digest(id),
+            record = %vouch_ops::log::id_digest(&record_id),
+            "check completed"
+        );
         Ok(record_id)
     }
 

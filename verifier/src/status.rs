@@ -108,7 +108,7 @@ impl StatusCache {
     /// A cache persisted in `dir` (created if missing), or in memory only.
     pub fn new(dir: Option<PathBuf>) -> Self {
         if let Some(d) = &dir {
-            let _ = std::fs::create_dir_all(d);
+            let _ = vouch_ops::files::private_dir(d);
         }
         StatusCache {
             dir,
@@ -147,10 +147,7 @@ impl StatusCache {
             fetched_at: at,
         };
         if let Some(f) = self.file(uri) {
-            let tmp = f.with_extension("tmp");
-            if std::fs::write(&tmp, serde_json::to_vec(&c).expect("JSON")).is_ok() {
-                let _ = std::fs::rename(tmp, f);
-            }
+            let _ = vouch_ops::files::write_private(&f, serde_json::to_vec(&c).expect("JSON"));
         }
         self.mem
             .lock()

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use credentials::b64;
 use credentials::did::{DidError, DidWebResolver};
-use credentials::keys::{Algorithm, SoftwareSigner};
+use credentials::keys::{Algorithm, Signer, SoftwareSigner};
 use credentials::mdoc::{verify_response, MdocVerifyOptions, SessionTranscript};
 use credentials::report::CheckLog;
 use credentials::sd_jwt::VerifyOptions;
@@ -34,9 +34,17 @@ use trust_framework::fixtures::{certificate, event, operator, registration};
 use trust_framework::genesis;
 use trust_framework::log::Log;
 use trust_framework::model::{AnchorKey, TrustAnchor};
+use trust_framework::note::NoteKey;
 use trust_framework::register::Register;
+use trust_framework::snapshot::{self, SnapshotPayload, SnapshotVerifier};
 use verifier::oid4vp::Clock;
+use verifier::pipeline::{Expect, Handover, Verifier};
+use verifier::policy::Policy;
+use verifier::status::{NoNetwork, StatusCache, StatusLists};
+use verifier::trust::{TrustData, TrustState};
 use verifier::vc_api::VcApi;
+
+const ORIGIN: &str = "register.test/log";
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/forgery")
@@ -81,6 +89,11 @@ fn accepts(expect: &str, got: &str) -> bool {
 /// The register of the story: the provider is certified for every type, its DIDs, its
 /// root (SD-JWT VC `x5c`) and its IACA (mdoc) are its anchors.
 fn register(m: &Value) -> Register {
+    story(m).0.register().clone()
+}
+
+/// The log of the story and its log key.
+fn story(m: &Value) -> (Log, SoftwareSigner) {
     let now = at(m);
     let since = now - time::Duration::days(200);
     let trust = &m["trust"];
@@ -113,7 +126,7 @@ fn register(m: &Value) -> Register {
     }
     let log_key = SoftwareSigner::generate(Algorithm::EdDsa).unwrap().0;
     let mut log = Log::new();
-    log.append(genesis::genesis("register.test/log", &log_key, since).unwrap())
+    log.append(genesis::genesis(ORIGIN, &log_key, since).unwrap())
         .unwrap();
     let reg = registration(
         "provider",
@@ -133,7 +146,7 @@ fn register(m: &Value) -> Register {
         now + time::Duration::days(365),
     );
     log.append(event(since, operator(), reg)).unwrap();
-    log.register().clone()
+    (log, log_key)
 }
 
 /// The register's decision, as a code (`valid` when allowed).
@@ -392,5 +405,99 @@ async fn the_vc_api_refuses_every_w3c_forgery_with_its_code() {
         }
     }
     assert!(tried >= 30, "only {tried} cases reached the VC API");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// A verifier over a signed snapshot of the story's register, deciding for any purpose
+/// (the right-to-work note is the right-to-work tests' business), KB-JWTs of the corpus's
+/// day accepted, status not fetched (the corpus names no status lists).
+fn pipeline(m: &Value) -> Verifier {
+    let (log, log_key) = story(m);
+    let snapshot_key = SoftwareSigner::generate(Algorithm::Es256).unwrap().0;
+    let issued = at(m) - time::Duration::hours(1);
+    let payload = SnapshotPayload {
+        register: log.register().clone(),
+        checkpoint: log.sign_checkpoint(&log_key).unwrap(),
+        sequence: 1,
+        issued_at: issued,
+        next_update: issued + time::Duration::days(1),
+        consistency: None,
+    };
+    let jws = snapshot::sign(&payload, &snapshot_key).unwrap();
+    let sv = SnapshotVerifier {
+        snapshot_key: snapshot_key.public_key().clone(),
+        log_key: NoteKey::new(ORIGIN, log_key.public_key()).unwrap(),
+    };
+    Verifier {
+        trust: TrustState::new(TrustData::verify(&sv, &jws).unwrap()).unwrap(),
+        status: StatusLists::new(Arc::new(NoNetwork), StatusCache::new(None)),
+        policy: Policy {
+            purpose: "identity_check".into(),
+            kb_max_age: 10 * 365 * 86400,
+            ..Policy::default()
+        },
+    }
+}
+
+/// Every forgery the OpenID4VP verifier can receive (SD-JWT VC, mdoc over the OpenID4VP
+/// handover, `ldp_vc` presentations with challenge and domain) is refused by the same
+/// pipeline the right-to-work check runs, with its code; the controls pass.
+#[tokio::test]
+async fn the_openid4vp_pipeline_refuses_every_forgery_it_can_receive() {
+    let m = manifest();
+    let verifier = pipeline(&m);
+    let fetch = VcApi::offline(Arc::new(FixedClock(at(&m))));
+    let (client_id, nonce) = (
+        m["client_id"].as_str().unwrap(),
+        m["nonce"].as_str().unwrap(),
+    );
+    let handover = Handover {
+        response_uri: m["response_uri"].as_str().unwrap(),
+        jwk_thumbprint: None,
+    };
+    let ex = Expect {
+        client_id,
+        nonce,
+        transcript: None,
+        query: None,
+        now: at(&m),
+    };
+    let (mut tried, mut wrong) = (0, Vec::new());
+    for case in m["cases"].as_array().unwrap() {
+        let bytes = read(case["file"].as_str().unwrap());
+        let (format, item) = match (
+            case["format"].as_str().unwrap(),
+            case["kind"].as_str().unwrap(),
+        ) {
+            ("sd-jwt-vc", _) => (
+                "dc+sd-jwt",
+                Value::String(String::from_utf8(bytes).unwrap().trim().into()),
+            ),
+            ("mdoc", _) => ("mso_mdoc", Value::String(b64::encode(&bytes))),
+            ("di", "presentation") => ("ldp_vc", serde_json::from_slice(&bytes).unwrap()),
+            _ => continue,
+        };
+        tried += 1;
+        let out = verifier
+            .verify_presented(format, &item, &ex, &handover, &fetch)
+            .await
+            .expect("the item has its format's JSON type");
+        let got = match (&out.report.error, out.report.valid) {
+            (None, true) => "valid".to_string(),
+            (Some(e), _) => e.code.clone(),
+            (None, false) => out
+                .report
+                .checks
+                .iter()
+                .find(|c| !c.ok)
+                .map(|c| format!("failed {}", c.name))
+                .unwrap_or_default(),
+        };
+        let expect = case["expect"].as_str().unwrap();
+        if !(accepts(expect, &got) || expect == "untrusted_root" && got == "unknown_anchor") {
+            wrong.push(format!("{}: expected {expect}, got {got}", case["id"]));
+        }
+    }
+    assert!(tried >= 30, "only {tried} cases reached the pipeline");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

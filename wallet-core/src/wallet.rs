@@ -86,7 +86,8 @@ impl Wallet {
         keys: &dyn KeyStore,
         device_keys: Arc<dyn DeviceKeys>,
     ) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::KeyStore(format!("data dir: {e}")))?;
+        vouch_ops::files::private_dir(dir)
+            .map_err(|e| Error::KeyStore(format!("data dir: {e}")))?;
         let store = Store::open(&dir.join(DATABASE_FILE), keys).await?;
         let settings = match store
             .get::<Settings>(RecordKind::Setting, SETTINGS_ID)

@@ -163,6 +163,7 @@ fn hsm(a: &ServeArgs) -> CliResult<Option<Arc<dyn issuer::keys::HsmBackend>>> {
 }
 
 async fn serve(a: ServeArgs) -> CliResult<i32> {
+    vouch_ops::files::restrict_umask();
     let listener = tokio::net::TcpListener::bind(&a.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", a.listen))?;

@@ -133,6 +133,7 @@ pub fn run(cmd: RegistryCommand) -> CliResult<i32> {
 }
 
 async fn serve(a: ServeArgs) -> CliResult<i32> {
+    vouch_ops::files::restrict_umask();
     let operator_token = io::read_text(&a.admin_token_file)?;
     if operator_token.trim().len() < 16 {
         return Err(format!(
@@ -205,7 +206,7 @@ async fn audit_cmd(a: AuditArgs) -> CliResult<i32> {
         return Ok(1);
     }
     if let Some(p) = &a.state {
-        std::fs::write(
+        vouch_ops::files::write_private(
             p,
             serde_json::to_string(&report.state).map_err(|e| e.to_string())?,
         )

@@ -109,14 +109,9 @@ fn random_token() -> CliResult<String> {
     Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
+/// Writes a file of the data directory: `0600`, created exclusively, renamed into place.
 fn write_secret(path: &Path, text: &str) -> CliResult<()> {
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-    }
-    Ok(())
+    vouch_ops::files::write_private(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Reads `path`, or makes it with a fresh token.
@@ -167,11 +162,11 @@ async fn database_url(dir: &Path, pg: Option<&str>, service: &str) -> CliResult<
 impl Up {
     fn log_file(&self, name: &str) -> CliResult<(File, File)> {
         let p = self.dir.join("logs").join(format!("{name}.log"));
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&p)
-            .map_err(|e| format!("{}: {e}", p.display()))?;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let f = opts.open(&p).map_err(|e| format!("{}: {e}", p.display()))?;
         let g = f.try_clone().map_err(|e| e.to_string())?;
         Ok((f, g))
     }
@@ -384,8 +379,19 @@ fn enc(s: &str) -> String {
 }
 
 async fn up(a: UpArgs, passed: Passed) -> CliResult<i32> {
-    std::fs::create_dir_all(a.data_dir.join("logs"))
+    // Everything this process and its services create is theirs only; what an earlier
+    // version left readable by others is tightened.
+    vouch_ops::files::restrict_umask();
+    vouch_ops::files::private_dir(&a.data_dir.join("logs"))
         .map_err(|e| format!("{}: {e}", a.data_dir.display()))?;
+    let tightened = vouch_ops::files::tighten(&a.data_dir)
+        .map_err(|e| format!("{}: {e}", a.data_dir.display()))?;
+    if tightened > 0 {
+        eprintln!(
+            "vouch up: {tightened} file(s) of {} were readable by others; now private",
+            a.data_dir.display()
+        );
+    }
     let dir = a
         .data_dir
         .canonicalize()
@@ -481,14 +487,13 @@ async fn up(a: UpArgs, passed: Passed) -> CliResult<i32> {
             serde_json::from_str(&up.get_text(&format!("{registry_url}/keys")).await?)
                 .map_err(|e| format!("/keys: {e}"))?;
         let snapshot_key = dir.join("registry-snapshot-key.jwk");
-        std::fs::write(&snapshot_key, keys["snapshot_key"].to_string())
-            .map_err(|e| e.to_string())?;
+        write_secret(&snapshot_key, &keys["snapshot_key"].to_string())?;
         let vkey = keys["log_keys"][0]["vkey"]
             .as_str()
             .ok_or("the registry's /keys has no log key")?
             .to_string();
         let vkey_file = dir.join("registry-log.vkey");
-        std::fs::write(&vkey_file, &vkey).map_err(|e| e.to_string())?;
+        write_secret(&vkey_file, &vkey)?;
 
         let issuer_args = |extra: &[&str]| -> Vec<String> {
             let mut v = vec![
@@ -568,7 +573,7 @@ async fn up(a: UpArgs, passed: Passed) -> CliResult<i32> {
             .await?;
             state["seeded"] = json!(true);
             state["entry_id"] = json!(ENTRY_ID);
-            std::fs::write(&state_path, state.to_string()).map_err(|e| e.to_string())?;
+            write_secret(&state_path, &state.to_string())?;
         }
 
         // 3. The identity provider's issuer, Ada's verified attributes and a fresh offer.
@@ -609,11 +614,10 @@ async fn up(a: UpArgs, passed: Passed) -> CliResult<i32> {
 
         // 4. The employer's verifier, from the register's current snapshot.
         let snapshot = dir.join("snapshot.jws");
-        std::fs::write(
+        write_secret(
             &snapshot,
-            up.get_text(&format!("{registry_url}/snapshot")).await?,
-        )
-        .map_err(|e| e.to_string())?;
+            &up.get_text(&format!("{registry_url}/snapshot")).await?,
+        )?;
         up.start(
             "verifier",
             vec![
@@ -691,11 +695,10 @@ async fn up(a: UpArgs, passed: Passed) -> CliResult<i32> {
             "employer_relying_party_id": client_id,
             "credential_types": [PID_VCT, RTW_VCT],
         });
-        std::fs::write(
-            dir.join("ready.json"),
-            serde_json::to_string_pretty(&ready).map_err(|e| e.to_string())?,
-        )
-        .map_err(|e| e.to_string())?;
+        write_secret(
+            &dir.join("ready.json"),
+            &serde_json::to_string_pretty(&ready).map_err(|e| e.to_string())?,
+        )?;
         print_next_steps(&dir, &ready);
         Ok(vkey)
     }
@@ -748,7 +751,7 @@ async fn up(a: UpArgs, passed: Passed) -> CliResult<i32> {
         if now != last {
             match up.get_text(&format!("{registry_url}/snapshot")).await {
                 Ok(jws) => {
-                    if let Err(e) = std::fs::write(dir.join("snapshot.jws"), jws) {
+                    if let Err(e) = write_secret(&dir.join("snapshot.jws"), &jws) {
                         eprintln!("vouch up: cannot write the snapshot: {e}");
                         continue;
                     }

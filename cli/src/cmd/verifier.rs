@@ -130,7 +130,10 @@ async fn check_record(a: CheckRecordArgs) -> CliResult<i32> {
 }
 
 async fn serve(a: ServeArgs) -> CliResult<i32> {
-    std::fs::create_dir_all(&a.data_dir).map_err(|e| format!("{}: {e}", a.data_dir.display()))?;
+    vouch_ops::files::restrict_umask();
+    vouch_ops::files::private_dir(&a.data_dir)
+        .and_then(|()| vouch_ops::files::tighten(&a.data_dir))
+        .map_err(|e| format!("{}: {e}", a.data_dir.display()))?;
     let sv = SnapshotVerifier {
         snapshot_key: io::read_jwk(&a.snapshot_key, false)?.public_key().clone(),
         log_key: NoteKey::from_vkey(&a.log_key).map_err(|e| format!("--log-key: {e}"))?,

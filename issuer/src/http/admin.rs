@@ -106,7 +106,7 @@ async fn put_subject(
             crate::util::now(),
         )
         .await?;
-    tracing::info!(subject = %id, created, "subject stored");
+    tracing::info!(subject = %vouch_ops::log::id_digest(&id), created, "subject stored");
     Ok((
         if created {
             StatusCode::CREATED
@@ -135,7 +135,7 @@ async fn patch_subject(
     {
         return Err(ApiError::not_found("no such subject"));
     }
-    tracing::info!(subject = %id, "subject attributes attached");
+    tracing::info!(subject = %vouch_ops::log::id_digest(&id), "subject attributes attached");
     Ok(Json(json!({ "subject_id": id })).into_response())
 }
 
@@ -163,7 +163,7 @@ async fn sign_in_code(
     s.store
         .insert_sign_in_code(&sha256_hex(code.as_bytes()), &id, crate::util::now() + ttl)
         .await?;
-    tracing::info!(subject = %id, "sign-in code created");
+    tracing::info!(subject = %vouch_ops::log::id_digest(&id), "sign-in code created");
     Ok((
         StatusCode::CREATED,
         Json(json!({ "sign_in_code": code, "expires_in": ttl })),
@@ -254,7 +254,11 @@ async fn create_offer(
             now,
         )
         .await?;
-    tracing::info!(subject = %subject_id, offer = %offer_id, "credential offer created");
+    tracing::info!(
+        subject = %vouch_ops::log::id_digest(&subject_id),
+        offer = %vouch_ops::log::id_digest(&offer_id),
+        "credential offer created"
+    );
     let by_value = format!(
         "openid-credential-offer://?{}",
         url::form_urlencoded::Serializer::new(String::new())
@@ -300,7 +304,7 @@ async fn set_status(
     if !s.store.set_status(&id, i64::from(status)).await? {
         return Err(ApiError::not_found("no such credential"));
     }
-    tracing::info!(credential = %id, status, "credential status changed");
+    tracing::info!(credential = %vouch_ops::log::id_digest(&id), status, "credential status changed");
     Ok(Json(json!({ "credential_id": id, "status": status })).into_response())
 }
 

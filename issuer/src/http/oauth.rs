@@ -267,7 +267,10 @@ async fn authorize_submit(State(s): State<Shared>, req: Request) -> Result<Respo
         *r.status_mut() = StatusCode::BAD_REQUEST;
         return Ok(r);
     };
-    tracing::info!(subject = %subject_id, "citizen signed in; authorization code issued");
+    tracing::info!(
+        subject = %vouch_ops::log::id_digest(&subject_id),
+        "citizen signed in; authorization code issued"
+    );
     let mut redirect = url::Url::parse(&par.redirect_uri)
         .map_err(|_| ApiError::invalid_request("redirect_uri"))?;
     {
