@@ -31,12 +31,14 @@ fn vouch() -> Command {
 }
 
 fn serve(dir: &Path) -> Server {
+    // A port below 32768 (the kernel hands out the ones above).
+    let listen = format!("127.0.0.1:{}", vouch_ops::loopback::free_ports(1));
     let mut child = vouch()
         .args([
             "issuer",
             "serve",
             "--listen",
-            "127.0.0.1:0",
+            &listen,
             "--status-list-size",
             "4096",
             "--database-url",
@@ -213,12 +215,13 @@ fn served_issuer_issues_credentials_that_vouch_verify_accepts() {
 #[test]
 fn print_registration_gives_a_service_and_anchors_the_register_understands() {
     let dir = tempfile::tempdir().unwrap();
+    let listen = format!("127.0.0.1:{}", vouch_ops::loopback::free_ports(1));
     let (code, out, err) = run(vouch()
         .args([
             "issuer",
             "serve",
             "--listen",
-            "127.0.0.1:0",
+            &listen,
             "--issuer-url",
             "https://idp.example/issuer",
             "--name",

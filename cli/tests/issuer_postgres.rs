@@ -27,12 +27,14 @@ impl Drop for Server {
 }
 
 fn serve(db: &str, data: &std::path::Path, issuer_url: &str) -> Server {
+    // A port below 32768 (the kernel hands out the ones above).
+    let listen = format!("127.0.0.1:{}", vouch_ops::loopback::free_ports(1));
     let mut child = Command::new(env!("CARGO_BIN_EXE_vouch"))
         .args([
             "issuer",
             "serve",
             "--listen",
-            "127.0.0.1:0",
+            &listen,
             "--status-list-size",
             "256",
             "--issuer-url",

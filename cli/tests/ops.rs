@@ -158,7 +158,8 @@ fn registry_from_a_config_file_logs_json_and_drains_the_request_in_flight_on_sig
     std::fs::write(
         &config,
         format!(
-            "log_format = \"json\"\n\n[registry]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"{}\"\ndatabase_url = \"sqlite://{}\"\nadmin_token_file = \"{}\"\n",
+            "log_format = \"json\"\n\n[registry]\nlisten = \"127.0.0.1:{}\"\ndata_dir = \"{}\"\ndatabase_url = \"sqlite://{}\"\nadmin_token_file = \"{}\"\n",
+            vouch_ops::loopback::free_ports(1),
             d.join("registry").display(),
             d.join("registry.db").display(),
             d.join("operator.token").display(),
@@ -273,21 +274,7 @@ fn registry_from_a_config_file_logs_json_and_drains_the_request_in_flight_on_sig
 }
 
 fn free_base_port() -> u16 {
-    let seed = std::process::id() as u64
-        ^ std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos() as u64;
-    for i in 0..500u64 {
-        let base = 20000 + ((seed.wrapping_mul(7919) + i * 4099) % 40000) as u16;
-        let held: Vec<_> = (0..4)
-            .map_while(|k| std::net::TcpListener::bind(("127.0.0.1", base + k)).ok())
-            .collect();
-        if held.len() == 4 {
-            return base;
-        }
-    }
-    panic!("no four free consecutive ports");
+    vouch_ops::loopback::free_ports(4)
 }
 
 #[test]

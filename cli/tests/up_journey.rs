@@ -29,21 +29,7 @@ fn in_ci() -> bool {
 
 /// A base port with it and the next three free on 127.0.0.1.
 fn free_base_port() -> u16 {
-    let seed = std::process::id() as u64
-        ^ std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos() as u64;
-    for i in 0..500u64 {
-        let base = 20000 + ((seed.wrapping_mul(7919) + i * 4099) % 40000) as u16;
-        let held: Vec<_> = (0..4)
-            .map_while(|k| std::net::TcpListener::bind(("127.0.0.1", base + k)).ok())
-            .collect();
-        if held.len() == 4 {
-            return base;
-        }
-    }
-    panic!("no four free consecutive ports");
+    vouch_ops::loopback::free_ports(4)
 }
 
 /// A running `vouch up`; SIGINT on drop.

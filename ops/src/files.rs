@@ -27,7 +27,7 @@ pub fn write_private(path: &Path, bytes: impl AsRef<[u8]>) -> std::io::Result<()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut nonce = [0u8; 6];
-    getrandom::getrandom(&mut nonce).map_err(std::io::Error::other)?;
+    getrandom::getrandom(&mut nonce).map_err(|e| std::io::Error::other(e.to_string()))?;
     let tmp_name = format!(
         ".{name}.{}.tmp",
         nonce.iter().map(|b| format!("{b:02x}")).collect::<String>()

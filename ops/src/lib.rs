@@ -4,6 +4,7 @@
 //! - [`metrics`]: one Prometheus registry per process, a request-accounting layer that labels
 //!   requests by route *template* (never the raw path), and the `/metrics` answer;
 //! - [`files`]: keys, tokens, state and logs on disk `0600` in `0700` directories;
+//! - [`loopback`]: ports below 32768 for tests and local runs;
 //! - [`health`]: the `/healthz` answer (200 ready, 503 not ready), naming what was checked;
 //! - [`log`]: `tracing` to stderr as text or JSON, filtered by `VOUCH_LOG` or `RUST_LOG`;
 //! - [`shutdown`]: Ctrl-C or SIGTERM, then stop accepting, finish in-flight requests, return;
@@ -18,6 +19,7 @@
 pub mod files;
 pub mod health;
 pub mod log;
+pub mod loopback;
 pub mod metrics;
 pub mod server;
 pub mod shutdown;

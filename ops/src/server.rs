@@ -322,3 +322,178 @@ pub async fn serve_hardened(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::{get, post};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpSocket, TcpStream};
+
+    fn app() -> Router {
+        Router::new()
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/write", post(|| async { "written" }))
+            .route(
+                "/cached",
+                get(|| async { ([(header::CACHE_CONTROL, "max-age=60")], "public") }),
+            )
+    }
+
+    async fn start(limits: Limits) -> SocketAddr {
+        let listener = crate::loopback::listener().await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(serve_hardened(
+            listener,
+            app(),
+            "unit",
+            limits,
+            std::future::pending(),
+        ));
+        addr
+    }
+
+    async fn connect_from(source: [u8; 4], to: SocketAddr) -> TcpStream {
+        let s = TcpSocket::new_v4().unwrap();
+        s.bind(SocketAddr::from((source, 0))).unwrap();
+        s.connect(to).await.unwrap()
+    }
+
+    /// A whole request on a fresh connection; the raw answer.
+    async fn request(to: SocketAddr, text: &str) -> String {
+        let mut c = TcpStream::connect(to).await.unwrap();
+        c.write_all(text.as_bytes()).await.unwrap();
+        let mut out = String::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), c.read_to_string(&mut out)).await;
+        out
+    }
+
+    /// Whether the server closed `c` within `within` (EOF or reset).
+    async fn closed(c: &mut TcpStream, within: Duration) -> bool {
+        let mut buf = [0u8; 64];
+        matches!(
+            tokio::time::timeout(within, c.read(&mut buf)).await,
+            Ok(Ok(0)) | Ok(Err(_))
+        )
+    }
+
+    #[tokio::test]
+    async fn a_connection_over_the_per_address_cap_is_closed_and_others_are_served() {
+        let addr = start(Limits {
+            max_connections_per_ip: 3,
+            ..Limits::default()
+        })
+        .await;
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            held.push(connect_from([127, 0, 0, 2], addr).await);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut fourth = connect_from([127, 0, 0, 2], addr).await;
+        assert!(closed(&mut fourth, Duration::from_secs(2)).await);
+        // Another address is served.
+        let out = request(
+            addr,
+            "GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+        // A place frees when a held connection goes.
+        held.pop();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut again = connect_from([127, 0, 0, 2], addr).await;
+        again
+            .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        again.read_to_string(&mut out).await.unwrap();
+        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    }
+
+    #[tokio::test]
+    async fn silent_and_slow_header_connections_are_closed_by_the_header_timeout() {
+        let addr = start(Limits {
+            header_read_timeout: Duration::from_secs(1),
+            ..Limits::default()
+        })
+        .await;
+        let mut silent = TcpStream::connect(addr).await.unwrap();
+        let mut slow = TcpStream::connect(addr).await.unwrap();
+        slow.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+        // The slow client keeps dribbling header lines: the timer runs from the start.
+        let dribble = async {
+            for _ in 0..6 {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                if slow.write_all(b"x-a: b\r\n").await.is_err() {
+                    break;
+                }
+            }
+        };
+        dribble.await;
+        assert!(closed(&mut silent, Duration::from_secs(2)).await, "silent");
+        assert!(closed(&mut slow, Duration::from_secs(2)).await, "slow");
+        // A kept-alive connection is closed when it stays idle past the timeout.
+        let mut kept = TcpStream::connect(addr).await.unwrap();
+        kept.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 512];
+        let n = kept.read(&mut buf).await.unwrap();
+        assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+        assert!(
+            closed(&mut kept, Duration::from_secs(3)).await,
+            "kept-alive"
+        );
+    }
+
+    #[tokio::test]
+    async fn posts_over_the_rate_are_refused_with_429_and_retry_after() {
+        let addr = start(Limits {
+            rate_limit: Some(RateLimit {
+                per_second: 1,
+                burst: 2,
+            }),
+            ..Limits::default()
+        })
+        .await;
+        let post =
+            "POST /write HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+        assert!(request(addr, post).await.starts_with("HTTP/1.1 200"));
+        assert!(request(addr, post).await.starts_with("HTTP/1.1 200"));
+        let third = request(addr, post).await;
+        assert!(third.starts_with("HTTP/1.1 429"), "{third}");
+        assert!(third.to_lowercase().contains("retry-after: "), "{third}");
+        // Reads are not rate limited.
+        let get = "GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
+        assert!(request(addr, get).await.starts_with("HTTP/1.1 200"));
+    }
+
+    #[tokio::test]
+    async fn every_answer_carries_the_security_headers_and_no_store_unless_cached() {
+        let addr = start(Limits::default()).await;
+        let out = request(
+            addr,
+            "GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+        )
+        .await
+        .to_lowercase();
+        for h in [
+            "x-content-type-options: nosniff",
+            "referrer-policy: no-referrer",
+            "frame-ancestors 'none'",
+            "cache-control: no-store",
+            "x-frame-options: deny",
+        ] {
+            assert!(out.contains(h), "{h} in {out}");
+        }
+        let cached = request(
+            addr,
+            "GET /cached HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+        )
+        .await
+        .to_lowercase();
+        assert!(cached.contains("cache-control: max-age=60"), "{cached}");
+        assert!(!cached.contains("no-store"), "{cached}");
+    }
+}

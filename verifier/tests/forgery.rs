@@ -358,7 +358,7 @@ fn vc_api_body(case: &Value) -> (String, Value) {
 async fn the_vc_api_refuses_every_w3c_forgery_with_its_code() {
     let m = manifest();
     let api = Arc::new(VcApi::new(Arc::new(FixedClock(at(&m)))));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = vouch_ops::loopback::listener().await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, api.router()).await });
     let client = reqwest::Client::new();

@@ -55,7 +55,7 @@ async fn scheme() -> Scheme {
     let issuer_did = did::did_key(issuer.public_key());
 
     // The issuer's status lists: index 7 revoked, index 8 suspended.
-    let status = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let status = vouch_ops::loopback::listener().await.unwrap();
     let status_base = format!("http://{}", status.local_addr().unwrap());
     let mut lists = Vec::new();
     for (purpose, idx) in [
@@ -87,7 +87,7 @@ async fn scheme() -> Scheme {
     tokio::spawn(async move { axum::serve(status, app).await.unwrap() });
 
     let api = Arc::new(VcApi::new(Arc::new(SystemClock))).router();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = vouch_ops::loopback::listener().await.unwrap();
     let verifier = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, api).await.unwrap() });
     Scheme {

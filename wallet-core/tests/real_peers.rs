@@ -56,7 +56,7 @@ async fn start_issuer() -> RealIssuer {
 }
 
 async fn start_issuer_with(f: impl FnOnce(&mut issuer::IssuerConfig)) -> RealIssuer {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = vouch_ops::loopback::listener().await.unwrap();
     let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let dir = tempfile::tempdir().unwrap();
     let mut config = issuer::IssuerConfig::new(&url);
@@ -553,7 +553,7 @@ struct RealVerifier {
 /// port, deciding from `reg`.
 async fn start_verifier(reg: &Register) -> RealVerifier {
     let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = vouch_ops::loopback::listener().await.unwrap();
     let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
     let store = Store::connect(
         &format!("sqlite://{}", dir.path().join("verifier.db").display()),

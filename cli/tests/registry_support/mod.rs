@@ -43,6 +43,8 @@ pub fn write_tokens(dir: &Path) {
 }
 
 pub fn serve(dir: &Path, database_url: &str) -> Server {
+    // A port below 32768 (the kernel hands out the ones above).
+    let listen = format!("127.0.0.1:{}", vouch_ops::loopback::free_ports(1));
     let mut child = Command::new(env!("CARGO_BIN_EXE_vouch"))
         .args([
             "registry",
@@ -50,7 +52,7 @@ pub fn serve(dir: &Path, database_url: &str) -> Server {
             "--database-url",
             database_url,
             "--listen",
-            "127.0.0.1:0",
+            &listen,
             "--data-dir",
         ])
         .arg(dir.join("data"))

@@ -371,7 +371,7 @@ pub async fn verifier_with_templates(
     extra_templates: std::collections::BTreeMap<String, credentials::dcql::DcqlQuery>,
 ) -> Running {
     let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = vouch_ops::loopback::listener().await.unwrap();
     let addr = listener.local_addr().unwrap();
     let base = format!("http://localhost:{}", addr.port());
     let (url, schema) = database_url(dir.path());

@@ -47,7 +47,7 @@ fn oauth_error(status: StatusCode, error: &str) -> Response {
 }
 
 pub async fn start() -> Shared {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = vouch_ops::loopback::listener().await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let iaca_key: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Algorithm::Es256).unwrap().0);
     let iaca = profile::iaca(iaca_key.clone(), "GB", "Test IACA", 30).unwrap();

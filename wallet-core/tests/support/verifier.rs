@@ -35,7 +35,7 @@ pub struct VerifierState {
 pub type Shared = Arc<VerifierState>;
 
 pub async fn start() -> Shared {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = vouch_ops::loopback::listener().await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let root_key: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Algorithm::Es256).unwrap().0);
     let root = dev::self_signed(
