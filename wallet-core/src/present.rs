@@ -580,9 +580,12 @@ impl Wallet {
                 body: body.chars().take(300).collect(),
             });
         }
+        // A redirect the app would open must be https (or http to this machine): never a
+        // `javascript:` or `data:` URI from a verifier.
         Ok(serde_json::from_str::<Value>(&body).ok().and_then(|v| {
             v.get("redirect_uri")
                 .and_then(Value::as_str)
+                .filter(|u| safe_redirect(u))
                 .map(str::to_string)
         }))
     }
@@ -614,4 +617,43 @@ async fn read_request_object(r: reqwest::Response) -> Result<String> {
     }
     let body = r.text().await.map_err(Error::http)?;
     Ok(body.trim().to_string())
+}
+
+/// Whether a verifier's `redirect_uri` may be offered to the person as a link: `https`, or
+/// `http` to a loopback host (development), nothing else.
+pub fn safe_redirect(u: &str) -> bool {
+    let Ok(url) = url::Url::parse(u) else {
+        return false;
+    };
+    match url.scheme() {
+        "https" => url.host().is_some(),
+        "http" => matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod redirect_tests {
+    use super::safe_redirect;
+
+    #[test]
+    fn only_https_and_loopback_http_redirects_are_followed() {
+        for ok in [
+            "https://employer.example/checks/1?response_code=x",
+            "http://127.0.0.1:7072/checks/1",
+            "http://localhost/x",
+        ] {
+            assert!(safe_redirect(ok), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(document.cookie)",
+            "JavaScript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "http://attacker.example/",
+            "vbscript:x",
+            "//attacker.example/",
+        ] {
+            assert!(!safe_redirect(bad), "{bad}");
+        }
+    }
 }

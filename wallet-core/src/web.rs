@@ -811,9 +811,12 @@ async fn consent_submit(State(s): State<Shared>, Path(id): Path<String>, body: S
         .unwrap_or_else(|| req.verifier.client_id.clone());
     match s.wallet.respond(&id, &consent).await {
         Ok(out) => {
+            // Only https (or http to this machine) is followed: a `javascript:` or `data:`
+            // redirect_uri from a verifier is never rendered as a link.
             let next = out
                 .redirect_uri
                 .as_deref()
+                .filter(|u| crate::present::safe_redirect(u))
                 .map(|u| {
                     format!(
                         r#"<p><a class="button" id="continue" href="{}">Continue to {}</a></p>"#,
