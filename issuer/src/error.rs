@@ -41,6 +41,14 @@ impl ApiError {
     pub fn invalid_client(d: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_client", d)
     }
+    /// 503 `temporarily_unavailable` (RFC 6749 §4.1.2.1): a bound is reached; try later.
+    pub fn temporarily_unavailable(d: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            d,
+        )
+    }
     /// 400 `unsupported_grant_type`.
     pub fn unsupported_grant_type(d: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", d)

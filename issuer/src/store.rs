@@ -96,6 +96,13 @@ fn migrator() -> Migrator {
                 Cow::Borrowed(include_str!("../migrations/0002_stateless_nonces.sql")),
                 false,
             ),
+            Migration::new(
+                3,
+                Cow::Borrowed("oauth clients"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../migrations/0003_oauth_clients.sql")),
+                false,
+            ),
         ]),
         ignore_missing: false,
         locking: true,
@@ -176,6 +183,24 @@ pub struct ParRequest {
     /// Expiry.
     pub expires_at: i64,
 }
+
+/// A registered OAuth client (a wallet) and the redirect URIs it may use, exactly.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OAuthClient {
+    /// `client_id`.
+    pub client_id: String,
+    /// What the sign-in page calls it.
+    pub name: String,
+    /// The redirect URIs, compared exactly.
+    pub redirect_uris: Vec<String>,
+}
+
+/// How many unexpired pushed authorization requests may wait at once: past it, new ones are
+/// refused until some expire (an unauthenticated flood cannot fill the disk).
+pub const MAX_PENDING_PARS: i64 = 20_000;
+
+/// Wrong sign-in codes a pushed authorization request survives; the next consumes it.
+pub const MAX_SIGN_IN_FAILURES: i64 = 5;
 
 /// An authorization code's binding.
 #[derive(Clone, Debug)]
@@ -949,6 +974,100 @@ impl Store {
         }))
     }
 
+    /// Registers (or replaces) an OAuth client.
+    pub async fn register_client(&self, c: &OAuthClient, now: i64) -> Result<(), StoreError> {
+        let uris = json_list(&c.redirect_uris);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM oauth_clients WHERE client_id = $1")
+            .bind(&c.client_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO oauth_clients (client_id, name, redirect_uris, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&c.client_id)
+        .bind(&c.name)
+        .bind(uris)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A registered client.
+    pub async fn client(&self, client_id: &str) -> Result<Option<OAuthClient>, StoreError> {
+        let row = sqlx::query(
+            "SELECT client_id, name, redirect_uris FROM oauth_clients WHERE client_id = $1",
+        )
+        .bind(client_id)
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(OAuthClient {
+            client_id: row.try_get(0)?,
+            name: row.try_get(1)?,
+            redirect_uris: parse_list(&row.try_get::<String, _>(2)?)?,
+        }))
+    }
+
+    /// Every registered client, by id.
+    pub async fn clients(&self) -> Result<Vec<OAuthClient>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT client_id, name, redirect_uris FROM oauth_clients ORDER BY client_id",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(OAuthClient {
+                    client_id: row.try_get(0)?,
+                    name: row.try_get(1)?,
+                    redirect_uris: parse_list(&row.try_get::<String, _>(2)?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// How many pushed authorization requests are unexpired.
+    pub async fn pending_pars(&self, now: i64) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query("SELECT COUNT(*) FROM par_requests WHERE expires_at > $1")
+                .bind(now)
+                .fetch_one(&self.read)
+                .await?
+                .try_get(0)?,
+        )
+    }
+
+    /// Counts a wrong sign-in code against a pushed request; at
+    /// [`MAX_SIGN_IN_FAILURES`] the request is consumed. Returns the failures so far.
+    pub async fn sign_in_failed(&self, uri_hash: &str) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE par_requests SET failed_attempts = failed_attempts + 1 WHERE request_uri_hash = $1",
+        )
+        .bind(uri_hash)
+        .execute(&mut *tx)
+        .await?;
+        let n: i64 =
+            sqlx::query("SELECT failed_attempts FROM par_requests WHERE request_uri_hash = $1")
+                .bind(uri_hash)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?
+                .unwrap_or(MAX_SIGN_IN_FAILURES);
+        if n >= MAX_SIGN_IN_FAILURES {
+            sqlx::query("DELETE FROM par_requests WHERE request_uri_hash = $1")
+                .bind(uri_hash)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
     /// Stores a one-time sign-in code for a subject.
     pub async fn insert_sign_in_code(
         &self,
@@ -1523,6 +1642,12 @@ impl Store {
         ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE expires_at <= $1"))
                 .bind(now)
+                .execute(&self.pool)
+                .await?;
+        }
+        // SQLite: the write-ahead log of a flood is given back to the disk, not kept.
+        if self.kind == DbKind::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                 .execute(&self.pool)
                 .await?;
         }

@@ -65,6 +65,19 @@ async fn start_issuer_with(f: impl FnOnce(&mut issuer::IssuerConfig)) -> RealIss
     f(&mut config);
     let db = format!("sqlite://{}", dir.path().join("issuer.db").display());
     let shared = issuer::open(config, &db, dir.path(), None).await.unwrap();
+    // The wallet is a registered client with the redirect URI its tests use.
+    shared
+        .store
+        .register_client(
+            &issuer::store::OAuthClient {
+                client_id: wallet_core::issuance::DEFAULT_CLIENT_ID.into(),
+                name: "Vouch Wallet".into(),
+                redirect_uris: vec!["https://wallet.example/cb".into()],
+            },
+            0,
+        )
+        .await
+        .unwrap();
     let router = issuer::router(shared.clone());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     RealIssuer {

@@ -23,6 +23,25 @@ pub enum IssuerCommand {
     Status(StatusArgs),
     /// Make a new signing key the active one; the old key stays published.
     RotateKey(AdminArgs),
+    /// Register a wallet as an OAuth client with its exact redirect URIs (a pushed
+    /// authorization request from any other client, or to any other URI, is refused).
+    RegisterClient(RegisterClientArgs),
+}
+
+/// `vouch issuer register-client`.
+#[derive(Args)]
+pub struct RegisterClientArgs {
+    #[command(flatten)]
+    admin: AdminArgs,
+    /// The wallet's `client_id`.
+    #[arg(long)]
+    client_id: String,
+    /// Its name, as the sign-in page shows it.
+    #[arg(long)]
+    name: String,
+    /// A redirect URI, compared exactly (repeatable).
+    #[arg(long = "redirect-uri", required = true)]
+    redirect_uris: Vec<String>,
 }
 
 /// `vouch issuer serve`.
@@ -144,6 +163,12 @@ pub fn run(cmd: IssuerCommand) -> CliResult<i32> {
         IssuerCommand::Status(a) => rt.block_on(status(a)),
         IssuerCommand::RotateKey(a) => rt.block_on(async {
             print_json(&admin(&a, "POST", "/admin/keys/rotate", json!({})).await?);
+            Ok(0)
+        }),
+        IssuerCommand::RegisterClient(a) => rt.block_on(async {
+            let body = json!({"client_id": a.client_id, "name": a.name,
+                              "redirect_uris": a.redirect_uris});
+            print_json(&admin(&a.admin, "POST", "/admin/clients", body).await?);
             Ok(0)
         }),
     }

@@ -595,6 +595,17 @@ async fn up(a: UpArgs, passed: Passed) -> CliResult<i32> {
             false,
         )
         .await?;
+        // The demo wallet is the issuer's one registered OAuth client (authorization code
+        // flow), with its exact redirect URI.
+        up.send(
+            reqwest::Method::POST,
+            &format!("{issuer_url}/admin/clients"),
+            admin,
+            &json!({"client_id": "vouch-wallet", "name": "Vouch demo wallet",
+                    "redirect_uris": [format!("{wallet_url}/authorized")]}),
+            false,
+        )
+        .await?;
         let offer = up
             .send(
                 reqwest::Method::POST,

@@ -28,6 +28,77 @@ pub(super) fn router() -> Router<Shared> {
         .route("/admin/offers", post(create_offer))
         .route("/admin/credentials/{id}/status", post(set_status))
         .route("/admin/keys/rotate", post(rotate))
+        .route("/admin/clients", post(register_client).get(list_clients))
+}
+
+/// Registers (or replaces) a wallet as an OAuth client with its exact redirect URIs:
+/// `{"client_id", "name", "redirect_uris": [...]}`. Each redirect URI is an absolute
+/// `https` URI (or `http` to loopback, or a custom scheme for an app), without a fragment.
+async fn register_client(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    req: Request,
+) -> Result<Response, ApiError> {
+    check_admin(&s, &headers)?;
+    let body = read_body(req, s.config.max_body).await?;
+    let v: Value = serde_json::from_slice(&body)
+        .map_err(|_| ApiError::invalid_request("the body is not JSON"))?;
+    let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().trim();
+    let client_id = text("client_id");
+    if client_id.is_empty() || client_id.len() > 255 {
+        return Err(ApiError::invalid_request(
+            "client_id is 1 to 255 characters",
+        ));
+    }
+    let name = text("name");
+    if name.is_empty() || name.len() > 120 {
+        return Err(ApiError::invalid_request("name is 1 to 120 characters"));
+    }
+    let uris: Vec<String> = v
+        .get("redirect_uris")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    if uris.is_empty() || uris.len() > 10 {
+        return Err(ApiError::invalid_request(
+            "redirect_uris lists 1 to 10 URIs",
+        ));
+    }
+    for u in &uris {
+        let ok = url::Url::parse(u).is_ok_and(|p| {
+            p.fragment().is_none()
+                && u.len() <= 2048
+                && match p.scheme() {
+                    "https" => p.host().is_some(),
+                    "http" => matches!(p.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")),
+                    "javascript" | "data" | "file" | "vbscript" => false,
+                    _ => true,
+                }
+        });
+        if !ok {
+            return Err(ApiError::invalid_request(format!(
+                "redirect URI {u:?} is not an absolute https (or loopback http, or app) URI without a fragment"
+            )));
+        }
+    }
+    let client = crate::store::OAuthClient {
+        client_id: client_id.to_string(),
+        name: name.to_string(),
+        redirect_uris: uris,
+    };
+    s.store.register_client(&client, crate::util::now()).await?;
+    tracing::info!(client = %client.client_id, "OAuth client registered");
+    Ok((StatusCode::CREATED, Json(json!(client))).into_response())
+}
+
+async fn list_clients(State(s): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
+    check_admin(&s, &headers)?;
+    Ok(Json(json!({ "clients": s.store.clients().await? })).into_response())
 }
 
 /// Refuses a request without the admin bearer token.

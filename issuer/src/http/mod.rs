@@ -7,6 +7,7 @@ mod credential;
 mod metadata;
 pub(crate) mod oauth;
 mod status;
+mod throttle;
 pub mod vc_api;
 
 use std::collections::HashMap;

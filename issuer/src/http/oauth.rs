@@ -23,6 +23,9 @@ use crate::util::{random_token, sha256_b64, sha256_hex};
 pub const PRE_AUTHORIZED_GRANT: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
 const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
 const PAR_LIFETIME: i64 = 60;
+/// The longest value of a pushed request's field, in bytes (`authorization_details`: 8 KiB).
+const MAX_FIELD: usize = 2048;
+const MAX_AUTHORIZATION_DETAILS: usize = 8192;
 const CODE_LIFETIME: i64 = 60;
 
 pub(super) fn router() -> Router<Shared> {
@@ -88,6 +91,18 @@ async fn par(
 ) -> Result<Response, ApiError> {
     let body = read_body(req, s.config.max_body).await?;
     let form = parse_form(&body)?;
+    for (k, v) in &form {
+        let cap = if k == "authorization_details" {
+            MAX_AUTHORIZATION_DETAILS
+        } else {
+            MAX_FIELD
+        };
+        if k.len() > 64 || v.len() > cap {
+            return Err(ApiError::invalid_request(format!(
+                "a field of the request is longer than {cap} bytes"
+            )));
+        }
+    }
     let get = |k: &str| form.get(k).filter(|v| !v.is_empty()).cloned();
     if get("request_uri").is_some() {
         return Err(ApiError::invalid_request(
@@ -103,6 +118,17 @@ async fn par(
         get("redirect_uri").ok_or_else(|| ApiError::invalid_request("redirect_uri is required"))?;
     url::Url::parse(&redirect_uri)
         .map_err(|_| ApiError::invalid_request("redirect_uri is not an absolute URI"))?;
+    // Only a registered client, to one of its registered redirect URIs exactly: the
+    // authorization code never goes anywhere the wallet's registration does not name.
+    let client =
+        s.store.client(&client_id).await?.ok_or_else(|| {
+            ApiError::invalid_client("the client is not registered with this issuer")
+        })?;
+    if !client.redirect_uris.iter().any(|u| *u == redirect_uri) {
+        return Err(ApiError::invalid_request(
+            "redirect_uri is not one the client registered",
+        ));
+    }
     let code_challenge = get("code_challenge")
         .ok_or_else(|| ApiError::invalid_request("PKCE code_challenge is required"))?;
     if get("code_challenge_method").as_deref() != Some("S256") {
@@ -139,6 +165,11 @@ async fn par(
         dpop_jkt = Some(p.jkt);
     }
     let now = crate::util::now();
+    if s.store.pending_pars(now).await? >= crate::store::MAX_PENDING_PARS {
+        return Err(ApiError::temporarily_unavailable(
+            "too many pending authorization requests; try again shortly",
+        ));
+    }
     let request_uri = format!("{REQUEST_URI_PREFIX}{}", random_token());
     s.store
         .insert_par(
@@ -170,10 +201,35 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Who the code goes to after sign-in: the client's registered name and the redirect host.
+struct ReturnTo {
+    client: String,
+    host: String,
+}
+
+impl ReturnTo {
+    async fn of(s: &Shared, par: &ParRequest) -> ReturnTo {
+        let client = s
+            .store
+            .client(&par.client_id)
+            .await
+            .ok()
+            .flatten()
+            .map(|c| c.name)
+            .unwrap_or_else(|| par.client_id.clone());
+        let host = url::Url::parse(&par.redirect_uri)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default();
+        ReturnTo { client, host }
+    }
+}
+
 fn sign_in_page(
     issuer: &str,
     request_uri: &str,
     configs: &[String],
+    to: Option<&ReturnTo>,
     error: Option<&str>,
 ) -> Html<String> {
     let list: String = configs
@@ -184,15 +240,24 @@ fn sign_in_page(
     let error = error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
         .unwrap_or_default();
+    let to = to
+        .map(|t| {
+            format!(
+                "<p id=\"return-to\">After you sign in, your credentials go to <strong>{}</strong> at <strong>{}</strong>. If you did not start this from that app, close this page.</p>",
+                escape(&t.client),
+                escape(&t.host)
+            )
+        })
+        .unwrap_or_default();
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign in - {issuer}</title>\
 <style>body{{font-family:arial,sans-serif;max-width:40em;margin:2em auto}}.error{{color:#d4351c}}\
 label{{display:block;margin-top:1em;font-weight:bold}}input{{font-size:1.2em}}button{{margin-top:1em;font-size:1.2em}}</style></head>\
-<body><h1>Sign in to get your credentials</h1>{error}<p>Your wallet asks for:</p><ul>{list}</ul>\
+<body><main><h1>Sign in to get your credentials</h1>{error}{to}<p>Your wallet asks for:</p><ul>{list}</ul>\
 <form method=\"post\" action=\"authorize\"><input type=\"hidden\" name=\"request_uri\" value=\"{}\">\
 <label for=\"subject_id\">Your account reference</label><input id=\"subject_id\" name=\"subject_id\" autocomplete=\"username\">\
 <label for=\"sign_in_code\">The one-time code we sent you</label><input id=\"sign_in_code\" name=\"sign_in_code\" inputmode=\"numeric\" autocomplete=\"one-time-code\">\
-<br><button type=\"submit\">Continue</button></form></body></html>",
+<br><button type=\"submit\">Continue</button></form></main></body></html>",
         escape(request_uri),
         issuer = escape(issuer),
     ))
@@ -218,9 +283,16 @@ async fn authorize_page(
             "client_id differs from the pushed request",
         ));
     }
+    let to = ReturnTo::of(&s, &par).await;
     Ok(no_store(
         StatusCode::OK,
-        sign_in_page(&s.config.name, request_uri, &par.configuration_ids, None),
+        sign_in_page(
+            &s.config.name,
+            request_uri,
+            &par.configuration_ids,
+            Some(&to),
+            None,
+        ),
     ))
 }
 
@@ -238,6 +310,46 @@ async fn authorize_submit(State(s): State<Shared>, req: Request) -> Result<Respo
     let now = crate::util::now();
     let uri_hash = sha256_hex(request_uri.as_bytes());
     let auth_code = random_token();
+    let issuer_key = std::sync::Arc::as_ptr(&s) as usize;
+    let refuse = |configs: Vec<String>, to: Option<ReturnTo>, status: StatusCode, msg: &str| {
+        let mut r = sign_in_page(
+            &s.config.name,
+            request_uri,
+            &configs,
+            to.as_ref(),
+            Some(msg),
+        )
+        .into_response();
+        *r.status_mut() = status;
+        r
+    };
+    // A subject with recent wrong codes waits: its code is not even checked until then.
+    if let Some(wait) = super::throttle::wait(issuer_key, subject_id) {
+        tracing::info!(
+            subject = %vouch_ops::log::id_digest(subject_id),
+            wait_s = wait.as_secs(),
+            "sign-in delayed after wrong codes"
+        );
+        let par = s.store.par(&uri_hash, now).await?;
+        let to = match &par {
+            Some(p) => Some(ReturnTo::of(&s, p).await),
+            None => None,
+        };
+        let configs = par.map(|p| p.configuration_ids).unwrap_or_default();
+        let mut r = refuse(
+            configs,
+            to,
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!(
+                "Too many wrong codes for this account. Wait {} seconds, then try again.",
+                wait.as_secs().max(1)
+            ),
+        );
+        if let Ok(v) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Ok(r);
+    }
     let done = s
         .store
         .complete_sign_in(
@@ -251,22 +363,36 @@ async fn authorize_submit(State(s): State<Shared>, req: Request) -> Result<Respo
         .await?;
     let Some(par) = done else {
         tracing::info!("sign-in refused");
-        let configs = s
-            .store
-            .par(&uri_hash, now)
-            .await?
-            .map(|p| p.configuration_ids)
-            .unwrap_or_default();
-        let mut r = sign_in_page(
-            &s.config.name,
-            request_uri,
-            &configs,
-            Some("That reference and code do not match, or the code has expired."),
-        )
-        .into_response();
-        *r.status_mut() = StatusCode::BAD_REQUEST;
-        return Ok(r);
+        let par = s.store.par(&uri_hash, now).await?;
+        // A code was checked only when the request was still there: only then does it
+        // count against the account and the request.
+        let failures = match &par {
+            Some(_) => {
+                super::throttle::failed(issuer_key, subject_id);
+                s.store.sign_in_failed(&uri_hash).await?
+            }
+            None => crate::store::MAX_SIGN_IN_FAILURES,
+        };
+        if failures >= crate::store::MAX_SIGN_IN_FAILURES {
+            return Ok(refuse(
+                Vec::new(),
+                None,
+                StatusCode::BAD_REQUEST,
+                "This sign-in has ended after too many wrong codes, or it expired. Start again from your wallet.",
+            ));
+        }
+        let to = match &par {
+            Some(p) => Some(ReturnTo::of(&s, p).await),
+            None => None,
+        };
+        return Ok(refuse(
+            par.map(|p| p.configuration_ids).unwrap_or_default(),
+            to,
+            StatusCode::BAD_REQUEST,
+            "That reference and code do not match, or the code has expired.",
+        ));
     };
+    super::throttle::succeeded(issuer_key, subject_id);
     tracing::info!(
         subject = %vouch_ops::log::id_digest(&subject_id),
         "citizen signed in; authorization code issued"

@@ -28,6 +28,19 @@ pub async fn issuer_with(config: IssuerConfig) -> TestIssuer {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("issuer.db").display());
     let issuer = issuer::open(config, &url, dir.path(), None).await.unwrap();
+    // The test wallet is a registered client with its one redirect URI.
+    issuer
+        .store
+        .register_client(
+            &issuer::store::OAuthClient {
+                client_id: "wallet-app".into(),
+                name: "Test Wallet".into(),
+                redirect_uris: vec!["https://wallet.example/cb".into()],
+            },
+            0,
+        )
+        .await
+        .unwrap();
     let router = issuer::router(issuer.clone());
     TestIssuer {
         issuer,
