@@ -326,7 +326,7 @@ async fn create_offer(
         )
         .await?;
     tracing::info!(
-        subject = %vouch_ops::log::id_digest(&subject_id),
+        subject = %vouch_ops::log::id_digest(subject_id),
         offer = %vouch_ops::log::id_digest(&offer_id),
         "credential offer created"
     );

@@ -124,7 +124,7 @@ async fn par(
         s.store.client(&client_id).await?.ok_or_else(|| {
             ApiError::invalid_client("the client is not registered with this issuer")
         })?;
-    if !client.redirect_uris.iter().any(|u| *u == redirect_uri) {
+    if !client.redirect_uris.contains(&redirect_uri) {
         return Err(ApiError::invalid_request(
             "redirect_uri is not one the client registered",
         ));
@@ -394,7 +394,7 @@ async fn authorize_submit(State(s): State<Shared>, req: Request) -> Result<Respo
     };
     super::throttle::succeeded(issuer_key, subject_id);
     tracing::info!(
-        subject = %vouch_ops::log::id_digest(&subject_id),
+        subject = %vouch_ops::log::id_digest(subject_id),
         "citizen signed in; authorization code issued"
     );
     let mut redirect = url::Url::parse(&par.redirect_uri)
