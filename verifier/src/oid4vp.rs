@@ -535,7 +535,10 @@ impl Service {
             response_uri: &response_uri,
             jwk_thumbprint: thumb.as_deref(),
         };
-        let fetch = crate::vc_api::VcApi::new(self.clock.clone());
+        let fetch = crate::vc_api::VcApi::with_policy(
+            self.clock.clone(),
+            self.verifier.status.fetch_policy(),
+        );
         let Some(outcome) = self
             .verifier
             .verify_presented(&cq.format, &items[0], &ex_base, &handover, &fetch)

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration as StdDuration;
 
 use credentials::keys::PublicKey;
 use credentials::status::{StatusListToken, StatusReference, INVALID, SUSPENDED, VALID};
@@ -21,21 +20,31 @@ pub const MAX_TOKEN_BYTES: usize = 4 * 1024 * 1024;
 pub trait StatusFetcher: Send + Sync {
     /// The token text, or why it could not be had.
     fn fetch<'a>(&'a self, uri: &'a str) -> BoxFut<'a, Result<String, String>>;
+
+    /// The outbound policy the verifier's other fetches (W3C status lists, `did:web`)
+    /// follow beside this one: by default nothing but public HTTPS.
+    fn policy(&self) -> vouch_fetch::FetchPolicy {
+        vouch_fetch::FetchPolicy::default()
+    }
 }
 
-/// Fetches over HTTPS (rustls) with a timeout and a size limit.
+/// Fetches through the one outbound [`vouch_fetch::Fetcher`]: HTTPS to public addresses
+/// (or the deployment's allowed origins), no redirects, [`MAX_TOKEN_BYTES`] at most, a
+/// generic error to the caller.
 pub struct HttpStatusFetcher {
-    client: reqwest::Client,
+    fetcher: vouch_fetch::Fetcher,
 }
 
 impl HttpStatusFetcher {
-    /// A fetcher with a 5-second timeout.
+    /// A fetcher under the deployment's policy ([`vouch_fetch::FetchPolicy::from_env`]).
     pub fn new() -> Self {
+        Self::with_policy(vouch_fetch::FetchPolicy::from_env())
+    }
+
+    /// A fetcher under `policy`.
+    pub fn with_policy(policy: vouch_fetch::FetchPolicy) -> Self {
         HttpStatusFetcher {
-            client: reqwest::Client::builder()
-                .timeout(StdDuration::from_secs(5))
-                .build()
-                .expect("a reqwest client builds"),
+            fetcher: vouch_fetch::Fetcher::new(policy.with_max_bytes(MAX_TOKEN_BYTES)),
         }
     }
 }
@@ -49,30 +58,17 @@ impl Default for HttpStatusFetcher {
 impl StatusFetcher for HttpStatusFetcher {
     fn fetch<'a>(&'a self, uri: &'a str) -> BoxFut<'a, Result<String, String>> {
         Box::pin(async move {
-            let resp = self
-                .client
-                .get(uri)
-                .header(
-                    "accept",
-                    credentials::status::token_status_list::JWT_MEDIA_TYPE,
-                )
-                .send()
+            let got = self
+                .fetcher
+                .get(uri, credentials::status::token_status_list::JWT_MEDIA_TYPE)
                 .await
-                .map_err(|e| format!("fetch failed: {e}"))?
-                .error_for_status()
-                .map_err(|e| format!("fetch failed: {e}"))?;
-            if resp.content_length().unwrap_or(0) as usize > MAX_TOKEN_BYTES {
-                return Err("the status list is too large".into());
-            }
-            let bytes = resp
-                .bytes()
-                .await
-                .map_err(|e| format!("fetch failed: {e}"))?;
-            if bytes.len() > MAX_TOKEN_BYTES {
-                return Err("the status list is too large".into());
-            }
-            String::from_utf8(bytes.to_vec()).map_err(|_| "the status list is not text".into())
+                .map_err(|e| format!("the status list could not be fetched ({})", e.code()))?;
+            String::from_utf8(got.body).map_err(|_| "the status list is not text".into())
         })
+    }
+
+    fn policy(&self) -> vouch_fetch::FetchPolicy {
+        self.fetcher.policy().clone()
     }
 }
 
@@ -210,6 +206,11 @@ impl StatusLists {
     /// The cache.
     pub fn cache(&self) -> &StatusCache {
         &self.cache
+    }
+
+    /// The outbound policy of the fetcher.
+    pub fn fetch_policy(&self) -> vouch_fetch::FetchPolicy {
+        self.fetcher.policy()
     }
 
     /// The status of `reference`: a cached list within its `ttl` is used as is; otherwise

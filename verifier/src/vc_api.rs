@@ -39,23 +39,25 @@ const MAX_ROUNDS: usize = 6;
 /// A fetched document (or why it could not be had) and when.
 type Fetched = (Instant, Result<Value, String>);
 
-/// The VC API verifier: an HTTP client and a small cache.
+/// The VC API verifier: the outbound fetcher and a small cache.
 pub struct VcApi {
-    client: reqwest::Client,
+    fetcher: vouch_fetch::Fetcher,
     clock: Arc<dyn Clock>,
     cache: Mutex<HashMap<String, Fetched>>,
     offline: bool,
 }
 
 impl VcApi {
-    /// A verifier reading the time from `clock`.
+    /// A verifier reading the time from `clock`, fetching under the deployment's policy
+    /// ([`vouch_fetch::FetchPolicy::from_env`]: HTTPS to public addresses only).
     pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self::with_policy(clock, vouch_fetch::FetchPolicy::from_env())
+    }
+
+    /// A verifier fetching under `policy` (bodies capped at [`MAX_BYTES`]).
+    pub fn with_policy(clock: Arc<dyn Clock>, policy: vouch_fetch::FetchPolicy) -> Self {
         VcApi {
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("a reqwest client builds"),
+            fetcher: vouch_fetch::Fetcher::new(policy.with_max_bytes(MAX_BYTES)),
             clock,
             cache: Mutex::new(HashMap::new()),
             offline: false,
@@ -67,7 +69,7 @@ impl VcApi {
     pub fn offline(clock: Arc<dyn Clock>) -> Self {
         VcApi {
             offline: true,
-            ..VcApi::new(clock)
+            ..VcApi::with_policy(clock, vouch_fetch::FetchPolicy::default())
         }
     }
 
@@ -106,34 +108,25 @@ impl VcApi {
         if self.offline {
             return Err(format!("{url}: offline, nothing is fetched"));
         }
-        allowed_url(url)?;
         let accept = if status_list {
             "application/vc+jwt, application/vc+sd-jwt, application/vc+cose, application/vc+ld+json, application/ld+json, application/json"
         } else {
             "application/did+json, application/did+ld+json, application/json"
         };
-        let resp = self
-            .client
-            .get(url)
-            .header("accept", accept)
-            .send()
+        // The caller learns which rule stopped the fetch, never what answered.
+        let what = if status_list {
+            "the status list"
+        } else {
+            "the DID document"
+        };
+        let body = self
+            .fetcher
+            .get(url, accept)
             .await
-            .map_err(|e| format!("{url} could not be fetched: {}", e.without_url()))?;
-        if !resp.status().is_success() {
-            return Err(format!("{url} answered {}", resp.status()));
-        }
-        if resp.content_length().unwrap_or(0) > MAX_BYTES as u64 {
-            return Err(format!("{url} is larger than {MAX_BYTES} bytes"));
-        }
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| format!("{url}: {}", e.without_url()))?;
-        if body.len() > MAX_BYTES {
-            return Err(format!("{url} is larger than {MAX_BYTES} bytes"));
-        }
+            .map_err(|e| format!("{what} could not be fetched ({})", e.code()))?
+            .body;
         if !status_list {
-            return serde_json::from_slice(&body).map_err(|_| format!("{url} is not JSON"));
+            return serde_json::from_slice(&body).map_err(|_| format!("{what} is not JSON"));
         }
         // A status list credential is itself a verifiable credential: verify it before use.
         let now = self.clock.now();
@@ -200,16 +193,6 @@ impl VcApi {
                 fetched.put(&url, status_list, v);
             }
         }
-    }
-}
-
-/// Plain HTTP only to loopback hosts; anything else must be HTTPS.
-fn allowed_url(url: &str) -> Result<(), String> {
-    let u = url::Url::parse(url).map_err(|_| format!("{url} is not a URL"))?;
-    match u.scheme() {
-        "https" => Ok(()),
-        "http" if matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")) => Ok(()),
-        _ => Err(format!("{url}: only https URLs are fetched")),
     }
 }
 

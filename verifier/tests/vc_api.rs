@@ -86,7 +86,13 @@ async fn scheme() -> Scheme {
     }
     tokio::spawn(async move { axum::serve(status, app).await.unwrap() });
 
-    let api = Arc::new(VcApi::new(Arc::new(SystemClock))).router();
+    // The status server is on loopback: its origin, and no other, is allowed (as `vouch up`
+    // allows its own services).
+    let policy = vouch_fetch::FetchPolicy {
+        allowed_origins: vec![status_base.clone()],
+        ..Default::default()
+    };
+    let api = Arc::new(VcApi::with_policy(Arc::new(SystemClock), policy)).router();
     let listener = vouch_ops::loopback::listener().await.unwrap();
     let verifier = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, api).await.unwrap() });
@@ -235,7 +241,8 @@ async fn tampered_revoked_suspended_and_unreachable_status_are_400_with_their_co
     assert_eq!(status, 400);
     assert_eq!(code(&body), "status_unknown", "{body}");
 
-    // A status list at a non-loopback http URL is never fetched.
+    // A status list at a plain-http URL (not an allowed origin) is never fetched; the
+    // answer names the rule.
     let plain = secure(
         &s.credential(Some(("revocation", 3, "http://status.example"))),
         di,
@@ -247,7 +254,7 @@ async fn tampered_revoked_suspended_and_unreachable_status_are_400_with_their_co
     assert!(body["problemDetails"][0]["detail"]
         .as_str()
         .unwrap()
-        .contains("only https"));
+        .contains("fetch_not_allowed"));
 }
 
 #[tokio::test]

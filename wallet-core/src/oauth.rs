@@ -114,6 +114,27 @@ pub struct JsonAnswer {
     pub www_authenticate: Option<String>,
 }
 
+/// Largest answer read from an issuer or authorization server (metadata, offers, tokens, a
+/// batch of credentials), bytes.
+pub const MAX_ANSWER: usize = 8 * 1024 * 1024;
+
+/// Reads a body of at most `max` bytes, counted as it streams (whatever `Content-Length`
+/// says): a server cannot make the wallet hold more.
+pub async fn read_capped(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>> {
+    let too_large = || Error::Http(format!("the answer is larger than {max} bytes"));
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(Error::http)? {
+        if body.len() + chunk.len() > max {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// Sends a request and reads a JSON (or empty) answer.
 pub async fn send(req: reqwest::RequestBuilder) -> Result<JsonAnswer> {
     let resp = req.send().await.map_err(Error::http)?;
@@ -126,7 +147,7 @@ pub async fn send(req: reqwest::RequestBuilder) -> Result<JsonAnswer> {
     };
     let dpop_nonce = header("dpop-nonce");
     let www_authenticate = header("www-authenticate");
-    let bytes = resp.bytes().await.map_err(Error::http)?;
+    let bytes = read_capped(resp, MAX_ANSWER).await?;
     let body = if bytes.is_empty() {
         Value::Null
     } else {

@@ -608,6 +608,10 @@ impl Wallet {
     }
 }
 
+/// Largest request object read, bytes (a signed request with a registration certificate
+/// chain is a few KiB).
+pub const MAX_REQUEST_OBJECT: usize = 256 * 1024;
+
 async fn read_request_object(r: reqwest::Response) -> Result<String> {
     if !r.status().is_success() {
         return Err(Error::request(
@@ -615,8 +619,14 @@ async fn read_request_object(r: reqwest::Response) -> Result<String> {
             format!("request_uri answered HTTP {}", r.status().as_u16()),
         ));
     }
-    let body = r.text().await.map_err(Error::http)?;
-    Ok(body.trim().to_string())
+    let body = crate::oauth::read_capped(r, MAX_REQUEST_OBJECT).await?;
+    let text = String::from_utf8(body).map_err(|_| {
+        Error::request(
+            WalletError::InvalidRequest,
+            "the request object is not text",
+        )
+    })?;
+    Ok(text.trim().to_string())
 }
 
 /// Whether a verifier's `redirect_uri` may be offered to the person as a link: `https`, or

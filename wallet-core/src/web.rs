@@ -134,6 +134,7 @@ fn router(state: Shared) -> Router {
             get(|| async { vouch_ops::health::answer("wallet", vec![], Default::default()) }),
         )
         .route("/metrics", get(metrics))
+        .layer(axum::middleware::from_fn(same_origin_posts))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             count_requests,
@@ -249,7 +250,78 @@ th,td{text-align:left;padding:10px 20px 10px 0;border-bottom:1px solid #b1b4b6;v
 code{word-break:break-all}
 "#;
 
+/// The web wallet's anti-forgery token: random per process, put in every form by [`page`]
+/// and required by every `POST` ([`csrf_ok`]); another site can post to the wallet but
+/// cannot read the token.
+fn csrf_token() -> &'static str {
+    static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TOKEN.get_or_init(|| {
+        credentials::keys::provider::random_bytes::<24>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    })
+}
+
+/// `html` with the anti-forgery token in every `POST` form.
+fn with_csrf(html: &str) -> String {
+    let field = format!(
+        r#"<input type="hidden" name="csrf" value="{}">"#,
+        csrf_token()
+    );
+    let mut out = String::with_capacity(html.len() + 128);
+    let mut rest = html;
+    while let Some(i) = rest.find(r#"<form method="post""#) {
+        let Some(end) = rest[i..].find('>') else {
+            break;
+        };
+        out.push_str(&rest[..i + end + 1]);
+        out.push_str(&field);
+        rest = &rest[i + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether a form carries this process's anti-forgery token (compared in constant time).
+fn csrf_ok(f: &HashMap<String, String>) -> bool {
+    let given = f.get("csrf").map(String::as_bytes).unwrap_or_default();
+    let want = csrf_token().as_bytes();
+    given.len() == want.len() && subtle::ConstantTimeEq::ct_eq(given, want).into()
+}
+
+fn forbidden() -> Response {
+    error_page(
+        StatusCode::FORBIDDEN,
+        "This form did not come from your wallet",
+        "Go back to your wallet and try again",
+    )
+}
+
+/// Refuses a `POST` that a browser says came from another site (`Origin` or
+/// `Sec-Fetch-Site`), before any handler runs.
+async fn same_origin_posts(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if req.method() == axum::http::Method::POST {
+        let h = req.headers();
+        let text = |n: &str| h.get(n).and_then(|v| v.to_str().ok());
+        let host = text("host").unwrap_or_default();
+        let cross_origin = text("origin").is_some_and(|o| {
+            o.strip_prefix("http://")
+                .or_else(|| o.strip_prefix("https://"))
+                != Some(host)
+        });
+        let cross_site =
+            text("sec-fetch-site").is_some_and(|s| !matches!(s, "same-origin" | "none"));
+        if cross_origin || cross_site {
+            tracing::warn!("cross-site form post refused");
+            return forbidden();
+        }
+    }
+    next.run(req).await
+}
+
 fn page(title: &str, body: &str) -> Html<String> {
+    let body = with_csrf(body);
     Html(format!(
         r##"<!DOCTYPE html>
 <html lang="en">
@@ -518,6 +590,9 @@ fn config_label(id: &str) -> String {
 
 async fn offer_submit(State(s): State<Shared>, body: String) -> Response {
     let f = form_fields(&body);
+    if !csrf_ok(&f) {
+        return forbidden();
+    }
     let url = f.get("offer").map(|x| x.trim()).unwrap_or("");
     if url.is_empty() {
         return error_page(
@@ -630,15 +705,40 @@ struct PresentQuery {
     request: Option<String>,
 }
 
-async fn present_get(State(s): State<Shared>, Query(q): Query<PresentQuery>) -> Response {
+/// A wallet link (`/present?request=...`) fetches nothing and answers no one by itself: it
+/// shows what was opened and lets the person choose to look at the request.
+async fn present_get(Query(q): Query<PresentQuery>) -> Response {
     match q.request.filter(|u| !u.trim().is_empty()) {
-        Some(r) => open_request(&s, r.trim()).await,
+        Some(r) => {
+            let host = url::Url::parse(r.trim())
+                .ok()
+                .and_then(|u| {
+                    u.query_pairs()
+                        .find(|(k, _)| k == "request_uri")
+                        .and_then(|(_, v)| url::Url::parse(&v).ok())
+                        .and_then(|v| v.host_str().map(str::to_string))
+                })
+                .unwrap_or_else(|| "an organisation".into());
+            let body = format!(
+                r#"<h1>Someone is asking for your details</h1>
+<p>A link from {} asks this wallet to share details. Nothing has been sent. Open the request to see who is asking and what for; you can still decline.</p>
+<form method="post" action="/present"><input type="hidden" name="request" value="{}">
+<button type="submit" class="button">Open the request</button></form>
+<p><a href="/">Not now</a></p>"#,
+                esc(&host),
+                esc(r.trim())
+            );
+            page("A request for your details", &body).into_response()
+        }
         None => Redirect::to("/").into_response(),
     }
 }
 
 async fn present_post(State(s): State<Shared>, body: String) -> Response {
     let f = form_fields(&body);
+    if !csrf_ok(&f) {
+        return forbidden();
+    }
     match f.get("request").map(|x| x.trim()).filter(|x| !x.is_empty()) {
         Some(r) => open_request(&s, r).await,
         None => error_page(
@@ -791,6 +891,9 @@ async fn consent_page(State(s): State<Shared>, Path(id): Path<String>) -> Respon
 
 async fn consent_submit(State(s): State<Shared>, Path(id): Path<String>, body: String) -> Response {
     let f = form_fields(&body);
+    if !csrf_ok(&f) {
+        return forbidden();
+    }
     let Some(req) = s.pending.lock().expect("pending lock").remove(&id) else {
         return error_page(
             StatusCode::NOT_FOUND,

@@ -564,7 +564,7 @@ struct RealVerifier {
 
 /// The verifier service as `vouch verifier serve` runs it (HTTP status lists), on a free
 /// port, deciding from `reg`.
-async fn start_verifier(reg: &Register) -> RealVerifier {
+async fn start_verifier(reg: &Register, fetch_from: &str) -> RealVerifier {
     let dir = tempfile::tempdir().unwrap();
     let listener = vouch_ops::loopback::listener().await.unwrap();
     let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
@@ -575,8 +575,12 @@ async fn start_verifier(reg: &Register) -> RealVerifier {
     .await
     .unwrap();
     let trust = TrustState::new(TrustData::verify(&reg.verifier, &reg.snapshot).unwrap()).unwrap();
+    // The issuer is on loopback: its origin, and no other, may be fetched from.
     let status = StatusLists::new(
-        Arc::new(HttpStatusFetcher::new()),
+        Arc::new(HttpStatusFetcher::with_policy(vouch_fetch::FetchPolicy {
+            allowed_origins: vec![fetch_from.to_string()],
+            ..Default::default()
+        })),
         StatusCache::new(Some(dir.path().join("status"))),
     );
     let request_signer = RequestSigner::dev(dir.path(), "localhost", false).unwrap();
@@ -682,7 +686,7 @@ impl RealVerifier {
 async fn real_verifier_passes_a_right_to_work_check_answered_with_a_real_issuer_credential() {
     let iss = start_issuer().await;
     let reg = register(&iss.url, &iss.signing_key());
-    let ver = start_verifier(&reg).await;
+    let ver = start_verifier(&reg, &iss.url).await;
     iss.subject("subj-rtw").await;
     let offer = iss
         .offer(
@@ -748,7 +752,7 @@ async fn w3c_right_to_work_credentials_go_from_the_real_issuer_through_the_walle
 ) {
     let iss = start_issuer().await;
     let reg = register(&iss.url, &iss.signing_key());
-    let ver = start_verifier(&reg).await;
+    let ver = start_verifier(&reg, &iss.url).await;
     iss.subject("subj-w3c").await;
     for (config, format) in [
         ("right_to_work_jwt_vc", "jwt_vc_json"),

@@ -88,6 +88,8 @@ struct Up {
     dir: PathBuf,
     http: reqwest::Client,
     services: Vec<Service>,
+    /// Environment every child gets (the outbound fetch allow-list: its own origins only).
+    env: Vec<(String, String)>,
 }
 
 /// Runs `vouch up`.
@@ -179,7 +181,7 @@ impl Up {
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err);
-        for (k, v) in &s.env {
+        for (k, v) in self.env.iter().chain(&s.env) {
             c.env(k, v);
         }
         c.spawn()
@@ -457,6 +459,17 @@ async fn up(a: UpArgs, passed: Passed) -> CliResult<i32> {
             .build()
             .map_err(|e| e.to_string())?,
         services: Vec::new(),
+        // The services fetch from one another over plain HTTP on loopback (status lists,
+        // metadata, snapshots): those origins, and no other non-public address, are allowed.
+        env: vec![(
+            "VOUCH_FETCH_ALLOW_ORIGINS".into(),
+            [&registry_url, &issuer_url, &verifier_url, &wallet_url]
+                .iter()
+                .map(|u| u.replace("localhost", "127.0.0.1"))
+                .chain(std::iter::once(verifier_url.clone()))
+                .collect::<Vec<_>>()
+                .join(","),
+        )],
     };
     let p = |x: &Path| x.display().to_string();
     let s = |x: &str| x.to_string();
