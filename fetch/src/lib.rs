@@ -221,7 +221,7 @@ impl Fetcher {
     fn client_for(&self, url: &str) -> Result<&reqwest::Client, FetchError> {
         let u = url::Url::parse(url).map_err(|_| FetchError::NotAllowed)?;
         if let Some(o) = origin_of(url) {
-            if self.policy.allowed_origins.iter().any(|a| *a == o) {
+            if self.policy.allowed_origins.contains(&o) {
                 return Ok(&self.trusted);
             }
         }
