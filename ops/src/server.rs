@@ -17,7 +17,7 @@
 //!   `Retry-After`), and the limit can be switched off for load drivers
 //!   (`VOUCH_RATE_LIMIT=off`).
 //! - **Browsers**: every answer carries `X-Content-Type-Options: nosniff`,
-//!   `Referrer-Policy: no-referrer`, a `Content-Security-Policy` with
+//!   `Referrer-Policy: same-origin`, a `Content-Security-Policy` with
 //!   `frame-ancestors 'none'`, and `Cache-Control: no-store` unless the handler set its own
 //!   caching (pages and answers with personal data are never cached; public, signed
 //!   documents such as status lists say `max-age` themselves).
@@ -242,7 +242,9 @@ pub fn harden(app: Router, limits: &Limits) -> Router {
     ))
     .layer(SetResponseHeaderLayer::overriding(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        // Nothing to other sites; same-origin navigations keep theirs, so a browser's form
+        // post carries its real `Origin` (under `no-referrer` it would say `null`).
+        HeaderValue::from_static("same-origin"),
     ))
     .layer(SetResponseHeaderLayer::if_not_present(
         header::CONTENT_SECURITY_POLICY,
@@ -480,7 +482,7 @@ mod tests {
         .to_lowercase();
         for h in [
             "x-content-type-options: nosniff",
-            "referrer-policy: no-referrer",
+            "referrer-policy: same-origin",
             "frame-ancestors 'none'",
             "cache-control: no-store",
             "x-frame-options: deny",

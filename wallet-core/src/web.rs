@@ -305,13 +305,18 @@ async fn same_origin_posts(req: axum::extract::Request, next: axum::middleware::
         let h = req.headers();
         let text = |n: &str| h.get(n).and_then(|v| v.to_str().ok());
         let host = text("host").unwrap_or_default();
+        let site = text("sec-fetch-site");
+        // An opaque origin (`null`: a sandboxed frame, a page under `no-referrer`) counts as
+        // another site unless the browser says the post is same-origin.
         let cross_origin = text("origin").is_some_and(|o| {
+            if o == "null" {
+                return site != Some("same-origin");
+            }
             o.strip_prefix("http://")
                 .or_else(|| o.strip_prefix("https://"))
                 != Some(host)
         });
-        let cross_site =
-            text("sec-fetch-site").is_some_and(|s| !matches!(s, "same-origin" | "none"));
+        let cross_site = site.is_some_and(|s| !matches!(s, "same-origin" | "none"));
         if cross_origin || cross_site {
             tracing::warn!("cross-site form post refused");
             return forbidden();
