@@ -13,7 +13,6 @@
 //! specific, [`accepts`] lists which library codes stand for the corpus's.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use credentials::b64;
@@ -30,10 +29,7 @@ use credentials::x509::Certificate;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 use trust_framework::decision::{authorize, Evidence, Reason};
-use trust_framework::fixtures::{certificate, event, operator, registration};
-use trust_framework::genesis;
 use trust_framework::log::Log;
-use trust_framework::model::{AnchorKey, TrustAnchor};
 use trust_framework::note::NoteKey;
 use trust_framework::register::Register;
 use trust_framework::snapshot::{self, SnapshotPayload, SnapshotVerifier};
@@ -44,27 +40,10 @@ use verifier::status::{NoNetwork, StatusCache, StatusLists};
 use verifier::trust::{TrustData, TrustState};
 use verifier::vc_api::VcApi;
 
-const ORIGIN: &str = "register.test/log";
+#[path = "../../tests/forgery/support.rs"]
+mod corpus;
 
-fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/forgery")
-}
-
-fn manifest() -> Value {
-    serde_json::from_slice(&std::fs::read(dir().join("manifest.json")).unwrap()).unwrap()
-}
-
-fn read(p: &str) -> Vec<u8> {
-    std::fs::read(dir().join(p)).unwrap_or_else(|e| panic!("{p}: {e}"))
-}
-
-fn at(m: &Value) -> OffsetDateTime {
-    OffsetDateTime::parse(
-        m["at"].as_str().unwrap(),
-        &time::format_description::well_known::Rfc3339,
-    )
-    .unwrap()
-}
+use corpus::{at, manifest, read, ORIGIN};
 
 /// Which library codes stand for the corpus's code.
 fn accepts(expect: &str, got: &str) -> bool {
@@ -94,59 +73,8 @@ fn register(m: &Value) -> Register {
 
 /// The log of the story and its log key.
 fn story(m: &Value) -> (Log, SoftwareSigner) {
-    let now = at(m);
-    let since = now - time::Duration::days(200);
-    let trust = &m["trust"];
-    let mut anchors = vec![
-        TrustAnchor {
-            anchor_id: "root".into(),
-            key: AnchorKey::X5cRoot {
-                certificate: b64::encode(read(trust["provider_root"].as_str().unwrap())),
-            },
-        },
-        TrustAnchor {
-            anchor_id: "iaca".into(),
-            key: AnchorKey::Iaca {
-                certificate: b64::encode(read(trust["provider_iaca"].as_str().unwrap())),
-            },
-        },
-    ];
-    for (i, d) in trust["provider_dids"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .enumerate()
-    {
-        anchors.push(TrustAnchor {
-            anchor_id: format!("did-{i}"),
-            key: AnchorKey::Did {
-                did: d.as_str().unwrap().into(),
-            },
-        });
-    }
     let log_key = SoftwareSigner::generate(Algorithm::EdDsa).unwrap().0;
-    let mut log = Log::new();
-    log.append(genesis::genesis(ORIGIN, &log_key, since).unwrap())
-        .unwrap();
-    let reg = registration(
-        "provider",
-        "Provider Ltd",
-        &[
-            "VerifiableCredential",
-            "urn:vouch:uk:right-to-work:1",
-            "org.iso.18013.5.1.mDL",
-        ],
-        certificate(
-            "provider-1",
-            "cab-a",
-            since,
-            now + time::Duration::days(365),
-        ),
-        anchors,
-        now + time::Duration::days(365),
-    );
-    log.append(event(since, operator(), reg)).unwrap();
-    (log, log_key)
+    (corpus::provider_log(m, &log_key), log_key)
 }
 
 /// The register's decision, as a code (`valid` when allowed).

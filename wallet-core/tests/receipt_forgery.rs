@@ -4,85 +4,20 @@
 //! coming from the registered provider. What the wallet cannot judge (no register, an
 //! issuer not in its register) is stored, flagged with the reason.
 
-use std::path::{Path, PathBuf};
-
-use credentials::b64;
 use credentials::keys::{Algorithm, SoftwareSigner};
 use serde_json::Value;
-use time::OffsetDateTime;
-use trust_framework::fixtures::{certificate, event, operator, registration};
-use trust_framework::genesis;
-use trust_framework::log::Log;
-use trust_framework::model::{AnchorKey, TrustAnchor};
 use trust_framework::register::Register;
 use wallet_core::receipt::{check, Standing};
 
-fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/forgery")
-}
+#[path = "../../tests/forgery/support.rs"]
+mod corpus;
 
-fn read(p: &str) -> Vec<u8> {
-    std::fs::read(dir().join(p)).unwrap_or_else(|e| panic!("{p}: {e}"))
-}
-
-fn at(m: &Value) -> OffsetDateTime {
-    OffsetDateTime::parse(
-        m["at"].as_str().unwrap(),
-        &time::format_description::well_known::Rfc3339,
-    )
-    .unwrap()
-}
+use corpus::{at, read};
 
 /// The provider registered with its DIDs, root and IACA, certified for every type.
 fn register(m: &Value) -> Register {
-    let now = at(m);
-    let since = now - time::Duration::days(200);
-    let t = &m["trust"];
-    let mut anchors = vec![
-        TrustAnchor {
-            anchor_id: "root".into(),
-            key: AnchorKey::X5cRoot {
-                certificate: b64::encode(read(t["provider_root"].as_str().unwrap())),
-            },
-        },
-        TrustAnchor {
-            anchor_id: "iaca".into(),
-            key: AnchorKey::Iaca {
-                certificate: b64::encode(read(t["provider_iaca"].as_str().unwrap())),
-            },
-        },
-    ];
-    for (i, d) in t["provider_dids"].as_array().unwrap().iter().enumerate() {
-        anchors.push(TrustAnchor {
-            anchor_id: format!("did-{i}"),
-            key: AnchorKey::Did {
-                did: d.as_str().unwrap().into(),
-            },
-        });
-    }
     let key = SoftwareSigner::generate(Algorithm::EdDsa).unwrap().0;
-    let mut log = Log::new();
-    log.append(genesis::genesis("register.test/log", &key, since).unwrap())
-        .unwrap();
-    let reg = registration(
-        "provider",
-        "Provider Ltd",
-        &[
-            "VerifiableCredential",
-            "urn:vouch:uk:right-to-work:1",
-            "org.iso.18013.5.1.mDL",
-        ],
-        certificate(
-            "provider-1",
-            "cab-a",
-            since,
-            now + time::Duration::days(365),
-        ),
-        anchors,
-        now + time::Duration::days(365),
-    );
-    log.append(event(since, operator(), reg)).unwrap();
-    log.register().clone()
+    corpus::provider_log(m, &key).register().clone()
 }
 
 /// What an issuer would have sent for a corpus case: the credential itself (a W3C
@@ -114,7 +49,7 @@ fn as_issued(case: &Value) -> Option<(String, String)> {
             let signed = map_get(&doc, "issuerSigned")?.clone();
             let mut out = Vec::new();
             ciborium::into_writer(&signed, &mut out).unwrap();
-            Some(("mso_mdoc".into(), b64::encode(out)))
+            Some(("mso_mdoc".into(), credentials::b64::encode(out)))
         }
         _ => None,
     }
