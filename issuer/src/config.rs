@@ -40,6 +40,9 @@ pub struct IssuerConfig {
     pub require_dpop: bool,
     /// Largest request body accepted, in bytes.
     pub max_body: usize,
+    /// Unexpired pushed authorization requests kept at once; past it, new ones are refused
+    /// (503) until some expire.
+    pub max_pending_pars: i64,
     /// Which wallet providers' key attestations are accepted (OpenID4VCI 1.0 Appendix D),
     /// and what is required of them; none by default.
     pub key_attestations: crate::proofs::attestation::KeyAttestationPolicy,
@@ -67,6 +70,7 @@ impl IssuerConfig {
             batch_size: 10,
             require_dpop: false,
             max_body: 64 * 1024,
+            max_pending_pars: crate::store::MAX_PENDING_PARS,
             key_attestations: Default::default(),
         }
     }

@@ -195,8 +195,9 @@ pub struct OAuthClient {
     pub redirect_uris: Vec<String>,
 }
 
-/// How many unexpired pushed authorization requests may wait at once: past it, new ones are
-/// refused until some expire (an unauthenticated flood cannot fill the disk).
+/// How many unexpired pushed authorization requests may wait at once by default
+/// ([`crate::config::IssuerConfig::max_pending_pars`]): past it, new ones are refused until some
+/// expire (an unauthenticated flood cannot fill the disk).
 pub const MAX_PENDING_PARS: i64 = 20_000;
 
 /// Wrong sign-in codes a pushed authorization request survives; the next consumes it.

@@ -7,7 +7,7 @@
 mod support;
 
 use serde_json::json;
-use support::{issuer, TestIssuer, ISSUER};
+use support::{config, issuer, issuer_with, TestIssuer, ISSUER};
 
 const CT: &str = "application/x-www-form-urlencoded";
 
@@ -218,4 +218,32 @@ async fn wrong_codes_slow_the_account_and_the_fifth_consumes_the_request() {
     let (status, page) = sign_in(&t, &uri, "bf-ok", &good).await;
     assert_eq!(status, 303, "{page}");
     assert_eq!(t.count("auth_codes").await, 1);
+}
+
+#[tokio::test]
+async fn a_par_flood_grows_the_database_by_a_bounded_amount() {
+    let mut c = config();
+    c.max_pending_pars = 50;
+    let t = issuer_with(c).await;
+    let big = "s".repeat(2000);
+    let (mut stored, mut refused) = (0, 0);
+    for _ in 0..200 {
+        let r = par(
+            &t,
+            "wallet-app",
+            "https://wallet.example/cb",
+            &[("state", &big)],
+        )
+        .await;
+        match r.status {
+            201 => stored += 1,
+            503 => {
+                assert_eq!(r.json()["error"], "temporarily_unavailable");
+                refused += 1
+            }
+            other => panic!("{other}: {:?}", r.json()),
+        }
+    }
+    assert_eq!((stored, refused), (50, 150));
+    assert_eq!(t.count("par_requests").await, 50);
 }

@@ -87,6 +87,9 @@ pub enum Oid4vpError {
     /// The request cannot be served.
     #[error("{0}")]
     Server(String),
+    /// A bound is reached (pending transactions); try again shortly.
+    #[error("too many checks are waiting for an answer; try again shortly")]
+    Busy,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -99,6 +102,7 @@ impl Oid4vpError {
             Oid4vpError::UnknownTransaction => "invalid_request",
             Oid4vpError::InvalidRequest(_) | Oid4vpError::AlreadyAnswered => "invalid_request",
             Oid4vpError::Server(_) | Oid4vpError::Store(_) => "server_error",
+            Oid4vpError::Busy => "temporarily_unavailable",
         }
     }
     /// The HTTP status.
@@ -107,9 +111,13 @@ impl Oid4vpError {
             Oid4vpError::UnknownTransaction => 404,
             Oid4vpError::InvalidRequest(_) | Oid4vpError::AlreadyAnswered => 400,
             Oid4vpError::Server(_) | Oid4vpError::Store(_) => 500,
+            Oid4vpError::Busy => 503,
         }
     }
 }
+
+/// Pending, unexpired transactions kept at once; past it, new checks are refused (503).
+pub const MAX_PENDING_TRANSACTIONS: i64 = 10_000;
 
 /// Loads a JWK key file, or generates and writes one.
 pub fn load_or_create_key(path: &Path) -> Result<SoftwareSigner, String> {
@@ -285,6 +293,12 @@ impl Service {
             return Err(Oid4vpError::InvalidRequest(
                 "response_mode must be direct_post or direct_post.jwt".into(),
             ));
+        }
+        // Anyone can start a check: the number waiting is bounded, so a flood cannot fill
+        // the disk (and each expires after the transaction lifetime).
+        let now = self.clock.now().unix_timestamp();
+        if self.store.pending_transactions(now).await? >= MAX_PENDING_TRANSACTIONS {
+            return Err(Oid4vpError::Busy);
         }
         let enc_key = if response_mode == "direct_post.jwt" {
             let sk = provider::default()

@@ -165,7 +165,7 @@ async fn par(
         dpop_jkt = Some(p.jkt);
     }
     let now = crate::util::now();
-    if s.store.pending_pars(now).await? >= crate::store::MAX_PENDING_PARS {
+    if s.store.pending_pars(now).await? >= s.config.max_pending_pars {
         return Err(ApiError::temporarily_unavailable(
             "too many pending authorization requests; try again shortly",
         ));
