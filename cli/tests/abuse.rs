@@ -103,7 +103,7 @@ fn healthz(addr: SocketAddr) -> Duration {
     let mut c = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))
         .expect("healthz connects");
     c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-    c.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+    c.write_all(b"GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n")
         .unwrap();
     let mut out = String::new();
     let _ = c.read_to_string(&mut out);

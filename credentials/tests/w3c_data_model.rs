@@ -219,3 +219,28 @@ fn a_secured_document_must_be_a_map_not_a_string_holding_one() {
     );
     assert!(r.valid, "{r:?}");
 }
+
+/// The key of a `vc+sd-jwt` is bound to the issuer the signed payload names in the clear: an
+/// issuer carried only by a Disclosure (here the victim's DID, signed by the attacker's
+/// did:key) is refused, never reported as the victim's credential.
+#[test]
+fn an_issuer_carried_by_a_disclosure_is_not_bound_to_another_key() {
+    let victim = "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2";
+    let (plain, secret) = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let vm = did::did_key_vm(plain.public_key());
+    let attacker =
+        SoftwareSigner::from_jwk(&credentials::keys::Jwk::from_secret_key(&secret).with_kid(vm))
+            .unwrap();
+    let mut opts = IssueOptions::new(Securing::SdJwt, DocKind::Credential);
+    opts.disclosable = vec!["/issuer".into()];
+    let secured = w3c::issue(&credential(victim), &opts, &attacker, NOW).unwrap();
+    let r = w3c::verify(
+        &secured.to_bytes(),
+        &VerifyOptions::at(NOW, DocKind::Credential),
+    );
+    assert!(!r.valid, "{r:?}");
+    assert_eq!(
+        r.error.map(|e| e.code).as_deref(),
+        Some("issuer_key_mismatch")
+    );
+}

@@ -202,7 +202,10 @@ impl Fetcher {
                 .user_agent("vouch")
         };
         Fetcher {
+            // No proxy from the environment: a proxy would resolve the name itself, past
+            // the public-address check.
             public: base()
+                .no_proxy()
                 .dns_resolver(Arc::new(PublicOnly))
                 .https_only(true)
                 .build()

@@ -298,9 +298,29 @@ fn forbidden() -> Response {
     )
 }
 
-/// Refuses a `POST` that a browser says came from another site (`Origin` or
-/// `Sec-Fetch-Site`), before any handler runs.
+/// Refuses a request for another host name than this machine's (a DNS-rebinding page
+/// would name its own: it could otherwise read the anti-forgery token and post with it), and
+/// a `POST` that a browser says came from another site (`Origin` or `Sec-Fetch-Site`),
+/// before any handler runs.
 async fn same_origin_posts(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let host_name = req
+        .headers()
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .map(|h| match h.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+            _ => h,
+        })
+        .unwrap_or_default();
+    let probe = matches!(req.uri().path(), "/healthz" | "/metrics");
+    if !probe && !matches!(host_name, "127.0.0.1" | "localhost" | "[::1]") {
+        tracing::warn!("request for another host name refused");
+        return error_page(
+            StatusCode::MISDIRECTED_REQUEST,
+            "This is not your wallet's address",
+            "Open your wallet at its own address",
+        );
+    }
     if req.method() == axum::http::Method::POST {
         let h = req.headers();
         let text = |n: &str| h.get(n).and_then(|v| v.to_str().ok());

@@ -121,4 +121,15 @@ async fn cross_site_posts_are_refused_and_a_link_alone_sends_nothing() {
         1,
         "the request was fetched once"
     );
+
+    // A page that rebinds its own name to this machine (DNS rebinding) names its own host:
+    // refused before it can read the page's token.
+    let r = c
+        .get(format!("{wallet}/"))
+        .header("host", "attacker.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 421);
+    assert!(!r.text().await.unwrap().contains("csrf"));
 }

@@ -291,11 +291,14 @@ pub fn verify_proof_bound(
             found: purpose.to_string(),
         });
     }
-    let named = if expected_purpose == "assertionMethod" {
-        "issuer"
-    } else {
-        "holder"
+    // Which party the key must belong to follows the document, not the purpose: a
+    // presentation's holder, a credential's issuer (whatever proof purpose it claims).
+    let is_presentation = match document.get("type") {
+        Some(Value::String(t)) => t == "VerifiablePresentation",
+        Some(Value::Array(a)) => a.iter().any(|t| t == "VerifiablePresentation"),
+        _ => false,
     };
+    let named = if is_presentation { "holder" } else { "issuer" };
     let controller = match document.get(named) {
         Some(Value::String(s)) => Some(s.as_str()),
         Some(Value::Object(o)) => o.get("id").and_then(Value::as_str),

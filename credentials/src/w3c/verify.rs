@@ -416,6 +416,18 @@ fn verify_one(
                 (Securing::SdJwt, None) => jose::verify_sd_jwt(&text, &key, kind, opts.now)?,
                 _ => jose::verify_jwt(&text, &key, kind, opts.now)?,
             };
+            // The key was bound to the issuer (holder) the signed payload names in the
+            // clear; a `vc+sd-jwt` whose issuer only a Disclosure names (or names otherwise)
+            // is refused: the bound identity must be the one the document shows.
+            let shown = verified
+                .document
+                .as_object()
+                .and_then(|d| issuer_of(d, kind));
+            if shown != issuer_of(&payload, kind) {
+                return Err(W3cError::IssuerKeyMismatch(
+                    "the issuer (holder) is selectively disclosable; the key is bound to the one named in the clear".into(),
+                ));
+            }
             (securing.name(kind), verified.document, signer)
         }
         Input::Cose(bytes) => {

@@ -323,22 +323,27 @@ async fn authorize_submit(State(s): State<Shared>, req: Request) -> Result<Respo
         *r.status_mut() = status;
         r
     };
-    // A subject with recent wrong codes waits: its code is not even checked until then.
-    if let Some(wait) = super::throttle::wait(issuer_key, subject_id) {
+    // An ended or expired request checks no code and counts against no one.
+    let Some(pending) = s.store.par(&uri_hash, now).await? else {
+        return Ok(refuse(
+            Vec::new(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "This sign-in has ended after too many wrong codes, or it expired. Start again from your wallet.",
+        ));
+    };
+    // A subject with recent wrong codes waits: its code is not even checked until then. The
+    // attempt is reserved before the check, so parallel guesses cannot share one window.
+    if let Err(wait) = super::throttle::begin(issuer_key, subject_id) {
         tracing::info!(
             subject = %vouch_ops::log::id_digest(subject_id),
             wait_s = wait.as_secs(),
             "sign-in delayed after wrong codes"
         );
-        let par = s.store.par(&uri_hash, now).await?;
-        let to = match &par {
-            Some(p) => Some(ReturnTo::of(&s, p).await),
-            None => None,
-        };
-        let configs = par.map(|p| p.configuration_ids).unwrap_or_default();
+        let to = ReturnTo::of(&s, &pending).await;
         let mut r = refuse(
-            configs,
-            to,
+            pending.configuration_ids,
+            Some(to),
             StatusCode::TOO_MANY_REQUESTS,
             &format!(
                 "Too many wrong codes for this account. Wait {} seconds, then try again.",
@@ -364,13 +369,10 @@ async fn authorize_submit(State(s): State<Shared>, req: Request) -> Result<Respo
     let Some(par) = done else {
         tracing::info!("sign-in refused");
         let par = s.store.par(&uri_hash, now).await?;
-        // A code was checked only when the request was still there: only then does it
-        // count against the account and the request.
+        // The attempt was counted against the account before the check (throttle::begin);
+        // the request counts it too, and ends at the fifth.
         let failures = match &par {
-            Some(_) => {
-                super::throttle::failed(issuer_key, subject_id);
-                s.store.sign_in_failed(&uri_hash).await?
-            }
+            Some(_) => s.store.sign_in_failed(&uri_hash).await?,
             None => crate::store::MAX_SIGN_IN_FAILURES,
         };
         if failures >= crate::store::MAX_SIGN_IN_FAILURES {

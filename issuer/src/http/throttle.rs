@@ -5,8 +5,9 @@
 //! authorization request also survives only [`crate::store::MAX_SIGN_IN_FAILURES`] wrong
 //! codes (counted in the database).
 //!
-//! Kept in memory, per issuer: several issuer processes each keep their own delays (the
-//! per-request count in the database is shared).
+//! Each attempt is reserved before its code is checked ([`begin`]), so parallel guesses
+//! cannot share one open window. Kept in memory, per issuer: several issuer processes each
+//! keep their own delays (the per-request count in the database is shared).
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
@@ -31,34 +32,36 @@ pub fn delay_after(count: u32) -> Duration {
     Duration::from_secs(secs).min(MAX_DELAY)
 }
 
-/// How long `subject` must still wait before a code is checked (`None`: check it now).
-/// `issuer` tells issuers of one process apart.
-pub fn wait(issuer: usize, subject: &str) -> Option<Duration> {
-    let map = FAILURES.lock().ok()?;
-    let f = map.get(&(issuer, subject.to_string()))?;
-    let now = Instant::now();
-    (f.not_before > now).then(|| f.not_before - now)
-}
-
-/// Records a wrong code for `subject`; returns the delay now in force.
-pub fn failed(issuer: usize, subject: &str) -> Duration {
+/// Reserves one attempt for `subject`, atomically: `Err(wait)` while its delay runs (the
+/// code is then not checked at all); otherwise the attempt is counted before the code is
+/// checked and the next delay armed, so parallel guesses cannot all slip through one open
+/// window. A right code then calls [`succeeded`]. `issuer` tells issuers of one process
+/// apart.
+pub fn begin(issuer: usize, subject: &str) -> Result<(), Duration> {
     let Ok(mut map) = FAILURES.lock() else {
-        return MAX_DELAY;
+        return Err(MAX_DELAY);
     };
+    let now = Instant::now();
     if map.len() >= MAX_TRACKED {
-        let now = Instant::now();
-        map.retain(|_, f| f.not_before > now);
+        // Only entries whose delay has lapsed and that never failed twice are dropped: a
+        // flood of other names cannot reset a subject that is being guessed at.
+        map.retain(|_, f| f.not_before > now || f.count > 1);
+        if map.len() >= MAX_TRACKED {
+            return Err(Duration::from_secs(1));
+        }
     }
     let f = map
         .entry((issuer, subject.to_string()))
         .or_insert(Failures {
             count: 0,
-            not_before: Instant::now(),
+            not_before: now,
         });
+    if f.not_before > now {
+        return Err(f.not_before - now);
+    }
     f.count = f.count.saturating_add(1);
-    let d = delay_after(f.count);
-    f.not_before = Instant::now() + d;
-    d
+    f.not_before = now + delay_after(f.count);
+    Ok(())
 }
 
 /// Forgets the failures of `subject` (it signed in).
@@ -81,18 +84,23 @@ mod tests {
     }
 
     #[test]
-    fn a_subject_waits_after_a_wrong_code_and_not_after_success() {
+    fn an_attempt_is_reserved_before_its_code_is_checked() {
         let issuer = 0xdead_beef;
-        assert_eq!(wait(issuer, "s1"), None);
-        failed(issuer, "s1");
-        assert!(wait(issuer, "s1").is_some());
-        assert_eq!(wait(issuer, "s2"), None, "other subjects are not delayed");
+        assert_eq!(begin(issuer, "s1"), Ok(()));
+        // A second, parallel attempt for the same account waits: the first one holds it.
+        assert!(begin(issuer, "s1").is_err());
         assert_eq!(
-            wait(issuer + 1, "s1"),
-            None,
+            begin(issuer, "s2"),
+            Ok(()),
+            "other subjects are not delayed"
+        );
+        assert_eq!(
+            begin(issuer + 1, "s1"),
+            Ok(()),
             "other issuers are not affected"
         );
+        // A right code frees the account at once.
         succeeded(issuer, "s1");
-        assert_eq!(wait(issuer, "s1"), None);
+        assert_eq!(begin(issuer, "s1"), Ok(()));
     }
 }
