@@ -13,11 +13,18 @@ pub const OPERATOR: &str = "operator-token-0123456789abcdef";
 pub const CAB_A: &str = "cab-a-token-0123456789abcdef";
 pub const CAB_B: &str = "cab-b-token-0123456789abcdef";
 
-pub fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
+/// One runtime for every test of the binary: a database pool made on it keeps working in
+/// the next `block_on` (a runtime per call left pools bound to a runtime already shut down,
+/// which failed the PostgreSQL test once it really ran).
+pub fn rt() -> &'static tokio::runtime::Runtime {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    })
 }
 
 /// A running `vouch registry serve`, killed on drop.
