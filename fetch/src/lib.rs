@@ -251,28 +251,6 @@ impl Fetcher {
             .await
     }
 
-    /// `POST url` with a form body (`application/x-www-form-urlencoded`).
-    pub async fn post_form(
-        &self,
-        url: &str,
-        form: &[(&str, &str)],
-        accept: &str,
-    ) -> Result<Fetched, FetchError> {
-        let client = self.client_for(url)?;
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        self.read(
-            client
-                .post(url)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("accept", accept)
-                .body(body),
-            url,
-        )
-        .await
-    }
-
     async fn read(&self, req: reqwest::RequestBuilder, url: &str) -> Result<Fetched, FetchError> {
         let mut resp = req.send().await.map_err(|e| {
             tracing::warn!(url = %redact(url), error = %e.without_url(), "fetch failed");

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::events::{Event, EventKind};
+use crate::model::AnchorKey;
 use crate::model::{
     CabCertificate, CertificateState, NoteCode, Provider, RelyingParty, RemovalReason, Service,
     TrustAnchor,
@@ -795,5 +796,57 @@ impl Register {
             .get(entry_id)?
             .certificate(number)
             .map(|c| c.certificate.body.cab_id.as_str())
+    }
+}
+
+/// The trust anchors every entry registered, by kind: what a credential's issuer evidence is
+/// checked against before the decision (current and past anchors: [`crate::decision`]
+/// says which held when).
+impl Register {
+    /// Every `x5c` root certificate registered.
+    pub fn x5c_roots(&self) -> Vec<credentials::x509::Certificate> {
+        self.anchor_certificates(|k| match k {
+            AnchorKey::X5cRoot { certificate } => Some(certificate),
+            _ => None,
+        })
+    }
+
+    /// Every IACA root certificate registered.
+    pub fn iaca_roots(&self) -> Vec<credentials::x509::Certificate> {
+        self.anchor_certificates(|k| match k {
+            AnchorKey::Iaca { certificate } => Some(certificate),
+            _ => None,
+        })
+    }
+
+    /// The keys registered for issuer identifier `iss`.
+    pub fn iss_keys(&self, iss: &str) -> Vec<credentials::keys::Jwk> {
+        self.anchor_keys()
+            .filter_map(|k| match k {
+                AnchorKey::IssKey { iss: i, jwk } if i == iss => {
+                    credentials::keys::Jwk::from_value(jwk).ok()
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn anchor_keys(&self) -> impl Iterator<Item = &AnchorKey> {
+        self.entries
+            .values()
+            .flat_map(|e| e.anchors.iter())
+            .map(|a| &a.anchor.key)
+    }
+
+    fn anchor_certificates(
+        &self,
+        f: impl Fn(&AnchorKey) -> Option<&String>,
+    ) -> Vec<credentials::x509::Certificate> {
+        self.anchor_keys()
+            .filter_map(f)
+            .filter_map(|c| {
+                credentials::x509::Certificate::from_der(&credentials::b64::decode(c)?).ok()
+            })
+            .collect()
     }
 }

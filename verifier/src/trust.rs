@@ -5,13 +5,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 
-use credentials::b64;
 use credentials::keys::{Jwk, PublicKey};
 use credentials::x509::Certificate;
 use time::OffsetDateTime;
 use trust_framework::log::Log;
 use trust_framework::merkle::Hash;
-use trust_framework::model::AnchorKey;
 use trust_framework::register::Register;
 use trust_framework::snapshot::{Snapshot, SnapshotError, SnapshotStore, SnapshotVerifier};
 
@@ -46,41 +44,17 @@ impl TrustData {
 
     /// Every x5c root any service registered (current and past: the decision says which holds).
     pub fn x5c_roots(&self) -> Vec<Certificate> {
-        self.anchors(|k| match k {
-            AnchorKey::X5cRoot { certificate } => Some(certificate.clone()),
-            _ => None,
-        })
-        .into_iter()
-        .filter_map(|c| Certificate::from_der(&b64::decode(&c)?).ok())
-        .collect()
+        self.register().x5c_roots()
     }
 
     /// Every IACA root registered.
     pub fn iaca_roots(&self) -> Vec<Certificate> {
-        self.anchors(|k| match k {
-            AnchorKey::Iaca { certificate } => Some(certificate.clone()),
-            _ => None,
-        })
-        .into_iter()
-        .filter_map(|c| Certificate::from_der(&b64::decode(&c)?).ok())
-        .collect()
+        self.register().iaca_roots()
     }
 
     /// The keys registered for issuer identifier `iss`.
     pub fn iss_keys(&self, iss: &str) -> Vec<Jwk> {
-        self.anchors(|k| match k {
-            AnchorKey::IssKey { iss: i, jwk } if i == iss => Jwk::from_value(jwk).ok(),
-            _ => None,
-        })
-    }
-
-    fn anchors<T>(&self, f: impl Fn(&AnchorKey) -> Option<T>) -> Vec<T> {
-        self.register()
-            .entries
-            .values()
-            .flat_map(|e| e.anchors.iter())
-            .filter_map(|a| f(&a.anchor.key))
-            .collect()
+        self.register().iss_keys(iss)
     }
 }
 

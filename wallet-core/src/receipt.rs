@@ -9,7 +9,7 @@
 //! no) is stored with a [`Standing::Unverified`] reason the app shows the person.
 
 use credentials::b64;
-use credentials::keys::{Jwk, PublicKey};
+use credentials::keys::PublicKey;
 use credentials::mdoc::{verify_issuer_signed, IssuerSigned, MdocVerifyOptions, SessionTranscript};
 use credentials::report::CheckLog;
 use credentials::sd_jwt::{SdJwt, VerifyOptions};
@@ -17,12 +17,10 @@ use credentials::sd_jwt_vc::{self, IssuerKeySource, VcVerifyOptions};
 use credentials::w3c::jose::DocKind;
 use credentials::w3c::verify::verify_typed;
 use credentials::w3c::VerifyOptions as W3cVerifyOptions;
-use credentials::x509::Certificate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 use trust_framework::decision::{authorize, Evidence, Reason};
-use trust_framework::model::AnchorKey;
 use trust_framework::register::Register;
 
 use crate::error::{Error, Result};
@@ -41,37 +39,6 @@ pub enum Standing {
         /// Why (shown to the person).
         reason: String,
     },
-}
-
-/// What the register holds that a credential's issuer evidence can be checked against.
-struct Anchors {
-    x5c_roots: Vec<Certificate>,
-    iacas: Vec<Certificate>,
-    iss_keys: Vec<(String, PublicKey)>,
-}
-
-fn anchors(register: &Register) -> Anchors {
-    let mut a = Anchors {
-        x5c_roots: Vec::new(),
-        iacas: Vec::new(),
-        iss_keys: Vec::new(),
-    };
-    let cert = |c: &str| b64::decode(c).and_then(|d| Certificate::from_der(&d).ok());
-    for entry in register.entries.values() {
-        for anchor in &entry.anchors {
-            match &anchor.anchor.key {
-                AnchorKey::X5cRoot { certificate } => a.x5c_roots.extend(cert(certificate)),
-                AnchorKey::Iaca { certificate } => a.iacas.extend(cert(certificate)),
-                AnchorKey::IssKey { iss, jwk } => {
-                    if let Ok(k) = Jwk::from_value(jwk) {
-                        a.iss_keys.push((iss.clone(), k.public_key().clone()));
-                    }
-                }
-                AnchorKey::Did { .. } => {}
-            }
-        }
-    }
-    a
 }
 
 fn refused(check: &str, why: impl std::fmt::Display) -> Error {
@@ -131,15 +98,14 @@ pub fn check(
     if register.entries.is_empty() {
         return Ok(unverified("this wallet's copy of the register is empty"));
     }
-    let anchors = anchors(register);
     match format {
-        credentials::sd_jwt_vc::FORMAT => sd_jwt(raw, register, &anchors, now),
-        credentials::mdoc::FORMAT => mdoc(raw, register, &anchors, now),
+        credentials::sd_jwt_vc::FORMAT => sd_jwt(raw, register, now),
+        credentials::mdoc::FORMAT => mdoc(raw, register, now),
         _ => w3c(raw, register, now),
     }
 }
 
-fn sd_jwt(raw: &str, register: &Register, a: &Anchors, now: OffsetDateTime) -> Result<Standing> {
+fn sd_jwt(raw: &str, register: &Register, now: OffsetDateTime) -> Result<Standing> {
     let sd = SdJwt::parse(raw).map_err(|e| refused("parse", e))?;
     let payload = sd.jws().claims().map_err(|e| refused("parse", e))?;
     let iss = payload
@@ -158,23 +124,23 @@ fn sd_jwt(raw: &str, register: &Register, a: &Anchors, now: OffsetDateTime) -> R
     let has_x5c = matches!(sd.jws().header().x5c(), Ok(Some(_)));
     let opts = VcVerifyOptions::new(VerifyOptions::at(now.unix_timestamp()));
     if has_x5c {
-        if a.x5c_roots.is_empty() {
+        let roots = register.x5c_roots();
+        if roots.is_empty() {
             return Ok(unverified("no certificate root in this wallet's register"));
         }
         let v = sd_jwt_vc::verify(
             raw,
-            &IssuerKeySource::X5c(&a.x5c_roots),
+            &IssuerKeySource::X5c(&roots),
             &opts,
             &mut CheckLog::default(),
         )
         .map_err(|e| refused(e.code(), e))?;
         return Ok(standing(register, &Evidence::X5c(&v.chain), vct, issued_at));
     }
-    let keys: Vec<&PublicKey> = a
-        .iss_keys
+    let keys: Vec<PublicKey> = register
+        .iss_keys(iss)
         .iter()
-        .filter(|(i, _)| i == iss)
-        .map(|(_, k)| k)
+        .map(|k| k.public_key().clone())
         .collect();
     if keys.is_empty() {
         return Ok(unverified(
@@ -183,7 +149,7 @@ fn sd_jwt(raw: &str, register: &Register, a: &Anchors, now: OffsetDateTime) -> R
     }
     // One of the issuer's registered keys must verify it; the register then judges that key.
     let mut last = None;
-    for key in keys {
+    for key in &keys {
         match sd_jwt_vc::verify(
             raw,
             &IssuerKeySource::Key(key.clone()),
@@ -201,10 +167,11 @@ fn sd_jwt(raw: &str, register: &Register, a: &Anchors, now: OffsetDateTime) -> R
     Err(refused(e.code(), e))
 }
 
-fn mdoc(raw: &str, register: &Register, a: &Anchors, now: OffsetDateTime) -> Result<Standing> {
+fn mdoc(raw: &str, register: &Register, now: OffsetDateTime) -> Result<Standing> {
     let bytes = b64::decode(raw).ok_or_else(|| refused("parse", "not base64url"))?;
     let signed = IssuerSigned::from_cbor(&bytes).map_err(|e| refused("parse", e))?;
-    if a.iacas.is_empty() {
+    let iacas = register.iaca_roots();
+    if iacas.is_empty() {
         return Ok(unverified("no IACA in this wallet's register"));
     }
     let payload = signed
@@ -218,7 +185,7 @@ fn mdoc(raw: &str, register: &Register, a: &Anchors, now: OffsetDateTime) -> Res
         .doc_type;
     // The transcript is not used for issuer-signed data; any will do.
     let transcript = SessionTranscript::openid4vp("", "", None, "");
-    let opts = MdocVerifyOptions::new(now.unix_timestamp(), &a.iacas, &transcript);
+    let opts = MdocVerifyOptions::new(now.unix_timestamp(), &iacas, &transcript);
     let v = verify_issuer_signed(&signed, &doc_type, &opts, &mut CheckLog::default())
         .map_err(|e| refused(e.code(), e))?;
     let signed_at = OffsetDateTime::from_unix_timestamp(v.mso.validity.signed).unwrap_or(now);
