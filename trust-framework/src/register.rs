@@ -831,6 +831,17 @@ impl Register {
             .collect()
     }
 
+    /// Every DID registered as an anchor (the only DIDs a verifier resolves over the
+    /// network: resolving another would let any credential make it fetch any host).
+    pub fn dids(&self) -> Vec<String> {
+        self.anchor_keys()
+            .filter_map(|k| match k {
+                AnchorKey::Did { did } => Some(did.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn anchor_keys(&self) -> impl Iterator<Item = &AnchorKey> {
         self.entries
             .values()

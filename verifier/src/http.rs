@@ -69,7 +69,13 @@ pub fn router(s: Arc<Service>) -> Router {
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(s.clone())
-        .merge(Arc::new(crate::vc_api::VcApi::new(s.clock.clone())).router());
+        .merge(
+            Arc::new(
+                crate::vc_api::VcApi::new(s.clock.clone())
+                    .resolving_only(s.verifier.trust.did_scope()),
+            )
+            .router(),
+        );
     vouch_ops::metrics::layer(app, "verifier")
 }
 

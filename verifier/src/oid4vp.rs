@@ -552,7 +552,8 @@ impl Service {
         let fetch = crate::vc_api::VcApi::with_policy(
             self.clock.clone(),
             self.verifier.status.fetch_policy(),
-        );
+        )
+        .resolving_only(self.verifier.trust.did_scope());
         let Some(outcome) = self
             .verifier
             .verify_presented(&cq.format, &items[0], &ex_base, &handover, &fetch)

@@ -86,6 +86,13 @@ impl TrustState {
         })
     }
 
+    /// The DIDs the current register names, read at each use: what the verifier may
+    /// resolve over the network (`did:web`); no other DID makes it fetch anything.
+    pub fn did_scope(&self) -> crate::vc_api::DidScope {
+        let state = self.clone();
+        std::sync::Arc::new(move || state.current().register().dids())
+    }
+
     /// The current data.
     pub fn current(&self) -> TrustData {
         self.inner.read().expect("trust lock").0.clone()

@@ -10,7 +10,7 @@
 //! after it verifies itself. The verification core stays synchronous and offline: fetching
 //! happens between passes, for what the previous pass asked for.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -39,12 +39,16 @@ const MAX_ROUNDS: usize = 6;
 /// A fetched document (or why it could not be had) and when.
 type Fetched = (Instant, Result<Value, String>);
 
+/// The DIDs whose `did:web` documents may be fetched now (read at each verification).
+pub type DidScope = Arc<dyn Fn() -> Vec<String> + Send + Sync>;
+
 /// The VC API verifier: the outbound fetcher and a small cache.
 pub struct VcApi {
     fetcher: vouch_fetch::Fetcher,
     clock: Arc<dyn Clock>,
     cache: Mutex<HashMap<String, Fetched>>,
     offline: bool,
+    did_scope: Option<DidScope>,
 }
 
 impl VcApi {
@@ -61,7 +65,16 @@ impl VcApi {
             clock,
             cache: Mutex::new(HashMap::new()),
             offline: false,
+            did_scope: None,
         }
+    }
+
+    /// Resolves only the `did:web` DIDs `scope` names (a service passes the register's
+    /// DIDs): a credential naming any other `did:web` issuer or holder cannot make the
+    /// verifier fetch its host, and fails with `did_not_registered`.
+    pub fn resolving_only(mut self, scope: DidScope) -> Self {
+        self.did_scope = Some(scope);
+        self
     }
 
     /// A verifier that fetches nothing: `did:web` documents and status lists are unknown
@@ -162,6 +175,38 @@ impl VcApi {
         self.verify(input, DocKind::Presentation, &options).await
     }
 
+    fn prefetched(&self) -> Prefetched {
+        Prefetched {
+            did_web_allowed: self.did_scope.as_ref().map(|scope| {
+                scope()
+                    .iter()
+                    .filter_map(|did| credentials::did::did_web_url(did).ok())
+                    .collect()
+            }),
+            ..Prefetched::default()
+        }
+    }
+
+    /// Checks the `credentialStatus` of a verified credential document, fetching its status
+    /// lists: for callers that verify without status, decide trust, and only then let the
+    /// credential make the verifier fetch anything.
+    pub async fn status_of(&self, document: &Value) -> Result<String, w3c::W3cError> {
+        let fetched = self.prefetched();
+        let mut warnings = Vec::new();
+        for _ in 0..MAX_ROUNDS {
+            let result = w3c::verify::check_status(document, Some(&fetched), &mut warnings);
+            let missing = fetched.take_missing();
+            if missing.is_empty() {
+                return result;
+            }
+            for (url, status_list) in missing {
+                let v = self.fetch(&url, status_list).await;
+                fetched.put(&url, status_list, v);
+            }
+        }
+        w3c::verify::check_status(document, Some(&fetched), &mut warnings)
+    }
+
     /// Verifies `input`, fetching what the verification asks for between passes.
     async fn verify(
         &self,
@@ -169,7 +214,7 @@ impl VcApi {
         kind: DocKind,
         options: &Options,
     ) -> (VerificationReport, Option<VerifiedW3c>) {
-        let fetched = Prefetched::default();
+        let fetched = self.prefetched();
         let mut round = 0;
         loop {
             let now = self.clock.now();
@@ -201,10 +246,20 @@ impl VcApi {
 struct Prefetched {
     docs: Mutex<HashMap<(String, bool), Result<Value, String>>>,
     missing: Mutex<Vec<(String, bool)>>,
+    /// The `did:web` document URLs that may be fetched (`None`: any).
+    did_web_allowed: Option<HashSet<String>>,
 }
+
+/// What a `did:web` outside the scope resolves to (`DidError::NotRegistered`).
+const NOT_REGISTERED: &str = "\u{0}not registered";
 
 impl Prefetched {
     fn get(&self, url: &str, status_list: bool) -> Option<Result<Value, String>> {
+        if let (false, Some(allowed)) = (status_list, &self.did_web_allowed) {
+            if !allowed.contains(url) {
+                return Some(Err(NOT_REGISTERED.into()));
+            }
+        }
         let docs = self.docs.lock().ok()?;
         if let Some(v) = docs.get(&(url.to_string(), status_list)) {
             return Some(v.clone());
@@ -243,7 +298,10 @@ impl DidWebResolver for Prefetched {
     fn fetch(&self, url: &str) -> Result<Value, DidError> {
         self.get(url, false)
             .unwrap_or_else(|| Err(format!("{url} is being fetched")))
-            .map_err(DidError::Resolution)
+            .map_err(|e| match e.as_str() {
+                NOT_REGISTERED => DidError::NotRegistered(url.to_string()),
+                _ => DidError::Resolution(e),
+            })
     }
 }
 

@@ -102,3 +102,77 @@ async fn the_vc_api_fetches_nothing_inward_and_says_only_which_rule_refused() {
         "a request reached the internal service"
     );
 }
+
+/// A loopback port that counts the connections made to it (and answers none).
+async fn counting_port() -> (u16, Arc<AtomicUsize>) {
+    let l = vouch_ops::loopback::listener().await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let conns = Arc::new(AtomicUsize::new(0));
+    let c = conns.clone();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            c.fetch_add(1, Ordering::SeqCst);
+            drop(s);
+        }
+    });
+    (port, conns)
+}
+
+/// Issue 16, "the verifier resolves only DIDs the register names": a credential naming a
+/// `did:web` issuer the register does not name is refused as `did_not_registered` without
+/// a connection to its host, even where the fetch policy would allow that host; the same
+/// credential with its DID in the register's scope does make the verifier connect.
+#[tokio::test]
+async fn a_did_web_outside_the_register_is_never_resolved() {
+    let (port, conns) = counting_port().await;
+    let did = format!("did:web:127.0.0.1%3A{port}");
+    let (signer, _) = SoftwareSigner::generate(Algorithm::EdDsa).unwrap();
+    let vc = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": did,
+        "validFrom": "2025-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:alice"}
+    });
+    let mut opts = IssueOptions::new(
+        Securing::DataIntegrity(Cryptosuite::EddsaJcs2022),
+        DocKind::Credential,
+    );
+    opts.verification_method = Some(format!("{did}#key-1"));
+    let secured = w3c::issue(&vc, &opts, &signer, OffsetDateTime::now_utc()).unwrap();
+    let body = json!({"verifiableCredential":
+        serde_json::from_slice::<Value>(&secured.to_bytes()).unwrap()});
+    let policy = vouch_fetch::FetchPolicy {
+        allowed_origins: vec![format!("https://127.0.0.1:{port}")],
+        ..Default::default()
+    };
+    let ask = |scope: Vec<String>| {
+        let api = VcApi::with_policy(Arc::new(SystemClock), policy.clone())
+            .resolving_only(Arc::new(move || scope.clone()));
+        let body = body.clone();
+        async move {
+            let l = vouch_ops::loopback::listener().await.unwrap();
+            let base = format!("http://{}", l.local_addr().unwrap());
+            tokio::spawn(async move { axum::serve(l, Arc::new(api).router()).await });
+            let r = reqwest::Client::new()
+                .post(format!("{base}/credentials/verify"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 400);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let refused = ask(vec!["did:web:registered.example".into()]).await;
+    assert_eq!(
+        refused["problemDetails"][0]["code"], "did_not_registered",
+        "{refused}"
+    );
+    assert_eq!(conns.load(Ordering::SeqCst), 0, "the verifier connected");
+    // Control: the same DID inside the scope is resolved (the connection is made; the
+    // counting port answers nothing, so resolution then fails).
+    let tried = ask(vec![did.clone()]).await;
+    assert_ne!(tried["problemDetails"][0]["code"], "did_not_registered");
+    assert!(conns.load(Ordering::SeqCst) >= 1, "{tried}");
+}

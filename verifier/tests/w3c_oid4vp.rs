@@ -46,7 +46,15 @@ fn query(types: &[&str]) -> DcqlQuery {
 }
 
 fn credential(issuer: &SoftwareSigner, subject: &SoftwareSigner) -> Value {
-    json!({
+    credential_with_status(issuer, subject, None)
+}
+
+fn credential_with_status(
+    issuer: &SoftwareSigner,
+    subject: &SoftwareSigner,
+    status_list: Option<&str>,
+) -> Value {
+    let mut vc = json!({
         "@context": ["https://www.w3.org/ns/credentials/v2"],
         "type": ["VerifiableCredential", "RightToWorkCredential"],
         "issuer": did::did_key(issuer.public_key()),
@@ -57,7 +65,14 @@ fn credential(issuer: &SoftwareSigner, subject: &SoftwareSigner) -> Value {
             "given_name": "Ada",
             "family_name": "Lovelace",
         }
-    })
+    });
+    if let Some(url) = status_list {
+        vc["credentialStatus"] = json!({
+            "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+            "statusListIndex": "7", "statusListCredential": url
+        });
+    }
+    vc
 }
 
 fn yesterday() -> String {
@@ -80,10 +95,18 @@ fn jwt_vp(
     aud: &str,
     nonce: &str,
 ) -> Value {
+    jwt_vp_of(&credential(issuer, subject), issuer, holder, aud, nonce)
+}
+
+fn jwt_vp_of(
+    credential: &Value,
+    issuer: &SoftwareSigner,
+    holder: &SoftwareSigner,
+    aud: &str,
+    nonce: &str,
+) -> Value {
     let opts = IssueOptions::new(Securing::Jwt, DocKind::Credential);
-    let Secured::Compact(vc) =
-        w3c::issue(&credential(issuer, subject), &opts, issuer, now()).unwrap()
-    else {
+    let Secured::Compact(vc) = w3c::issue(credential, &opts, issuer, now()).unwrap() else {
         panic!("a vc+jwt is compact")
     };
     let vp = json!({
@@ -139,8 +162,17 @@ fn ldp_vp(
 }
 
 async fn check(s: &Scheme, format: &str, item: &Value, q: &DcqlQuery) -> (bool, String, Value) {
+    check_with(s, format, item, q, VcApi::new(Arc::new(SystemClock))).await
+}
+
+async fn check_with(
+    s: &Scheme,
+    format: &str,
+    item: &Value,
+    q: &DcqlQuery,
+    fetch: VcApi,
+) -> (bool, String, Value) {
     let r = running(s, Arc::new(NoNetwork)).await;
-    let fetch = VcApi::new(Arc::new(SystemClock));
     let id = if format == "ldp_vc" { "rtw_ldp" } else { "rtw" };
     let ex = Expect {
         client_id: CLIENT_ID,
@@ -293,4 +325,54 @@ async fn a_suspended_provider_certificate_fails_the_trust_check() {
         .find(|c| c["ok"] == false)
         .unwrap();
     assert_eq!(failed["name"], "trust_register", "{code}: {report}");
+}
+
+/// Issue 16, "fetches a status list only after the signature and register checks pass": a
+/// presentation of a credential from an issuer the register does not name, whose status
+/// list is on a host the fetch policy allows, is refused by the register without a
+/// connection to that host; the registered issuer's credential naming the same list does
+/// make the verifier connect (and, nothing answering there, its status is unknown).
+#[tokio::test]
+async fn a_status_list_is_fetched_only_for_a_credential_the_register_trusts() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let l = vouch_ops::loopback::listener().await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let conns = Arc::new(AtomicUsize::new(0));
+    let c = conns.clone();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = l.accept().await {
+            c.fetch_add(1, Ordering::SeqCst);
+            drop(sock);
+        }
+    });
+    let list = format!("http://127.0.0.1:{port}/status/1");
+    let fetch = || {
+        VcApi::with_policy(
+            Arc::new(SystemClock),
+            vouch_fetch::FetchPolicy {
+                allowed_origins: vec![format!("http://127.0.0.1:{port}")],
+                ..Default::default()
+            },
+        )
+    };
+    let s = scheme(Story::Good, signer());
+    let q = query(&["VerifiableCredential", "RightToWorkCredential"]);
+    let stranger = signer();
+    let forged = credential_with_status(&stranger, &s.holder, Some(&list));
+    let vp = jwt_vp_of(&forged, &stranger, &s.holder, CLIENT_ID, NONCE);
+    let (valid, code, report) = check_with(&s, "jwt_vc_json", &vp, &q, fetch()).await;
+    assert!(!valid, "{report}");
+    assert_eq!(code, "unknown_anchor", "{report}");
+    assert_eq!(
+        conns.load(Ordering::SeqCst),
+        0,
+        "the verifier fetched the list"
+    );
+
+    let genuine = credential_with_status(&s.idp, &s.holder, Some(&list));
+    let vp = jwt_vp_of(&genuine, &s.idp, &s.holder, CLIENT_ID, NONCE);
+    let (valid, code, report) = check_with(&s, "jwt_vc_json", &vp, &q, fetch()).await;
+    assert!(!valid, "{report}");
+    assert_eq!(code, "status_unknown", "{report}");
+    assert!(conns.load(Ordering::SeqCst) >= 1, "{report}");
 }

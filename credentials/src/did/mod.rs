@@ -44,6 +44,10 @@ pub enum DidError {
     /// A did:web resolver failed.
     #[error("resolution failed: {0}")]
     Resolution(String),
+    /// The resolver does not resolve this DID (a verifier resolves only the DIDs its
+    /// register names).
+    #[error("{0} is not a DID the register names, so it is not resolved")]
+    NotRegistered(String),
 }
 
 impl DidError {
@@ -57,6 +61,7 @@ impl DidError {
             DidError::MethodNotFound(_) => "verification_method_not_found",
             DidError::NotAuthorized { .. } => "verification_method_not_authorized",
             DidError::Resolution(_) => "did_resolution_failed",
+            DidError::NotRegistered(_) => "did_not_registered",
         }
     }
 }

@@ -65,7 +65,10 @@ pub fn prove_method(
             )));
         }
     }
-    let vm_err = |e: did::DidError| W3cError::VerificationMethod(e.to_string());
+    let vm_err = |e: did::DidError| match e {
+        did::DidError::NotRegistered(d) => W3cError::DidNotRegistered(d),
+        e => W3cError::VerificationMethod(e.to_string()),
+    };
     let doc = did::resolve(did, web).map_err(vm_err)?;
     let id = if method_url.contains('#') {
         method_url.to_string()

@@ -79,6 +79,9 @@ pub enum W3cError {
     /// The verification method cannot be resolved to a key.
     #[error("verification method: {0}")]
     VerificationMethod(String),
+    /// The DID is not one the verifier resolves (not named in its register).
+    #[error("{0} is not a DID the register names, so it is not resolved")]
+    DidNotRegistered(String),
     /// A property the data model constrains (`termsOfUse`, `evidence`, `refreshService`,
     /// `credentialSchema`, `relatedResource`) breaks its rule.
     #[error("{property}: {reason}")]
@@ -148,6 +151,7 @@ impl W3cError {
             W3cError::WrongProofPurpose { .. } => "wrong_proof_purpose",
             W3cError::ProofExpired(_) => "proof_expired",
             W3cError::VerificationMethod(_) => "verification_method_error",
+            W3cError::DidNotRegistered(_) => "did_not_registered",
             W3cError::IssuerKeyMismatch(_) => "issuer_key_mismatch",
             W3cError::InvalidProperty { property, .. } => match *property {
                 "termsOfUse" => "invalid_terms_of_use",

@@ -349,7 +349,9 @@ fn check_of(e: &W3cError) -> &'static str {
         W3cError::Expired(_) | W3cError::NotYetValid(_) | W3cError::ProofExpired(_) => "validity",
         W3cError::Revoked | W3cError::Suspended | W3cError::StatusUnknown(_) => "status",
         W3cError::KeyBinding(_) => "key_binding",
-        W3cError::IssuerKeyMismatch(_) | W3cError::VerificationMethod(_) => "issuer_key",
+        W3cError::IssuerKeyMismatch(_)
+        | W3cError::VerificationMethod(_)
+        | W3cError::DidNotRegistered(_) => "issuer_key",
         W3cError::Malformed(_)
         | W3cError::InvalidContext(_)
         | W3cError::InvalidType(_)
@@ -503,7 +505,12 @@ fn verify_one(
     })
 }
 
-fn check_status(
+/// Checks a verified document's `credentialStatus` entries (Bitstring Status List) through
+/// `resolver`: the detail on success; revoked, suspended, or unknown when a list cannot be
+/// had or read. Entries of unknown types are skipped with a warning. [`verify`] runs it
+/// after the signature; a caller that must first decide trust (a register check) verifies
+/// without a status resolver and calls this after its own decision.
+pub fn check_status(
     document: &Value,
     resolver: Option<&dyn StatusResolver>,
     warnings: &mut Vec<String>,
