@@ -39,6 +39,10 @@ pub struct FetchPolicy {
     pub connect_timeout: Duration,
     /// Time for the whole fetch, body included.
     pub timeout: Duration,
+    /// Every loopback origin counts as allowed (plain HTTP included). Never read from the
+    /// environment: only for tests and single-machine runs whose servers take whatever
+    /// loopback port is free.
+    pub any_loopback_origin: bool,
 }
 
 impl Default for FetchPolicy {
@@ -48,6 +52,7 @@ impl Default for FetchPolicy {
             max_bytes: 2 * 1024 * 1024,
             connect_timeout: Duration::from_secs(3),
             timeout: Duration::from_secs(10),
+            any_loopback_origin: false,
         }
     }
 }
@@ -66,6 +71,17 @@ impl FetchPolicy {
                 .collect();
         }
         p
+    }
+
+    /// The defaults, with `origins` (`scheme://host[:port]`, normalised) allowed.
+    pub fn allowing<S: AsRef<str>>(origins: impl IntoIterator<Item = S>) -> Self {
+        FetchPolicy {
+            allowed_origins: origins
+                .into_iter()
+                .filter_map(|o| origin_of(o.as_ref().trim()))
+                .collect(),
+            ..FetchPolicy::default()
+        }
     }
 
     /// With `max_bytes` as the body cap.
@@ -127,12 +143,29 @@ pub fn is_public(ip: IpAddr) -> bool {
                 return is_public_v4(v4);
             }
             let s = v6.segments();
+            // 6to4 (2002::/16) carries an IPv4 address that relays deliver to: public only
+            // if that address is.
+            if s[0] == 0x2002 {
+                return is_public_v4(Ipv4Addr::new(
+                    (s[1] >> 8) as u8,
+                    s[1] as u8,
+                    (s[2] >> 8) as u8,
+                    s[2] as u8,
+                ));
+            }
+            // IPv4-compatible (::a.b.c.d, deprecated) likewise.
+            if s[..6] == [0; 6] && !v6.is_loopback() && !v6.is_unspecified() {
+                return false;
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00 // unique local fc00::/7
                 || (s[0] & 0xffc0) == 0xfe80 // link-local fe80::/10
                 || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+                || (s[0] & 0xffc0) == 0xfec0 // site-local fec0::/10 (deprecated, still routed inside)
+                || (s[0] == 0x2001 && s[1] == 0x0000) // Teredo 2001::/32 (tunnels to an inner host)
+                || s[0] == 0x0100 && s[1..4] == [0, 0, 0] // discard-only 100::/64
                 || (s[0] == 0x0064 && s[1] == 0xff9b)) // NAT64 (may reach inward)
         }
     }
@@ -228,6 +261,17 @@ impl Fetcher {
                 return Ok(&self.trusted);
             }
         }
+        if self.policy.any_loopback_origin
+            && matches!(u.scheme(), "http" | "https")
+            && match u.host() {
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                None => false,
+            }
+        {
+            return Ok(&self.trusted);
+        }
         if u.scheme() != "https" || !u.username().is_empty() || u.password().is_some() {
             return Err(FetchError::NotAllowed);
         }
@@ -240,6 +284,21 @@ impl Fetcher {
             Some(_) => Ok(&self.public),
             None => Err(FetchError::NotAllowed),
         }
+    }
+
+    /// A request to `url` on the client the policy allows for it (its resolver refuses
+    /// non-public addresses; no redirects, no environment proxy, the policy's timeouts), or
+    /// why none may be sent. For protocol exchanges that need their own method, headers and
+    /// error bodies (OAuth, OpenID4VCI, OpenID4VP); the caller caps what it reads.
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+    ) -> Result<reqwest::RequestBuilder, FetchError> {
+        let client = self.client_for(url).inspect_err(|_| {
+            tracing::warn!(url = %redact(url), "request refused by policy");
+        })?;
+        Ok(client.request(method, url))
     }
 
     /// `GET url` with `Accept: accept`.
@@ -328,12 +387,24 @@ mod tests {
             "fc00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "2002:7f00:1::1",
+            "2002:a00:1::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "fec0::1",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "100::1",
             "::ffff:10.0.0.1",
             "::",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111"] {
+        for ip in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "2002:5db8:d822::1", // 6to4 of a public address
+        ] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
     }

@@ -58,6 +58,7 @@ fn fetcher(allowed: &[&str]) -> Fetcher {
         max_bytes: 64 * 1024,
         connect_timeout: Duration::from_secs(2),
         timeout: Duration::from_secs(2),
+        any_loopback_origin: false,
     })
 }
 

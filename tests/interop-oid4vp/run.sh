@@ -78,6 +78,9 @@ node -e "fetch(process.argv[1]).then(r=>r.json()).then(m=>console.log(JSON.strin
   "$url/.well-known/jwt-vc-issuer" > "$tmp/issuer.pub.jwk" || setup_fail "no issuer key"
 
 export VOUCH_WALLET_DIR="$tmp/wallet" VOUCH_WALLET_PASSPHRASE="interop pass phrase"
+# The wallet sends to public HTTPS addresses only, unless an origin is allowed: the issuer's
+# loopback origin here (and, per transaction below, the peer verifier's).
+export VOUCH_FETCH_ALLOW_ORIGINS="$url"
 "$VOUCH" wallet init > /dev/null || setup_fail "wallet init"
 "$VOUCH" wallet accept "$(jget "$tmp/offer.json" offer_url)" --tx-code "$(jget "$tmp/offer.json" tx_code)" \
   > "$tmp/accepted.json" 2> "$tmp/accept.err" || setup_fail "wallet accept: $(cat "$tmp/accept.err")"
@@ -110,6 +113,17 @@ transaction() {
     result FAIL "$name" "the peer made no request: $(head -c 400 "$tmp/$name.peer.err")"
     return 1
   fi
+  # The peer's loopback origin(s): every URL in the request, the request object's included.
+  local origins; origins="$(node -e '
+    const u = new URL(process.argv[1]); const out = new Set()
+    const add = (v) => { try { const x = new URL(v); if (x.protocol.startsWith("http")) out.add(x.origin) } catch {} }
+    for (const [, v] of u.searchParams) {
+      add(v)
+      const p = v.split(".")
+      if (p.length === 3) { try { const c = JSON.parse(Buffer.from(p[1], "base64url")); for (const k in c) if (typeof c[k] === "string") add(c[k]) } catch {} }
+    }
+    console.log([...out].join(","))' "$req")"
+  export VOUCH_FETCH_ALLOW_ORIGINS="$url,$origins"
   if [[ "$answer" == yes ]]; then
     "$VOUCH" wallet present "$req" --yes > "$tmp/$name.wallet.json" 2> "$tmp/$name.wallet.err"
   else

@@ -329,6 +329,14 @@ impl WalletHandle {
         Ok(Arc::new(WalletHandle { rt, wallet }))
     }
 
+    /// Allows the wallet to reach these origins (`scheme://host:port`) even over plain HTTP
+    /// or at a non-public address, for a scheme's own services on a closed network; by
+    /// default the wallet sends to public HTTPS addresses only.
+    pub fn allow_origins(&self, origins: Vec<String>) {
+        self.wallet
+            .set_fetch_policy(vouch_fetch::FetchPolicy::allowing(origins));
+    }
+
     /// Trusts PEM roots for 18013-5 reader authentication.
     pub fn add_reader_root(&self, pem: String) -> Result<(), FfiError> {
         Ok(self.rt.block_on(self.wallet.add_reader_root(&pem))?)

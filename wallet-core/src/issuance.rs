@@ -193,7 +193,7 @@ impl Wallet {
         match parse_offer_url(url)? {
             OfferRef::Value(o) => Ok(o),
             OfferRef::Reference(r) => {
-                let body = oauth::send(self.http.get(&r)).await?.ok()?;
+                let body = oauth::send(self.http_get(&r)?).await?.ok()?;
                 serde_json::from_value(body).map_err(|e| Error::Offer(format!("offer: {e}")))
             }
         }
@@ -201,8 +201,7 @@ impl Wallet {
 
     async fn issuer_context(&self, issuer: &str, as_hint: Option<&str>) -> Result<IssuerContext> {
         let metadata = oauth::send(
-            self.http
-                .get(oauth::well_known(issuer, "openid-credential-issuer")?)
+            self.http_get(&oauth::well_known(issuer, "openid-credential-issuer")?)?
                 .header("accept", "application/json"),
         )
         .await?
@@ -221,16 +220,14 @@ impl Wallet {
                 .map(str::to_string)
         });
         let as_id = as_id.unwrap_or_else(|| issuer.to_string());
-        let mut as_meta = oauth::send(
-            self.http
-                .get(oauth::well_known(&as_id, "oauth-authorization-server")?),
-        )
-        .await?;
+        let mut as_meta =
+            oauth::send(self.http_get(&oauth::well_known(&as_id, "oauth-authorization-server")?)?)
+                .await?;
         if as_meta.status == 404 {
-            as_meta = oauth::send(self.http.get(format!(
+            as_meta = oauth::send(self.http_get(&format!(
                 "{}/.well-known/openid-configuration",
                 as_id.trim_end_matches('/')
-            )))
+            ))?)
             .await?;
         }
         let as_meta = as_meta.ok()?;
@@ -265,7 +262,7 @@ impl Wallet {
         form: &[(&str, String)],
     ) -> Result<JsonAnswer> {
         for _ in 0..2 {
-            let mut req = self.http.post(url).form(form);
+            let mut req = self.http_post(url)?.form(form);
             if let Some(d) = &ctx.dpop {
                 req = req.header("DPoP", d.proof("POST", url, None)?);
             }
@@ -292,7 +289,7 @@ impl Wallet {
         body: &Value,
     ) -> Result<JsonAnswer> {
         for _ in 0..2 {
-            let mut req = self.http.post(url).json(body);
+            let mut req = self.http_post(url)?.json(body);
             match (&ctx.dpop, token.dpop_bound) {
                 (Some(d), true) => {
                     req = req

@@ -70,8 +70,7 @@ impl Wallet {
             let (jwt, wallet_nonce) = match method.as_str() {
                 "get" => {
                     let r = self
-                        .http
-                        .get(&request_uri)
+                        .http_get(&request_uri)?
                         .header("accept", REQUEST_OBJECT_MEDIA)
                         .send()
                         .await
@@ -91,8 +90,7 @@ impl Wallet {
                         "request_object_signing_alg_values_supported": ["ES256", "ES384", "EdDSA"]
                     });
                     let r = self
-                        .http
-                        .post(&request_uri)
+                        .http_post(&request_uri)?
                         .header("accept", REQUEST_OBJECT_MEDIA)
                         .form(&[
                             ("wallet_metadata", metadata.to_string()),
@@ -566,8 +564,7 @@ impl Wallet {
             None => response.to_form(),
         };
         let r = self
-            .http
-            .post(&req.response_uri)
+            .http_post(&req.response_uri)?
             .form(&form)
             .send()
             .await

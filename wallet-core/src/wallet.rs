@@ -67,7 +67,8 @@ pub fn now() -> i64 {
 pub struct Wallet {
     pub(crate) store: Store,
     pub(crate) device_keys: Arc<dyn DeviceKeys>,
-    pub(crate) http: reqwest::Client,
+    /// Every network request goes out through this (see [`Wallet::set_fetch_policy`]).
+    net: std::sync::RwLock<vouch_fetch::Fetcher>,
     pub(crate) settings: Mutex<Settings>,
     pub(crate) register: Mutex<Option<Register>>,
     pub(crate) pending: Mutex<HashMap<String, crate::present::Pending>>,
@@ -97,15 +98,13 @@ impl Wallet {
             Err(Error::NotFound { .. }) => Settings::default(),
             Err(e) => return Err(e),
         };
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .map_err(Error::http)?;
+        let net = std::sync::RwLock::new(vouch_fetch::Fetcher::new(Self::policy(
+            vouch_fetch::FetchPolicy::from_env(),
+        )));
         let wallet = Wallet {
             store,
             device_keys,
-            http,
+            net,
             settings: Mutex::new(settings),
             register: Mutex::new(None),
             pending: Mutex::new(HashMap::new()),
@@ -113,6 +112,47 @@ impl Wallet {
         };
         wallet.load_register()?;
         Ok(wallet)
+    }
+
+    /// The wallet's limits on a fetch policy: a 30 s whole-exchange timeout (the bodies are
+    /// capped by what each exchange reads).
+    fn policy(p: vouch_fetch::FetchPolicy) -> vouch_fetch::FetchPolicy {
+        vouch_fetch::FetchPolicy {
+            timeout: std::time::Duration::from_secs(30),
+            ..p
+        }
+    }
+
+    /// Replaces the policy the wallet's network requests go out under. By default
+    /// ([`vouch_fetch::FetchPolicy::from_env`]) it sends to public HTTPS addresses only, so
+    /// an offer, request or metadata URL from a QR code cannot reach the person's local
+    /// network; a deployment (or `vouch up`) allows its own origins.
+    pub fn set_fetch_policy(&self, policy: vouch_fetch::FetchPolicy) {
+        *self.net.write().expect("fetch policy lock") =
+            vouch_fetch::Fetcher::new(Self::policy(policy));
+    }
+
+    /// A request to `url`, if the fetch policy allows it (`fetch_not_allowed` otherwise).
+    pub(crate) fn http(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+    ) -> Result<reqwest::RequestBuilder> {
+        self.net
+            .read()
+            .expect("fetch policy lock")
+            .request(method, url)
+            .map_err(|e| Error::Http(format!("{url}: {e} ({})", e.code())))
+    }
+
+    /// `GET url` under the fetch policy.
+    pub(crate) fn http_get(&self, url: &str) -> Result<reqwest::RequestBuilder> {
+        self.http(reqwest::Method::GET, url)
+    }
+
+    /// `POST url` under the fetch policy.
+    pub(crate) fn http_post(&self, url: &str) -> Result<reqwest::RequestBuilder> {
+        self.http(reqwest::Method::POST, url)
     }
 
     /// Closes the store.

@@ -59,8 +59,7 @@ pub struct RegisterSource {
 pub async fn refresh_register(wallet: &Wallet, source: &RegisterSource) -> crate::Result<()> {
     let url = format!("{}/snapshot", source.registry_url.trim_end_matches('/'));
     let resp = wallet
-        .http
-        .get(&url)
+        .http_get(&url)?
         .send()
         .await
         .map_err(crate::Error::http)?;

@@ -22,12 +22,18 @@ use wallet_core::keystore::{Argon2Cost, PassphraseKeyStore};
 use wallet_core::{Consent, Error, Wallet};
 
 async fn wallet(dir: &std::path::Path) -> Wallet {
-    Wallet::open(
+    let w = Wallet::open(
         dir,
         &PassphraseKeyStore::with_cost("pw", Argon2Cost::TEST_ONLY),
     )
     .await
-    .unwrap()
+    .unwrap();
+    // The test's servers are on loopback ports.
+    w.set_fetch_policy(vouch_fetch::FetchPolicy {
+        any_loopback_origin: true,
+        ..Default::default()
+    });
+    w
 }
 
 async fn issued_wallet(dir: &std::path::Path) -> (Wallet, issuer::Shared, verifier::Shared) {

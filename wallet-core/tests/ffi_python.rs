@@ -38,6 +38,7 @@ try:
 except wc.FfiError.WrongPassphrase:
     pass
 w.add_verifier_root(os.environ["ROOT"])
+w.allow_origins(os.environ["ORIGINS"].split(","))
 assert w.accept_offer(os.environ["OFFER"], "4321") == 6
 creds = w.list()
 assert len(creds) == 6 and all(not c.used for c in creds)
@@ -117,6 +118,7 @@ dk = PyDeviceKeys()
 w = wc.WalletHandle.open_with_platform(data, ks, dk)
 assert ks.wraps == 1, ks.wraps
 w.add_verifier_root(os.environ["ROOT"])
+w.allow_origins(os.environ["ORIGINS"].split(","))
 assert w.accept_offer(os.environ["OFFER"], "4321") == 6
 assert len(dk.keys) >= 6, len(dk.keys)
 assert dk.signed >= 2, "proofs of possession are signed by the platform keys"
@@ -187,6 +189,7 @@ async fn python_bindings_drive_issuance_and_presentation() {
         .env("DATA", data.path())
         .env("ROOT", ver.root.to_pem())
         .env("OFFER", iss.offer_by_reference("pre"))
+        .env("ORIGINS", format!("{},{}", iss.base, ver.base))
         .env("REQUEST", request);
     let output = tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
@@ -209,6 +212,7 @@ async fn python_bindings_drive_issuance_and_presentation() {
         .env("DATA", data.path())
         .env("ROOT", ver.root.to_pem())
         .env("OFFER", iss.offer_by_reference("pre"))
+        .env("ORIGINS", format!("{},{}", iss.base, ver.base))
         .env("REQUEST", request);
     let output = tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await

@@ -48,6 +48,11 @@ async fn a_gigabyte_request_object_or_metadata_is_refused_at_the_cap() {
     )
     .await
     .unwrap();
+    // The test's servers are on loopback ports.
+    w.set_fetch_policy(vouch_fetch::FetchPolicy {
+        any_loopback_origin: true,
+        ..Default::default()
+    });
     let before = rss_kib();
     let t = Instant::now();
     let link = format!(

@@ -179,6 +179,11 @@ async fn setup(dir: &std::path::Path) -> Setup {
     )
     .await
     .unwrap();
+    // The test's servers are on loopback ports.
+    wallet.set_fetch_policy(vouch_fetch::FetchPolicy {
+        any_loopback_origin: true,
+        ..Default::default()
+    });
     wallet
         .accept_offer(&iss.offer_by_reference("pre"), Some(issuer::TX_CODE))
         .await
@@ -650,6 +655,7 @@ fn ffi_proximity_handle_drives_a_session_with_the_verifiers_reader() {
     let (root, reader) = reader_pki("Example Employer Reader");
     let dir = tempfile::tempdir().unwrap();
     let w = WalletHandle::open(dir.path().to_string_lossy().into_owned(), "pw".into()).unwrap();
+    w.allow_origins(vec![iss.base.clone()]);
     assert_eq!(
         w.accept_offer(iss.offer_by_reference("pre"), Some(issuer::TX_CODE.into()))
             .unwrap(),

@@ -153,12 +153,18 @@ impl RealIssuer {
 }
 
 async fn wallet(dir: &std::path::Path) -> Wallet {
-    Wallet::open(
+    let w = Wallet::open(
         dir,
         &PassphraseKeyStore::with_cost("pw", Argon2Cost::TEST_ONLY),
     )
     .await
-    .unwrap()
+    .unwrap();
+    // The test's servers are on loopback ports.
+    w.set_fetch_policy(vouch_fetch::FetchPolicy {
+        any_loopback_origin: true,
+        ..Default::default()
+    });
+    w
 }
 
 /// The check of wallet-core's e2e tests: no claim value in clear in any file of the wallet.
@@ -338,6 +344,11 @@ async fn an_issuer_requiring_key_attestations_gets_one_per_batch_from_the_wallet
     )
     .await
     .unwrap();
+    // The test's servers are on loopback ports.
+    w.set_fetch_policy(vouch_fetch::FetchPolicy {
+        any_loopback_origin: true,
+        ..Default::default()
+    });
     let got = w
         .accept_offer(offer["offer_url"].as_str().unwrap(), None)
         .await

@@ -32,6 +32,11 @@ async fn web_wallet(dir: &std::path::Path) -> String {
     )
     .await
     .unwrap();
+    // The test's servers are on loopback ports.
+    w.set_fetch_policy(vouch_fetch::FetchPolicy {
+        any_loopback_origin: true,
+        ..Default::default()
+    });
     let l = vouch_ops::loopback::listener().await.unwrap();
     let base = format!("http://127.0.0.1:{}", l.local_addr().unwrap().port());
     tokio::spawn(wallet_core::web::serve_until(
