@@ -116,7 +116,7 @@ impl Oid4vpError {
     }
 }
 
-/// Pending, unexpired transactions kept at once; past it, new checks are refused (503).
+/// The default bound on pending, unexpired transactions ([`Service::max_pending_transactions`]).
 pub const MAX_PENDING_TRANSACTIONS: i64 = 10_000;
 
 /// Loads a JWK key file, or generates and writes one.
@@ -258,6 +258,9 @@ pub struct Service {
     pub snapshot_keys: (Value, String),
     /// Retention after employment ends, in days (two years).
     pub retention_days: i64,
+    /// Pending, unexpired transactions kept at once; past it, new checks are refused (503).
+    /// [`MAX_PENDING_TRANSACTIONS`] by default.
+    pub max_pending_transactions: i64,
 }
 
 fn random_id() -> String {
@@ -297,7 +300,7 @@ impl Service {
         // Anyone can start a check: the number waiting is bounded, so a flood cannot fill
         // the disk (and each expires after the transaction lifetime).
         let now = self.clock.now().unix_timestamp();
-        if self.store.pending_transactions(now).await? >= MAX_PENDING_TRANSACTIONS {
+        if self.store.pending_transactions(now).await? >= self.max_pending_transactions {
             return Err(Oid4vpError::Busy);
         }
         let enc_key = if response_mode == "direct_post.jwt" {

@@ -612,6 +612,7 @@ async fn start_verifier(reg: &Register, fetch_from: &str) -> RealVerifier {
         proofs: Some(Arc::new(MemoryLog(reg.log.clone()))),
         snapshot_keys: (reg.snapshot_jwk.to_value(), reg.log_vkey.clone()),
         retention_days: 730,
+        max_pending_transactions: verifier::oid4vp::MAX_PENDING_TRANSACTIONS,
     });
     tokio::spawn(async move { verifier::http::serve(listener, service).await });
     RealVerifier {

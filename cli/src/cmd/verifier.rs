@@ -72,6 +72,9 @@ pub struct ServeArgs {
     /// Days a record is kept after the employment ends.
     #[arg(long, default_value_t = 731)]
     retention_days: i64,
+    /// Checks waiting for a wallet's answer kept at once; past it, new checks get 503.
+    #[arg(long, default_value_t = verifier::oid4vp::MAX_PENDING_TRANSACTIONS)]
+    max_pending_transactions: i64,
 }
 
 /// `vouch verifier check-record`.
@@ -212,6 +215,7 @@ async fn serve(a: ServeArgs) -> CliResult<i32> {
         proofs,
         snapshot_keys,
         retention_days: a.retention_days,
+        max_pending_transactions: a.max_pending_transactions,
     });
     let purger = service.clone();
     tokio::spawn(async move {

@@ -370,6 +370,19 @@ pub async fn verifier_with_templates(
     clock: Arc<dyn Clock>,
     extra_templates: std::collections::BTreeMap<String, credentials::dcql::DcqlQuery>,
 ) -> Running {
+    let cap = verifier::oid4vp::MAX_PENDING_TRANSACTIONS;
+    verifier_custom(scheme, fetcher, policy, clock, extra_templates, cap).await
+}
+
+/// A running verifier keeping at most `max_pending_transactions` checks waiting.
+pub async fn verifier_custom(
+    scheme: &Scheme,
+    fetcher: Arc<dyn StatusFetcher>,
+    policy: Policy,
+    clock: Arc<dyn Clock>,
+    extra_templates: std::collections::BTreeMap<String, credentials::dcql::DcqlQuery>,
+    max_pending_transactions: i64,
+) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let listener = vouch_ops::loopback::listener().await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -398,6 +411,7 @@ pub async fn verifier_with_templates(
         proofs: Some(Arc::new(MemoryLog(scheme.log.clone()))),
         snapshot_keys: scheme.snapshot_keys(),
         retention_days: 730,
+        max_pending_transactions,
     });
     let s2 = service.clone();
     tokio::spawn(async move { verifier::http::serve(listener, s2).await });
