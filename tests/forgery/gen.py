@@ -712,6 +712,80 @@ def di_cases():
       signer=A_ED)
 
 
+# Proof sets and chains (VC Data Integrity 1.0 §2.1.1, §2.1.2, §4.3): kept apart from CASES
+# (selfcheck.py checks single-proof cases), in the manifest's "proof_sets".
+PROOF_SETS: list = []
+ENDORSER = key("endorser/p256")
+
+
+def di_proof(doc: dict, k: Key, vm: str, purpose: str, *, pid=None, previous=None, over=None) -> dict:
+    """One proof over `doc` (no `proof` member); a chain link hashes `over` (the document with
+    `proof` set to the list of the proofs it names) instead."""
+    proof = {"type": "DataIntegrityProof", "cryptosuite": k.suite, "created": VALID_FROM,
+             "verificationMethod": vm, "proofPurpose": purpose}
+    if pid is not None:
+        proof["id"] = pid
+    if previous is not None:
+        proof["previousProof"] = previous
+    proof["@context"] = doc["@context"]
+    hashed = over if over is not None else doc
+    proof["proofValue"] = "z" + b58(k.sign(sha256(jcs(proof).encode()) + sha256(jcs(hashed).encode())))
+    return proof
+
+
+def proof_set_cases():
+    H = HOLDER.did_jwk()
+    PED = P_ED.did_key()
+
+    def put(case_id, doc, expect, description, signer):
+        fname = f"corpus/di-sets/{case_id}.json"
+        FILES[fname] = (json.dumps(doc, indent=2) + "\n").encode()
+        PROOF_SETS.append({"id": case_id, "format": "di", "kind": "credential", "file": fname,
+                           "expect": expect, "description": description, "signed_by": signer.label})
+
+    doc = credential("set-01", PED, H)
+    p1 = di_proof(doc, P_ED, P_ED.did_key_vm(), "assertionMethod", pid="urn:uuid:set-01-issuer")
+    e1 = di_proof(doc, ENDORSER, ENDORSER.did_key_vm(), "assertionMethod", pid="urn:uuid:set-01-endorser")
+    put("set-01-control-issuer-and-endorser", {**doc, "proof": [p1, e1]}, "valid",
+        "Proof set: the issuer's proof and an endorser's, each over the document alone.", P_ED)
+
+    doc = credential("set-02", PED, H)
+    p1 = di_proof(doc, P_ED, P_ED.did_key_vm(), "assertionMethod", pid="urn:uuid:set-02-issuer")
+    e1 = di_proof(doc, ENDORSER, ENDORSER.did_key_vm(), "assertionMethod", pid="urn:uuid:set-02-endorser",
+                  previous="urn:uuid:set-02-issuer", over={**doc, "proof": [p1]})
+    put("set-02-control-chain", {**doc, "proof": [p1, e1]}, "valid",
+        "Proof chain: the endorser's proof names the issuer's as previousProof and secures it.", P_ED)
+
+    doc = credential("set-03", PED, H)
+    a1 = di_proof(doc, A_ED, A_ED.did_key_vm(), "assertionMethod")
+    e1 = di_proof(doc, ENDORSER, ENDORSER.did_key_vm(), "assertionMethod")
+    put("set-03-no-proof-by-the-issuer", {**doc, "proof": [a1, e1]}, "issuer_key_mismatch",
+        "issuer = provider did:key; two sound proofs, by the attacker's and an endorser's own keys, "
+        "none by a key of the issuer.", A_ED)
+
+    doc = credential("set-04", PED, H)
+    p1 = di_proof(doc, P_ED, P_ED.did_key_vm(), "assertionMethod")
+    other = credential("set-04-other", PED, VICTIM.did_jwk())
+    e1 = di_proof(other, ENDORSER, ENDORSER.did_key_vm(), "assertionMethod")
+    put("set-04-endorsement-over-another-document", {**doc, "proof": [p1, e1]}, "signature_invalid",
+        "The issuer's proof is genuine; the second proof of the set was made over another document.",
+        ENDORSER)
+
+    doc = credential("set-05", PED, H)
+    p1 = di_proof(doc, P_ED, P_ED.did_key_vm(), "assertionMethod", pid="urn:uuid:set-05-issuer")
+    e1 = di_proof(doc, ENDORSER, ENDORSER.did_key_vm(), "assertionMethod", previous="urn:uuid:set-05-gone",
+                  over={**doc, "proof": []})
+    put("set-05-chain-names-a-missing-proof", {**doc, "proof": [p1, e1]}, "malformed_proof",
+        "A chain link names a previousProof that is not in the set.", ENDORSER)
+
+    doc = credential("set-06", PED, H)
+    p1 = di_proof(doc, P_ED, P_ED.did_key_vm(), "assertionMethod", pid="urn:uuid:set-06-issuer")
+    e1 = di_proof(doc, ENDORSER, ENDORSER.did_key_vm(), "assertionMethod", previous="urn:uuid:set-06-issuer")
+    put("set-06-chain-link-not-over-its-previous", {**doc, "proof": [p1, e1]}, "signature_invalid",
+        "A chain link names the issuer's proof as previousProof but was signed over the document alone "
+        "(it does not secure the proof it claims to follow).", ENDORSER)
+
+
 def jose_cose_cases(fmt: str):
     """vc-jwt and vc-cose share their case list."""
     jwt = fmt == "vc-jwt"
@@ -952,6 +1026,7 @@ def keys_json() -> dict:
 
 def main():
     di_cases()
+    proof_set_cases()
     jose_cose_cases("vc-jwt")
     jose_cose_cases("vc-cose")
     sd_cases()
@@ -981,6 +1056,7 @@ def main():
             "provider_iss": PROVIDER_ISS,
         },
         "cases": CASES,
+        "proof_sets": PROOF_SETS,
     }
     FILES["manifest.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
 

@@ -253,11 +253,13 @@ pub struct VerifiedProof {
     pub verification_method: String,
     /// The key that verified.
     pub public_key: PublicKey,
-    /// The document without its proof.
+    /// The document without its proof (or proofs).
     pub document: Value,
+    /// The proof that verified (in a proof set, the one bound to the issuer or holder).
+    pub proof: Value,
 }
 
-/// Verifies the single `proof` of `document`: the verification method is resolved as a DID
+/// Verifies the `proof` of `document`: the verification method is resolved as a DID
 /// URL (did:key, did:jwk; did:web through `web`) authorized for `expected_purpose`.
 pub fn verify_proof(
     document: &Value,
@@ -268,38 +270,65 @@ pub fn verify_proof(
     verify_proof_bound(document, expected_purpose, now, web).map(|(v, _)| v)
 }
 
-/// Verifies the single `proof` of `document` with the key its `verificationMethod` names,
-/// proven (see [`super::binding`]) to belong to the document's `issuer` (purpose
-/// `assertionMethod`) or `holder` (any other purpose, when the document names one).
+/// The document without `proof`, and its proofs: one (`proof` an object) or a proof set
+/// (an array of objects, `id`s unique), VC Data Integrity 1.0 §2.1.1–§2.1.2.
+fn split_proofs(
+    document: &Value,
+) -> Result<(Map<String, Value>, Vec<Map<String, Value>>), W3cError> {
+    let mut doc = document
+        .as_object()
+        .cloned()
+        .ok_or_else(|| W3cError::Malformed("the document is not an object".into()))?;
+    let proofs = match doc.remove("proof") {
+        Some(Value::Object(p)) => vec![p],
+        Some(Value::Array(a)) if !a.is_empty() => a
+            .into_iter()
+            .map(|p| match p {
+                Value::Object(o) => Ok(o),
+                _ => Err(W3cError::MalformedProof(
+                    "a proof in the set is not an object".into(),
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(Value::Array(_)) => {
+            return Err(W3cError::MalformedProof("the proof set is empty".into()))
+        }
+        _ => return Err(W3cError::MalformedProof("proof is missing".into())),
+    };
+    let ids: Vec<&str> = proofs
+        .iter()
+        .filter_map(|p| p.get("id").and_then(Value::as_str))
+        .collect();
+    if (1..ids.len()).any(|i| ids[..i].contains(&ids[i])) {
+        return Err(W3cError::MalformedProof(
+            "two proofs in the set have the same id".into(),
+        ));
+    }
+    Ok((doc, proofs))
+}
+
+/// Verifies `document`'s proof, or its proof set or chain, with the keys the
+/// `verificationMethod`s name. The proof the result reports (and its key, proven — see
+/// [`super::binding`] — to belong to the document's `issuer` for purpose `assertionMethod`,
+/// or its `holder` for a presentation) is one made for `expected_purpose` by that party; a
+/// set must hold at least one (`issuer_key_mismatch` otherwise). Every other proof of a set
+/// (another party's endorsement) must verify too, with its own key for its own purpose.
 pub fn verify_proof_bound(
     document: &Value,
     expected_purpose: &str,
     now: OffsetDateTime,
     web: Option<&dyn DidWebResolver>,
 ) -> Result<(VerifiedProof, ProvenKey), W3cError> {
-    let vm = document
-        .pointer("/proof/verificationMethod")
-        .and_then(Value::as_str)
-        .ok_or_else(|| W3cError::MalformedProof("verificationMethod is missing".into()))?;
-    let purpose = document
-        .pointer("/proof/proofPurpose")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if purpose != expected_purpose {
-        return Err(W3cError::WrongProofPurpose {
-            expected: expected_purpose.to_string(),
-            found: purpose.to_string(),
-        });
-    }
+    let (doc, proofs) = split_proofs(document)?;
     // Which party the key must belong to follows the document, not the purpose: a
     // presentation's holder, a credential's issuer (whatever proof purpose it claims).
-    let is_presentation = match document.get("type") {
+    let is_presentation = match doc.get("type") {
         Some(Value::String(t)) => t == "VerifiablePresentation",
         Some(Value::Array(a)) => a.iter().any(|t| t == "VerifiablePresentation"),
         _ => false,
     };
     let named = if is_presentation { "holder" } else { "issuer" };
-    let controller = match document.get(named) {
+    let controller = match doc.get(named) {
         Some(Value::String(s)) => Some(s.as_str()),
         Some(Value::Object(o)) => o.get("id").and_then(Value::as_str),
         _ => None,
@@ -309,37 +338,115 @@ pub fn verify_proof_bound(
             "a credential names no issuer".into(),
         ));
     }
-    let proven = super::binding::prove_method(vm, controller, expected_purpose, web)?;
-    let W3cPublicKey::Core(key) = &proven.key else {
-        return Err(W3cError::UnsupportedCryptosuite(
+    let core = |k: &W3cPublicKey| match k {
+        W3cPublicKey::Core(key) => Ok(key.clone()),
+        _ => Err(W3cError::UnsupportedCryptosuite(
             "no Data Integrity suite uses P-521".into(),
-        ));
+        )),
     };
-    let verified = verify_proof_with_key(document, key, expected_purpose, now)?;
-    Ok((verified, proven))
+    let single = proofs.len() == 1;
+    let mut bound = None;
+    for (i, proof) in proofs.iter().enumerate() {
+        let vm = proof
+            .get("verificationMethod")
+            .and_then(Value::as_str)
+            .ok_or_else(|| W3cError::MalformedProof("verificationMethod is missing".into()))?;
+        let purpose = proof
+            .get("proofPurpose")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if single && purpose != expected_purpose {
+            return Err(W3cError::WrongProofPurpose {
+                expected: expected_purpose.to_string(),
+                found: purpose.to_string(),
+            });
+        }
+        let by_party = purpose == expected_purpose
+            && controller.is_some_and(|c| super::binding::did_of(vm) == c);
+        if single || by_party {
+            let proven = super::binding::prove_method(vm, controller, expected_purpose, web)?;
+            let key = core(&proven.key)?;
+            let v = verify_in_set(&doc, &proofs, i, &key, expected_purpose, now)?;
+            if bound.is_none() {
+                bound = Some((v, proven));
+            }
+        } else {
+            let other = super::binding::prove_method(vm, None, purpose, web)?;
+            let key = core(&other.key)?;
+            verify_in_set(&doc, &proofs, i, &key, purpose, now)?;
+        }
+    }
+    bound.ok_or_else(|| {
+        W3cError::IssuerKeyMismatch(format!(
+            "no proof in the set is by a key {} lists under {expected_purpose}",
+            controller.unwrap_or("the holder")
+        ))
+    })
 }
 
-/// Verifies the single `proof` of `document` with a known key.
+/// Verifies the `proof` (every proof of a set or chain) of `document` with a known key.
 pub fn verify_proof_with_key(
     document: &Value,
     key: &PublicKey,
     expected_purpose: &str,
     now: OffsetDateTime,
 ) -> Result<VerifiedProof, W3cError> {
-    let mut doc = document
-        .as_object()
-        .cloned()
-        .ok_or_else(|| W3cError::Malformed("the document is not an object".into()))?;
-    let mut proof = match doc.remove("proof") {
-        Some(Value::Object(p)) => p,
-        Some(Value::Array(_)) => {
-            return Err(W3cError::MalformedProof(
-                "proof sets are not supported".into(),
-            ))
+    let (doc, proofs) = split_proofs(document)?;
+    let mut first = None;
+    for i in 0..proofs.len() {
+        let v = verify_in_set(&doc, &proofs, i, key, expected_purpose, now)?;
+        first.get_or_insert(v);
+    }
+    first.ok_or_else(|| W3cError::MalformedProof("proof is missing".into()))
+}
+
+/// Verifies proof `i` of a set over the unsecured document `doc`. A proof naming
+/// `previousProof` (an id or ids) is a link of a chain: it secures the document together
+/// with the proofs it names (VC Data Integrity 1.0 §4.3, `proof` set to the matching
+/// proofs), each of which must be in the set.
+fn verify_in_set(
+    doc: &Map<String, Value>,
+    proofs: &[Map<String, Value>],
+    i: usize,
+    key: &PublicKey,
+    expected_purpose: &str,
+    now: OffsetDateTime,
+) -> Result<VerifiedProof, W3cError> {
+    let mut doc = doc.clone();
+    let mut proof = proofs[i].clone();
+    if let Some(previous) = proof.get("previousProof") {
+        let ids: Vec<&str> = match previous {
+            Value::String(id) => vec![id.as_str()],
+            Value::Array(a) if !a.is_empty() => a
+                .iter()
+                .map(|v| {
+                    v.as_str().ok_or_else(|| {
+                        W3cError::MalformedProof("previousProof is not a list of ids".into())
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            _ => {
+                return Err(W3cError::MalformedProof(
+                    "previousProof is not an id or a list of ids".into(),
+                ))
+            }
+        };
+        let mut matching = Vec::new();
+        for id in ids {
+            let p = proofs
+                .iter()
+                .enumerate()
+                .find(|(j, p)| *j != i && p.get("id").and_then(Value::as_str) == Some(id))
+                .map(|(_, p)| p)
+                .ok_or_else(|| {
+                    W3cError::MalformedProof(format!("previousProof {id} is not in the proof set"))
+                })?;
+            matching.push(Value::Object(p.clone()));
         }
-        _ => return Err(W3cError::MalformedProof("proof is missing".into())),
-    };
+        doc.insert("proof".into(), Value::Array(matching));
+    }
     let s = |p: &Map<String, Value>, k: &str| p.get(k).and_then(Value::as_str).map(str::to_string);
+    let reported = Value::Object(proof.clone());
     if s(&proof, "type").as_deref() != Some("DataIntegrityProof") {
         return Err(W3cError::MalformedProof(
             "type is not DataIntegrityProof".into(),
@@ -354,11 +461,6 @@ pub fn verify_proof_with_key(
             expected: expected_purpose.to_string(),
             found: purpose,
         });
-    }
-    if proof.contains_key("previousProof") {
-        return Err(W3cError::MalformedProof(
-            "proof chains are not supported".into(),
-        ));
     }
     if let Some(created) = proof.get("created") {
         parse_date_time_stamp("created", created)?;
@@ -396,15 +498,20 @@ pub fn verify_proof_with_key(
         }
         doc.insert("@context".into(), ctx.clone());
     }
-    let document = Value::Object(doc);
-    let data = hash_data_with(suite, &Value::Object(proof.clone()), &document, key.kind())?;
+    let secured = Value::Object(doc);
+    let data = hash_data_with(suite, &Value::Object(proof.clone()), &secured, key.kind())?;
     key.verify(key.kind().default_algorithm(), &data, &sig)
         .map_err(|_| W3cError::BadSignature)?;
+    let mut document = secured;
+    if let Some(d) = document.as_object_mut() {
+        d.remove("proof");
+    }
     Ok(VerifiedProof {
         cryptosuite,
         suite,
         verification_method: s(&proof, "verificationMethod").unwrap_or_default(),
         public_key: key.clone(),
         document,
+        proof: reported,
     })
 }

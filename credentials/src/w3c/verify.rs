@@ -462,7 +462,7 @@ fn verify_one(
                     (v, Some(p))
                 }
             };
-            let proof = doc.get("proof").cloned().unwrap_or_default();
+            let proof = &verified.proof;
             for (name, want) in [("challenge", opts.challenge), ("domain", opts.domain)] {
                 if let Some(want) = want {
                     if proof.get(name).and_then(Value::as_str) != Some(want) {
