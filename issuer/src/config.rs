@@ -46,6 +46,10 @@ pub struct IssuerConfig {
     /// Which wallet providers' key attestations are accepted (OpenID4VCI 1.0 Appendix D),
     /// and what is required of them; none by default.
     pub key_attestations: crate::proofs::attestation::KeyAttestationPolicy,
+    /// Whether the VC API keeps a caller's well-formed `credentialStatus` (Bitstring Status
+    /// List entries of a list the caller runs) instead of refusing it; off by default, when
+    /// the issuer assigns status itself.
+    pub accept_caller_status: bool,
 }
 
 impl IssuerConfig {
@@ -72,6 +76,7 @@ impl IssuerConfig {
             max_body: 64 * 1024,
             max_pending_pars: crate::store::MAX_PENDING_PARS,
             key_attestations: Default::default(),
+            accept_caller_status: false,
         }
     }
 

@@ -107,6 +107,7 @@ pub struct KeyRing {
     iaca_signer: Arc<dyn Signer>,
     encryption: SecretKey,
     encryption_kid: String,
+    eddsa: Arc<SoftwareSigner>,
     hsm: Option<Arc<dyn HsmBackend>>,
     state: RwLock<RingState>,
     name: String,
@@ -205,12 +206,17 @@ impl KeyRing {
         };
         let (enc_signer, encryption) = load_or_new(&dir.join("encryption.jwk"), Algorithm::Es256)?;
         let encryption_kid = enc_signer.key_id().unwrap_or_default().to_string();
+        // W3C credentials with the eddsa-* cryptosuites need an Ed25519 key beside the
+        // P-256 signing key (PKCS#11 tokens such as SoftHSM2 sign ECDSA; this one is kept in
+        // software).
+        let (eddsa, _) = load_or_new(&dir.join("eddsa.jwk"), Algorithm::EdDsa)?;
         let ring = KeyRing {
             dir,
             iaca,
             iaca_signer,
             encryption,
             encryption_kid,
+            eddsa: Arc::new(eddsa),
             hsm,
             state: RwLock::new((None, Vec::new(), None)),
             name: name.to_string(),
@@ -374,6 +380,12 @@ impl KeyRing {
     /// The IACA certificate (the trust anchor for our mdocs).
     pub fn iaca(&self) -> &Certificate {
         &self.iaca
+    }
+
+    /// The Ed25519 key of the issuer's `eddsa-rdfc-2022` / `eddsa-jcs-2022` credentials
+    /// (issuer: its `did:key`, registered beside the P-256 signing key's).
+    pub fn eddsa(&self) -> Arc<SoftwareSigner> {
+        self.eddsa.clone()
     }
 
     /// The private key that decrypts encrypted credential requests.

@@ -62,6 +62,13 @@ pub fn anchors(s: &Issuer) -> Vec<TrustAnchor> {
         })
         .collect();
     out.extend(dids);
+    // The Ed25519 key's `did:key`: the issuer of its `eddsa-*` credentials.
+    out.push(TrustAnchor {
+        anchor_id: "did-eddsa".into(),
+        key: AnchorKey::Did {
+            did: credentials::did::did_key(credentials::keys::Signer::public_key(&*s.keys.eddsa())),
+        },
+    });
     out.push(TrustAnchor {
         anchor_id: "iaca".into(),
         key: AnchorKey::Iaca {

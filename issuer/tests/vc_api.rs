@@ -211,8 +211,8 @@ async fn refused_requests_name_the_problem_and_write_nothing() {
             "credentialStatus is assigned",
         ),
         (
-            json!({"credential": credential(), "options": {"cryptosuite": "eddsa-rdfc-2022"}}),
-            "not eddsa-rdfc-2022",
+            json!({"credential": credential(), "options": {"cryptosuite": "bbs-2023"}}),
+            "not bbs-2023",
         ),
         (
             json!({"credential": credential(), "options": {"format": "mso_mdoc"}}),
@@ -342,4 +342,79 @@ async fn openid4vci_issues_jwt_vc_json_and_ldp_vc_bound_to_the_holder_key() {
             assert!(r.valid, "{config} with status: {r:?}");
         }
     }
+}
+
+/// Issue 15: "an Ed25519 key beside the P-256 one in the issuer". `eddsa-rdfc-2022` and
+/// `eddsa-jcs-2022` credentials are issued by the `did:key` of the issuer's Ed25519 key
+/// (multicodec `ed25519-pub`, `z6Mk…`), verify with their status, and that DID is one of
+/// the anchors the issuer registers (with the P-256 key's). (On main both were refused.)
+#[tokio::test]
+async fn eddsa_cryptosuites_are_issued_by_the_registered_ed25519_did() {
+    let t = issuer().await;
+    let anchors = issuer::registration::anchors(&t.issuer);
+    let dids: Vec<String> = anchors
+        .iter()
+        .filter_map(|a| match &a.key {
+            trust_framework::model::AnchorKey::Did { did } => Some(did.clone()),
+            _ => None,
+        })
+        .collect();
+    let p256 = credentials::did::did_key(&t.issuer_key());
+    assert!(dids.contains(&p256), "{dids:?}");
+    for suite in ["eddsa-rdfc-2022", "eddsa-jcs-2022"] {
+        let (status, body) = issue(
+            &t,
+            json!({"type": "DataIntegrityProof", "cryptosuite": suite}),
+        )
+        .await;
+        assert_eq!(status, 201, "{suite}: {body}");
+        let vc = &body["verifiableCredential"];
+        assert_eq!(vc["proof"]["cryptosuite"], suite);
+        let issuer = vc["issuer"].as_str().unwrap();
+        assert!(issuer.starts_with("did:key:z6Mk"), "{issuer}");
+        assert!(dids.iter().any(|d| d == issuer), "{issuer} in {dids:?}");
+        let report = verify(&t, vc, &document(vc)).await;
+        assert!(report.valid, "{suite}: {report:?}");
+        assert_eq!(report.issuer.as_deref(), Some(issuer));
+    }
+}
+
+/// Issue 15: "a caller-supplied, well-formed credentialStatus may be accepted behind an
+/// issuer setting". Off (the default) it is refused; on, a well-formed entry is kept as
+/// given and a malformed one is refused with what is wrong.
+#[tokio::test]
+async fn a_callers_credential_status_is_kept_only_when_the_issuer_allows_it() {
+    let entry = json!({
+        "id": "https://status.example/lists/7#42",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "42",
+        "statusListCredential": "https://status.example/lists/7"
+    });
+    let with = |status: Value| {
+        let mut c = credential();
+        c["credentialStatus"] = status;
+        json!({"credential": c, "options": {"cryptosuite": "ecdsa-jcs-2019"}})
+    };
+    let off = issuer().await;
+    let r = off
+        .admin("POST", "/credentials/issue", with(entry.clone()))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.json());
+
+    let mut config = support::config();
+    config.accept_caller_status = true;
+    let on = support::issuer_with(config).await;
+    let r = on
+        .admin("POST", "/credentials/issue", with(entry.clone()))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json());
+    assert_eq!(r.json()["verifiableCredential"]["credentialStatus"], entry);
+    let mut bad = entry.clone();
+    bad["statusListIndex"] = json!("not a number");
+    let r = on.admin("POST", "/credentials/issue", with(bad)).await;
+    assert_eq!(r.status, 400);
+    assert!(r.json().to_string().contains("credentialStatus"), "{}", r.json());
+    let r = on.admin("POST", "/credentials/issue", with(json!([]))).await;
+    assert_eq!(r.status, 400);
 }

@@ -15,12 +15,15 @@
 //! `GET /status/{list}/bitstring/{purpose}` serves the list as a
 //! `BitstringStatusListCredential` (Data Integrity `ecdsa-rdfc-2019`), public and cacheable.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use credentials::did;
+use credentials::keys::Signer;
 use credentials::status::bitstring_status_list::{BitstringStatusList, StatusPurpose};
 use credentials::status::{StatusReference, INVALID, SUSPENDED};
 use credentials::w3c::data_integrity::Cryptosuite;
@@ -51,6 +54,28 @@ pub fn issuer_did(s: &super::Issuer) -> String {
     did::did_key(s.keys.active().signer.public_key())
 }
 
+/// The issuer's DID for `eddsa-*` Data Integrity credentials: `did:key` of its Ed25519 key.
+pub fn eddsa_did(s: &super::Issuer) -> String {
+    did::did_key(s.keys.eddsa().public_key())
+}
+
+/// The key that signs a credential secured by `securing`, its DID and its `kid` for the
+/// issuance record: the Ed25519 key for the `eddsa-*` cryptosuites, the active signing key
+/// (P-256, in software or an HSM) otherwise.
+fn signing_key(s: &super::Issuer, securing: Securing) -> (Arc<dyn Signer>, String, String) {
+    match securing {
+        Securing::DataIntegrity(Cryptosuite::EddsaRdfc2022 | Cryptosuite::EddsaJcs2022) => {
+            let k = s.keys.eddsa();
+            let did = did::did_key(k.public_key());
+            (k, did, "eddsa".into())
+        }
+        _ => {
+            let k = s.keys.active();
+            (k.signer.clone(), did::did_key(k.signer.public_key()), k.kid.clone())
+        }
+    }
+}
+
 /// How `options` asks for the credential to be secured.
 fn securing(options: &Value) -> Result<Securing, ApiError> {
     let text = |k: &str| options.get(k).and_then(Value::as_str);
@@ -72,10 +97,48 @@ fn securing(options: &Value) -> Result<Securing, ApiError> {
     match text("cryptosuite") {
         None | Some("ecdsa-rdfc-2019") => Ok(Securing::DataIntegrity(Cryptosuite::EcdsaRdfc2019)),
         Some("ecdsa-jcs-2019") => Ok(Securing::DataIntegrity(Cryptosuite::EcdsaJcs2019)),
+        Some("eddsa-rdfc-2022") => Ok(Securing::DataIntegrity(Cryptosuite::EddsaRdfc2022)),
+        Some("eddsa-jcs-2022") => Ok(Securing::DataIntegrity(Cryptosuite::EddsaJcs2022)),
         Some(other) => Err(ApiError::invalid_request(format!(
-            "this issuer's key signs with ecdsa-rdfc-2019 or ecdsa-jcs-2019, not {other}"
+            "this issuer signs with ecdsa-rdfc-2019, ecdsa-jcs-2019, eddsa-rdfc-2022 or eddsa-jcs-2022, not {other}"
         ))),
     }
+}
+
+/// A caller's `credentialStatus` (kept when [`crate::IssuerConfig::accept_caller_status`]):
+/// an entry or a non-empty list of entries, each an object with a `type`, every
+/// `BitstringStatusListEntry` well-formed (purpose, index, list URL).
+fn caller_status_ok(status: &Value) -> Result<(), ApiError> {
+    let entries = match status {
+        Value::Object(_) => vec![status],
+        Value::Array(a) if !a.is_empty() => a.iter().collect(),
+        _ => {
+            return Err(ApiError::invalid_request(
+                "credentialStatus must be an object or a non-empty array of objects",
+            ))
+        }
+    };
+    for e in entries {
+        let Some(o) = e.as_object() else {
+            return Err(ApiError::invalid_request("a credentialStatus entry is not an object"));
+        };
+        let is_bsl = match o.get("type") {
+            Some(Value::String(t)) => t == "BitstringStatusListEntry",
+            Some(Value::Array(a)) if a.iter().all(Value::is_string) && !a.is_empty() => {
+                a.iter().any(|t| t == "BitstringStatusListEntry")
+            }
+            _ => {
+                return Err(ApiError::invalid_request(
+                    "a credentialStatus entry has no type",
+                ))
+            }
+        };
+        if is_bsl {
+            credentials::status::bitstring_status_list::BitstringStatusListEntry::from_json(o)
+                .map_err(|e| ApiError::invalid_request(format!("credentialStatus: {e}")))?;
+        }
+    }
+    Ok(())
 }
 
 /// `validUntil` as seconds since the epoch, if present and well-formed.
@@ -121,7 +184,7 @@ async fn issue_inner(s: &Shared, headers: &HeaderMap, req: Request) -> Result<Re
         Some(_) => return Err(ApiError::invalid_request("options must be an object")),
     };
     let securing = securing(&options)?;
-    let issuer = issuer_did(s);
+    let (signer, issuer, kid) = signing_key(s, securing);
     let named = match credential.get("issuer") {
         None => None,
         Some(Value::String(i)) => Some(i.clone()),
@@ -145,11 +208,18 @@ async fn issue_inner(s: &Shared, headers: &HeaderMap, req: Request) -> Result<Re
             )))
         }
     }
-    if credential.get("credentialStatus").is_some() {
-        return Err(ApiError::invalid_request(
-            "credentialStatus is assigned by the issuer",
-        ));
-    }
+    let caller_status = match credential.get("credentialStatus") {
+        None => None,
+        Some(status) if s.config.accept_caller_status => {
+            caller_status_ok(status)?;
+            Some(status.clone())
+        }
+        Some(_) => {
+            return Err(ApiError::invalid_request(
+                "credentialStatus is assigned by the issuer",
+            ))
+        }
+    };
     let now = OffsetDateTime::now_utc();
     if credential.get("validFrom").is_none() {
         credential["validFrom"] = json!(now
@@ -163,7 +233,6 @@ async fn issue_inner(s: &Shared, headers: &HeaderMap, req: Request) -> Result<Re
     w3c::model::validate_credential_shape(&credential)
         .map_err(|e| ApiError::invalid_request(format!("{}: {e}", e.code())))?;
 
-    let key = s.keys.active();
     let credential_id = crate::util::ordered_id();
     let expires_at =
         valid_until(&credential).unwrap_or(now.unix_timestamp() + s.config.credential_validity);
@@ -174,11 +243,13 @@ async fn issue_inner(s: &Shared, headers: &HeaderMap, req: Request) -> Result<Re
     };
     let mut with_status = credential.clone();
     // Sign a draft first (placeholder index) so that a signing failure records nothing.
-    with_status["credentialStatus"] = status_entries(s, 0, 0);
+    with_status["credentialStatus"] = caller_status
+        .clone()
+        .unwrap_or_else(|| status_entries(s, 0, 0));
     let draft = w3c::issue(
         &with_status,
         &IssueOptions::new(securing, DocKind::Credential),
-        key.signer.as_ref(),
+        signer.as_ref(),
         now,
     )
     .map_err(|e| ApiError::invalid_request(format!("{}: {e}", e.code())))?;
@@ -190,18 +261,20 @@ async fn issue_inner(s: &Shared, headers: &HeaderMap, req: Request) -> Result<Re
                 credential_id: credential_id.clone(),
                 configuration_id: VC_API_CONFIGURATION.into(),
                 holder_jkt: String::new(),
-                kid: key.kid.clone(),
+                kid: kid.clone(),
                 expires_at,
             },
             policy,
             now.unix_timestamp(),
         )
         .await?;
-    with_status["credentialStatus"] = status_entries(s, list_id, idx);
+    if caller_status.is_none() {
+        with_status["credentialStatus"] = status_entries(s, list_id, idx);
+    }
     let secured = w3c::issue(
         &with_status,
         &IssueOptions::new(securing, DocKind::Credential),
-        key.signer.as_ref(),
+        signer.as_ref(),
         now,
     )
     .map_err(ApiError::internal)?;
@@ -215,7 +288,7 @@ async fn issue_inner(s: &Shared, headers: &HeaderMap, req: Request) -> Result<Re
     };
     tracing::info!(
         securing = %securing.name(DocKind::Credential),
-        kid = %key.kid,
+        kid = %kid,
         "VC API credential issued"
     );
     let format: &'static str = match securing {
