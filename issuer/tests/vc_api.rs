@@ -414,7 +414,13 @@ async fn a_callers_credential_status_is_kept_only_when_the_issuer_allows_it() {
     bad["statusListIndex"] = json!("not a number");
     let r = on.admin("POST", "/credentials/issue", with(bad)).await;
     assert_eq!(r.status, 400);
-    assert!(r.json().to_string().contains("credentialStatus"), "{}", r.json());
-    let r = on.admin("POST", "/credentials/issue", with(json!([]))).await;
+    assert!(
+        r.json().to_string().contains("credentialStatus"),
+        "{}",
+        r.json()
+    );
+    let r = on
+        .admin("POST", "/credentials/issue", with(json!([])))
+        .await;
     assert_eq!(r.status, 400);
 }

@@ -915,6 +915,13 @@ def sd_cases():
       "iss_mismatch", R_ISS,
       "Another tenant certified under the same provider root (leaf SAN other.example) issues with iss = "
       "https://issuer.provider.example.", signer=P_OTHER_LEAF, x5c_issuer=pki_path(PROVIDER_ROOT))
+    a("17-other-tenant-own-iss", sd_jwt_vc(signer=P_OTHER_LEAF, x5c=[OTHER_TENANT_LEAF], iss="https://other.example"),
+      "iss_not_registered", "SD-JWT VC: with x5c, the chain proves the key belongs to the entry whose root it "
+      "validates to, and iss must be an issuer identifier that entry registered.",
+      "Another tenant's leaf under the provider root (SAN other.example) issues with its own iss "
+      "https://other.example: SAN and iss agree and the chain validates, but the register entry of that root "
+      "registered only https://issuer.provider.example; a verifier that judges by the root alone shows "
+      "other.example's credential as the provider's.", signer=P_OTHER_LEAF, x5c_issuer=pki_path(PROVIDER_ROOT))
     a("10-iss-other", sd_jwt_vc(signer=P_LEAF, x5c=[PROVIDER_LEAF], iss="https://other.example"), "iss_mismatch",
       R_ISS, "Provider leaf (SAN issuer.provider.example) with iss = https://other.example.", signer=P_LEAF,
       x5c_issuer=pki_path(PROVIDER_ROOT))

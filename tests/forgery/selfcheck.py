@@ -423,6 +423,9 @@ def check_sd(case, notes, defects) -> bool:
         x509.DNSName)
     if host not in sans:
         defects.add("iss_mismatch")
+    elif payload["iss"] != MANIFEST["trust"]["provider_iss"]:
+        # The chain leads to the provider's root, whose register entry names one iss.
+        defects.add("iss_not_registered")
     for dsc in discs:
         if base64.urlsafe_b64encode(h256(dsc.encode())).rstrip(b"=").decode() not in payload["_sd"]:
             defects.add("digest_mismatch")

@@ -60,6 +60,15 @@ pub fn provider_anchors(m: &Value) -> Vec<TrustAnchor> {
             },
         },
     ];
+    // Its issuer identifier: the `iss` of its SD-JWT VCs, with its issuing key.
+    let keys: Value = serde_json::from_slice(&read("corpus/keys.json")).unwrap();
+    anchors.push(TrustAnchor {
+        anchor_id: "iss".into(),
+        key: AnchorKey::IssKey {
+            iss: t["provider_iss"].as_str().unwrap().into(),
+            jwk: keys["provider"]["sd-jwt-issuer"]["public_jwk"].clone(),
+        },
+    });
     for (i, d) in t["provider_dids"].as_array().unwrap().iter().enumerate() {
         anchors.push(TrustAnchor {
             anchor_id: format!("did-{i}"),

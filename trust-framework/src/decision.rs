@@ -18,8 +18,16 @@ use crate::register::{
 /// What an issuer presented to be recognised.
 #[derive(Clone, Copy, Debug)]
 pub enum Evidence<'a> {
-    /// An `x5c` chain, leaf first (SD-JWT VC).
-    X5c(&'a [Certificate]),
+    /// An `x5c` chain, leaf first, and the `iss` the credential names (SD-JWT VC). The chain
+    /// proves which entry's key signed; `iss`, when given, must be an issuer identifier that
+    /// entry registered ([`crate::register::Entry::issuer_identifiers`]), else the decision
+    /// is `iss_not_registered`.
+    X5c {
+        /// The chain, leaf first.
+        chain: &'a [Certificate],
+        /// The credential's `iss`, if it has one.
+        iss: Option<&'a str>,
+    },
     /// An `iss` and the key its credential verified with.
     IssKey {
         /// The issuer identifier.
@@ -116,6 +124,12 @@ pub enum Reason {
         /// The X.509 error code.
         error: String,
     },
+    /// The x5c chain validates to an entry's root, but the credential's `iss` is not an
+    /// issuer identifier that entry registered.
+    IssNotRegistered {
+        /// The `iss` the credential names.
+        iss: String,
+    },
     /// The service may not issue this credential type.
     CredentialTypeNotCovered {
         /// The type asked about.
@@ -202,6 +216,10 @@ impl fmt::Display for Reason {
             Reason::ChainInvalid { error } => {
                 write!(f, "the certificate chain does not validate: {error}")
             }
+            Reason::IssNotRegistered { iss } => write!(
+                f,
+                "the certificate chain leads to this provider's root, but the credential names {iss}, which the provider did not register as its issuer identifier"
+            ),
             Reason::CredentialTypeNotCovered { credential_type } => {
                 write!(
                     f,
@@ -287,7 +305,7 @@ fn matches(
     at: OffsetDateTime,
 ) -> Option<Result<(), Reason>> {
     match (&anchor.anchor.key, evidence) {
-        (AnchorKey::X5cRoot { certificate }, Evidence::X5c(chain)) => {
+        (AnchorKey::X5cRoot { certificate }, Evidence::X5c { chain, .. }) => {
             let root = decode_cert(certificate)?;
             let last = chain.last()?;
             let names_root = last == &root
@@ -349,9 +367,17 @@ pub fn authorize(
     let mut first_refusal: Option<Decision> = None;
     for entry in register.entries.values() {
         for anchor in &entry.anchors {
-            let Some(matched) = matches(anchor, evidence, at) else {
+            let Some(mut matched) = matches(anchor, evidence, at) else {
                 continue;
             };
+            if let (Ok(()), Evidence::X5c { iss: Some(iss), .. }) = (&matched, evidence) {
+                let ids = entry.issuer_identifiers();
+                if !ids.is_empty() && !ids.iter().any(|i| i == iss) {
+                    matched = Err(Reason::IssNotRegistered {
+                        iss: iss.to_string(),
+                    });
+                }
+            }
             let decision = decide_for(entry, anchor, matched, credential_type, purpose, at);
             if decision.allowed {
                 return decision;

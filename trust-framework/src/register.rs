@@ -320,6 +320,24 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The issuer identifiers (`iss`) the entry registered: those of its `iss` key anchors
+    /// (current and past) and its service URL. A credential proven by an `x5c` chain to this
+    /// entry's root may name only one of these as its `iss` (none registered: no rule).
+    pub fn issuer_identifiers(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .anchors
+            .iter()
+            .filter_map(|a| match &a.anchor.key {
+                AnchorKey::IssKey { iss, .. } => Some(iss.clone()),
+                _ => None,
+            })
+            .chain(self.service.url.clone())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
     /// The register state at `at` (none before registration) and the change that set it.
     pub fn state_at(&self, at: OffsetDateTime) -> Option<&StatusChange> {
         self.status.iter().rev().find(|s| s.at <= at)

@@ -116,7 +116,10 @@ fn refuses_a_withdrawn_certificate() {
     let w = world();
     let d = authorize(
         w.log.register(),
-        &Evidence::X5c(&w.beta_chain),
+        &Evidence::X5c {
+            chain: &w.beta_chain,
+            iss: None,
+        },
         RTW_VCT,
         "general",
         t("2026-03-01T00:00:00Z"),
@@ -131,7 +134,10 @@ fn refuses_a_withdrawn_certificate() {
     // Before the withdrawal the same chain was trusted.
     let before = authorize(
         w.log.register(),
-        &Evidence::X5c(&w.beta_chain),
+        &Evidence::X5c {
+            chain: &w.beta_chain,
+            iss: None,
+        },
         RTW_VCT,
         "general",
         t("2026-02-01T00:00:00Z"),
@@ -295,7 +301,10 @@ fn refuses_an_x5c_chain_to_an_unregistered_root_with_the_same_name() {
     let w = world();
     let d = authorize(
         w.log.register(),
-        &Evidence::X5c(&w.stranger_chain),
+        &Evidence::X5c {
+            chain: &w.stranger_chain,
+            iss: None,
+        },
         RTW_VCT,
         "general",
         t("2026-01-01T00:00:00Z"),
@@ -315,7 +324,10 @@ fn refuses_an_x5c_chain_outside_its_validity() {
     // The leaf is valid from 2025-06-01 for 1000 days; in March 2028 it has expired.
     let d = authorize(
         w.log.register(),
-        &Evidence::X5c(&w.beta_chain),
+        &Evidence::X5c {
+            chain: &w.beta_chain,
+            iss: None,
+        },
         RTW_VCT,
         "general",
         t("2028-03-01T00:00:00Z"),

@@ -495,7 +495,10 @@ impl Verifier {
                 Issuer::Chain(chain) => {
                     let d = authorize(
                         trust.register(),
-                        &Evidence::X5c(chain),
+                        &Evidence::X5c {
+                            chain,
+                            iss: iss.as_deref(),
+                        },
                         &vct,
                         &self.policy.purpose,
                         now,
@@ -539,7 +542,10 @@ impl Verifier {
         let mut finding = None;
         if steps.has("issuer_signature") {
             let evidence = match &issuer {
-                Issuer::Chain(c) => Evidence::X5c(c),
+                Issuer::Chain(c) => Evidence::X5c {
+                    chain: c,
+                    iss: iss.as_deref(),
+                },
                 Issuer::Key { iss, key } => Evidence::IssKey { iss, key },
             };
             let issued_at = iat.map(from_ts).unwrap_or(now);

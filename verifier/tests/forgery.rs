@@ -28,7 +28,7 @@ use credentials::w3c::VerifyOptions as W3cOptions;
 use credentials::x509::Certificate;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
-use trust_framework::decision::{authorize, Evidence, Reason};
+use trust_framework::decision::{authorize, Evidence};
 use trust_framework::log::Log;
 use trust_framework::note::NoteKey;
 use trust_framework::register::Register;
@@ -85,11 +85,13 @@ fn decision_code(
     now: OffsetDateTime,
 ) -> String {
     let d = authorize(register, evidence, ty, "identity_check", now);
-    match d.reason {
-        _ if d.allowed => "valid".into(),
-        Reason::UnknownAnchor => "unknown_anchor".into(),
-        other => format!("register: {other}"),
+    if d.allowed {
+        return "valid".into();
     }
+    serde_json::to_value(&d.reason).unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// `did:web` documents of the case, served from the manifest.
@@ -189,7 +191,15 @@ fn sd_jwt_code(m: &Value, case: &Value, register: &Register) -> String {
         &mut log,
     ) {
         Err(e) => e.code().to_string(),
-        Ok(v) => decision_code(register, &Evidence::X5c(&v.chain), &v.vct, at(m)),
+        Ok(v) => decision_code(
+            register,
+            &Evidence::X5c {
+                chain: &v.chain,
+                iss: v.iss.as_deref(),
+            },
+            &v.vct,
+            at(m),
+        ),
     }
 }
 

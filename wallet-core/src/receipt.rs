@@ -135,7 +135,15 @@ fn sd_jwt(raw: &str, register: &Register, now: OffsetDateTime) -> Result<Standin
             &mut CheckLog::default(),
         )
         .map_err(|e| refused(e.code(), e))?;
-        return Ok(standing(register, &Evidence::X5c(&v.chain), vct, issued_at));
+        return Ok(standing(
+            register,
+            &Evidence::X5c {
+                chain: &v.chain,
+                iss: v.iss.as_deref(),
+            },
+            vct,
+            issued_at,
+        ));
     }
     let keys: Vec<PublicKey> = register
         .iss_keys(iss)

@@ -258,7 +258,11 @@ fn authorize(a: AuthorizeArgs) -> CliResult<i32> {
             iss,
             key: jwk.public_key(),
         },
-        (None, None, Some(chain), None) => Evidence::X5c(chain),
+        // With --x5c, --iss (if given) is the credential's `iss`, checked against the entry.
+        (iss, None, Some(chain), None) => Evidence::X5c {
+            chain,
+            iss: iss.as_deref(),
+        },
         (None, None, None, Some(roots)) => Evidence::Iaca(&roots[0]),
         _ => return Err("give exactly one of --iss with --issuer-key, --x5c, or --iaca".into()),
     };

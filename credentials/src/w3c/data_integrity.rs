@@ -270,11 +270,12 @@ pub fn verify_proof(
     verify_proof_bound(document, expected_purpose, now, web).map(|(v, _)| v)
 }
 
+/// A JSON object.
+type Object = Map<String, Value>;
+
 /// The document without `proof`, and its proofs: one (`proof` an object) or a proof set
 /// (an array of objects, `id`s unique), VC Data Integrity 1.0 §2.1.1–§2.1.2.
-fn split_proofs(
-    document: &Value,
-) -> Result<(Map<String, Value>, Vec<Map<String, Value>>), W3cError> {
+fn split_proofs(document: &Value) -> Result<(Object, Vec<Object>), W3cError> {
     let mut doc = document
         .as_object()
         .cloned()

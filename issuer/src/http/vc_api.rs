@@ -71,7 +71,11 @@ fn signing_key(s: &super::Issuer, securing: Securing) -> (Arc<dyn Signer>, Strin
         }
         _ => {
             let k = s.keys.active();
-            (k.signer.clone(), did::did_key(k.signer.public_key()), k.kid.clone())
+            (
+                k.signer.clone(),
+                did::did_key(k.signer.public_key()),
+                k.kid.clone(),
+            )
         }
     }
 }
@@ -120,7 +124,9 @@ fn caller_status_ok(status: &Value) -> Result<(), ApiError> {
     };
     for e in entries {
         let Some(o) = e.as_object() else {
-            return Err(ApiError::invalid_request("a credentialStatus entry is not an object"));
+            return Err(ApiError::invalid_request(
+                "a credentialStatus entry is not an object",
+            ));
         };
         let is_bsl = match o.get("type") {
             Some(Value::String(t)) => t == "BitstringStatusListEntry",
