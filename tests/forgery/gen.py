@@ -786,6 +786,78 @@ def proof_set_cases():
         "(it does not secure the proof it claims to follow).", ENDORSER)
 
 
+# VC Data Model 1.1 (verified, never issued): the JWT encoding of §6.3.1 and Data Integrity
+# on a 1.1 document, in the manifest's "vc_v11" (selfcheck.py checks the VC 2.0 cases).
+VC_V11: list = []
+V1 = "https://www.w3.org/2018/credentials/v1"
+DI_V2 = "https://w3id.org/security/data-integrity/v2"
+
+
+def v11_cases():
+    H = HOLDER.did_jwk()
+    PEC = P_EC.did_key()
+
+    def put(case_id, kind, data, expect, description, signer, ext="txt"):
+        fname = f"corpus/vc-v11/{case_id}.{ext}"
+        FILES[fname] = (json.dumps(data, indent=2) + "\n").encode() if isinstance(data, dict) else data.encode()
+        VC_V11.append({"id": case_id, "format": "vc-v11", "kind": kind, "file": fname, "expect": expect,
+                       "description": description, "signed_by": signer.label})
+
+    nbf, exp = epoch(VALID_FROM), epoch(VALID_UNTIL)
+
+    def vc_payload(cid, iss, **over):
+        p = {"iss": iss, "sub": H, "nbf": nbf, "exp": exp, "jti": "urn:uuid:" + uuid_of(cid),
+             "vc": {"@context": [V1], "type": ["VerifiableCredential"],
+                    "credentialSubject": {"given_name": "Ada", "family_name": "Lovelace"}}}
+        p.update(over)
+        return p
+
+    def jwt(payload, k, kid, typ="JWT"):
+        h = {"alg": k.jose_alg, "kid": kid}
+        if typ is not None:
+            h["typ"] = typ
+        return jws(h, compact_json(payload), k)
+
+    good = jwt(vc_payload("v11-01", PEC), P_EC, P_EC.did_key_vm())
+    put("v11-01-jwt-control", "credential", good, "valid",
+        "A VC-JWT 1.1 (vc claim; iss, sub, nbf, exp, jti) by the provider's P-256 did:key.", P_EC)
+    put("v11-02-jwt-iss-provider-kid-attacker", "credential",
+        jwt(vc_payload("v11-02", PEC), A_EC, A_EC.did_key_vm()), "issuer_key_mismatch",
+        "iss = the provider's did:key; kid = the attacker's did:key method; signed by the attacker.", A_EC)
+    put("v11-03-jwt-expired", "credential",
+        jwt(vc_payload("v11-03", PEC, exp=epoch("2026-01-01T00:00:00Z")), P_EC, P_EC.did_key_vm()),
+        "credential_expired", "Genuine, but exp (expirationDate) is before the verification time.", P_EC)
+    no_date = vc_payload("v11-04", PEC)
+    del no_date["nbf"]
+    put("v11-04-jwt-no-issuance-date", "credential", jwt(no_date, P_EC, P_EC.did_key_vm()), "invalid_date",
+        "Neither nbf nor vc.issuanceDate: VC 1.1 requires issuanceDate.", P_EC)
+    put("v11-05-jwt-typed-vc+jwt", "credential",
+        jwt(vc_payload("v11-05", PEC), P_EC, P_EC.did_key_vm(), typ="vc+jwt"), "bad_media_type",
+        "A 1.1 vc claim under typ vc+jwt (the VC 2.0 media type): neither encoding's rules hold.", P_EC)
+    v2_in_claim = vc_payload("v11-06", PEC)
+    v2_in_claim["vc"]["@context"] = [V2]
+    put("v11-06-jwt-v2-document-in-vc-claim", "credential", jwt(v2_in_claim, P_EC, P_EC.did_key_vm()),
+        "invalid_context", "A VC 2.0 document inside a 1.1 vc claim (2.0 is secured as vc+jwt).", P_EC)
+
+    doc = {"@context": [V1, DI_V2], "id": "urn:uuid:" + uuid_of("v11-07"), "type": ["VerifiableCredential"],
+           "issuer": P_ED.did_key(), "issuanceDate": VALID_FROM, "expirationDate": VALID_UNTIL,
+           "credentialSubject": {"id": H, "given_name": "Ada"}}
+    put("v11-07-di-control", "credential", di_sign(doc, P_ED, P_ED.did_key_vm(), "assertionMethod"), "valid",
+        "A VC 1.1 document with an eddsa-jcs-2022 Data Integrity proof by the provider.", P_ED, ext="json")
+    doc = {**doc, "id": "urn:uuid:" + uuid_of("v11-08"), "issuer": P_ED.did_key()}
+    put("v11-08-di-attacker-method", "credential", di_sign(doc, A_ED, A_ED.did_key_vm(), "assertionMethod"),
+        "issuer_key_mismatch", "A VC 1.1 document naming the provider, proof by the attacker's did:key.",
+        A_ED, ext="json")
+
+    vp = {"iss": H, "aud": AUD, "nonce": NONCE, "jti": "urn:uuid:" + uuid_of("v11-09"),
+          "vp": {"@context": [V1], "type": ["VerifiablePresentation"], "verifiableCredential": [good]}}
+    put("v11-09-vp-jwt-control", "presentation", jwt(vp, HOLDER, HOLDER.did_jwk_vm()), "valid",
+        "A VP-JWT 1.1 (vp claim, iss = holder did:jwk, aud, nonce) holding v11-01.", HOLDER)
+    put("v11-10-vp-jwt-holder-victim", "presentation",
+        jwt({**vp, "iss": VICTIM.did_jwk()}, A_EC, A_EC.did_key_vm()), "issuer_key_mismatch",
+        "iss = the victim's did:jwk; signed by the attacker's did:key (kid names it).", A_EC)
+
+
 def jose_cose_cases(fmt: str):
     """vc-jwt and vc-cose share their case list."""
     jwt = fmt == "vc-jwt"
@@ -1034,6 +1106,7 @@ def keys_json() -> dict:
 def main():
     di_cases()
     proof_set_cases()
+    v11_cases()
     jose_cose_cases("vc-jwt")
     jose_cose_cases("vc-cose")
     sd_cases()
@@ -1064,6 +1137,7 @@ def main():
         },
         "cases": CASES,
         "proof_sets": PROOF_SETS,
+        "vc_v11": VC_V11,
     }
     FILES["manifest.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
 

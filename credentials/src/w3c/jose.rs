@@ -177,7 +177,7 @@ fn check_media_types(
     Ok(())
 }
 
-fn verify_jws(jws: &CompactJws, key: &W3cPublicKey) -> Result<String, W3cError> {
+pub(crate) fn verify_jws(jws: &CompactJws, key: &W3cPublicKey) -> Result<String, W3cError> {
     let alg = jws
         .header()
         .alg()
@@ -201,7 +201,10 @@ fn verify_jws(jws: &CompactJws, key: &W3cPublicKey) -> Result<String, W3cError> 
     Ok(alg.to_string())
 }
 
-fn check_jwt_times(claims: &Map<String, Value>, now: OffsetDateTime) -> Result<(), W3cError> {
+pub(crate) fn check_jwt_times(
+    claims: &Map<String, Value>,
+    now: OffsetDateTime,
+) -> Result<(), W3cError> {
     let t = now.unix_timestamp();
     if let Some(exp) = claims.get("exp").and_then(Value::as_i64) {
         if t > exp {

@@ -1,4 +1,7 @@
 //! The Verifiable Credentials Data Model 2.0: validation of credentials and presentations.
+//! Documents of the Data Model 1.1 (first context `https://www.w3.org/2018/credentials/v1`)
+//! are validated by its rules when verified (`issuanceDate` required, `expirationDate`,
+//! VC-JWT 1.1 strings in a presentation); issuance ([`validate_credential_shape`]) is 2.0 only.
 //!
 //! Validation is structural (no JSON-LD processing): `@context` must start with the VC 2.0
 //! base context, `type` must include `VerifiableCredential` (or `VerifiablePresentation`),
@@ -11,7 +14,7 @@ use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::{W3cError, CREDENTIALS_V2_CONTEXT};
+use super::{W3cError, CREDENTIALS_V1_CONTEXT, CREDENTIALS_V2_CONTEXT};
 
 /// Media types an `EnvelopedVerifiableCredential` may carry.
 pub const CREDENTIAL_MEDIA_TYPES: &[&str] = &[
@@ -28,18 +31,29 @@ pub const PRESENTATION_MEDIA_TYPES: &[&str] = &[
     "application/vp",
 ];
 
+/// Which Verifiable Credentials Data Model a document follows (its first `@context`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    /// VC Data Model 1.1 (`https://www.w3.org/2018/credentials/v1`): verified, never issued.
+    V1_1,
+    /// VC Data Model 2.0 (`https://www.w3.org/ns/credentials/v2`).
+    V2,
+}
+
 /// A validated credential: the JSON document and what validation established.
 #[derive(Clone, Debug)]
 pub struct Credential {
+    /// The data model the document follows.
+    pub version: Version,
     /// The credential document as validated.
     pub document: Map<String, Value>,
     /// The issuer URL (`issuer` or `issuer.id`).
     pub issuer: String,
     /// Every `type` value.
     pub types: Vec<String>,
-    /// `validFrom`, if present.
+    /// `validFrom` (1.1: `issuanceDate`), if present.
     pub valid_from: Option<OffsetDateTime>,
-    /// `validUntil`, if present.
+    /// `validUntil` (1.1: `expirationDate`), if present.
     pub valid_until: Option<OffsetDateTime>,
     /// Every `credentialStatus` entry.
     pub status: Vec<Map<String, Value>>,
@@ -90,7 +104,20 @@ pub fn parse_date_time_stamp(field: &'static str, v: &Value) -> Result<OffsetDat
     OffsetDateTime::parse(s, &Rfc3339).map_err(|_| bad())
 }
 
-fn check_context(doc: &Map<String, Value>) -> Result<(), W3cError> {
+/// A VC 1.1 `dateTime` (`issuanceDate`, `expirationDate`): a `dateTimeStamp`, or a date-time
+/// without a time zone, read as UTC (XML Schema `dateTime` allows it; 1.1 credentials in the
+/// field carry both).
+fn parse_date_time_v11(field: &'static str, v: &Value) -> Result<OffsetDateTime, W3cError> {
+    parse_date_time_stamp(field, v).or_else(|e| {
+        let s = v.as_str().ok_or(e.clone())?;
+        if s.len() < 19 || s.contains(['t', 'z']) || s[10..].contains(['+', '-', 'Z']) {
+            return Err(e);
+        }
+        OffsetDateTime::parse(&format!("{s}Z"), &Rfc3339).map_err(|_| e)
+    })
+}
+
+fn check_context(doc: &Map<String, Value>) -> Result<Version, W3cError> {
     let first = match doc.get("@context") {
         Some(Value::Array(a)) => a.first(),
         Some(v @ Value::String(_)) => Some(v),
@@ -102,9 +129,10 @@ fn check_context(doc: &Map<String, Value>) -> Result<(), W3cError> {
         None => return Err(W3cError::InvalidContext("@context is missing".into())),
     };
     match first.and_then(Value::as_str) {
-        Some(CREDENTIALS_V2_CONTEXT) => Ok(()),
+        Some(CREDENTIALS_V2_CONTEXT) => Ok(Version::V2),
+        Some(CREDENTIALS_V1_CONTEXT) => Ok(Version::V1_1),
         other => Err(W3cError::InvalidContext(format!(
-            "the first entry is {other:?}, not {CREDENTIALS_V2_CONTEXT}"
+            "the first entry is {other:?}, not {CREDENTIALS_V2_CONTEXT} (or, for VC 1.1, {CREDENTIALS_V1_CONTEXT})"
         ))),
     }
 }
@@ -236,7 +264,12 @@ fn validate_credential_inner(
     let doc = value
         .as_object()
         .ok_or_else(|| W3cError::Malformed("a credential is a JSON object".into()))?;
-    check_context(doc)?;
+    let version = check_context(doc)?;
+    if version == Version::V1_1 && now.is_none() {
+        return Err(W3cError::InvalidContext(
+            "credentials are issued in the VC Data Model 2.0; 1.1 is only verified".into(),
+        ));
+    }
     let types = types(doc)?;
     if !types.iter().any(|t| t == "VerifiableCredential") {
         return Err(W3cError::InvalidType(
@@ -279,14 +312,30 @@ fn validate_credential_inner(
         }
     }
     check_extension_properties(doc)?;
-    let valid_from = doc
-        .get("validFrom")
-        .map(|v| parse_date_time_stamp("validFrom", v))
-        .transpose()?;
-    let valid_until = doc
-        .get("validUntil")
-        .map(|v| parse_date_time_stamp("validUntil", v))
-        .transpose()?;
+    let (valid_from, valid_until) = match version {
+        Version::V2 => (
+            doc.get("validFrom")
+                .map(|v| parse_date_time_stamp("validFrom", v))
+                .transpose()?,
+            doc.get("validUntil")
+                .map(|v| parse_date_time_stamp("validUntil", v))
+                .transpose()?,
+        ),
+        // VC 1.1 §4.6 / §4.7: issuanceDate is required, expirationDate optional.
+        Version::V1_1 => (
+            Some(parse_date_time_v11(
+                "issuanceDate",
+                doc.get("issuanceDate")
+                    .ok_or_else(|| W3cError::InvalidDate {
+                        field: "issuanceDate",
+                        value: "missing (required in VC 1.1)".into(),
+                    })?,
+            )?),
+            doc.get("expirationDate")
+                .map(|v| parse_date_time_v11("expirationDate", v))
+                .transpose()?,
+        ),
+    };
     if let Some(now) = now {
         check_window(valid_from, valid_until, now)?;
     }
@@ -314,6 +363,7 @@ fn validate_credential_inner(
         }
     }
     Ok(Credential {
+        version,
         document: doc.clone(),
         issuer,
         types,
@@ -427,7 +477,12 @@ fn validate_presentation_inner(
     let doc = value
         .as_object()
         .ok_or_else(|| W3cError::Malformed("a presentation is a JSON object".into()))?;
-    check_context(doc)?;
+    let version = check_context(doc)?;
+    if version == Version::V1_1 && now.is_none() {
+        return Err(W3cError::InvalidContext(
+            "presentations are made in the VC Data Model 2.0; 1.1 is only verified".into(),
+        ));
+    }
     let types = types(doc)?;
     if !types.iter().any(|t| t == "VerifiablePresentation") {
         return Err(W3cError::InvalidType(
@@ -456,6 +511,15 @@ fn validate_presentation_inner(
     };
     let mut credentials = Vec::with_capacity(list.len());
     for c in list {
+        // VC 1.1 §6.3.1: a JWT presentation lists its credentials as VC-JWT 1.1 strings.
+        if let (Version::V1_1, Value::String(jwt)) = (version, c) {
+            credentials.push(EmbeddedCredential::Enveloped(Enveloped {
+                media_type: "application/jwt".into(),
+                data: jwt.clone(),
+                base64: false,
+            }));
+            continue;
+        }
         let is_envelope = c
             .get("type")
             .map(|t| match t {
@@ -503,14 +567,49 @@ mod tests {
         assert!(c.valid_until.is_some());
     }
 
+    /// VC 1.1 §4.6–§4.7: `issuanceDate` (required) and `expirationDate` are the validity
+    /// window of a 1.1 credential, which is verified but never issued.
+    #[test]
+    fn vc_1_1_dates_are_the_window_and_1_1_is_never_issued() {
+        let mut doc = vc();
+        let o = doc.as_object_mut().unwrap();
+        o.insert(
+            "@context".into(),
+            json!(["https://www.w3.org/2018/credentials/v1"]),
+        );
+        o.remove("validFrom");
+        o.remove("validUntil");
+        o.insert("issuanceDate".into(), json!("2024-01-01T00:00:00Z"));
+        o.insert("expirationDate".into(), json!("2024-06-01T00:00:00"));
+        let c = validate_credential(&doc, datetime!(2024-03-01 0:00 UTC)).unwrap();
+        assert_eq!(c.version, Version::V1_1);
+        assert_eq!(c.valid_until, Some(datetime!(2024-06-01 0:00 UTC)));
+        assert_eq!(
+            validate_credential(&doc, datetime!(2025-01-01 0:00 UTC))
+                .unwrap_err()
+                .code(),
+            "credential_expired"
+        );
+        assert_eq!(
+            validate_credential_shape(&doc).unwrap_err().code(),
+            "invalid_context"
+        );
+    }
+
     #[test]
     fn each_rule_has_its_code() {
         let now = datetime!(2025-01-01 0:00 UTC);
         let cases: Vec<(&str, Value, &str)> = vec![
             (
                 "/@context/0",
-                json!("https://www.w3.org/2018/credentials/v1"),
+                json!("https://example.com/not-a-vc-context"),
                 "invalid_context",
+            ),
+            // VC 1.1 documents follow 1.1's rules: issuanceDate is required.
+            (
+                "/@context/0",
+                json!("https://www.w3.org/2018/credentials/v1"),
+                "invalid_date",
             ),
             ("/type", json!(["Foo"]), "invalid_type"),
             ("/issuer", json!("not a url"), "invalid_issuer"),

@@ -47,6 +47,11 @@ pub const BUNDLED_CONTEXTS: &[(&str, &str)] = &[
         "https://w3id.org/security/multikey/v1",
         include_str!("contexts/multikey-v1.jsonld"),
     ),
+    // VC Data Model 1.1, from the same npm package (`contexts/v1.jsonld`): verified only.
+    (
+        "https://www.w3.org/2018/credentials/v1",
+        include_str!("contexts/credentials-v1.jsonld"),
+    ),
 ];
 
 /// Why the static loader refused a URL.

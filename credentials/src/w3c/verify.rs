@@ -20,6 +20,7 @@ use super::binding::{self, ProvenKey};
 use super::cose;
 use super::data_integrity::{self as di, Cryptosuite, ProofOptions};
 use super::jose::{self, DocKind, KeyBindingOptions};
+use super::jwt_v11;
 use super::model::{self, EmbeddedCredential};
 use super::{W3cError, W3cPublicKey, W3cSigner};
 use crate::did::{self, DidWebResolver};
@@ -401,6 +402,12 @@ fn verify_one(
                 )
             };
             let kid = header.get("kid").and_then(Value::as_str);
+            if securing == Securing::Jwt && jwt_v11::is_v11(&payload, kind) {
+                // VC 1.1: the key is bound to `iss`, which the decoded document shows.
+                let (key, signer) = resolve(kid, jwt_v11::controller(&payload))?;
+                let document = jwt_v11::verify(&text, &key, kind, opts.now)?;
+                return Ok(finish_outcome(log, jwt_v11::name(kind), document, signer));
+            }
             let (key, signer) = resolve(kid, issuer_of(&payload, kind))?;
             let verified = match (securing, opts.key_binding) {
                 (Securing::SdJwt, Some(kb)) => {
@@ -484,6 +491,16 @@ fn verify_one(
             (verified.cryptosuite, doc, signer)
         }
     };
+    Ok(finish_outcome(log, securing, document, signer))
+}
+
+/// Logs the checks a verified document passed and returns what it yielded.
+fn finish_outcome(
+    log: &mut CheckLog,
+    securing: String,
+    document: Value,
+    signer: Option<ProvenKey>,
+) -> Outcome {
     if let Some(p) = &signer {
         log.pass(
             "issuer_key",
@@ -498,11 +515,11 @@ fn verify_one(
         "validity",
         "data model valid; validFrom / validUntil hold now",
     );
-    Ok(Outcome {
+    Outcome {
         securing,
         document,
         signer,
-    })
+    }
 }
 
 /// Checks a verified document's `credentialStatus` entries (Bitstring Status List) through
