@@ -98,12 +98,12 @@ fn annex_d_response_verifies_at_2021_with_its_six_elements() {
                 "parse",
                 "response_status",
                 "issuer_signature",
-                "issuer_chain",
+                "issuer_key",
                 "mso",
                 "doc_type",
                 "validity",
                 "digests",
-                "device_auth",
+                "holder_binding",
                 "issuing_country"
             ]
         );

@@ -107,7 +107,7 @@ fn report_of_a_rejected_case_names_the_code_and_withholds_claims() {
     assert_eq!(report.error.unwrap().code, "disclosure_not_referenced");
     assert_eq!(
         report.checks.last().map(|c| (c.name.as_str(), c.ok)),
-        Some(("disclosures", false))
+        Some(("digests", false))
     );
 }
 

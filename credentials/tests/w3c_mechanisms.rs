@@ -411,7 +411,10 @@ fn cose_envelopes_travel_in_presentations() {
     let vp_bytes = w3c::issue(&vp, &po, &holder, NOW).unwrap().to_bytes();
     let r = w3c::verify(&vp_bytes, &VerifyOptions::at(NOW, DocKind::Presentation));
     assert!(r.valid, "{r:?}");
-    assert!(r.checks.iter().any(|c| c.name == "credential_0" && c.ok));
+    assert!(r
+        .checks
+        .iter()
+        .any(|c| c.name == "embedded_credential" && c.ok));
     // The same presentation with a tampered credential fails on that credential.
     let mut bad = bytes.clone();
     let n = bad.len();
@@ -481,7 +484,7 @@ fn vc_sd_jwt_key_binding_is_required_and_checked() {
     };
     let r = w3c::verify(presented.as_bytes(), &opts);
     assert!(r.valid, "{r:?}");
-    assert!(r.checks.iter().any(|c| c.name == "key_binding" && c.ok));
+    assert!(r.checks.iter().any(|c| c.name == "holder_binding" && c.ok));
     assert_eq!(
         r.claims.unwrap()["credentialSubject"]["alumniOf"],
         "The School of Examples"
@@ -554,7 +557,10 @@ fn data_integrity_presentation_with_challenge_and_domain() {
     };
     let r = w3c::verify(&bytes, &opts);
     assert!(r.valid, "{r:?}");
-    assert!(r.checks.iter().any(|c| c.name == "credential_0" && c.ok));
+    assert!(r
+        .checks
+        .iter()
+        .any(|c| c.name == "embedded_credential" && c.ok));
     let replayed = VerifyOptions {
         challenge: Some("another"),
         ..opts

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use credentials::dcql::{check_response, DcqlQuery, PresentedCredential};
 use credentials::keys::PublicKey;
 use credentials::mdoc::{self, MdocVerifyOptions, SessionTranscript};
-use credentials::report::{CheckLog, ReportError, VerificationReport};
+use credentials::report::{CheckLog, CheckName, ReportError, VerificationReport};
 use credentials::sd_jwt::{SdJwt, VerifyOptions};
 use credentials::sd_jwt_vc::{self, IssuerKeySource, VcVerifyOptions};
 use credentials::status::StatusReference;
@@ -71,56 +71,23 @@ pub struct Outcome {
 #[path = "pipeline_w3c.rs"]
 mod w3c;
 
-/// The checks' names, in the order a report lists them.
-const ORDER: &[&str] = &[
-    "parse",
-    "typ",
-    "response_status",
-    "mso",
-    "doc_type",
-    "issuer_signature",
-    "issuer_key",
-    "issuing_country",
-    "trust_register",
-    "digests",
-    "vc_claims",
-    "holder_binding",
-    "validity",
-    "status",
-    "request",
-];
-
-fn rank(name: &str) -> usize {
-    ORDER.iter().position(|n| *n == name).unwrap_or(ORDER.len())
-}
-
-/// Library check names mapped to the report's.
-fn rename(name: &str) -> &str {
-    match name {
-        "disclosures" => "digests",
-        "key_binding" | "device_auth" => "holder_binding",
-        "issuer_chain" => "issuer_key",
-        other => other,
-    }
-}
-
 #[derive(Default)]
 struct Steps {
-    checks: Vec<(String, bool, String, Option<String>)>,
+    checks: Vec<(CheckName, bool, String, Option<String>)>,
 }
 
 impl Steps {
-    fn pass(&mut self, name: &str, detail: impl Into<String>) {
-        self.checks.push((name.into(), true, detail.into(), None));
+    fn pass(&mut self, name: CheckName, detail: impl Into<String>) {
+        self.checks.push((name, true, detail.into(), None));
     }
-    fn fail(&mut self, name: &str, code: &str, detail: impl Into<String>) {
+    fn fail(&mut self, name: CheckName, code: &str, detail: impl Into<String>) {
         self.checks
-            .push((name.into(), false, detail.into(), Some(code.into())));
+            .push((name, false, detail.into(), Some(code.into())));
     }
     fn ok(&self) -> bool {
         self.checks.iter().all(|c| c.1)
     }
-    fn has(&self, name: &str) -> bool {
+    fn has(&self, name: CheckName) -> bool {
         self.checks.iter().any(|c| c.0 == name && c.1)
     }
 
@@ -131,7 +98,8 @@ impl Steps {
         claims: Option<Value>,
         extra: Map<String, Value>,
     ) -> VerificationReport {
-        self.checks.sort_by_key(|c| rank(&c.0));
+        // Report order is the vocabulary's order.
+        self.checks.sort_by_key(|c| c.0);
         if let Some(i) = self.checks.iter().position(|c| !c.1) {
             self.checks.truncate(i + 1);
         }
@@ -139,13 +107,14 @@ impl Steps {
         let mut error = None;
         for (name, ok, detail, code) in self.checks {
             if ok {
-                log.pass(&name, detail);
+                log.pass(name, detail);
             } else {
+                let code = code.unwrap_or_else(|| "failed".into());
                 error = Some(ReportError {
-                    code: code.unwrap_or_else(|| "failed".into()),
+                    code: code.clone(),
                     message: format!("{name}: {detail}"),
                 });
-                log.fail(&name, detail);
+                log.fail_with(name, &code, detail);
             }
         }
         let mut r = VerificationReport::new(format, log, error, issuer, claims);
@@ -185,7 +154,7 @@ impl Verifier {
         let max = self.policy.max_presentation_bytes;
         if len > max {
             steps.fail(
-                "parse",
+                CheckName::Parse,
                 "too_large",
                 format!("the presentation is larger than {max} bytes"),
             );
@@ -228,7 +197,7 @@ impl Verifier {
             || now > trust.snapshot.payload.next_update + self.policy.max_snapshot_age
         {
             steps.fail(
-                "trust_register",
+                CheckName::TrustRegister,
                 "snapshot_stale",
                 format!(
                     "the registry snapshot is {} old, more than the policy allows ({})",
@@ -238,7 +207,7 @@ impl Verifier {
             );
         } else if !at_issuance.allowed {
             steps.fail(
-                "trust_register",
+                CheckName::TrustRegister,
                 &reason_code(&at_issuance.reason),
                 format!(
                     "at issuance ({}): {}",
@@ -248,14 +217,14 @@ impl Verifier {
             );
         } else if !at_check.allowed {
             steps.fail(
-                "trust_register",
+                CheckName::TrustRegister,
                 &reason_code(&at_check.reason),
                 format!("at the check ({}): {}", rfc3339(now), at_check.reason),
             );
         } else {
             let who = at_check.subject.as_ref();
             steps.pass(
-                "trust_register",
+                CheckName::TrustRegister,
                 format!(
                     "{} ({}) is a registered, certified provider of {credential_type}{} at issuance and at the check (register snapshot {} of {}, {} old)",
                     who.map(|s| s.provider.as_str()).unwrap_or("?"),
@@ -287,18 +256,21 @@ impl Verifier {
     ) -> Option<i64> {
         if !self.policy.check_status {
             steps.pass(
-                "status",
+                CheckName::Status,
                 "not checked again: the record carries the status found at the check",
             );
             return None;
         }
         let reference = match status_claim {
             None => {
-                steps.pass("status", "the credential references no status list");
+                steps.pass(
+                    CheckName::Status,
+                    "the credential references no status list",
+                );
                 return None;
             }
             Some(Err(e)) => {
-                steps.fail("status", "status_malformed", e);
+                steps.fail(CheckName::Status, "status_malformed", e);
                 return None;
             }
             Some(Ok(r)) => r,
@@ -310,7 +282,7 @@ impl Verifier {
         match outcome {
             StatusOutcome::Valid { age } => {
                 steps.pass(
-                    "status",
+                    CheckName::Status,
                     format!(
                         "valid on the status list (index {}, list {} old)",
                         reference.idx,
@@ -321,7 +293,7 @@ impl Verifier {
             }
             StatusOutcome::Revoked { age } => {
                 steps.fail(
-                    "status",
+                    CheckName::Status,
                     "revoked",
                     format!(
                         "the issuer has revoked this credential (status list {} old)",
@@ -332,7 +304,7 @@ impl Verifier {
             }
             StatusOutcome::Suspended { age } => {
                 steps.fail(
-                    "status",
+                    CheckName::Status,
                     "suspended",
                     format!(
                         "the issuer has suspended this credential (status list {} old)",
@@ -343,7 +315,7 @@ impl Verifier {
             }
             StatusOutcome::Other { value, age } => {
                 steps.fail(
-                    "status",
+                    CheckName::Status,
                     "status_not_valid",
                     format!("the status list gives status {value}"),
                 );
@@ -351,7 +323,7 @@ impl Verifier {
             }
             StatusOutcome::Unknown { reason, cached_age } => {
                 steps.fail(
-                    "status",
+                    CheckName::Status,
                     "status_unknown",
                     match cached_age {
                         Some(a) => format!("status unknown: {reason}; the cached status list is {} old, more than the policy allows", human_age(a)),
@@ -370,10 +342,10 @@ impl Verifier {
         let map = BTreeMap::from([(id.to_string(), vec![presented])]);
         match check_response(query, &map) {
             Ok(_) => steps.pass(
-                "request",
+                CheckName::Request,
                 format!("answers credential query \"{id}\" of the request"),
             ),
-            Err(e) => steps.fail("request", "request_not_satisfied", e.0),
+            Err(e) => steps.fail(CheckName::Request, "request_not_satisfied", e.0),
         }
     }
 
@@ -426,7 +398,7 @@ impl Verifier {
         let sd = match SdJwt::parse(text) {
             Ok(s) => s,
             Err(e) => {
-                steps.fail("parse", e.code(), e.to_string());
+                steps.fail(CheckName::Parse, e.code(), e.to_string());
                 return finish(steps, extra, None, None, None);
             }
         };
@@ -453,7 +425,7 @@ impl Verifier {
                     Ok(chain) if !chain.is_empty() => Issuer::Chain(chain),
                     _ => {
                         steps.fail(
-                            "parse",
+                            CheckName::Parse,
                             "x5c_malformed",
                             "the x5c header is not a certificate chain",
                         );
@@ -472,9 +444,9 @@ impl Verifier {
                         key,
                     },
                     None => {
-                        steps.pass("parse", "SD-JWT");
+                        steps.pass(CheckName::Parse, "SD-JWT");
                         steps.fail(
-                            "trust_register",
+                            CheckName::TrustRegister,
                             "unknown_anchor",
                             format!(
                                 "{} ({})",
@@ -504,9 +476,9 @@ impl Verifier {
                         now,
                     );
                     if d.reason == Reason::UnknownAnchor {
-                        steps.pass("parse", "SD-JWT");
+                        steps.pass(CheckName::Parse, "SD-JWT");
                         steps.fail(
-                            "trust_register",
+                            CheckName::TrustRegister,
                             "unknown_anchor",
                             Reason::UnknownAnchor.to_string(),
                         );
@@ -529,18 +501,17 @@ impl Verifier {
         };
         let err_code = result.as_ref().err().map(|e| e.code().to_string());
         for c in sub.into_checks() {
-            if c.name == "validity" {
+            if c.name == CheckName::Validity {
                 continue;
             }
-            let name = rename(&c.name).to_string();
             if c.ok {
-                steps.pass(&name, c.detail);
+                steps.pass(c.name, c.detail);
             } else {
-                steps.fail(&name, err_code.as_deref().unwrap_or("failed"), c.detail);
+                steps.fail(c.name, err_code.as_deref().unwrap_or("failed"), c.detail);
             }
         }
         let mut finding = None;
-        if steps.has("issuer_signature") {
+        if steps.has(CheckName::IssuerSignature) {
             let evidence = match &issuer {
                 Issuer::Chain(c) => Evidence::X5c {
                     chain: c,
@@ -564,17 +535,17 @@ impl Verifier {
         let nbf = payload.get("nbf").and_then(Value::as_i64);
         match (exp, nbf, iat) {
             (Some(e), _, _) if e + self.policy.leeway <= t => steps.fail(
-                "validity",
+                CheckName::Validity,
                 "expired",
                 format!("the credential expired on {}", rfc3339(from_ts(e))),
             ),
             (_, Some(n), _) if n - self.policy.leeway > t => steps.fail(
-                "validity",
+                CheckName::Validity,
                 "not_yet_valid",
                 format!("the credential is not valid before {}", rfc3339(from_ts(n))),
             ),
             (_, _, Some(i)) if i - self.policy.leeway > t => steps.fail(
-                "validity",
+                CheckName::Validity,
                 "issued_in_future",
                 format!(
                     "the credential claims to be issued at {}",
@@ -582,7 +553,7 @@ impl Verifier {
                 ),
             ),
             _ => steps.pass(
-                "validity",
+                CheckName::Validity,
                 match exp {
                     Some(e) => format!("valid until {}", rfc3339(from_ts(e))),
                     None => "no expiry".into(),
@@ -640,7 +611,7 @@ impl Verifier {
         }
         let Some(transcript) = ex.transcript else {
             steps.fail(
-                "parse",
+                CheckName::Parse,
                 "no_transcript",
                 "no session transcript to verify against",
             );
@@ -654,15 +625,15 @@ impl Verifier {
         };
         let err_code = result.as_ref().err().map(|e| e.code().to_string());
         for c in sub.into_checks() {
-            let name = rename(&c.name).to_string();
-            if c.name == "request" {
+            let name = c.name;
+            if name == CheckName::Request {
                 continue;
             }
             if c.ok {
-                steps.pass(&name, c.detail);
-            } else if name == "issuer_key" && roots.is_empty() {
+                steps.pass(name, c.detail);
+            } else if name == CheckName::IssuerKey && roots.is_empty() {
                 steps.fail(
-                    "trust_register",
+                    CheckName::TrustRegister,
                     "unknown_anchor",
                     Reason::UnknownAnchor.to_string(),
                 );
@@ -670,14 +641,16 @@ impl Verifier {
                 let code = err_code.as_deref().unwrap_or("failed");
                 // The roots are the register's IACAs: a chain to none of them is an issuer
                 // the register does not know, as for an SD-JWT's unknown key.
-                if name == "issuer_key" && (code.contains("anchor") || code == "untrusted_root") {
+                if name == CheckName::IssuerKey
+                    && (code.contains("anchor") || code == "untrusted_root")
+                {
                     steps.fail(
-                        "trust_register",
+                        CheckName::TrustRegister,
                         "unknown_anchor",
                         format!("{}: {}", Reason::UnknownAnchor, c.detail),
                     );
                 } else {
-                    steps.fail(&name, code, c.detail);
+                    steps.fail(name, code, c.detail);
                 }
             }
         }
@@ -686,7 +659,11 @@ impl Verifier {
             return finish(steps, extra, None, None, None);
         };
         let Some(doc) = docs.into_iter().next() else {
-            steps.fail("parse", "no_document", "the response has no document");
+            steps.fail(
+                CheckName::Parse,
+                "no_document",
+                "the response has no document",
+            );
             return finish(steps, extra, None, None, None);
         };
         extra.insert("doctype".into(), doc.doc_type.clone().into());

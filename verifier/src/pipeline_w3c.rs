@@ -16,7 +16,9 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use trust_framework::decision::Evidence;
 
-use super::{rename, Expect, Outcome, PresentedCredential, Steps, Verifier};
+use credentials::report::CheckName;
+
+use super::{Expect, Outcome, PresentedCredential, Steps, Verifier};
 use crate::vc_api::VcApi;
 
 fn first_type(vc: &Value) -> String {
@@ -54,7 +56,7 @@ impl Verifier {
             ("ldp_vc", v @ Value::Object(_)) => serde_json::to_vec(v).unwrap_or_default(),
             _ => {
                 steps.fail(
-                    "parse",
+                    CheckName::Parse,
                     "format_mismatch",
                     format!(
                         "a {format} presentation is a {}",
@@ -83,26 +85,26 @@ impl Verifier {
             )
             .await;
         let code = report.error.as_ref().map(|e| e.code.clone());
-        for c in report.checks.iter().filter(|c| c.name != "status") {
+        for c in report.checks.iter().filter(|c| c.name != CheckName::Status) {
             // (The library ran no status check, see above; its placeholder is not reported.)
-            // The library's names, mapped to the report's: the embedded credential's own
-            // check (`credential_0`) is its issuer signature; the presentation's key and
-            // signature are the holder's.
-            let name = match c.name.as_str() {
-                n if n.starts_with("credential_") => "issuer_signature",
-                "issuer_signature" | "issuer_key" => "holder_binding",
-                n => rename(n),
+            // In a presentation, the embedded credential's own verification is its issuer's
+            // signature; the presentation's key and signature are the holder's.
+            let name = match c.name {
+                CheckName::EmbeddedCredential => CheckName::IssuerSignature,
+                CheckName::IssuerSignature | CheckName::IssuerKey => CheckName::HolderBinding,
+                n => n,
             };
             if c.ok {
                 steps.pass(name, c.detail.clone());
             } else {
-                steps.fail(name, code.as_deref().unwrap_or("failed"), c.detail.clone());
+                let code = c.code.as_deref().or(code.as_deref()).unwrap_or("failed");
+                steps.fail(name, code, c.detail.clone());
             }
         }
         let Some(vp) = verified else {
             if report.checks.is_empty() || steps.ok() {
                 steps.fail(
-                    "parse",
+                    CheckName::Parse,
                     code.as_deref().unwrap_or("malformed"),
                     report.error.map(|e| e.message).unwrap_or_default(),
                 );
@@ -121,13 +123,17 @@ impl Verifier {
             [one] => match &one.signer {
                 Some(p) => (one.document.clone(), p.did.clone()),
                 None => {
-                    steps.fail("issuer_signature", "issuer_key_mismatch", "no issuer key");
+                    steps.fail(
+                        CheckName::IssuerSignature,
+                        "issuer_key_mismatch",
+                        "no issuer key",
+                    );
                     return finish(steps, extra, None, None, None);
                 }
             },
             other => {
                 steps.fail(
-                    "parse",
+                    CheckName::Parse,
                     "credential_missing",
                     format!(
                         "the presentation holds {} credentials, not one",
@@ -149,13 +155,13 @@ impl Verifier {
         };
         if holder.is_empty() {
             steps.fail(
-                "holder_binding",
+                CheckName::HolderBinding,
                 "holder_mismatch",
                 "the presentation is not signed by its holder's key",
             );
         } else if subject != holder {
             steps.fail(
-                "holder_binding",
+                CheckName::HolderBinding,
                 "holder_mismatch",
                 "the credential's subject is not the holder who presented it",
             );
@@ -163,19 +169,19 @@ impl Verifier {
             && vp.get("nonce").and_then(Value::as_str) != Some(ex.nonce)
         {
             steps.fail(
-                "holder_binding",
+                CheckName::HolderBinding,
                 "nonce_mismatch",
                 "the presentation's nonce is not this request's",
             );
         } else if format == "jwt_vc_json" && !aud_ok {
             steps.fail(
-                "holder_binding",
+                CheckName::HolderBinding,
                 "aud_mismatch",
                 "the presentation is addressed to another verifier",
             );
         } else {
             steps.pass(
-                "holder_binding",
+                CheckName::HolderBinding,
                 "signed by the holder's key, who is the credential's subject, for this request",
             );
         }
@@ -218,14 +224,14 @@ impl Verifier {
     async fn w3c_status(&self, steps: &mut Steps, fetch: &VcApi, vc: &Value) {
         if !self.policy.check_status {
             steps.pass(
-                "status",
+                CheckName::Status,
                 "not checked again: the record carries the status found at the check",
             );
             return;
         }
         match fetch.status_of(vc).await {
-            Ok(detail) => steps.pass("status", detail),
-            Err(e) => steps.fail("status", e.code(), e.to_string()),
+            Ok(detail) => steps.pass(CheckName::Status, detail),
+            Err(e) => steps.fail(CheckName::Status, e.code(), e.to_string()),
         }
     }
 }

@@ -11,7 +11,7 @@ use credentials::dcql::DcqlQuery;
 use credentials::jose::{sign_compact, CompactJws, JwsPolicy};
 use credentials::keys::{Algorithm, Jwk, PublicKey, Signer};
 use credentials::openid4vp::AuthorizationResponse;
-use credentials::report::{CheckLog, ReportError, VerificationReport};
+use credentials::report::{CheckLog, CheckName, ReportError, VerificationReport};
 use serde_json::{json, Map, Value};
 use trust_framework::events::Event;
 use trust_framework::merkle;
@@ -138,7 +138,7 @@ struct Checks {
 }
 
 impl Checks {
-    fn step(&mut self, name: &str, r: Result<String, String>) -> bool {
+    fn step(&mut self, name: CheckName, r: Result<String, String>) -> bool {
         match r {
             Ok(d) => {
                 self.log.pass(name, d);
@@ -168,7 +168,7 @@ pub async fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
     let mut summary = Map::new();
     let parsed = CompactJws::parse(jws.trim());
     let Ok(parsed) = parsed else {
-        c.step("record_signature", Err("not a compact JWS".into()));
+        c.step(CheckName::RecordSignature, Err("not a compact JWS".into()));
         return VerificationReport::new("vouch-rtw-record", c.log, c.error, None, None);
     };
     let header_key = parsed
@@ -177,7 +177,7 @@ pub async fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
         .and_then(|v| Jwk::from_value(v).ok())
         .map(|j| j.public_key().clone());
     let ok = c.step(
-        "record_signature",
+        CheckName::RecordSignature,
         (|| {
             if parsed.header().typ() != Some(RECORD_TYP) {
                 return Err(format!("typ is not {RECORD_TYP}"));
@@ -222,7 +222,7 @@ pub async fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
     });
     let mut snap: Option<(SnapshotVerifier, Snapshot)> = None;
     c.step(
-        "snapshot",
+        CheckName::Snapshot,
         (|| {
             let sv = SnapshotVerifier {
                 snapshot_key: snapshot_key.ok_or("no snapshot key")?,
@@ -252,7 +252,7 @@ pub async fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
     let entry_id = reg["entry_id"].as_str().unwrap_or_default().to_string();
     if let Some((_, s)) = &snap {
         c.step(
-            "inclusion",
+            CheckName::Inclusion,
             (|| {
                 let items = reg["inclusion"].as_array().cloned().unwrap_or_default();
                 if items.is_empty() {
@@ -300,8 +300,7 @@ pub async fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
         let r = verify_again(&p, s, &resp, at).await;
         match r {
             Ok((report, claims)) => {
-                c.step(
-                    "presentation",
+                c.step(CheckName::Presentation,
                     Ok(format!(
                         "the {} presentation verifies as of {} through the verifier's pipeline ({})",
                         report.format,
@@ -309,8 +308,8 @@ pub async fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
                         report
                             .checks
                             .iter()
+                            .filter(|c| c.name != CheckName::TrustRegister)
                             .map(|c| c.name.as_str())
-                            .filter(|n| *n != "trust_register")
                             .collect::<Vec<_>>()
                             .join(", ")
                     )),
@@ -318,26 +317,26 @@ pub async fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
                 let detail = report
                     .checks
                     .iter()
-                    .find(|c| c.name == "trust_register")
+                    .find(|c| c.name == CheckName::TrustRegister)
                     .map(|c| c.detail.clone())
                     .unwrap_or_default();
-                c.step("trust_register", Ok(detail));
+                c.step(CheckName::TrustRegister, Ok(detail));
                 claims_out = Some(claims);
             }
             Err((name, e)) => {
-                c.step(&name, Err(e));
+                c.step(name, Err(e));
                 claims_out = None;
             }
         }
     } else {
         c.step(
-            "presentation",
+            CheckName::Presentation,
             Err("the record holds no presentation to verify".into()),
         );
         claims_out = None;
     }
     c.step(
-        "outcome",
+        CheckName::Outcome,
         (|| {
             if p["outcome"]["passed"].as_bool() == Some(true) {
                 Ok("the check passed every verification and right-to-work rule".into())
@@ -353,7 +352,7 @@ pub async fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
         })(),
     );
     c.step(
-        "likeness",
+        CheckName::Likeness,
         (|| {
             let l = &p["likeness"];
             if l["confirmed"].as_bool() == Some(true) {
@@ -368,7 +367,7 @@ pub async fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
         })(),
     );
     if let (Some(later), Some((sv, s))) = (&opts.later_snapshot, &snap) {
-        c.step("later_snapshot", (|| {
+        c.step(CheckName::LaterSnapshot, (|| {
             let l = sv.verify_archived(later).map_err(|e| e.to_string())?;
             if l.checkpoint.origin != s.checkpoint.origin { return Err("the later snapshot is of another log".into()); }
             if l.payload.sequence < s.payload.sequence || l.checkpoint.size < s.checkpoint.size {
@@ -408,8 +407,8 @@ async fn verify_again(
     snapshot: &Snapshot,
     resp: &AuthorizationResponse,
     at: time::OffsetDateTime,
-) -> Result<(VerificationReport, Value), (String, String)> {
-    let presentation = |e: String| ("presentation".to_string(), e);
+) -> Result<(VerificationReport, Value), (CheckName, String)> {
+    let presentation = |e: String| (CheckName::Presentation, e);
     let (qid, items) = resp
         .vp_token
         .iter()
@@ -428,7 +427,7 @@ async fn verify_again(
         snapshot: snapshot.clone(),
         jws: String::new(),
     })
-    .map_err(|e| ("snapshot".to_string(), e.to_string()))?;
+    .map_err(|e| (CheckName::Snapshot, e.to_string()))?;
     let verifier = Verifier {
         trust,
         status: StatusLists::new(Arc::new(NoNetwork), StatusCache::new(None)),
@@ -468,15 +467,12 @@ async fn verify_again(
             .as_ref()
             .map(|e| e.code.clone())
             .unwrap_or_default();
-        let name = if failed.name == "trust_register" {
-            "trust_register"
+        let name = if failed.name == CheckName::TrustRegister {
+            CheckName::TrustRegister
         } else {
-            "presentation"
+            CheckName::Presentation
         };
-        return Err((
-            name.to_string(),
-            format!("{} ({code}): {}", failed.name, failed.detail),
-        ));
+        return Err((name, format!("{} ({code}): {}", failed.name, failed.detail)));
     }
     let claims = report.claims.clone().unwrap_or_default();
     Ok((report, claims))

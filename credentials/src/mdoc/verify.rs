@@ -18,7 +18,7 @@ use super::{
 };
 use crate::keys::provider::CryptoProvider;
 use crate::keys::{Algorithm, SecretKey};
-use crate::report::{CheckLog, ReportError, VerificationReport};
+use crate::report::{CheckLog, CheckName, ReportError, VerificationReport};
 use crate::x509::{self, Certificate, LeafProfile};
 
 /// What the verifier knows and expects.
@@ -189,7 +189,7 @@ pub fn verify_issuer_signed(
     log: &mut CheckLog,
 ) -> Result<VerifiedIssuerSigned, MdocError> {
     let sign1 = &issuer_signed.issuer_auth.sign1;
-    let chain = log.run("issuer_signature", || {
+    let chain = log.run(CheckName::IssuerSignature, || {
         let alg = sign1_algorithm(sign1)?;
         if !opts.algorithms.contains(&alg) {
             return Err(MdocError::UnsupportedAlgorithm(alg.to_string()));
@@ -209,7 +209,7 @@ pub fn verify_issuer_signed(
         let detail = format!("{alg} signature by the Document Signer \"{cn}\" verifies");
         Ok((chain, detail))
     })?;
-    let anchor = log.run("issuer_chain", || {
+    let anchor = log.run(CheckName::IssuerKey, || {
         let anchor = match opts.chain_cache {
             Some(cache) => cache.validate(
                 &chain,
@@ -242,7 +242,7 @@ pub fn verify_issuer_signed(
             ),
         ))
     })?;
-    let mso = log.run("mso", || {
+    let mso = log.run(CheckName::Mso, || {
         let mso = MobileSecurityObject::from_payload(sign1.payload.as_deref().unwrap_or_default())?;
         let detail = format!(
             "MSO version {}, {} digests",
@@ -251,7 +251,7 @@ pub fn verify_issuer_signed(
         );
         Ok::<_, MdocError>((mso, detail))
     })?;
-    log.run("doc_type", || {
+    log.run(CheckName::DocType, || {
         if mso.doc_type != doc_type {
             return Err(MdocError::DocTypeMismatch {
                 mso: mso.doc_type.clone(),
@@ -260,7 +260,7 @@ pub fn verify_issuer_signed(
         }
         Ok(((), format!("docType {doc_type}")))
     })?;
-    log.run("validity", || {
+    log.run(CheckName::Validity, || {
         let v = &mso.validity;
         let fmt = super::format_rfc3339;
         if opts.now > v.valid_until {
@@ -289,7 +289,7 @@ pub fn verify_issuer_signed(
             ),
         ))
     })?;
-    let claims = log.run("digests", || {
+    let claims = log.run(CheckName::Digests, || {
         let mut claims = BTreeMap::new();
         let mut count = 0;
         for (ns, items) in &issuer_signed.name_spaces {
@@ -342,7 +342,7 @@ fn verify_document(
         anchor,
         claims,
     } = verify_issuer_signed(&doc.issuer_signed, &doc.doc_type, opts, log)?;
-    let device_claims = log.run("device_auth", || {
+    let device_claims = log.run(CheckName::HolderBinding, || {
         let ds = doc.device_signed.as_ref().ok_or(MdocError::DeviceAuthMissing)?;
         let auth = ds.device_auth.as_ref().ok_or(MdocError::DeviceAuthMissing)?;
         let mut device_claims = BTreeMap::new();
@@ -388,7 +388,7 @@ fn verify_document(
         };
         Ok((device_claims, detail))
     })?;
-    log.run("issuing_country", || {
+    log.run(CheckName::IssuingCountry, || {
         let element = |name: &str| {
             claims
                 .get(MDL_NAMESPACE)
@@ -426,7 +426,7 @@ fn verify_document(
         Ok(((), detail.join("; ")))
     })?;
     if let Some(req) = opts.request {
-        log.run("request", || {
+        log.run(CheckName::Request, || {
             if req.doc_type != doc.doc_type {
                 return Err(MdocError::RequestNotSatisfied(format!(
                     "docType {}",
@@ -470,7 +470,7 @@ pub fn verify_response(
     opts: &MdocVerifyOptions<'_>,
     log: &mut CheckLog,
 ) -> Result<Vec<VerifiedDocument>, MdocError> {
-    let response = log.run("parse", || {
+    let response = log.run(CheckName::Parse, || {
         let r = DeviceResponse::from_cbor(bytes)?;
         if r.version != "1.0" && !r.version.starts_with("1.") {
             return Err(MdocError::Structure(format!(
@@ -485,7 +485,7 @@ pub fn verify_response(
         );
         Ok((r, d))
     })?;
-    log.run("response_status", || {
+    log.run(CheckName::ResponseStatus, || {
         if response.status != 0 {
             return Err(MdocError::ResponseStatus(response.status));
         }

@@ -9,7 +9,7 @@ use super::{Disclosure, KeyBindingJwt, SdAlg, SdJwt, SdJwtError, ELLIPSIS, SD, S
 use crate::jose::{JwsHeader, JwsPolicy};
 use crate::keys::provider::CryptoProvider;
 use crate::keys::{Algorithm, PublicKey};
-use crate::report::CheckLog;
+use crate::report::{CheckLog, CheckName};
 
 /// What the verifier expects: its clock, the audience and nonce of its request, and windows.
 #[derive(Clone, Copy, Debug)]
@@ -80,7 +80,7 @@ pub fn verify(
         understood_crit: &[],
         provider: opts.provider,
     };
-    let alg = log.run("issuer_signature", || {
+    let alg = log.run(CheckName::IssuerSignature, || {
         let alg = sd_jwt
             .jws()
             .verify(issuer_key, &policy)
@@ -91,7 +91,7 @@ pub fn verify(
         ))
     })?;
 
-    let (claims, sd_alg, disclosed_names) = log.run("disclosures", || {
+    let (claims, sd_alg, disclosed_names) = log.run(CheckName::Digests, || {
         let payload = sd_jwt
             .jws()
             .claims()
@@ -112,17 +112,17 @@ pub fn verify(
         Ok(((claims, sd_alg, names), detail))
     })?;
 
-    log.run("validity", || {
+    log.run(CheckName::Validity, || {
         check_validity(&claims, opts).map(|d| ((), d))
     })?;
 
     let key_binding = match (sd_jwt.kb_jwt(), opts.require_key_binding) {
         (None, false) => None,
         (None, true) => {
-            log.fail("key_binding", SdJwtError::KbMissing.to_string());
+            log.fail(CheckName::HolderBinding, SdJwtError::KbMissing.to_string());
             return Err(SdJwtError::KbMissing);
         }
-        (Some(kb), _) => Some(log.run("key_binding", || {
+        (Some(kb), _) => Some(log.run(CheckName::HolderBinding, || {
             let holder = KeyBindingJwt::holder_key(&claims)?;
             let v = KeyBindingJwt::verify(
                 sd_jwt,

@@ -12,7 +12,7 @@ pub use issuer_key::{IssuerKeySource, IssuerMetadataResolver, JwtVcIssuerMetadat
 use serde_json::{Map, Value};
 
 use crate::keys::{PublicKey, Signer};
-use crate::report::{CheckLog, ReportError, VerificationReport};
+use crate::report::{CheckLog, CheckName, ReportError, VerificationReport};
 use crate::sd_jwt::{
     self, DisclosureFrame, SdJwt, SdJwtError, SdJwtIssuer, VerifiedSdJwt, VerifyOptions,
 };
@@ -174,7 +174,7 @@ pub fn verify(
     opts: &VcVerifyOptions<'_>,
     log: &mut CheckLog,
 ) -> Result<VerifiedSdJwtVc, SdJwtError> {
-    let sd = log.run("parse", || {
+    let sd = log.run(CheckName::Parse, || {
         SdJwt::parse(text).map(|s| {
             let n = s.disclosures().len();
             (
@@ -186,7 +186,7 @@ pub fn verify(
             )
         })
     })?;
-    log.run("typ", || {
+    log.run(CheckName::Typ, || {
         let typ = sd.jws().header().typ();
         match typ {
             Some(t) if opts.accepted_typ.contains(&t) => Ok(((), format!("typ {t}"))),
@@ -201,13 +201,13 @@ pub fn verify(
             .ok()
             .and_then(|p| p.iss),
     };
-    let (key, key_origin, chain) = log.run("issuer_key", || {
+    let (key, key_origin, chain) = log.run(CheckName::IssuerKey, || {
         let resolved = source.resolve(&sd, iss.as_deref(), opts.sd_jwt.now)?;
         let detail = resolved.1.clone();
         Ok((resolved, detail))
     })?;
     let verified = sd_jwt::verify(&sd, &key, &opts.sd_jwt, log)?;
-    let vct = log.run("vc_claims", || {
+    let vct = log.run(CheckName::VcClaims, || {
         if let Some(name) = verified
             .disclosed_names
             .iter()

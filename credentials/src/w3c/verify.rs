@@ -25,7 +25,7 @@ use super::model::{self, EmbeddedCredential};
 use super::{W3cError, W3cPublicKey, W3cSigner};
 use crate::did::{self, DidWebResolver};
 use crate::keys::Signer;
-use crate::report::{CheckLog, ReportError, VerificationReport};
+use crate::report::{CheckLog, CheckName, ReportError, VerificationReport};
 use crate::status::bitstring_status_list::{BitstringStatusListEntry, StatusPurpose};
 
 /// How a credential or presentation is secured.
@@ -345,14 +345,16 @@ fn issuer_of(doc: &Map<String, Value>, kind: DocKind) -> Option<String> {
 }
 
 /// The check a failure belongs to.
-fn check_of(e: &W3cError) -> &'static str {
+fn check_of(e: &W3cError) -> CheckName {
     match e {
-        W3cError::Expired(_) | W3cError::NotYetValid(_) | W3cError::ProofExpired(_) => "validity",
-        W3cError::Revoked | W3cError::Suspended | W3cError::StatusUnknown(_) => "status",
-        W3cError::KeyBinding(_) => "key_binding",
+        W3cError::Expired(_) | W3cError::NotYetValid(_) | W3cError::ProofExpired(_) => {
+            CheckName::Validity
+        }
+        W3cError::Revoked | W3cError::Suspended | W3cError::StatusUnknown(_) => CheckName::Status,
+        W3cError::KeyBinding(_) => CheckName::HolderBinding,
         W3cError::IssuerKeyMismatch(_)
         | W3cError::VerificationMethod(_)
-        | W3cError::DidNotRegistered(_) => "issuer_key",
+        | W3cError::DidNotRegistered(_) => CheckName::IssuerKey,
         W3cError::Malformed(_)
         | W3cError::InvalidContext(_)
         | W3cError::InvalidType(_)
@@ -360,8 +362,8 @@ fn check_of(e: &W3cError) -> &'static str {
         | W3cError::InvalidSubject(_)
         | W3cError::InvalidDate { .. }
         | W3cError::InvalidStatus(_)
-        | W3cError::InvalidEnvelope(_) => "data_model",
-        _ => "issuer_signature",
+        | W3cError::InvalidEnvelope(_) => CheckName::DataModel,
+        _ => CheckName::IssuerSignature,
     }
 }
 
@@ -414,7 +416,7 @@ fn verify_one(
                     let (v, binding) =
                         jose::verify_sd_jwt_with_key_binding(&text, &key, kind, opts.now, &kb)?;
                     log.pass(
-                        "key_binding",
+                        CheckName::HolderBinding,
                         format!(
                             "KB-JWT signed by the cnf key for aud {}; sd_hash matches",
                             binding.aud
@@ -503,16 +505,16 @@ fn finish_outcome(
 ) -> Outcome {
     if let Some(p) = &signer {
         log.pass(
-            "issuer_key",
+            CheckName::IssuerKey,
             format!(
                 "{} is listed under {} of {}",
                 p.method, p.relationship, p.did
             ),
         );
     }
-    log.pass("issuer_signature", format!("{securing} verifies"));
+    log.pass(CheckName::IssuerSignature, format!("{securing} verifies"));
     log.pass(
-        "validity",
+        CheckName::Validity,
         "data model valid; validFrom / validUntil hold now",
     );
     Outcome {
@@ -602,7 +604,7 @@ pub fn verify_typed(
     let mut log = CheckLog::default();
     let mut warnings = Vec::new();
     let result = (|| {
-        let parsed = log.run("parse", || {
+        let parsed = log.run(CheckName::Parse, || {
             detect(input, opts.kind).map(|i| {
                 let d = match &i {
                     Input::Compact(_, s) => s.name(opts.kind),
@@ -620,9 +622,9 @@ pub fn verify_typed(
             }
         };
         match check_status(&outcome.document, opts.status, &mut warnings) {
-            Ok(detail) => log.pass("status", detail),
+            Ok(detail) => log.pass(CheckName::Status, detail),
             Err(e) => {
-                log.fail("status", e.to_string());
+                log.fail(CheckName::Status, e.to_string());
                 return Err(e.into());
             }
         }
@@ -647,19 +649,26 @@ pub fn verify_typed(
                     }
                 };
                 let (r, verified) = verify_typed(&bytes, &inner);
-                let name = format!("credential_{i}");
+                let name = CheckName::EmbeddedCredential;
                 match (r.error, verified) {
                     (None, Some(v)) if r.valid => {
-                        log.pass(&name, format!("{} verifies", r.format));
+                        log.pass(name, format!("credential {i}: {} verifies", r.format));
                         credentials.push(v);
                     }
                     (Some(e), _) => {
-                        log.fail(&name, format!("{}: {}", e.code, e.message));
+                        log.fail_with(
+                            name,
+                            &e.code,
+                            format!("credential {i}: {}: {}", e.code, e.message),
+                        );
                         return Err(Failure(e.code, e.message));
                     }
                     _ => {
-                        log.fail(&name, "not valid");
-                        return Err(Failure("credential_invalid".into(), name));
+                        log.fail(name, format!("credential {i}: not valid"));
+                        return Err(Failure(
+                            "credential_invalid".into(),
+                            format!("credential {i}"),
+                        ));
                     }
                 }
             }
