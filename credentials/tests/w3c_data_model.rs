@@ -244,3 +244,83 @@ fn an_issuer_carried_by_a_disclosure_is_not_bound_to_another_key() {
         Some("issuer_key_mismatch")
     );
 }
+
+/// JSON-LD 1.1 §3.1 / VC DM 2.0 §4.3: every `@context` entry is a URL or a context object;
+/// checked on every securing mechanism, not only where RDFC expands the document.
+#[test]
+fn vcdm2_4_3_context_entries_must_be_urls_or_objects() {
+    refused_everywhere(
+        |vc| vc["@context"] = json!(["https://www.w3.org/ns/credentials/v2", "not a url"]),
+        "invalid_context",
+    );
+    refused_everywhere(
+        |vc| vc["@context"] = json!(["https://www.w3.org/ns/credentials/v2", 42]),
+        "invalid_context",
+    );
+}
+
+/// JSON-LD 1.1 §4.1.11: a term the VC 2.0 context protects cannot be redefined by a later
+/// (inline) context.
+#[test]
+fn jsonld_4_1_11_protected_terms_must_not_be_redefined() {
+    refused_everywhere(
+        |vc| {
+            vc["@context"] = json!([
+                "https://www.w3.org/ns/credentials/v2",
+                {"issuer": "https://attacker.example/vocab#issuer"}
+            ])
+        },
+        "invalid_context",
+    );
+}
+
+/// JSON-LD 1.1 §4.2.4 / VC DM 2.0 §11.1 (language and base direction): a value object has
+/// a well-formed `@language` and an `@direction` of `ltr` or `rtl`.
+#[test]
+fn vcdm2_11_1_language_value_objects_must_be_well_formed() {
+    refused_everywhere(
+        |vc| vc["name"] = json!({"@value": "Ada", "@language": "not a tag!"}),
+        "jsonld_error",
+    );
+    refused_everywhere(
+        |vc| vc["name"] = json!({"@value": "Ada", "@language": "en", "@direction": "up"}),
+        "jsonld_error",
+    );
+    refused_everywhere(
+        |vc| vc["name"] = json!({"@value": "Ada", "@language": "en", "colour": "red"}),
+        "jsonld_error",
+    );
+}
+
+/// The same value objects, well formed, pass (an inline context adding new terms too).
+#[test]
+fn well_formed_language_values_and_new_inline_terms_are_accepted() {
+    let (signer, _) = SoftwareSigner::generate(Algorithm::Es256).unwrap();
+    let mut vc = credential(&did::did_key(signer.public_key()));
+    vc["@context"] = json!([
+        "https://www.w3.org/ns/credentials/v2",
+        {"nickname": "https://example.org/vocab#nickname"}
+    ]);
+    vc["name"] = json!([
+        {"@value": "Ada", "@language": "en-GB", "@direction": "ltr"},
+        {"@value": "آدا", "@language": "ar", "@direction": "rtl"}
+    ]);
+    vc["credentialSubject"]["nickname"] = json!("Countess");
+    for (securing, _) in mechanisms()
+        .into_iter()
+        .filter(|(_, a)| *a == Algorithm::Es256)
+    {
+        let secured = w3c::issue(
+            &vc,
+            &IssueOptions::new(securing, DocKind::Credential),
+            &signer,
+            NOW,
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", securing.name(DocKind::Credential)));
+        let r = w3c::verify(
+            &secured.to_bytes(),
+            &VerifyOptions::at(NOW, DocKind::Credential),
+        );
+        assert!(r.valid, "{r:?}");
+    }
+}

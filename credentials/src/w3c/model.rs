@@ -137,6 +137,109 @@ fn check_context(doc: &Map<String, Value>) -> Result<Version, W3cError> {
     }
 }
 
+/// The terms the VC 2.0 base context defines (all `@protected`), its type-scoped contexts'
+/// (`VerifiableCredential`'s `issuer`, `credentialSubject`, ...) included: an inline context
+/// may not redefine them. Read from the bundled context itself, so the list cannot drift.
+fn protected_terms() -> &'static std::collections::BTreeSet<String> {
+    static TERMS: std::sync::OnceLock<std::collections::BTreeSet<String>> =
+        std::sync::OnceLock::new();
+    TERMS.get_or_init(|| {
+        serde_json::from_str::<Value>(include_str!("contexts/credentials-v2.jsonld"))
+            .ok()
+            .and_then(|v| v.get("@context").and_then(Value::as_object).cloned())
+            .map(|c| {
+                let scoped = c
+                    .values()
+                    .filter_map(|d| d.get("@context").and_then(Value::as_object))
+                    .flat_map(|s| s.keys());
+                c.keys()
+                    .chain(scoped)
+                    .filter(|k| !k.starts_with('@'))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
+}
+
+/// JSON-LD well-formedness that holds whatever securing mechanism carries the document (the
+/// RDFC suites expand it in full; VC-JOSE-COSE and the JCS suites do not): every `@context`
+/// entry is an absolute URL or an object; an inline context does not redefine a term the VC
+/// 2.0 context protects (JSON-LD 1.1 §4.1.11); every value object (`@value`) has only value
+/// object keywords, a scalar `@value`, a well-formed BCP 47 `@language` and an `@direction`
+/// of `ltr` or `rtl` (JSON-LD 1.1 §4.2.4).
+fn check_json_ld(doc: &Map<String, Value>) -> Result<(), W3cError> {
+    let entries: Vec<&Value> = match doc.get("@context") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(v) => vec![v],
+        None => Vec::new(),
+    };
+    for e in entries {
+        match e {
+            Value::String(s) if is_url(s) => {}
+            Value::Object(o) => {
+                if let Some(t) = o.keys().find(|k| protected_terms().contains(*k)) {
+                    return Err(W3cError::InvalidContext(format!(
+                        "an inline context redefines the protected term {t:?}"
+                    )));
+                }
+            }
+            other => {
+                return Err(W3cError::InvalidContext(format!(
+                    "a context entry is neither an absolute URL nor an object: {other}"
+                )))
+            }
+        }
+    }
+    let mut stack: Vec<&Value> = doc.values().collect();
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(o) if o.contains_key("@value") => check_value_object(o)?,
+            Value::Object(o) => {
+                stack.extend(o.iter().filter(|(k, _)| *k != "@context").map(|(_, v)| v))
+            }
+            Value::Array(a) => stack.extend(a.iter()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_value_object(o: &Map<String, Value>) -> Result<(), W3cError> {
+    let bad = |why: String| W3cError::JsonLd(format!("a value object {why}"));
+    if let Some(k) = o.keys().find(|k| {
+        !matches!(
+            k.as_str(),
+            "@value" | "@language" | "@direction" | "@type" | "@index"
+        )
+    }) {
+        return Err(bad(format!("has the member {k:?}")));
+    }
+    if matches!(o.get("@value"), Some(Value::Object(_) | Value::Array(_)))
+        && o.get("@type") != Some(&Value::String("@json".into()))
+    {
+        return Err(bad("has a @value that is not a scalar".into()));
+    }
+    if let Some(lang) = o.get("@language") {
+        let ok = lang.as_str().is_some_and(|l| {
+            let mut parts = l.split('-');
+            parts.next().is_some_and(|p| {
+                (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic())
+            }) && parts
+                .all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+        });
+        if !ok || o.contains_key("@type") {
+            return Err(bad(format!("has a malformed @language {lang}")));
+        }
+    }
+    if let Some(d) = o.get("@direction") {
+        if !matches!(d.as_str(), Some("ltr" | "rtl")) {
+            return Err(bad(format!("has an @direction {d} (ltr or rtl)")));
+        }
+    }
+    Ok(())
+}
+
 fn types(doc: &Map<String, Value>) -> Result<Vec<String>, W3cError> {
     match doc.get("type") {
         Some(Value::String(s)) => Ok(vec![s.clone()]),
@@ -269,6 +372,9 @@ fn validate_credential_inner(
         return Err(W3cError::InvalidContext(
             "credentials are issued in the VC Data Model 2.0; 1.1 is only verified".into(),
         ));
+    }
+    if version == Version::V2 {
+        check_json_ld(doc)?;
     }
     let types = types(doc)?;
     if !types.iter().any(|t| t == "VerifiableCredential") {
@@ -482,6 +588,9 @@ fn validate_presentation_inner(
         return Err(W3cError::InvalidContext(
             "presentations are made in the VC Data Model 2.0; 1.1 is only verified".into(),
         ));
+    }
+    if version == Version::V2 {
+        check_json_ld(doc)?;
     }
     let types = types(doc)?;
     if !types.iter().any(|t| t == "VerifiablePresentation") {
