@@ -163,6 +163,30 @@ macro_rules! locked_tx {
     }};
 }
 
+/// Runs `$body` in a transaction that holds the log lock (SQLite `BEGIN IMMEDIATE`, the log
+/// head row `FOR UPDATE` on PostgreSQL), after catching `$log` up with what is stored.
+macro_rules! under_log_lock {
+    ($store:expr, $log:ident, $tx:ident => $body:expr) => {
+        match $store {
+            Store::Sqlite(p) => {
+                let mut $tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                locked_tx!($tx, "SELECT size FROM tf_log_head WHERE id = 1", $log, {
+                    $body
+                })
+            }
+            Store::Postgres(p) => {
+                let mut $tx = p.begin().await?;
+                locked_tx!(
+                    $tx,
+                    "SELECT size FROM tf_log_head WHERE id = 1 FOR UPDATE",
+                    $log,
+                    { $body }
+                )
+            }
+        }
+    };
+}
+
 impl Store {
     /// Opens (creating a SQLite file if needed) and migrates the database at `url`.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
@@ -314,23 +338,7 @@ impl Store {
                 Ok(Receipt { index, leaf_hash, checkpoint })
             }};
         }
-        match self {
-            Store::Sqlite(p) => {
-                let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
-                locked_tx!(tx, "SELECT size FROM tf_log_head WHERE id = 1", log, {
-                    body!(tx)
-                })
-            }
-            Store::Postgres(p) => {
-                let mut tx = p.begin().await?;
-                locked_tx!(
-                    tx,
-                    "SELECT size FROM tf_log_head WHERE id = 1 FOR UPDATE",
-                    log,
-                    { body!(tx) }
-                )
-            }
-        }
+        under_log_lock!(self, log, tx => body!(tx))
     }
 
     /// The latest stored snapshot.
@@ -388,23 +396,7 @@ impl Store {
                 Ok(StoredSnapshot { sequence, tree_size, jws })
             }};
         }
-        match self {
-            Store::Sqlite(p) => {
-                let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
-                locked_tx!(tx, "SELECT size FROM tf_log_head WHERE id = 1", log, {
-                    body!(tx)
-                })
-            }
-            Store::Postgres(p) => {
-                let mut tx = p.begin().await?;
-                locked_tx!(
-                    tx,
-                    "SELECT size FROM tf_log_head WHERE id = 1 FOR UPDATE",
-                    log,
-                    { body!(tx) }
-                )
-            }
-        }
+        under_log_lock!(self, log, tx => body!(tx))
     }
 
     /// Runs raw SQL (tests use it to tamper with stored rows).

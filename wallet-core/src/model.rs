@@ -1,7 +1,6 @@
 //! What the wallet stores about a credential and a batch, and how an issued credential is
 //! read into that form.
 
-use credentials::dcql::Candidate;
 use credentials::keys::PublicKey;
 use credentials::mdoc::{self, IssuerSigned, MobileSecurityObject};
 use credentials::sd_jwt::{process_disclosures, KeyBindingJwt, SdAlg, SdJwt};
@@ -60,20 +59,7 @@ impl StoredCredential {
     }
 }
 
-impl Candidate for StoredCredential {
-    fn format(&self) -> &str {
-        &self.format
-    }
-    fn vct(&self) -> Option<&str> {
-        self.vct.as_deref()
-    }
-    fn doctype(&self) -> Option<&str> {
-        self.doctype.as_deref()
-    }
-    fn claims(&self) -> &Value {
-        &self.claims
-    }
-}
+credentials::dcql_candidate!(StoredCredential);
 
 /// A batch of credentials of one configuration from one issuer, and how to refill it.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::select::{match_with, Candidate};
+use super::select::match_with;
 use super::{DcqlError, DcqlQuery};
 
 /// One verified presentation, as DCQL sees it: its disclosed claims only.
@@ -22,23 +22,12 @@ pub struct PresentedCredential {
     pub holder_bound: bool,
 }
 
-impl Candidate for PresentedCredential {
-    fn format(&self) -> &str {
-        &self.format
-    }
-    fn vct(&self) -> Option<&str> {
-        self.vct.as_deref()
-    }
-    fn doctype(&self) -> Option<&str> {
-        self.doctype.as_deref()
-    }
-    fn claims(&self) -> &Value {
-        &self.claims
-    }
+crate::dcql_candidate!(
+    PresentedCredential,
     fn holder_binding(&self) -> bool {
         self.holder_bound
     }
-}
+);
 
 /// Checks a response, keyed by credential query id, against the query (section 8.6): no
 /// unknown ids or empty arrays, one presentation per query unless `multiple`; a

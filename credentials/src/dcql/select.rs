@@ -7,6 +7,30 @@ use serde_json::Value;
 
 use super::{CredentialQuery, DcqlQuery, PathElement};
 
+/// Implements [`Candidate`] for a struct with the fields `format: String`,
+/// `vct: Option<String>`, `doctype: Option<String>` and `claims: Value`, plus any further
+/// trait methods given after the type.
+#[macro_export]
+macro_rules! dcql_candidate {
+    ($t:ty $(, $extra:item)* $(,)?) => {
+        impl $crate::dcql::Candidate for $t {
+            fn format(&self) -> &str {
+                &self.format
+            }
+            fn vct(&self) -> Option<&str> {
+                self.vct.as_deref()
+            }
+            fn doctype(&self) -> Option<&str> {
+                self.doctype.as_deref()
+            }
+            fn claims(&self) -> &serde_json::Value {
+                &self.claims
+            }
+            $($extra)*
+        }
+    };
+}
+
 /// A credential the wallet holds, as DCQL sees it.
 pub trait Candidate {
     /// `dc+sd-jwt`, `mso_mdoc`, ...
