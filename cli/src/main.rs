@@ -1,4 +1,10 @@
-//! `vouch`: the one Vouch binary.
+//! `vouch`: the one Vouch binary. It runs the whole scheme on one machine (`vouch up`), each
+//! service (`registry`, `issuer`, `verifier`, `wallet` with their `serve`) and the offline
+//! format commands (`key`, `sd-jwt`, `pki`, `mdoc`, `vc`).
+//!
+//! - `cmd` (private): one module per command group, `up` among them.
+//! - `config` (private): settings of `up` and each `serve` from file, environment and flags.
+//! - `io` (private): reading inputs and writing outputs, with errors a person can act on.
 //!
 //! Exit status: 0 success (or a valid credential), 1 a credential was rejected, 2 a usage
 //! or I/O error. Errors go to stderr as one line a person can act on.

@@ -9,10 +9,10 @@ use std::path::PathBuf;
 use credentials::keys::{Algorithm, Jwk, Signer, SoftwareSigner};
 use registry_support::*;
 use serde_json::{json, Value};
-use trust_framework::http::client::HttpResponse;
 use trust_framework::merkle;
 use trust_framework::note::NoteKey;
 use trust_framework::snapshot::{hashes_from_b64, SnapshotVerifier};
+use vouch_registry::http::client::HttpResponse;
 
 #[test]
 fn serves_reads_and_authenticated_writes_with_specific_errors() {
@@ -304,7 +304,7 @@ fn audit_passes_on_an_intact_log_and_detects_a_tampered_stored_entry() {
         String::from_utf8_lossy(&out.stderr)
     );
     let conn = rt()
-        .block_on(trust_framework::store::Store::connect(&db))
+        .block_on(vouch_registry::store::Store::connect(&db))
         .unwrap();
     let n = rt()
         .block_on(conn.execute("UPDATE tf_log_entries SET leaf = replace(leaf, '2026-04-01T00:00:00Z', '2026-04-09T00:00:00Z') WHERE idx = 4"))
@@ -322,7 +322,7 @@ fn audit_passes_on_an_intact_log_and_detects_a_tampered_stored_entry() {
 
     // A careful attacker also rewrites the leaf hash: the signed checkpoints still give it away.
     let leaf: String = rt().block_on(conn.entries_from(4)).unwrap()[0].leaf.clone();
-    let h = trust_framework::store::hex(&merkle::leaf_hash(leaf.as_bytes()));
+    let h = vouch_registry::store::hex(&merkle::leaf_hash(leaf.as_bytes()));
     rt().block_on(conn.execute(&format!(
         "UPDATE tf_log_entries SET leaf_hash = '{h}' WHERE idx = 4"
     )))

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use registry_support::*;
 use serde_json::{json, Value};
-use trust_framework::store::Store;
+use vouch_registry::store::Store;
 
 const PER_WRITER: usize = 15;
 

@@ -11,21 +11,15 @@
 #![warn(missing_docs)]
 
 pub mod admission;
-pub mod audit;
 pub mod canonical;
 pub mod checkpoint;
 pub mod decision;
 pub mod events;
 pub mod fixtures;
 pub mod genesis;
-pub mod http;
-pub mod keys;
 pub mod log;
 pub mod merkle;
 pub mod model;
 pub mod note;
 pub mod register;
-pub mod service;
 pub mod snapshot;
-pub mod store;
-pub mod web;

@@ -8,13 +8,13 @@ use clap::{Args, Subcommand};
 use credentials::keys::Jwk;
 use credentials::x509::Certificate;
 use trust_framework::admission::WritePolicy;
-use trust_framework::audit::{self, AuditState, Source};
 use trust_framework::decision::{self, Evidence};
-use trust_framework::http::{self, auth::Tokens, AppState};
 use trust_framework::note::NoteKey;
-use trust_framework::service::{Registry, Settings};
 use trust_framework::snapshot::SnapshotVerifier;
-use trust_framework::store::Store;
+use vouch_registry::audit::{self, AuditState, Source};
+use vouch_registry::http::{self, auth::Tokens, AppState};
+use vouch_registry::service::{Registry, Settings};
+use vouch_registry::store::Store;
 
 use crate::io::{self, CliResult};
 

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 
 use credentials::keys::{Signer, SoftwareSigner};
 use serde_json::{json, Value};
-use trust_framework::http::client::{self, HttpResponse};
+use vouch_registry::http::client::{self, HttpResponse};
 
 pub const OPERATOR: &str = "operator-token-0123456789abcdef";
 pub const CAB_A: &str = "cab-a-token-0123456789abcdef";

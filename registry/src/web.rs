@@ -13,10 +13,10 @@ use axum::routing::get;
 use axum::Router;
 use time::OffsetDateTime;
 
-use crate::events::EventKind;
 use crate::http::AppState;
-use crate::register::{CertificateStatus, EntryState};
 use crate::store::hex;
+use trust_framework::events::EventKind;
+use trust_framework::register::{CertificateStatus, EntryState};
 
 /// The web routes.
 pub fn router() -> Router<Arc<AppState>> {

@@ -14,7 +14,7 @@ use trust_framework::log::Log;
 use trust_framework::merkle::{self, MerkleTree};
 use trust_framework::note::NoteKey;
 use trust_framework::snapshot::{self, SnapshotPayload, SnapshotVerifier};
-use trust_framework::store::Store;
+use vouch_registry::store::Store;
 
 const ORIGIN: &str = "bench.vouch.example/log";
 

@@ -10,16 +10,16 @@ use serde_json::{json, Map, Value};
 use time::{Duration, OffsetDateTime};
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::admission::{self, Refusal, WritePolicy};
-use crate::events::{Actor, ActorRole, Event, EventKind};
-use crate::genesis;
 use crate::keys::{KeyStoreError, RegistryKeys};
-use crate::log::{Log, LogError};
-use crate::model::AnchorKey;
-use crate::note::NoteKey;
-use crate::register::{EntryState, RegisterError};
-use crate::snapshot::{self, hashes_to_b64, ConsistencyFrom, SnapshotPayload};
 use crate::store::{Receipt, Store, StoreError, StoredSnapshot};
+use trust_framework::admission::{self, Refusal, WritePolicy};
+use trust_framework::events::{Actor, ActorRole, Event, EventKind};
+use trust_framework::genesis;
+use trust_framework::log::{Log, LogError};
+use trust_framework::model::AnchorKey;
+use trust_framework::note::NoteKey;
+use trust_framework::register::{EntryState, RegisterError};
+use trust_framework::snapshot::{self, hashes_to_b64, ConsistencyFrom, SnapshotPayload};
 
 /// The JWS `typ` of the VICAL-style list of IACA roots.
 pub const VICAL_TYP: &str = "vouch-vical+jwt";
@@ -66,7 +66,7 @@ pub struct Settings {
     pub origin: String,
     /// How long a snapshot is valid.
     pub snapshot_validity: Duration,
-    /// What the server admits of a writer's event ([`crate::admission`]).
+    /// What the server admits of a writer's event ([`trust_framework::admission`]).
     pub write_policy: WritePolicy,
 }
 
@@ -131,7 +131,7 @@ impl Registry {
     /// Appends an event.
     ///
     /// The event is first admitted against the log and the server's clock
-    /// ([`crate::admission::admit`]), then stamped with `logged_at`.
+    /// ([`trust_framework::admission::admit`]), then stamped with `logged_at`.
     pub async fn append(&self, mut event: Event) -> Result<Receipt, ServiceError> {
         let mut log = self.log.lock().await;
         self.store.sync(&mut log).await?;

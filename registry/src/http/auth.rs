@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::events::{Actor, ActorRole};
+use trust_framework::events::{Actor, ActorRole};
 
 /// The tokens this registry accepts.
 #[derive(Clone, Default)]

@@ -10,15 +10,15 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::checkpoint::Checkpoint;
 use crate::http::client;
-use crate::log::Log;
-use crate::merkle::{self, Hash, MerkleTree};
-use crate::model::{CertificateState, NoteCode};
-use crate::note::NoteKey;
-use crate::register::{CertificateStatus, EntryState, Register};
-use crate::snapshot::{hashes_from_b64, SnapshotVerifier};
 use crate::store::{hex, Store, StoredEntry};
+use trust_framework::checkpoint::Checkpoint;
+use trust_framework::log::Log;
+use trust_framework::merkle::{self, Hash, MerkleTree};
+use trust_framework::model::{CertificateState, NoteCode};
+use trust_framework::note::NoteKey;
+use trust_framework::register::{CertificateStatus, EntryState, Register};
+use trust_framework::snapshot::{hashes_from_b64, SnapshotVerifier};
 
 /// Evidence that the log or its publication was tampered with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]

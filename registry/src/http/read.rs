@@ -13,9 +13,9 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::AppState;
-use crate::events::Event;
-use crate::snapshot::hashes_to_b64;
 use crate::store::hex;
+use trust_framework::events::Event;
+use trust_framework::snapshot::hashes_to_b64;
 
 /// The read routes.
 pub fn router() -> Router<Arc<AppState>> {
@@ -52,7 +52,7 @@ async fn healthz(State(s): State<Arc<AppState>>) -> Result<Json<Value>, ApiError
 
 async fn entries(State(s): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
     let log = s.registry.log().await?;
-    let entries: Vec<&crate::register::Entry> = log.register().entries.values().collect();
+    let entries: Vec<&trust_framework::register::Entry> = log.register().entries.values().collect();
     Ok(Json(json!({"log_size": log.len(), "entries": entries})))
 }
 

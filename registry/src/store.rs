@@ -19,9 +19,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::Row;
 use time::OffsetDateTime;
 
-use crate::events::Event;
-use crate::log::{Log, LogError};
-use crate::note::NoteKey;
+use trust_framework::events::Event;
+use trust_framework::log::{Log, LogError};
+use trust_framework::note::NoteKey;
 
 /// Why storage failed.
 #[derive(Debug, thiserror::Error)]

@@ -15,9 +15,11 @@ use time::OffsetDateTime;
 
 use super::error::ApiError;
 use super::AppState;
-use crate::events::{Actor, ActorRole, CertificateRef, Event, EventKind, Evidence, EVENT_TYPES};
 use crate::service::cab_may_write;
 use crate::store::Receipt;
+use trust_framework::events::{
+    Actor, ActorRole, CertificateRef, Event, EventKind, Evidence, EVENT_TYPES,
+};
 
 /// The write routes.
 pub fn router() -> Router<Arc<AppState>> {
