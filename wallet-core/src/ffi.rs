@@ -360,6 +360,23 @@ impl WalletHandle {
         }))
     }
 
+    /// Fetches the trust register's current snapshot from `registry_url` and pins it,
+    /// verified with the scheme's snapshot key (a JWK, JSON) and genesis log key.
+    pub fn refresh_register(
+        &self,
+        registry_url: String,
+        snapshot_key_jwk: String,
+        log_vkey: String,
+    ) -> Result<(), FfiError> {
+        let key =
+            credentials::keys::Jwk::from_json(&snapshot_key_jwk).map_err(|e| FfiError::Failed {
+                message: format!("snapshot key: {e}"),
+            })?;
+        Ok(self
+            .rt
+            .block_on(self.wallet.refresh_register(&registry_url, &key, &log_vkey))?)
+    }
+
     /// Trusts PEM roots for verifier request objects.
     pub fn add_verifier_root(&self, pem: String) -> Result<(), FfiError> {
         Ok(self.rt.block_on(self.wallet.add_verifier_root(&pem))?)

@@ -155,6 +155,26 @@ impl Wallet {
         self.http(reqwest::Method::POST, url)
     }
 
+    /// Fetches the registry's current snapshot from `registry_url` (`GET /snapshot`, under the
+    /// fetch policy, at most 8 MiB) and pins it, verified with the pinned `snapshot_key` and
+    /// genesis log key `log_vkey` ([`Wallet::set_snapshot`]).
+    pub async fn refresh_register(
+        &self,
+        registry_url: &str,
+        snapshot_key: &credentials::keys::Jwk,
+        log_vkey: &str,
+    ) -> Result<()> {
+        let url = format!("{}/snapshot", registry_url.trim_end_matches('/'));
+        let resp = self.http_get(&url)?.send().await.map_err(Error::http)?;
+        if !resp.status().is_success() {
+            return Err(Error::Snapshot(format!("{url}: HTTP {}", resp.status())));
+        }
+        let body = crate::oauth::read_capped(resp, 8 * 1024 * 1024).await?;
+        let jws = String::from_utf8(body)
+            .map_err(|_| Error::Snapshot(format!("{url}: the snapshot is not text")))?;
+        self.set_snapshot(&jws, snapshot_key, log_vkey).await
+    }
+
     /// Closes the store.
     pub async fn close(&self) {
         self.store.close().await;

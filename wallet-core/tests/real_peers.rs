@@ -715,9 +715,32 @@ async fn real_verifier_passes_a_right_to_work_check_answered_with_a_real_issuer_
     )
     .await
     .unwrap();
-    // The wallet trusts the verifier's request-signing root and pins the same snapshot.
+    // The wallet trusts the verifier's request-signing root and pins the same snapshot,
+    // fetched from the register's `GET /snapshot` (Wallet::refresh_register, as the app and
+    // the demo web wallet do); a snapshot under another key is refused first.
     w.add_verifier_root(&ver.root.to_pem()).await.unwrap();
-    w.set_snapshot(&reg.snapshot, &reg.snapshot_jwk, &reg.log_vkey)
+    let serve_snapshot = |jws: String| async move {
+        let app = axum::Router::new().route(
+            "/snapshot",
+            axum::routing::get(move || {
+                let jws = jws.clone();
+                async move { jws }
+            }),
+        );
+        let l = vouch_ops::loopback::listener().await.unwrap();
+        let base = format!("http://127.0.0.1:{}", l.local_addr().unwrap().port());
+        tokio::spawn(async move { axum::serve(l, app).await });
+        base
+    };
+    let other = register(&iss.url, &iss.signing_key());
+    let forged = serve_snapshot(other.snapshot.clone()).await;
+    let e = w
+        .refresh_register(&forged, &reg.snapshot_jwk, &reg.log_vkey)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, wallet_core::Error::Snapshot(_)), "{e}");
+    let genuine = serve_snapshot(reg.snapshot.clone()).await;
+    w.refresh_register(&genuine, &reg.snapshot_jwk, &reg.log_vkey)
         .await
         .unwrap();
 

@@ -1,10 +1,10 @@
-//! `vouch wallet serve`: the demo web wallet (`wallet_core::web`) over this wallet.
+//! `vouch wallet serve`: the demo web wallet (`vouch_wallet_web`) over this wallet.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use wallet_core::web::RegisterSource;
+use vouch_wallet_web::RegisterSource;
 use wallet_core::Wallet;
 
 use crate::io::{read_jwk, read_text, CliResult};
@@ -61,7 +61,7 @@ pub fn serve(rt: tokio::runtime::Runtime, w: Wallet, a: ServeArgs) -> CliResult<
     let w = Arc::new(w);
     rt.block_on(async move {
         if let Some(s) = &source {
-            wallet_core::web::refresh_register(&w, s)
+            vouch_wallet_web::refresh_register(&w, s)
                 .await
                 .map_err(|e| format!("cannot load the trust register: {e}"))?;
         }
@@ -77,7 +77,7 @@ pub fn serve(rt: tokio::runtime::Runtime, w: Wallet, a: ServeArgs) -> CliResult<
         }
         let refresh = std::time::Duration::from_secs(a.refresh_seconds.max(1));
         // Returns on Ctrl-C or SIGTERM once the requests in flight are answered.
-        wallet_core::web::serve(listener, w.clone(), source, refresh)
+        vouch_wallet_web::serve(listener, w.clone(), source, refresh)
             .await
             .map_err(|e| format!("server failed: {e}"))?;
         w.close().await;

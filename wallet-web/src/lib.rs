@@ -1,10 +1,13 @@
-//! A demo web wallet on this library (`vouch wallet serve`): accept an offer, list
+//! The demo web wallet (`vouch wallet serve`), on the wallet core: accept an offer, list
 //! credentials, open a presentation request and answer it on a consent screen, read the
 //! activity log. Server-rendered HTML in the GOV.UK Design System style, written by hand: no
 //! JavaScript, no external assets, `lang="en"`, one `h1` a page, every input labelled.
 //!
 //! It stands in for the citizen's phone app on one machine (`vouch up`); it listens on
-//! localhost only and keeps no session: whoever reaches it is the holder.
+//! localhost only and keeps no session: whoever reaches it is the holder. It is a crate of
+//! its own so that the wallet core, the library a phone app embeds, links no web server.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -19,9 +22,9 @@ use axum::Router;
 use credentials::keys::Jwk;
 use serde_json::Value;
 
-use crate::activity::Outcome;
-use crate::consent::{Consent, ConsentRequest, TrustFinding};
-use crate::Wallet;
+use wallet_core::activity::Outcome;
+use wallet_core::consent::{Consent, ConsentRequest, TrustFinding};
+use wallet_core::Wallet;
 
 /// Counters for `/metrics` (Prometheus text format).
 #[derive(Default)]
@@ -56,22 +59,9 @@ pub struct RegisterSource {
 }
 
 /// Fetches the registry's current snapshot and pins it in the wallet.
-pub async fn refresh_register(wallet: &Wallet, source: &RegisterSource) -> crate::Result<()> {
-    let url = format!("{}/snapshot", source.registry_url.trim_end_matches('/'));
-    let resp = wallet
-        .http_get(&url)?
-        .send()
-        .await
-        .map_err(crate::Error::http)?;
-    if !resp.status().is_success() {
-        return Err(crate::Error::Snapshot(format!(
-            "{url}: HTTP {}",
-            resp.status()
-        )));
-    }
-    let jws = resp.text().await.map_err(crate::Error::http)?;
+pub async fn refresh_register(wallet: &Wallet, source: &RegisterSource) -> wallet_core::Result<()> {
     wallet
-        .set_snapshot(&jws, &source.snapshot_key, &source.log_vkey)
+        .refresh_register(&source.registry_url, &source.snapshot_key, &source.log_vkey)
         .await
 }
 
@@ -694,11 +684,11 @@ async fn credential_page(State(s): State<Shared>, Path(id): Path<String>) -> Res
         .and_then(|bs| bs.into_iter().find(|b| b.value.id == c.batch_id))
         .and_then(|b| b.value.standing);
     let standing = match standing {
-        Some(crate::receipt::Standing::Registered { provider }) => format!(
+        Some(wallet_core::receipt::Standing::Registered { provider }) => format!(
             r#"<p id="standing">Issued by {}, a certified provider in the trust register.</p>"#,
             esc(&provider)
         ),
-        Some(crate::receipt::Standing::Unverified { reason }) => format!(
+        Some(wallet_core::receipt::Standing::Unverified { reason }) => format!(
             r#"<div class="warning" id="standing"><strong>This wallet could not confirm who issued this credential.</strong> {}.</div>"#,
             esc(&reason)
         ),
@@ -782,7 +772,11 @@ async fn open_request(s: &Web, url: &str) -> Response {
         handle.block_on(async move { w.prepare_presentation(&u).await })
     })
     .await
-    .unwrap_or_else(|e| Err(crate::Error::Http(format!("the request task failed: {e}"))));
+    .unwrap_or_else(|e| {
+        Err(wallet_core::Error::Http(format!(
+            "the request task failed: {e}"
+        )))
+    });
     match prepared {
         Ok(req) => {
             let id = req.id.clone();
@@ -943,7 +937,7 @@ async fn consent_submit(State(s): State<Shared>, Path(id): Path<String>, body: S
             let next = out
                 .redirect_uri
                 .as_deref()
-                .filter(|u| crate::present::safe_redirect(u))
+                .filter(|u| wallet_core::present::safe_redirect(u))
                 .map(|u| {
                     format!(
                         r#"<p><a class="button" id="continue" href="{}">Continue to {}</a></p>"#,

@@ -39,7 +39,7 @@ async fn web_wallet(dir: &std::path::Path) -> String {
     });
     let l = vouch_ops::loopback::listener().await.unwrap();
     let base = format!("http://127.0.0.1:{}", l.local_addr().unwrap().port());
-    tokio::spawn(wallet_core::web::serve_until(
+    tokio::spawn(vouch_wallet_web::serve_until(
         l,
         Arc::new(w),
         None,
