@@ -4,6 +4,15 @@
 //! [`Fetcher`], so that input from outside cannot turn a Vouch process into a proxy into
 //! the network it runs in (SSRF).
 //!
+//! The crate is this one file; it declares no public module (only the private, test-only
+//! `tests`). Its items:
+//!
+//! - [`Fetcher`]: the client; [`Fetcher::get`] fetches, [`Fetcher::request`] builds a request.
+//! - [`FetchPolicy`]: what a fetcher allows (origins, size and time caps; `from_env`).
+//! - [`Fetched`]: a fetched body.
+//! - [`FetchError`]: which rule stopped a fetch.
+//! - [`is_public`]: whether an address is public.
+//!
 //! What a [`Fetcher`] refuses, whatever the URL says:
 //!
 //! - any scheme but `https` (plain `http` only for the origins a deployment allows, see

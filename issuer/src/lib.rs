@@ -1,5 +1,21 @@
-//! The Vouch credential issuer: OpenID4VCI 1.0 (pre-authorized and authorization code flows,
-//! PKCE and PAR, DPoP-bound tokens, nonce, key proofs, batch issuance, encrypted requests and
+//! The Vouch credential issuer: the OpenID4VCI 1.0 service a certified identity provider
+//! runs to put SD-JWT VC and mdoc credentials into citizens' wallets.
+//!
+//! - [`config`]: how an issuer is set up: its identifier, lifetimes and limits.
+//! - [`configurations`]: the credential configurations offered and how their claims are made.
+//! - [`error`]: the one error type of the HTTP layer, mapped to the specifications' errors.
+//! - [`http`]: the HTTP service: metadata, OAuth, credential, status and admin routes.
+//! - [`issuance`]: signing an SD-JWT VC or an mdoc per holder key, with its status reference.
+//! - [`keys`]: key custody: signing keys, Document Signer certificates, rotation.
+//! - `pkcs11` (feature `pkcs11`): signing keys in a PKCS#11 module, the HSM backend.
+//! - [`proofs`]: the proof-of-possession JWTs a wallet sends: DPoP and key proofs.
+//! - [`registration`]: what this issuer asks the trust register to record about it.
+//! - [`store`]: the issuer's storage through sqlx, SQLite or PostgreSQL.
+//! - [`util`]: small helpers: digests, constant-time comparison, random ids, the clock.
+//! - [`wallet`]: a minimal OpenID4VCI wallet for tests, the load driver and smoke checks.
+//!
+//! What it implements: OpenID4VCI 1.0 (pre-authorized and authorization code flows, PKCE
+//! and PAR, DPoP-bound tokens, nonce, key proofs, batch issuance, encrypted requests and
 //! responses, notifications), SD-JWT VC and mdoc issuance from `credentials`, a Token Status
 //! List index for every credential, subjects and offers through an admin API, keys in
 //! software or in a PKCS#11 module, storage in SQLite or PostgreSQL.

@@ -1224,7 +1224,7 @@ impl Store {
     /// database is retried from the start.
     ///
     /// On SQLite the single writer commits concurrent requests together (group commit, see
-    /// [`Store::write_group`]); on PostgreSQL each request is its own transaction.
+    /// `Store::write_group`); on PostgreSQL each request is its own transaction.
     #[allow(clippy::too_many_arguments)]
     pub async fn record_issuance(
         &self,

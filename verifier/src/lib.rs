@@ -1,6 +1,20 @@
 //! The Vouch verifier: turns a presentation into a [`VerificationReport`] of named checks
-//! (the order of `ARCHITECTURE.md`), runs OpenID4VP 1.0 transactions and ISO 18013-5 reader
-//! sessions, and serves the employer's right-to-work check with its signed, retained records.
+//! (in the report order of [`CheckName`]), runs OpenID4VP 1.0 transactions and ISO 18013-5
+//! reader sessions, and serves the employer's right-to-work check with its signed, retained
+//! records.
+//!
+//! - [`http`]: the HTTP surface: OpenID4VP endpoints, the employer's pages, records.
+//! - [`oid4vp`]: the OpenID4VP 1.0 verifier: transactions, request objects, responses.
+//! - [`pipeline`]: the verification pipeline: one presentation in, one report out.
+//! - [`policy`]: how old trust data may be and how strict time checks are.
+//! - [`reader`]: the ISO/IEC 18013-5 reader (proximity), its answer through the pipeline.
+//! - [`record`]: the signed, retained record of a check and its offline verification.
+//! - [`rtw`]: the employer's rules for a digital right-to-work check.
+//! - [`status`]: Token Status Lists, fetched and cached.
+//! - [`store`]: transactions and retained records in SQLite or PostgreSQL, through sqlx.
+//! - [`trust`]: trust data from the registry: a verified snapshot and Merkle proofs.
+//! - [`vc_api`]: the W3C VC API verifier endpoints.
+//! - [`web`]: the server-rendered pages of the right-to-work check.
 //!
 //! Data flows one way: trust data ([`trust`], [`status`]) feeds the [`pipeline`]; the
 //! [`oid4vp`] service and the [`reader`] call the pipeline; [`rtw`] applies the employer's
@@ -8,6 +22,7 @@
 //! transactions and records; [`http`] and [`web`] serve them.
 //!
 //! [`VerificationReport`]: credentials::report::VerificationReport
+//! [`CheckName`]: credentials::report::CheckName
 #![forbid(unsafe_code)]
 
 pub mod http;

@@ -3,7 +3,7 @@
 //! (`{"verifiableCredential": …, "options": {"checks": […]}}` →
 //! `200 {"verified": true, …}` or `400 {"verified": false, "problemDetails": […]}`).
 //!
-//! Verification itself is [`credentials::w3c::verify`] (VC-JOSE-COSE and Data Integrity).
+//! Verification itself is [`credentials::w3c::verify()`] (VC-JOSE-COSE and Data Integrity).
 //! What needs the network lives here: `did:web` documents and Bitstring Status List
 //! credentials are fetched over HTTPS (plain HTTP only for loopback hosts, as `vouch up`
 //! runs), size-limited, cached for a short time, and a status list credential is used only

@@ -1,5 +1,5 @@
 //! The HTTP service: one router per concern, merged here. Every handler reads its body
-//! through [`read_body`] (bounded), answers errors as [`ApiError`], and writes nothing on a
+//! through `read_body` (bounded), answers errors as [`ApiError`], and writes nothing on a
 //! refused request.
 
 mod admin;
