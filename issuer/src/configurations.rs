@@ -297,15 +297,6 @@ fn copy(out: &mut Map<String, Value>, attrs: &Value, names: &[&str]) {
     }
 }
 
-fn confidence(profile: Option<&str>) -> &'static str {
-    match profile.and_then(|p| p.chars().next()) {
-        Some('H') => "high",
-        Some('M') => "medium",
-        Some('L') => "low",
-        _ => "unknown",
-    }
-}
-
 /// Why claims could not be made for a subject.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -372,8 +363,20 @@ pub fn sd_jwt_claims_for(
                     "the subject has no GPG 45 profile: a right-to-work check needs one".into(),
                 )
             })?;
+            // The Home Office accepts a certified provider's check at a medium level of
+            // confidence or above (GPG 45): nothing lower is issued as a right to work.
+            use trust_framework::gpg45::Level;
+            let level = Level::of_profile(profile).ok_or_else(|| {
+                ClaimsError(format!("{profile} is not a GPG 45 identity profile"))
+            })?;
+            if level < Level::Medium {
+                return Err(ClaimsError(format!(
+                    "the subject's identity was checked to a {} level of confidence ({profile}); a right-to-work credential needs at least medium",
+                    level.name()
+                )));
+            }
             out.insert("gpg45_profile".into(), profile.into());
-            out.insert("confidence".into(), confidence(Some(profile)).into());
+            out.insert("confidence".into(), level.name().into());
             out.insert("check_date".into(), date(subject.verified_at).into());
             out.insert("checked_by".into(), ctx.authority.into());
         }

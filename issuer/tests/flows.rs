@@ -525,3 +525,62 @@ async fn offers_are_served_once_and_qr_is_svg() {
     assert_eq!(r.status, 404);
     let _ = Transport::Router(t.router.clone());
 }
+
+/// Home Office guidance for identity service providers: a right-to-work check needs at least
+/// a medium level of confidence (GPG 45). A subject checked only to a low profile (`L1A`)
+/// gets no right-to-work credential (`credential_request_denied`, nothing recorded), while a
+/// PID for the same subject is still issued; a medium (`M1B`) and a high (`H2A`) profile
+/// each get one, stating the level their profile reaches.
+#[tokio::test]
+async fn a_right_to_work_credential_needs_a_medium_or_high_gpg45_profile() {
+    let t = issuer().await;
+    let set = |id: &'static str, profile: &'static str| {
+        let t = &t;
+        async move {
+            let r = t
+                .admin(
+                    "PUT",
+                    &format!("/admin/subjects/{id}"),
+                    json!({"attributes": support::attributes(), "gpg45_profile": profile}),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{:?}", r.json());
+        }
+    };
+    let request = |id: &'static str, config: &'static str| {
+        let t = &t;
+        async move {
+            let offer = t.offer(id, &[config], false).await;
+            let w = t.wallet();
+            let token = w
+                .token_pre_authorized(&pre_code(&offer), None)
+                .await
+                .unwrap();
+            let k = holder();
+            w.issue(&token, config, &[&k]).await.map(|c| (c, k))
+        }
+    };
+    set("low-1", "L1A").await;
+    let before = t.count("credentials").await;
+    let e = request("low-1", "right_to_work_sd_jwt").await.unwrap_err();
+    assert!(e.to_string().contains("credential_request_denied"), "{e}");
+    assert!(e.to_string().contains("medium"), "{e}");
+    assert_eq!(t.count("credentials").await, before);
+    assert!(request("low-1", "pid_sd_jwt").await.is_ok());
+    for (id, profile, level) in [("med-1", "M1B", "medium"), ("high-1", "H2A", "high")] {
+        set(id, profile).await;
+        let (creds, k) = request(id, "right_to_work_sd_jwt").await.unwrap();
+        let claims = verify_sd_jwt(&t, &creds[0], &k).await;
+        assert_eq!(claims["family_name"], "Lovelace");
+        // The level and profile travel as Disclosures of the issued credential.
+        let sd = SdJwt::parse(&creds[0]).unwrap();
+        let disclosed = |name: &str| {
+            sd.disclosures()
+                .iter()
+                .find(|d| d.name() == Some(name))
+                .map(|d| d.value().clone())
+        };
+        assert_eq!(disclosed("confidence"), Some(json!(level)));
+        assert_eq!(disclosed("gpg45_profile"), Some(json!(profile)));
+    }
+}

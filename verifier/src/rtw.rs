@@ -1,6 +1,8 @@
 //! The employer's rules for a digital right-to-work check (Home Office guidance for
 //! certified identity service providers): only British or Irish citizens, with a valid
-//! (unexpired on the check date) British or Irish passport or Irish passport card.
+//! (unexpired on the check date) British or Irish passport or Irish passport card, whose
+//! identity the provider checked to at least a **medium** level of confidence (GPG 45), the
+//! level consistent with the GPG 45 profile the provider reached.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -30,6 +32,9 @@ pub struct Person {
     pub document_expiry: String,
     /// GPG 45 profile.
     pub gpg45_profile: Option<String>,
+    /// GPG 45 level of confidence, as the credential states it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<String>,
     /// When the provider checked the identity.
     pub check_date: Option<String>,
 }
@@ -59,6 +64,7 @@ impl Person {
                 document_number: s(m, &["document_number"]).unwrap_or_default(),
                 document_expiry: s(m, &["expiry_date"]).unwrap_or_default(),
                 gpg45_profile: None,
+                confidence: None,
                 check_date: None,
             };
         }
@@ -72,6 +78,7 @@ impl Person {
             document_number: s(claims, &["document", "number"]).unwrap_or_default(),
             document_expiry: s(claims, &["document", "expiry_date"]).unwrap_or_default(),
             gpg45_profile: s(claims, &["gpg45_profile"]),
+            confidence: s(claims, &["confidence"]),
             check_date: s(claims, &["check_date"]),
         }
     }
@@ -104,6 +111,49 @@ pub enum RuleFailure {
     /// The expiry date is missing or not a date.
     #[error("the document expiry date is missing or not a date")]
     ExpiryUnreadable,
+    /// The identity was checked below the medium level of confidence the Home Office
+    /// requires of a certified identity service provider (or the level is not stated).
+    #[error("the identity was checked to a {confidence} level of confidence; a right-to-work check needs at least medium (GPG 45)")]
+    InsufficientConfidence {
+        /// The level stated (`none` when the credential states none).
+        confidence: String,
+    },
+    /// The stated level of confidence is not the level of the stated GPG 45 profile (or the
+    /// profile is not one GPG 45 names).
+    #[error("the credential states a {confidence} level of confidence but the GPG 45 profile {profile} {reaches}")]
+    ConfidenceInconsistent {
+        /// The level stated.
+        confidence: String,
+        /// The profile stated.
+        profile: String,
+        /// What the profile reaches, in words.
+        reaches: String,
+    },
+}
+
+/// The level of confidence of the check, which must be medium or above and consistent with
+/// the GPG 45 profile.
+fn check_confidence(person: &Person) -> Result<(), RuleFailure> {
+    use trust_framework::gpg45::Level;
+    let stated = person.confidence.as_deref().unwrap_or("none");
+    let level = Level::from_name(stated).filter(|l| *l >= Level::Medium);
+    let Some(level) = level else {
+        return Err(RuleFailure::InsufficientConfidence {
+            confidence: stated.to_string(),
+        });
+    };
+    let profile = person.gpg45_profile.as_deref().unwrap_or("none");
+    match Level::of_profile(profile) {
+        Some(reached) if reached == level => Ok(()),
+        other => Err(RuleFailure::ConfidenceInconsistent {
+            confidence: stated.to_string(),
+            profile: profile.to_string(),
+            reaches: match other {
+                Some(l) => format!("reaches {}", l.name().replace('_', " ")),
+                None => "is not one GPG 45 names".into(),
+            },
+        }),
+    }
 }
 
 fn parse_date(s: &str) -> Option<Date> {
@@ -131,6 +181,7 @@ pub fn check(person: &Person, on: OffsetDateTime) -> Result<(), RuleFailure> {
             document_type: person.document_type.clone(),
         });
     }
+    check_confidence(person)?;
     let expiry = parse_date(&person.document_expiry).ok_or(RuleFailure::ExpiryUnreadable)?;
     if expiry < on.date() {
         return Err(RuleFailure::DocumentExpired {
@@ -151,7 +202,52 @@ mod tests {
             nationality: nat.into(),
             document_type: doc.into(),
             document_expiry: exp.into(),
+            gpg45_profile: Some("M1B".into()),
+            confidence: Some("medium".into()),
             ..Default::default()
+        }
+    }
+
+    fn checked(level: Option<&str>, profile: Option<&str>) -> Result<(), RuleFailure> {
+        let mut p = person("GB", "passport", "2030-01-01");
+        p.confidence = level.map(str::to_string);
+        p.gpg45_profile = profile.map(str::to_string);
+        check(&p, datetime!(2026-11-20 10:00 UTC))
+    }
+
+    /// Home Office guidance: a certified IDSP's check gives a statutory excuse at a medium
+    /// level of confidence or above, the level the one its GPG 45 profile reaches.
+    #[test]
+    fn medium_and_high_pass_low_or_inconsistent_levels_fail() {
+        assert_eq!(checked(Some("medium"), Some("M1B")), Ok(()));
+        assert_eq!(checked(Some("high"), Some("H2A")), Ok(()));
+        assert_eq!(checked(Some("very_high"), Some("V1A")), Ok(()));
+        for (level, profile) in [
+            (Some("low"), Some("L1A")),
+            (None, Some("M1B")),
+            (Some("unknown"), Some("M1B")),
+        ] {
+            assert!(
+                matches!(
+                    checked(level, profile),
+                    Err(RuleFailure::InsufficientConfidence { .. })
+                ),
+                "{level:?} {profile:?}"
+            );
+        }
+        for (level, profile) in [
+            (Some("medium"), Some("L1A")),
+            (Some("high"), Some("M1B")),
+            (Some("medium"), Some("M9Z")),
+            (Some("medium"), None),
+        ] {
+            assert!(
+                matches!(
+                    checked(level, profile),
+                    Err(RuleFailure::ConfidenceInconsistent { .. })
+                ),
+                "{level:?} {profile:?}"
+            );
         }
     }
 

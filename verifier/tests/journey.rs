@@ -134,3 +134,77 @@ async fn employer_checks_right_to_work_end_to_end_and_the_record_verifies() {
         std::fs::write(out, &jws).unwrap();
     }
 }
+
+/// Home Office guidance: a certified provider's check gives a statutory excuse at a medium
+/// level of confidence or above (GPG 45), the level its profile reaches. A low level and a
+/// level the profile does not reach each leave the check failed, the page saying why in
+/// words, and a record kept of it states no statutory excuse; a high level with a high
+/// profile passes.
+#[tokio::test]
+async fn a_low_or_inconsistent_level_of_confidence_gives_no_statutory_excuse() {
+    let scheme = Scheme::new(Story::Good);
+    let r = running(
+        &scheme,
+        MemFetcher::serving(STATUS_URI, scheme.status_token(0)),
+    )
+    .await;
+    for (level, profile, says) in [
+        ("low", "L1A", "needs at least medium"),
+        ("medium", "L1A", "profile L1A reaches low"),
+        ("high", "M1B", "profile M1B reaches medium"),
+        ("high", "H2A", ""),
+    ] {
+        let id = start_check(&r, "direct_post.jwt").await;
+        let cred = scheme.issue(
+            None,
+            |c| {
+                c.insert("confidence".into(), level.into());
+                c.insert("gpg45_profile".into(), profile.into());
+            },
+            now() + Duration::days(300),
+        );
+        wallet::share(&r, &id, &scheme, &cred).await;
+        let page = client()
+            .get(format!("{}/checks/{id}", r.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if says.is_empty() {
+            assert!(
+                page.contains("data-outcome=\"passed\""),
+                "{level} {profile}"
+            );
+            continue;
+        }
+        assert!(
+            page.contains("data-outcome=\"failed\""),
+            "{level} {profile}: {page}"
+        );
+        assert!(page.contains(says), "{level} {profile}: {page}");
+        let done = client()
+            .post(format!("{}/checks/{id}/likeness", r.base))
+            .form(&[("likeness", "yes"), ("checked_by", "Grace Hopper")])
+            .send()
+            .await
+            .unwrap();
+        // What the employer keeps says there is no statutory excuse.
+        if done.status() == 303 {
+            let rec = done.headers()["location"].to_str().unwrap().to_string();
+            let rec_page = client()
+                .get(format!("{}{rec}", r.base))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(
+                rec_page.contains("id=\"record-outcome\" data-outcome=\"failed\""),
+                "{level} {profile}: {rec_page}"
+            );
+        }
+    }
+}

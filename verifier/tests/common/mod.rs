@@ -241,7 +241,9 @@ impl Scheme {
             "/document/number",
             "/document/expiry_date",
             "/gpg45_profile",
+            "/confidence",
             "/check_date",
+            "/checked_by",
         ];
         let p = present(cred, &ptrs).unwrap();
         KeyBindingJwt::attach(
