@@ -147,8 +147,15 @@ async fn register_page(State(s): State<Arc<AppState>>) -> Response {
                     CertificateStatus::Expired(_) => tag("Expired", "grey"),
                     CertificateStatus::NotYetValid => tag("Not yet valid", "grey"),
                 };
+                let level = match c.certificate.max_confidence {
+                    Some(l) => format!(
+                        "<br>Identity checks up to {} confidence",
+                        l.name().replace('_', " ")
+                    ),
+                    None => String::new(),
+                };
                 format!(
-                    "{} ({})<br>{st}",
+                    "{} ({})<br>{st}{level}",
                     esc(&c.certificate.number),
                     esc(&c.certificate.body.name)
                 )

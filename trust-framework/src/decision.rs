@@ -10,7 +10,8 @@ use credentials::x509::{validate_chain, Certificate, LeafProfile};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::model::{AnchorKey, NoteCode, RemovalReason};
+use crate::gpg45::Level;
+use crate::model::{AnchorKey, NoteCode, RemovalReason, Role};
 use crate::register::{
     AnchorRecord, CertificateRecord, CertificateStatus, Entry, EntryState, Register,
 };
@@ -135,6 +136,22 @@ pub enum Reason {
         /// The type asked about.
         credential_type: String,
     },
+    /// The credential type is one only a role the service is not certified for may issue
+    /// (a wallet provider's right-to-work credential, say).
+    RoleNotCertified {
+        /// The role the type needs.
+        role: Role,
+        /// The type asked about.
+        credential_type: String,
+    },
+    /// The credential states a level of confidence above the one the service's certificate
+    /// covers.
+    AssuranceNotCertified {
+        /// The level the credential states.
+        level: Level,
+        /// The highest level the certificate covers.
+        certified: Level,
+    },
     /// No relying party with this id.
     UnknownRelyingParty,
     /// The relying party did not register this purpose.
@@ -226,6 +243,23 @@ impl fmt::Display for Reason {
                     "the service is not registered to issue {credential_type}"
                 )
             }
+            Reason::RoleNotCertified {
+                role,
+                credential_type,
+            } => write!(
+                f,
+                "{credential_type} is issued only by a certified {}, which this service is not",
+                serde_json::to_value(role)
+                    .ok()
+                    .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                    .unwrap_or_default()
+            ),
+            Reason::AssuranceNotCertified { level, certified } => write!(
+                f,
+                "the credential states a {} level of confidence, but the service is certified only up to {}",
+                level.name().replace('_', " "),
+                certified.name().replace('_', " ")
+            ),
             Reason::UnknownRelyingParty => write!(f, "the relying party is not registered"),
             Reason::PurposeNotRegistered { purpose } => {
                 write!(
@@ -364,6 +398,30 @@ pub fn authorize(
     purpose: &str,
     at: OffsetDateTime,
 ) -> Decision {
+    authorize_at_level(register, evidence, credential_type, purpose, at, None)
+}
+
+/// The role a credential type needs of its issuer, beyond being registered for the type:
+/// identity credentials (right to work, PID) come only from a certified identity service
+/// provider.
+pub fn required_role(credential_type: &str) -> Option<Role> {
+    let identity = credential_type.starts_with("urn:vouch:uk:right-to-work:")
+        || credential_type.starts_with("urn:vouch:uk:pid:")
+        || credential_type == "RightToWorkCredential";
+    identity.then_some(Role::IdentityServiceProvider)
+}
+
+/// [`authorize`] for a credential that states the GPG 45 level of confidence `level` of its
+/// identity check: the service's certificate must cover that level
+/// (`assurance_not_certified`) when it records the highest level it covers.
+pub fn authorize_at_level(
+    register: &Register,
+    evidence: &Evidence<'_>,
+    credential_type: &str,
+    purpose: &str,
+    at: OffsetDateTime,
+    level: Option<Level>,
+) -> Decision {
     let mut first_refusal: Option<Decision> = None;
     for entry in register.entries.values() {
         for anchor in &entry.anchors {
@@ -378,7 +436,7 @@ pub fn authorize(
                     });
                 }
             }
-            let decision = decide_for(entry, anchor, matched, credential_type, purpose, at);
+            let decision = decide_for(entry, anchor, matched, credential_type, purpose, at, level);
             if decision.allowed {
                 return decision;
             }
@@ -395,6 +453,7 @@ fn decide_for(
     credential_type: &str,
     purpose: &str,
     at: OffsetDateTime,
+    level: Option<Level>,
 ) -> Decision {
     let who = subject(entry, at, Some(&anchor.anchor.anchor_id));
     let deny = |reason| Decision::deny(reason, Some(who.clone()));
@@ -441,7 +500,7 @@ fn decide_for(
             expired_at: entry.expires_at,
         });
     }
-    match entry.service_certificate_at(at) {
+    let certified = match entry.service_certificate_at(at) {
         None => {
             return deny(Reason::CertificateNotYetValid {
                 number: String::new(),
@@ -451,8 +510,9 @@ fn decide_for(
             if let Some(reason) = certificate_reason(c, at) {
                 return deny(reason);
             }
+            c.certificate.max_confidence
         }
-    }
+    };
     if !entry
         .service
         .credential_types
@@ -462,6 +522,19 @@ fn decide_for(
         return deny(Reason::CredentialTypeNotCovered {
             credential_type: credential_type.to_string(),
         });
+    }
+    if let Some(role) = required_role(credential_type) {
+        if !entry.service.roles.contains(&role) {
+            return deny(Reason::RoleNotCertified {
+                role,
+                credential_type: credential_type.to_string(),
+            });
+        }
+    }
+    if let (Some(level), Some(certified)) = (level, certified) {
+        if level > certified {
+            return deny(Reason::AssuranceNotCertified { level, certified });
+        }
     }
     if let Some(code) = NoteCode::required_for(purpose) {
         let Some(note) = entry.note_at(code, at) else {

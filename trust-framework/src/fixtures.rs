@@ -56,6 +56,7 @@ pub fn certificate(
         issued_at,
         expires_at,
         document_digest: Some(format!("sha-256:{}", "ab".repeat(32))),
+        max_confidence: None,
     }
 }
 

@@ -82,6 +82,11 @@ pub struct CabCertificate {
     /// SHA-256 of the certificate document, hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document_digest: Option<String>,
+    /// The highest GPG 45 level of confidence the service is certified to check identities
+    /// to. Absent in certificates logged before it was recorded (no assurance rule applies
+    /// to those).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_confidence: Option<crate::gpg45::Level>,
 }
 
 /// The state of a CAB certificate.

@@ -15,7 +15,7 @@ use credentials::status::StatusReference;
 use credentials::x509::Certificate;
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
-use trust_framework::decision::{authorize, Decision, Evidence, Reason};
+use trust_framework::decision::{authorize, authorize_at_level, Decision, Evidence, Reason};
 
 use crate::policy::Policy;
 use crate::status::{StatusLists, StatusOutcome};
@@ -174,6 +174,10 @@ impl Verifier {
         })
     }
 
+    /// The register's decision at issuance and at the check. `claims` are the verified
+    /// claims, from which the GPG 45 level of confidence the credential states (`confidence`)
+    /// is read: the service's certificate must cover it.
+    #[allow(clippy::too_many_arguments)]
     fn decide(
         &self,
         steps: &mut Steps,
@@ -182,11 +186,17 @@ impl Verifier {
         credential_type: &str,
         issued_at: OffsetDateTime,
         now: OffsetDateTime,
+        claims: Option<&Value>,
     ) -> TrustFinding {
         let reg = trust.register();
         let purpose = &self.policy.purpose;
-        let at_issuance = authorize(reg, evidence, credential_type, purpose, issued_at);
-        let at_check = authorize(reg, evidence, credential_type, purpose, now);
+        let level = claims
+            .and_then(|c| c.get("confidence"))
+            .and_then(Value::as_str)
+            .and_then(trust_framework::gpg45::Level::from_name);
+        let decide_at = |at| authorize_at_level(reg, evidence, credential_type, purpose, at, level);
+        let at_issuance = decide_at(issued_at);
+        let at_check = decide_at(now);
         let entry_id = at_check
             .subject
             .as_ref()
@@ -520,7 +530,19 @@ impl Verifier {
                 Issuer::Key { iss, key } => Evidence::IssKey { iss, key },
             };
             let issued_at = iat.map(from_ts).unwrap_or(now);
-            finding = Some(self.decide(&mut steps, &trust, &evidence, &vct, issued_at, now));
+            let claims = result
+                .as_ref()
+                .ok()
+                .map(|v| Value::Object(v.sd_jwt.claims.clone()));
+            finding = Some(self.decide(
+                &mut steps,
+                &trust,
+                &evidence,
+                &vct,
+                issued_at,
+                now,
+                claims.as_ref(),
+            ));
         }
         let Ok(verified) = result else {
             extra.insert("freshness".into(), self.freshness(&trust, now, None));
@@ -679,6 +701,7 @@ impl Verifier {
                 &doc.doc_type,
                 from_ts(doc.mso.validity.signed),
                 now,
+                None,
             )
         });
         let mut status_age = None;

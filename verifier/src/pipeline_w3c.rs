@@ -193,6 +193,7 @@ impl Verifier {
             &vc_type,
             issued_at(&vc, now),
             now,
+            vc.get("credentialSubject"),
         );
         if steps.ok() {
             self.w3c_status(&mut steps, fetch, &vc).await;

@@ -333,3 +333,33 @@ async fn only_british_or_irish_citizens_with_a_valid_passport_pass() {
         "no likeness form for a failed check"
     );
 }
+
+/// Issue 17: a provider whose certificate covers identity checks up to a low level of
+/// confidence cannot vouch for a medium one (`assurance_not_certified`), and the page says
+/// so in words.
+#[tokio::test]
+async fn a_provider_certified_only_to_low_cannot_vouch_for_medium() {
+    let s = Scheme::new(Story::CertifiedToLow);
+    let seen = check(&s, valid_token(&s), good_cred(&s)).await;
+    assert_failed(
+        &seen,
+        "trust_register",
+        "assurance_not_certified",
+        "certified only up to low",
+    );
+}
+
+/// Issue 17: a wallet provider (holder service provider) registered for the right-to-work
+/// type is still not an identity service provider: its right-to-work credential is refused
+/// (`role_not_certified`).
+#[tokio::test]
+async fn a_wallet_providers_right_to_work_credential_is_refused() {
+    let s = Scheme::new(Story::WalletProvider);
+    let seen = check(&s, valid_token(&s), good_cred(&s)).await;
+    assert_failed(
+        &seen,
+        "trust_register",
+        "role_not_certified",
+        "only by a certified identity service provider",
+    );
+}

@@ -44,6 +44,10 @@ pub enum Story {
     Suspended,
     /// Never held the right-to-work note.
     NoNote,
+    /// Its certificate covers identity checks up to a low level of confidence only.
+    CertifiedToLow,
+    /// A wallet provider (holder service provider), not an identity service provider.
+    WalletProvider,
 }
 
 pub fn signer() -> SoftwareSigner {
@@ -95,22 +99,32 @@ impl Scheme {
         let mut push = |at, actor, kind| {
             log.append(event(at, actor, kind)).unwrap();
         };
-        push(
-            ago(300),
-            operator(),
-            registration(
+        push(ago(300), operator(), {
+            let mut cert = certificate("IDP-1", "cab-a", ago(310), far);
+            if matches!(story, Story::CertifiedToLow) {
+                cert.max_confidence = Some(trust_framework::gpg45::Level::Low);
+            }
+            let mut kind = registration(
                 "idp",
                 "Test Identity Ltd",
                 &[&[RTW_VCT, fixtures::PID_VCT][..], extra_types].concat(),
-                certificate("IDP-1", "cab-a", ago(310), far),
+                cert,
                 [
                     vec![iss_anchor("k1", ISS, idp.public_key().to_jwk().to_value())],
                     extra_anchors,
                 ]
                 .concat(),
                 far,
-            ),
-        );
+            );
+            if let (
+                Story::WalletProvider,
+                trust_framework::events::EventKind::EntryRegistered { service, .. },
+            ) = (&story, &mut kind)
+            {
+                service.roles = vec![trust_framework::model::Role::HolderServiceProvider];
+            }
+            kind
+        });
         if story != Story::NoNote {
             push(
                 ago(290),
