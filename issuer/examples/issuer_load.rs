@@ -11,7 +11,7 @@
 //! Appendix F.3) signed by a wallet provider the issuer trusts, attesting all BATCH keys, in
 //! place of BATCH `jwt` proofs: one signature checked per request instead of one per key.
 //!
-//! cargo run --release -p issuer --example load -- [SECONDS per case] [CONCURRENT WALLETS] [BATCH] [jwt|attestation]
+//! cargo run --release -p issuer --example issuer_load -- [SECONDS per case] [CONCURRENT WALLETS] [BATCH] [jwt|attestation]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! endpoint (OpenID4VP direct_post, each a fresh transaction), beside the pipeline's own
 //! rate in the same run, and the process's resident memory under that load.
 //!
-//! `cargo run --release -p verifier --example load -- [N] [CONCURRENCY]`
+//! `cargo run --release -p verifier --example verifier_load -- [N] [CONCURRENCY]`
 
 #[path = "../tests/common/mod.rs"]
 mod common;
