@@ -469,7 +469,8 @@ fn whole_journey_in_headless_chromium() {
     assert!(text.contains("Example Employer plc"), "{text}");
     assert!(text.contains("Right-to-work check"), "{text}");
     assert_eq!(consent["finding"], 0, "no warning: {text}");
-    assert_eq!(consent["claims"].as_array().unwrap().len(), 10, "{consent}");
+    // The ten of the person and the document, and the level of confidence and who checked.
+    assert_eq!(consent["claims"].as_array().unwrap().len(), 12, "{consent}");
     assert_png(consent["screenshot"].as_str().unwrap());
 
     // The first check passes and its record is saved.

@@ -508,6 +508,8 @@ def sd_jwt_vc(*, signer: Key, x5c: list, iss=PROVIDER_ISS, cnf: Key = HOLDER, di
         "_sd_alg": "sha-256",
         "_sd": sorted(sd_digest(d) for d in discs.values()),
     }
+    if iss is None:
+        del payload["iss"]
     header = {"alg": "ES256", "typ": "dc+sd-jwt", "x5c": [base64.b64encode(der(c)).decode() for c in x5c]}
     issuer_jwt = jws(header, compact_json(payload), signer)
     shown = [discs[n] for n in disclose]
@@ -994,6 +996,12 @@ def sd_cases():
       "https://other.example: SAN and iss agree and the chain validates, but the register entry of that root "
       "registered only https://issuer.provider.example; a verifier that judges by the root alone shows "
       "other.example's credential as the provider's.", signer=P_OTHER_LEAF, x5c_issuer=pki_path(PROVIDER_ROOT))
+    a("18-other-tenant-no-iss", sd_jwt_vc(signer=P_OTHER_LEAF, x5c=[OTHER_TENANT_LEAF], iss=None),
+      "iss_not_registered", "SD-JWT VC: with x5c, the chain proves the key belongs to the entry whose root it "
+      "validates to, and iss must be an issuer identifier that entry registered.",
+      "As sd-17, but the other tenant leaves iss out: with no iss to compare, a verifier that checks iss "
+      "only when present judges the credential as the provider's.", signer=P_OTHER_LEAF,
+      x5c_issuer=pki_path(PROVIDER_ROOT))
     a("10-iss-other", sd_jwt_vc(signer=P_LEAF, x5c=[PROVIDER_LEAF], iss="https://other.example"), "iss_mismatch",
       R_ISS, "Provider leaf (SAN issuer.provider.example) with iss = https://other.example.", signer=P_LEAF,
       x5c_issuer=pki_path(PROVIDER_ROOT))

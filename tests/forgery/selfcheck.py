@@ -418,10 +418,12 @@ def check_sd(case, notes, defects) -> bool:
         notes.append(f"issuer JWT does NOT verify under the x5c leaf; verifies under {case['signed_by']}: {forged}")
         real &= forged
     defects |= chain_defects(certs, ROOT, load_issuer(case.get("x5c_issuer")), notes)
-    host = urlparse(payload["iss"]).hostname
     sans = certs[0].extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
         x509.DNSName)
-    if host not in sans:
+    if "iss" not in payload:
+        # The provider's entry registered an iss; a credential naming none is not under it.
+        defects.add("iss_not_registered")
+    elif urlparse(payload["iss"]).hostname not in sans:
         defects.add("iss_mismatch")
     elif payload["iss"] != MANIFEST["trust"]["provider_iss"]:
         # The chain leads to the provider's root, whose register entry names one iss.

@@ -407,6 +407,8 @@ pub fn authorize(
 pub fn required_role(credential_type: &str) -> Option<Role> {
     let identity = credential_type.starts_with("urn:vouch:uk:right-to-work:")
         || credential_type.starts_with("urn:vouch:uk:pid:")
+        || credential_type == "eu.europa.ec.eudi.pid.1"
+        || credential_type == "urn:eudi:pid:1"
         || credential_type == "RightToWorkCredential";
     identity.then_some(Role::IdentityServiceProvider)
 }
@@ -428,11 +430,13 @@ pub fn authorize_at_level(
             let Some(mut matched) = matches(anchor, evidence, at) else {
                 continue;
             };
-            if let (Ok(()), Evidence::X5c { iss: Some(iss), .. }) = (&matched, evidence) {
+            if let (Ok(()), Evidence::X5c { iss, .. }) = (&matched, evidence) {
+                // An entry that registered issuer identifiers speaks only under them; a
+                // credential that names none cannot be one of them.
                 let ids = entry.issuer_identifiers();
-                if !ids.is_empty() && !ids.iter().any(|i| i == iss) {
+                if !ids.is_empty() && !iss.is_some_and(|iss| ids.iter().any(|i| i == iss)) {
                     matched = Err(Reason::IssNotRegistered {
-                        iss: iss.to_string(),
+                        iss: iss.unwrap_or("(none)").to_string(),
                     });
                 }
             }

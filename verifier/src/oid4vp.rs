@@ -610,6 +610,14 @@ impl Service {
         }
         let outcome: Value =
             serde_json::from_str(t.outcome.as_deref().unwrap_or("null")).unwrap_or_default();
+        // A check that did not pass (a forged or untrusted credential, a rule not met) has no
+        // photo to compare and gives no statutory excuse: its page says why, and nothing
+        // about the person is kept.
+        if outcome["passed"] != Value::Bool(true) {
+            return Err(Oid4vpError::InvalidRequest(
+                "the check did not pass: there is no photo to confirm and no record is kept".into(),
+            ));
+        }
         let now = self.clock.now();
         let trust = self.verifier.trust.current();
         let proofs = match (&self.proofs, outcome["entry_id"].as_str()) {

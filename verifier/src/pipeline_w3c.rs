@@ -17,21 +17,29 @@ use time::OffsetDateTime;
 use trust_framework::decision::Evidence;
 
 use credentials::report::CheckName;
+use credentials::w3c::data_integrity::Cryptosuite;
+use credentials::w3c::jose::DocKind;
+use credentials::w3c::jwt_v11;
 
 use super::{Expect, Outcome, PresentedCredential, Steps, Verifier};
 use crate::vc_api::VcApi;
 
-fn first_type(vc: &Value) -> String {
-    match vc.get("type") {
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|t| *t != "VerifiableCredential")
-            .unwrap_or("VerifiableCredential")
-            .to_string(),
-        Some(Value::String(s)) => s.clone(),
-        _ => String::new(),
-    }
+/// The type the register decides on: the first one that needs a role of its issuer (a
+/// right-to-work credential also typed as something its issuer may issue is still judged
+/// as a right-to-work credential), else the first that is not `VerifiableCredential`.
+fn decided_type(vc: &Value) -> String {
+    let types: Vec<&str> = match vc.get("type") {
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        Some(Value::String(s)) => vec![s.as_str()],
+        _ => Vec::new(),
+    };
+    types
+        .iter()
+        .find(|t| trust_framework::decision::required_role(t).is_some())
+        .or_else(|| types.iter().find(|t| **t != "VerifiableCredential"))
+        .or(types.first())
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 impl Verifier {
@@ -111,6 +119,24 @@ impl Verifier {
             }
             return finish(steps, extra, None, None, None);
         };
+        // The securing mechanism is the format's: an `ldp_vc` answer is a Data Integrity
+        // presentation, a `jwt_vc_json` one a JWT (VC-JOSE `vp+jwt` or a VP-JWT 1.1). An
+        // envelope of another mechanism inside is refused, never verified by other rules.
+        let securing_fits = match format {
+            "ldp_vc" => Cryptosuite::from_name(&vp.securing).is_some(),
+            _ => vp.securing == "vp+jwt" || vp.securing == jwt_v11::name(DocKind::Presentation),
+        };
+        if !securing_fits {
+            steps.fail(
+                CheckName::Parse,
+                "format_mismatch",
+                format!(
+                    "a {format} answer is not secured as {} ({})",
+                    format, vp.securing
+                ),
+            );
+            return finish(steps, extra, None, None, None);
+        }
         // Who signed the presentation and who issued its credential: the DIDs the keys were
         // proven to belong to by the library (issuer / holder binding), never the strings
         // re-read from the documents.
@@ -185,7 +211,7 @@ impl Verifier {
                 "signed by the holder's key, who is the credential's subject, for this request",
             );
         }
-        let vc_type = first_type(&vc);
+        let vc_type = decided_type(&vc);
         let finding = self.decide(
             &mut steps,
             &trust,
@@ -239,7 +265,12 @@ impl Verifier {
 
 /// When a W3C credential was issued (its `validFrom`), else `now`.
 fn issued_at(vc: &Value, now: OffsetDateTime) -> OffsetDateTime {
-    vc.get("validFrom")
-        .and_then(|v| credentials::w3c::model::parse_date_time_stamp("validFrom", v).ok())
+    // VC 2.0 `validFrom`, VC 1.1 `issuanceDate`.
+    ["validFrom", "issuanceDate"]
+        .iter()
+        .find_map(|k| {
+            vc.get(*k)
+                .and_then(|v| credentials::w3c::model::parse_date_time_stamp("validFrom", v).ok())
+        })
         .unwrap_or(now)
 }

@@ -151,7 +151,7 @@ impl Checks {
                         message: e.clone(),
                     });
                 }
-                self.log.fail(name, e);
+                self.log.fail_with(name, &format!("{name}_failed"), e);
                 false
             }
         }

@@ -197,7 +197,12 @@ impl VcApi {
             let result = w3c::verify::check_status(document, Some(&fetched), &mut warnings);
             let missing = fetched.take_missing();
             if missing.is_empty() {
-                return result;
+                // An entry of a type this verifier cannot read (a VC 1.1 StatusList2021Entry,
+                // say) leaves the status unknown, never valid.
+                return result.and_then(|detail| match warnings.is_empty() {
+                    true => Ok(detail),
+                    false => Err(w3c::W3cError::StatusUnknown(warnings.join("; "))),
+                });
             }
             for (url, status_list) in missing {
                 let v = self.fetch(&url, status_list).await;

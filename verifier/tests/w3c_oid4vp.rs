@@ -376,3 +376,58 @@ async fn a_status_list_is_fetched_only_for_a_credential_the_register_trusts() {
     assert_eq!(code, "status_unknown", "{report}");
     assert!(conns.load(Ordering::SeqCst) >= 1, "{report}");
 }
+
+/// A presentation is bound to the request whatever carries it: a holder's `vp+jwt` wrapped
+/// in an `EnvelopedVerifiablePresentation` and answered as `ldp_vc` (whose binding is a
+/// Data Integrity `challenge`) is refused, made for another request (`nonce_mismatch`) or
+/// for this one (`format_mismatch`: an `ldp_vc` answer is a Data Integrity presentation).
+/// On main neither nonce nor challenge was compared on that path.
+#[tokio::test]
+async fn an_enveloped_jwt_presentation_cannot_stand_in_for_ldp_vc() {
+    let s = scheme(Story::Good, signer());
+    let q = query(&["VerifiableCredential", "RightToWorkCredential"]);
+    for (nonce, code) in [
+        ("another-request", "nonce_mismatch"),
+        (NONCE, "format_mismatch"),
+    ] {
+        let Value::String(jwt) = jwt_vp(&s.idp, &s.holder, &s.holder, CLIENT_ID, nonce) else {
+            panic!("a vp+jwt is a string")
+        };
+        let envelope = json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": "EnvelopedVerifiablePresentation",
+            "id": format!("data:application/vp+jwt,{jwt}"),
+        });
+        let (valid, got, report) = check(&s, "ldp_vc", &envelope, &q).await;
+        assert!(!valid, "{report}");
+        assert_eq!(got, code, "{report}");
+    }
+}
+
+/// The register decides on the type that needs a role of its issuer: a wallet provider
+/// registered for `OtherType` and `RightToWorkCredential` cannot pass a right-to-work
+/// credential off by listing `OtherType` first (`role_not_certified`). On main the decision
+/// took the first type and passed.
+#[tokio::test]
+async fn the_register_judges_the_right_to_work_type_whatever_comes_first() {
+    let idp = signer();
+    let anchor = TrustAnchor {
+        anchor_id: "did".into(),
+        key: AnchorKey::Did {
+            did: did::did_key(idp.public_key()),
+        },
+    };
+    let s = Scheme::build(
+        Story::WalletProvider,
+        idp,
+        &["OtherType", "RightToWorkCredential"],
+        vec![anchor],
+    );
+    let mut vc = credential(&s.idp, &s.holder);
+    vc["type"] = json!(["VerifiableCredential", "OtherType", "RightToWorkCredential"]);
+    let vp = jwt_vp_of(&vc, &s.idp, &s.holder, CLIENT_ID, NONCE);
+    let q = query(&["VerifiableCredential", "RightToWorkCredential"]);
+    let (valid, code, report) = check(&s, "jwt_vc_json", &vp, &q).await;
+    assert!(!valid, "{report}");
+    assert_eq!(code, "role_not_certified", "{report}");
+}

@@ -157,6 +157,7 @@ pub fn verify_cose(
         .ok_or_else(|| W3cError::MalformedCose("detached payloads are not used".into()))?;
     let document: serde_json::Value = serde_json::from_slice(payload)
         .map_err(|e| W3cError::Malformed(format!("the payload is not JSON: {e}")))?;
+    model::require_v2(&document)?;
     let (credential, presentation) = match kind {
         DocKind::Credential => (Some(model::validate_credential(&document, now)?), None),
         DocKind::Presentation => (None, Some(model::validate_presentation(&document, now)?)),

@@ -273,6 +273,10 @@ pub fn verify_proof(
 /// A JSON object.
 type Object = Map<String, Value>;
 
+/// The most proofs a set (or chain) may hold: each costs a canonicalization and a signature
+/// check before any trust decision, so a set is bounded.
+pub const MAX_PROOFS: usize = 8;
+
 /// The document without `proof`, and its proofs: one (`proof` an object) or a proof set
 /// (an array of objects, `id`s unique), VC Data Integrity 1.0 §2.1.1–§2.1.2.
 fn split_proofs(document: &Value) -> Result<(Object, Vec<Object>), W3cError> {
@@ -296,6 +300,11 @@ fn split_proofs(document: &Value) -> Result<(Object, Vec<Object>), W3cError> {
         }
         _ => return Err(W3cError::MalformedProof("proof is missing".into())),
     };
+    if proofs.len() > MAX_PROOFS {
+        return Err(W3cError::MalformedProof(format!(
+            "more than {MAX_PROOFS} proofs in the set"
+        )));
+    }
     let ids: Vec<&str> = proofs
         .iter()
         .filter_map(|p| p.get("id").and_then(Value::as_str))

@@ -113,7 +113,8 @@ pub enum W3cError {
     /// A presentation proof's `challenge` or `domain` is not the one the verifier asked for.
     #[error("the proof's {member} is not \"{expected}\"")]
     ProofBinding {
-        /// `challenge` or `domain`.
+        /// `challenge` or `domain` (a Data Integrity proof's), `nonce` or `aud` (a JOSE / COSE
+        /// presentation's).
         member: &'static str,
         /// The value the verifier asked for.
         expected: String,
@@ -168,8 +169,12 @@ impl W3cError {
             W3cError::StatusUnknown(_) => "status_unknown",
             W3cError::KeyBinding(_) => "key_binding_invalid",
             W3cError::AlgorithmMismatch(_) => "alg_not_allowed",
-            W3cError::ProofBinding { member, .. } if *member == "challenge" => "wrong_challenge",
-            W3cError::ProofBinding { .. } => "wrong_domain",
+            W3cError::ProofBinding { member, .. } => match *member {
+                "challenge" => "wrong_challenge",
+                "nonce" => "nonce_mismatch",
+                "aud" => "aud_mismatch",
+                _ => "wrong_domain",
+            },
         }
     }
 }

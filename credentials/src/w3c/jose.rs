@@ -229,6 +229,7 @@ fn finish(
 ) -> Result<VerifiedJose, W3cError> {
     check_jwt_times(&document, now)?;
     let document = Value::Object(document);
+    model::require_v2(&document)?;
     let (credential, presentation) = match kind {
         DocKind::Credential => (Some(model::validate_credential(&document, now)?), None),
         DocKind::Presentation => (None, Some(model::validate_presentation(&document, now)?)),

@@ -39,12 +39,22 @@ pub fn is_v11(payload: &Map<String, Value>, kind: DocKind) -> bool {
     payload.get(claim(kind)).is_some_and(Value::is_object)
 }
 
-/// Who the signing key must belong to: the `iss` claim.
-pub fn controller(payload: &Map<String, Value>) -> Option<String> {
-    payload
-        .get("iss")
-        .and_then(Value::as_str)
-        .map(str::to_string)
+/// Who the signing key must belong to: the `iss` claim, else the document's `issuer` (a
+/// presentation's `holder`), so that the identity the decoded document shows is always the
+/// one the key was proven for.
+pub fn controller(payload: &Map<String, Value>, kind: DocKind) -> Option<String> {
+    if let Some(iss) = payload.get("iss").and_then(Value::as_str) {
+        return Some(iss.to_string());
+    }
+    let field = match kind {
+        DocKind::Credential => "issuer",
+        DocKind::Presentation => "holder",
+    };
+    match payload.get(claim(kind)).and_then(|d| d.get(field)) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Object(o)) => o.get("id").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    }
 }
 
 fn date(t: &Value, field: &'static str) -> Result<Value, W3cError> {

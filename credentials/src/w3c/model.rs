@@ -479,6 +479,17 @@ fn validate_credential_inner(
     })
 }
 
+/// VC-JOSE-COSE secures VC 2.0 documents only (a VC 1.1 document is secured by the VC-JWT
+/// 1.1 encoding or Data Integrity): `invalid_context` for a 1.1 one.
+pub fn require_v2(document: &Value) -> Result<(), W3cError> {
+    match document.as_object().map(check_context) {
+        Some(Ok(Version::V1_1)) => Err(W3cError::InvalidContext(
+            "VC-JOSE-COSE secures VC 2.0 documents; a VC 1.1 document is a VC-JWT 1.1 or carries a Data Integrity proof".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Checks a validity window against `now`.
 pub fn check_window(
     valid_from: Option<OffsetDateTime>,

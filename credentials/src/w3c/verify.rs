@@ -406,8 +406,14 @@ fn verify_one(
             let kid = header.get("kid").and_then(Value::as_str);
             if securing == Securing::Jwt && jwt_v11::is_v11(&payload, kind) {
                 // VC 1.1: the key is bound to `iss`, which the decoded document shows.
-                let (key, signer) = resolve(kid, jwt_v11::controller(&payload))?;
+                let (key, signer) = resolve(kid, jwt_v11::controller(&payload, kind))?;
+                if signer.is_none() && opts.key.is_none() {
+                    return Err(W3cError::InvalidIssuer(
+                        "a VC-JWT 1.1 names no iss, issuer or holder for its key".into(),
+                    ));
+                }
                 let document = jwt_v11::verify(&text, &key, kind, opts.now)?;
+                jose_binding(&document, opts)?;
                 return Ok(finish_outcome(log, jwt_v11::name(kind), document, signer));
             }
             let (key, signer) = resolve(kid, issuer_of(&payload, kind))?;
@@ -439,6 +445,7 @@ fn verify_one(
                     "the issuer (holder) is selectively disclosable; the key is bound to the one named in the clear".into(),
                 ));
             }
+            jose_binding(&verified.document, opts)?;
             (securing.name(kind), verified.document, signer)
         }
         Input::Cose(bytes) => {
@@ -453,6 +460,7 @@ fn verify_one(
                 .and_then(|d| issuer_of(&d, kind));
             let (key, signer) = resolve(kid.as_deref(), issuer)?;
             let v = cose::verify_cose(&bytes, &key, kind, opts.now)?;
+            jose_binding(&v.document, opts)?;
             (Securing::Cose.name(kind), v.document, signer)
         }
         Input::Document(doc) => {
@@ -474,7 +482,13 @@ fn verify_one(
             let proof = &verified.proof;
             for (name, want) in [("challenge", opts.challenge), ("domain", opts.domain)] {
                 if let Some(want) = want {
-                    if proof.get(name).and_then(Value::as_str) != Some(want) {
+                    // `domain` may be one string or a set of them (Data Integrity §2.1).
+                    let ok = match proof.get(name) {
+                        Some(Value::String(s)) => s == want,
+                        Some(Value::Array(a)) if name == "domain" => a.iter().any(|d| d == want),
+                        _ => false,
+                    };
+                    if !ok {
                         return Err(W3cError::ProofBinding {
                             member: name,
                             expected: want.to_string(),
@@ -494,6 +508,38 @@ fn verify_one(
         }
     };
     Ok(finish_outcome(log, securing, document, signer))
+}
+
+/// A JOSE / COSE presentation is bound to the caller's request by its `nonce` (the
+/// challenge) and `aud` (the domain): whatever securing mechanism carries a presentation, a
+/// challenge or domain the caller set must be met, so no presentation made for another
+/// request passes where one was asked for.
+fn jose_binding(document: &Value, opts: &VerifyOptions<'_>) -> Result<(), W3cError> {
+    if opts.kind != DocKind::Presentation {
+        return Ok(());
+    }
+    if let Some(want) = opts.challenge {
+        if document.get("nonce").and_then(Value::as_str) != Some(want) {
+            return Err(W3cError::ProofBinding {
+                member: "nonce",
+                expected: want.to_string(),
+            });
+        }
+    }
+    if let Some(want) = opts.domain {
+        let ok = match document.get("aud") {
+            Some(Value::String(a)) => a == want,
+            Some(Value::Array(a)) => a.iter().any(|x| x == want),
+            _ => false,
+        };
+        if !ok {
+            return Err(W3cError::ProofBinding {
+                member: "aud",
+                expected: want.to_string(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Logs the checks a verified document passed and returns what it yielded.

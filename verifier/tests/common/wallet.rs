@@ -111,3 +111,23 @@ async fn present_to(req: &AuthorizationRequest, scheme: &Scheme, cred: &SdJwt) -
     );
     json!({"ack": v, "presentation": p})
 }
+
+/// Answers `req` for credential query `query_id` with `item` (direct_post).
+pub async fn answer_item(
+    req: &AuthorizationRequest,
+    query_id: &str,
+    item: Value,
+) -> reqwest::Response {
+    let resp = AuthorizationResponse {
+        vp_token: [(query_id.to_string(), vec![item])].into(),
+        state: req.state.clone(),
+        error: None,
+        error_description: None,
+    };
+    client()
+        .post(&req.response_uri)
+        .form(&resp.to_form())
+        .send()
+        .await
+        .unwrap()
+}
