@@ -252,7 +252,9 @@ impl Fetcher {
                 .https_only(true)
                 .build()
                 .expect("a reqwest client builds"),
-            trusted: base().build().expect("a reqwest client builds"),
+            // The deployment's own origins are reached directly too: a proxy from the
+            // environment would see (and could alter) the scheme's internal traffic.
+            trusted: base().no_proxy().build().expect("a reqwest client builds"),
             policy: Arc::new(policy),
         }
     }

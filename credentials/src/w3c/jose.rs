@@ -205,15 +205,27 @@ pub(crate) fn check_jwt_times(
     claims: &Map<String, Value>,
     now: OffsetDateTime,
 ) -> Result<(), W3cError> {
-    let t = now.unix_timestamp();
-    if let Some(exp) = claims.get("exp").and_then(Value::as_i64) {
+    // RFC 7519 §2: a NumericDate is a JSON number, fractions allowed. (The VC-JOSE-COSE
+    // specification's own examples carry `iat` as a date string inside the credential: a
+    // member of the document, not a JWT time claim, so a non-number is not one.)
+    let t = now.unix_timestamp() as f64;
+    let time = |k: &'static str| -> Result<Option<f64>, W3cError> {
+        Ok(claims.get(k).and_then(Value::as_f64))
+    };
+    if let Some(exp) = time("exp")? {
         if t > exp {
             return Err(W3cError::Expired(format!("exp {exp}")));
         }
     }
-    if let Some(nbf) = claims.get("nbf").and_then(Value::as_i64) {
+    if let Some(nbf) = time("nbf")? {
         if t < nbf {
             return Err(W3cError::NotYetValid(format!("nbf {nbf}")));
+        }
+    }
+    // Issued in the future (beyond five minutes of clock skew): not yet valid.
+    if let Some(iat) = time("iat")? {
+        if iat > t + 300.0 {
+            return Err(W3cError::NotYetValid(format!("iat {iat}")));
         }
     }
     Ok(())
@@ -408,6 +420,30 @@ pub fn present_sd_jwt(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFC 7519 §2 / §4.1.4–§4.1.6: NumericDates may be fractional; an `iat` beyond the clock
+    /// skew is not yet valid.
+    #[test]
+    fn jwt_time_claims_are_numbers_and_hold_at_the_clock() {
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let at = |v: serde_json::Value| v.as_object().unwrap().clone();
+        let code = |v| check_jwt_times(&at(v), now).map_err(|e| e.code());
+        assert_eq!(code(serde_json::json!({"exp": 1_800_000_100.5})), Ok(()));
+        assert_eq!(
+            code(serde_json::json!({"exp": 1_799_999_999.5})),
+            Err("credential_expired")
+        );
+        // A date string is a document member (as the VC-JOSE-COSE examples' `iat`).
+        assert_eq!(
+            code(serde_json::json!({"iat": "2024-01-01T00:00:00Z"})),
+            Ok(())
+        );
+        assert_eq!(
+            code(serde_json::json!({"iat": 1_800_000_000 + 3600})),
+            Err("credential_not_yet_valid")
+        );
+        assert_eq!(code(serde_json::json!({"iat": 1_800_000_000 + 60})), Ok(()));
+    }
 
     #[test]
     fn dotted_paths() {

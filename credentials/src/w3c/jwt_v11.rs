@@ -62,7 +62,8 @@ fn date(t: &Value, field: &'static str) -> Result<Value, W3cError> {
         field,
         value: t.to_string(),
     };
-    let secs = t.as_i64().ok_or_else(bad)?;
+    // RFC 7519 §2: a NumericDate may carry a fraction.
+    let secs = t.as_f64().ok_or_else(bad)?.floor() as i64;
     let at = OffsetDateTime::from_unix_timestamp(secs).map_err(|_| bad())?;
     Ok(Value::String(at.format(&Rfc3339).map_err(|_| bad())?))
 }
