@@ -41,6 +41,24 @@ pub async fn listener() -> std::io::Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::from_std(l)
 }
 
+/// A loopback port below 32768 that accepts connections, counts them and answers none:
+/// what a test watches to prove that nothing connected (or that something did).
+pub async fn counting_port(
+) -> std::io::Result<(u16, std::sync::Arc<std::sync::atomic::AtomicUsize>)> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let l = listener().await?;
+    let port = l.local_addr()?.port();
+    let conns = std::sync::Arc::new(AtomicUsize::new(0));
+    let c = conns.clone();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            c.fetch_add(1, Ordering::SeqCst);
+            drop(s);
+        }
+    });
+    Ok((port, conns))
+}
+
 /// A port below 32768 free at the time of the call, for a child process to bind (`n`
 /// consecutive free ports from the one returned).
 pub fn free_ports(n: u16) -> u16 {

@@ -440,6 +440,34 @@ async fn the_openid4vp_pipeline_refuses_every_forgery_it_can_receive() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// A VC API verifier at the corpus's time; its base URL.
+async fn serve_vc_api(m: &Value) -> String {
+    let api = Arc::new(VcApi::new(Arc::new(FixedClock(at(m)))));
+    let listener = vouch_ops::loopback::listener().await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, api.router()).await });
+    base
+}
+
+/// `valid`, or the code of the first problem the VC API answers `body` at `path` with.
+async fn vc_api_code(base: &str, path: &str, body: Value) -> String {
+    let r = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let v: Value = r.json().await.unwrap();
+    if status == 200 && v["verified"] == true {
+        return "valid".to_string();
+    }
+    match v["problemDetails"][0]["code"].as_str() {
+        Some(code) => code.to_string(),
+        None => format!("{status} {v}"),
+    }
+}
+
 /// VC Data Integrity 1.0 §2.1.1–§2.1.2 and §4.3, "verify proof sets and chains", through the
 /// VC API: a set holding the issuer's proof and another party's verifies, and so does a chain
 /// whose link secures the proof it names; a set with no proof by a key of the issuer, a
@@ -449,31 +477,18 @@ async fn the_openid4vp_pipeline_refuses_every_forgery_it_can_receive() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proof_sets_and_chains_verify_every_proof_and_bind_one_to_the_issuer() {
     let m = manifest();
-    let api = Arc::new(VcApi::new(Arc::new(FixedClock(at(&m)))));
-    let listener = vouch_ops::loopback::listener().await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, api.router()).await });
+    let base = serve_vc_api(&m).await;
     let cases = m["proof_sets"].as_array().unwrap();
     assert!(cases.len() >= 6);
     let mut wrong = Vec::new();
     for case in cases {
         let doc: Value = serde_json::from_slice(&read(case["file"].as_str().unwrap())).unwrap();
-        let r = reqwest::Client::new()
-            .post(format!("{base}/credentials/verify"))
-            .json(&json!({ "verifiableCredential": doc }))
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let v: Value = r.json().await.unwrap();
-        let got = if status == 200 && v["verified"] == true {
-            "valid".to_string()
-        } else {
-            v["problemDetails"][0]["code"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        };
+        let got = vc_api_code(
+            &base,
+            "/credentials/verify",
+            json!({ "verifiableCredential": doc }),
+        )
+        .await;
         if got != case["expect"] {
             wrong.push(format!(
                 "{}: expected {}, got {got}",
@@ -494,10 +509,7 @@ async fn proof_sets_and_chains_verify_every_proof_and_bind_one_to_the_issuer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vc_1_1_credentials_and_presentations_verify_by_their_own_rules() {
     let m = manifest();
-    let api = Arc::new(VcApi::new(Arc::new(FixedClock(at(&m)))));
-    let listener = vouch_ops::loopback::listener().await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, api.router()).await });
+    let base = serve_vc_api(&m).await;
     let cases = m["vc_v11"].as_array().unwrap();
     assert!(cases.len() >= 10);
     let mut wrong = Vec::new();
@@ -512,25 +524,10 @@ async fn vc_1_1_credentials_and_presentations_verify_by_their_own_rules() {
         } else {
             ("/credentials/verify", "verifiableCredential")
         };
-        let r = reqwest::Client::new()
-            .post(format!("{base}{path}"))
-            .json(&json!({ field: item }))
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let v: Value = r.json().await.unwrap();
-        let got = if status == 200 && v["verified"] == true {
-            "valid".to_string()
-        } else {
-            v["problemDetails"][0]["code"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        };
+        let got = vc_api_code(&base, path, json!({ field: item })).await;
         if got != case["expect"] {
             wrong.push(format!(
-                "{}: expected {}, got {got} {v}",
+                "{}: expected {}, got {got}",
                 case["id"], case["expect"]
             ));
         }

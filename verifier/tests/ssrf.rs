@@ -103,28 +103,13 @@ async fn the_vc_api_fetches_nothing_inward_and_says_only_which_rule_refused() {
     );
 }
 
-/// A loopback port that counts the connections made to it (and answers none).
-async fn counting_port() -> (u16, Arc<AtomicUsize>) {
-    let l = vouch_ops::loopback::listener().await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    let conns = Arc::new(AtomicUsize::new(0));
-    let c = conns.clone();
-    tokio::spawn(async move {
-        while let Ok((s, _)) = l.accept().await {
-            c.fetch_add(1, Ordering::SeqCst);
-            drop(s);
-        }
-    });
-    (port, conns)
-}
-
 /// Issue 16, "the verifier resolves only DIDs the register names": a credential naming a
 /// `did:web` issuer the register does not name is refused as `did_not_registered` without
 /// a connection to its host, even where the fetch policy would allow that host; the same
 /// credential with its DID in the register's scope does make the verifier connect.
 #[tokio::test]
 async fn a_did_web_outside_the_register_is_never_resolved() {
-    let (port, conns) = counting_port().await;
+    let (port, conns) = vouch_ops::loopback::counting_port().await.unwrap();
     let did = format!("did:web:127.0.0.1%3A{port}");
     let (signer, _) = SoftwareSigner::generate(Algorithm::EdDsa).unwrap();
     let vc = json!({

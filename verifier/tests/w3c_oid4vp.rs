@@ -334,17 +334,8 @@ async fn a_suspended_provider_certificate_fails_the_trust_check() {
 /// make the verifier connect (and, nothing answering there, its status is unknown).
 #[tokio::test]
 async fn a_status_list_is_fetched_only_for_a_credential_the_register_trusts() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let l = vouch_ops::loopback::listener().await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    let conns = Arc::new(AtomicUsize::new(0));
-    let c = conns.clone();
-    tokio::spawn(async move {
-        while let Ok((sock, _)) = l.accept().await {
-            c.fetch_add(1, Ordering::SeqCst);
-            drop(sock);
-        }
-    });
+    use std::sync::atomic::Ordering;
+    let (port, conns) = vouch_ops::loopback::counting_port().await.unwrap();
     let list = format!("http://127.0.0.1:{port}/status/1");
     let fetch = || {
         VcApi::with_policy(

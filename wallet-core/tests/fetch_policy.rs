@@ -4,26 +4,10 @@
 //! (by default the wallet sends to public HTTPS addresses only), and an origin the
 //! deployment allows is reached.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use wallet_core::keystore::{Argon2Cost, PassphraseKeyStore};
 use wallet_core::Wallet;
-
-/// A loopback port counting the connections made to it (answering none).
-async fn counting_port() -> (u16, Arc<AtomicUsize>) {
-    let l = vouch_ops::loopback::listener().await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    let conns = Arc::new(AtomicUsize::new(0));
-    let c = conns.clone();
-    tokio::spawn(async move {
-        while let Ok((s, _)) = l.accept().await {
-            c.fetch_add(1, Ordering::SeqCst);
-            drop(s);
-        }
-    });
-    (port, conns)
-}
 
 fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
@@ -40,7 +24,7 @@ async fn wallet(dir: &std::path::Path) -> Wallet {
 
 #[tokio::test]
 async fn offers_and_requests_on_loopback_or_private_addresses_are_refused_before_connecting() {
-    let (port, conns) = counting_port().await;
+    let (port, conns) = vouch_ops::loopback::counting_port().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let w = wallet(dir.path()).await;
     for target in [
