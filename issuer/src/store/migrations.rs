@@ -1,0 +1,56 @@
+//! The issuer's schema migrations (`issuer/migrations/*.sql`), embedded in the binary and
+//! run on every open: sqlx records each applied one in `_sqlx_migrations`, so a database
+//! written by an earlier version takes only the migrations it lacks. The schema is never
+//! created any other way.
+
+use std::borrow::Cow;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+/// One embedded migration: `version`, its description and its SQL.
+fn migration(version: i64, description: &'static str, sql: &'static str) -> Migration {
+    Migration::new(
+        version,
+        Cow::Borrowed(description),
+        MigrationType::Simple,
+        Cow::Borrowed(sql),
+        false,
+    )
+}
+
+/// Every migration, in order, under a migration lock, each in a transaction of its own.
+pub(super) fn migrator() -> Migrator {
+    Migrator {
+        migrations: Cow::Owned(vec![
+            migration(1, "init", include_str!("../../migrations/0001_init.sql")),
+            migration(
+                2,
+                "stateless nonces",
+                include_str!("../../migrations/0002_stateless_nonces.sql"),
+            ),
+            migration(
+                3,
+                "oauth clients",
+                include_str!("../../migrations/0003_oauth_clients.sql"),
+            ),
+        ]),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::migrator;
+
+    /// The versions are 1, 2, 3, ... in order, as the files are numbered: a gap or a
+    /// repeat would make sqlx apply migrations out of order or not at all.
+    #[test]
+    fn versions_are_consecutive() {
+        let m = migrator();
+        let versions: Vec<i64> = m.iter().map(|m| m.version).collect();
+        let expected: Vec<i64> = (1..=versions.len() as i64).collect();
+        assert_eq!(versions, expected);
+    }
+}
