@@ -234,8 +234,12 @@ struct Inputs {
     snapshot: Option<(String, String)>,
 }
 
-async fn fetch(base: &str, path: &str) -> Result<client::HttpResponse, AuditError> {
-    let r = client::get(base, path).await?;
+async fn fetch(
+    http: &client::Client,
+    base: &str,
+    path: &str,
+) -> Result<client::HttpResponse, AuditError> {
+    let r = http.get(base, path).await?;
     if r.status != 200 {
         return Err(AuditError::Status {
             path: path.into(),
@@ -246,7 +250,7 @@ async fn fetch(base: &str, path: &str) -> Result<client::HttpResponse, AuditErro
     Ok(r)
 }
 
-async fn gather(source: &Source<'_>) -> Result<Inputs, AuditError> {
+async fn gather(source: &Source<'_>, http: &client::Client) -> Result<Inputs, AuditError> {
     match source {
         Source::Database(store) => Ok(Inputs {
             source: "database".into(),
@@ -255,20 +259,22 @@ async fn gather(source: &Source<'_>) -> Result<Inputs, AuditError> {
             snapshot: None,
         }),
         Source::Http(base) => {
-            let cp = fetch(base, "/log/checkpoint").await?.text();
+            let cp = fetch(http, base, "/log/checkpoint").await?.text();
             let size = Checkpoint::parse_unverified(&cp)
                 .map(|c| c.size)
                 .unwrap_or(0);
             let mut entries = Vec::with_capacity(size as usize);
             for index in 0..size {
-                let leaf = fetch(base, &format!("/log/entries/{index}")).await?.text();
+                let leaf = fetch(http, base, &format!("/log/entries/{index}"))
+                    .await?
+                    .text();
                 entries.push(StoredEntry {
                     index,
                     leaf_hash: hex(&merkle::leaf_hash(leaf.as_bytes())),
                     leaf,
                 });
             }
-            let list = fetch(base, "/log/checkpoints")
+            let list = fetch(http, base, "/log/checkpoints")
                 .await?
                 .json()
                 .unwrap_or_default();
@@ -286,8 +292,8 @@ async fn gather(source: &Source<'_>) -> Result<Inputs, AuditError> {
             if !checkpoints.iter().any(|(n, _)| *n == size) {
                 checkpoints.push((size, cp));
             }
-            let snapshot = fetch(base, "/snapshot").await.ok().map(|r| r.text());
-            let keys = fetch(base, "/keys").await.ok().and_then(|r| r.json());
+            let snapshot = fetch(http, base, "/snapshot").await.ok().map(|r| r.text());
+            let keys = fetch(http, base, "/keys").await.ok().and_then(|r| r.json());
             let snap_key = keys.map(|k| k["snapshot_key"].to_string());
             Ok(Inputs {
                 source: base.to_string(),
@@ -307,7 +313,9 @@ pub async fn audit(
     seen: Option<&AuditState>,
     now: OffsetDateTime,
 ) -> Result<AuditReport, AuditError> {
-    let inputs = gather(&source).await?;
+    // One client for the run: its connections are reused from request to request.
+    let http = client::Client::new()?;
+    let inputs = gather(&source, &http).await?;
     if inputs.entries.is_empty() {
         return Err(AuditError::Empty);
     }
@@ -392,6 +400,7 @@ pub async fn audit(
         let (a, b) = (&pair[0], &pair[1]);
         let proof = match &source {
             Source::Http(base) => fetch(
+                &http,
                 base,
                 &format!("/log/proof/consistency?from={}&to={}", a.size, b.size),
             )
@@ -420,6 +429,7 @@ pub async fn audit(
         for index in 0..head.size {
             let proof = match &source {
                 Source::Http(base) => fetch(
+                    &http,
                     base,
                     &format!("/log/proof/inclusion?index={index}&size={}", head.size),
                 )

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use issuer::wallet::Transport;
 use issuer::IssuerConfig;
 use serde_json::{json, Value};
 
@@ -105,7 +104,7 @@ pub struct ServeArgs {
 /// Where the admin API is.
 #[derive(Args)]
 pub struct AdminArgs {
-    /// The issuer's base URL as reachable from here (plain http, e.g. http://127.0.0.1:8090).
+    /// The issuer's base URL as reachable from here (http or https, e.g. http://127.0.0.1:8090).
     #[arg(long)]
     url: String,
     /// The admin token file (`DATA_DIR/admin.token`).
@@ -238,35 +237,64 @@ async fn serve(a: ServeArgs) -> CliResult<i32> {
 }
 
 async fn admin(a: &AdminArgs, method: &str, path: &str, body: Value) -> CliResult<Value> {
+    // An error and its causes (`reqwest` keeps "connection refused" or the certificate
+    // problem in the causes).
+    fn causes(e: &dyn std::error::Error) -> String {
+        let mut s = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            s.push_str(": ");
+            s.push_str(&c.to_string());
+            cause = c.source();
+        }
+        s
+    }
     let u = url::Url::parse(&a.url).map_err(|e| format!("--url: {e}"))?;
-    if u.scheme() != "http" {
-        return Err("--url: the admin client speaks plain http (run it beside the service)".into());
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err("--url: use an http:// or https:// URL".into());
     }
-    let host = u.host_str().ok_or("--url has no host")?;
-    let addr = format!("{host}:{}", u.port_or_known_default().unwrap_or(80));
+    // The service beside us is reached directly; another host through the environment's
+    // proxy, if any.
+    let loopback = match u.host().ok_or("--url has no host")? {
+        url::Host::Domain(d) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    let mut client = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::none());
+    if loopback {
+        client = client.no_proxy();
+    }
+    let client = client
+        .build()
+        .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
+    let m = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
     let token = io::read_text(&a.token_file)?;
-    let r = Transport::Tcp(addr)
-        .send(
-            method,
-            &format!("{}{path}", a.url.trim_end_matches('/')),
-            &[
-                ("authorization", format!("Bearer {}", token.trim())),
-                ("content-type", "application/json".into()),
-            ],
-            body.to_string().into_bytes(),
-        )
-        .await;
-    if r.status == 0 {
-        return Err(format!("cannot reach {}", a.url));
-    }
-    if r.status >= 300 {
+    let r = client
+        .request(m, format!("{}{path}", a.url.trim_end_matches('/')))
+        .bearer_auth(token.trim())
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach {}: {}", a.url, causes(&e)))?;
+    let status = r.status();
+    let bytes = r
+        .bytes()
+        .await
+        .map_err(|e| format!("{method} {path}: {}", causes(&e)))?;
+    if !status.is_success() {
         return Err(format!(
             "{method} {path}: HTTP {}: {}",
-            r.status,
-            String::from_utf8_lossy(&r.body)
+            status.as_u16(),
+            String::from_utf8_lossy(&bytes)
         ));
     }
-    Ok(r.json())
+    Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 async fn offer(a: OfferArgs) -> CliResult<i32> {

@@ -63,7 +63,7 @@ pub struct ServeArgs {
 /// `vouch registry audit`.
 #[derive(Args)]
 pub struct AuditArgs {
-    /// The registry's base URL (`http://host:port`).
+    /// The registry's base URL (`https://host[:port]` or `http://host:port`).
     #[arg(
         long,
         conflicts_with = "database_url",
