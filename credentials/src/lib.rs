@@ -8,6 +8,7 @@
 //! - [`jose`]: JWS (compact and JSON serializations, fail-closed verification) and [`jose::jwe`].
 //! - [`keys`]: algorithms, keys, JWK and COSE_Key, the [`keys::Signer`] seam, the crypto providers.
 //! - [`mdoc`]: ISO/IEC 18013-5 mdoc: issuance, presentation, verification, proximity session.
+//! - [`openid4vci`]: OpenID4VCI 1.0 messages: offer, credential request and response, key proofs.
 //! - [`openid4vp`]: OpenID4VP 1.0 messages: request object, client id prefixes, `vp_token`.
 //! - [`report`]: the verification report and its one check vocabulary, [`report::CheckName`].
 //! - [`sd_jwt`]: SD-JWT (RFC 9901): issue, present with a Key Binding JWT, verify.
@@ -30,6 +31,7 @@ pub mod did;
 pub mod jose;
 pub mod keys;
 pub mod mdoc;
+pub mod openid4vci;
 pub mod openid4vp;
 pub mod report;
 pub mod sd_jwt;

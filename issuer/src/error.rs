@@ -145,6 +145,13 @@ impl ApiError {
     }
 }
 
+/// An OpenID4VCI error (every code is HTTP 400, OpenID4VCI 1.0 sections 8.3.1.2, 11.3).
+impl From<credentials::openid4vci::VciError> for ApiError {
+    fn from(e: credentials::openid4vci::VciError) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, e.code.as_str(), e.description)
+    }
+}
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         ApiError::internal(e)

@@ -5,6 +5,7 @@
 //! - [`configurations`]: the credential configurations offered and how their claims are made.
 //! - [`error`]: the one error type of the HTTP layer, mapped to the specifications' errors.
 //! - [`http`]: the HTTP service: metadata, OAuth, credential, status and admin routes.
+//! - [`issue`]: the credential endpoint's work, `Issuer::issue`: a typed request checked, recorded, signed.
 //! - [`issuance`]: signing an SD-JWT VC or an mdoc per holder key, with its status reference.
 //! - [`keys`]: key custody: signing keys, Document Signer certificates, rotation.
 //! - `pkcs11` (feature `pkcs11`): signing keys in a PKCS#11 module, the HSM backend.
@@ -31,6 +32,7 @@ pub mod configurations;
 pub mod error;
 pub mod http;
 pub mod issuance;
+pub mod issue;
 pub mod keys;
 #[cfg(feature = "pkcs11")]
 pub mod pkcs11;

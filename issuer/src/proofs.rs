@@ -11,10 +11,7 @@ use serde_json::Value;
 
 use crate::configurations::PROOF_ALGS;
 
-/// The `typ` of a DPoP proof.
-pub const DPOP_TYP: &str = "dpop+jwt";
-/// The `typ` of an OpenID4VCI key proof.
-pub const KEY_PROOF_TYP: &str = "openid4vci-proof+jwt";
+pub use credentials::openid4vci::{DPOP_TYP, KEY_PROOF_TYP};
 
 /// How fresh a proof must be.
 #[derive(Clone, Copy, Debug)]

@@ -7,6 +7,11 @@ use axum::body::Body;
 use axum::Router;
 use credentials::jose::sign_compact;
 use credentials::keys::{Algorithm, Signer, SoftwareSigner};
+use credentials::openid4vci::proof::header_jwk;
+use credentials::openid4vci::{
+    CredentialRequest, CredentialResponse, CredentialSelector, DpopClaims, IssuedCredential,
+    KeyProofClaims, NonceResponse, Proofs,
+};
 use http_body_util::BodyExt;
 use serde_json::{json, Map, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -468,7 +473,9 @@ impl Wallet {
                 body: r.json(),
             });
         }
-        Ok(r.json()["c_nonce"].as_str().unwrap_or_default().to_string())
+        Ok(serde_json::from_value::<NonceResponse>(r.json())
+            .map(|n| n.c_nonce)
+            .unwrap_or_default())
     }
 
     /// Posts a credential request body (JSON, or a JWE with `content_type` application/jwt).
@@ -518,41 +525,42 @@ impl Wallet {
             .iter()
             .map(|h| key_proof(*h, &self.issuer_url, Some(&nonce), now()))
             .collect();
-        let mut req = Map::new();
-        if token.authorization_details.is_some() {
-            req.insert("credential_identifier".into(), configuration_id.into());
-        } else {
-            req.insert(
-                "credential_configuration_id".into(),
-                configuration_id.into(),
-            );
-        }
-        req.insert("proofs".into(), json!({ "jwt": proofs }));
-        let v = self.credential(token, &Value::Object(req)).await?;
-        Ok(v["credentials"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| match &c["credential"] {
-                Value::String(s) => Some(s.clone()),
-                // `ldp_vc`: the credential is a JSON object.
-                v @ Value::Object(_) => Some(v.to_string()),
-                _ => None,
-            })
+        let id = configuration_id.to_string();
+        let request = CredentialRequest {
+            credential: if token.authorization_details.is_some() {
+                CredentialSelector::Identifier(id)
+            } else {
+                CredentialSelector::ConfigurationId(id)
+            },
+            proofs: Some(Proofs::Jwt(proofs)),
+            response_encryption: None,
+        };
+        let v = self.credential(token, &request.to_json()).await?;
+        let response = CredentialResponse::from_json(&v).map_err(|e| Failure {
+            status: 200,
+            body: json!({"error": e.code.as_str(), "error_description": e.description}),
+        })?;
+        // `ldp_vc`: a JSON object credential, as its JSON text.
+        Ok(response
+            .credentials
+            .iter()
+            .filter_map(IssuedCredential::text)
             .collect())
     }
 }
 
 /// An `openid4vci-proof+jwt` by `holder` for `aud`.
 pub fn key_proof(holder: &dyn Signer, aud: &str, nonce: Option<&str>, iat: i64) -> String {
-    let mut h = Map::new();
-    h.insert("typ".into(), crate::proofs::KEY_PROOF_TYP.into());
-    h.insert("jwk".into(), public_jwk(holder));
-    let mut c = json!({ "aud": aud, "iat": iat });
-    if let Some(n) = nonce {
-        c["nonce"] = n.into();
+    proof_claims(aud, nonce, iat).sign(holder).expect("signing")
+}
+
+fn proof_claims(aud: &str, nonce: Option<&str>, iat: i64) -> KeyProofClaims {
+    KeyProofClaims {
+        iss: None,
+        aud: aud.into(),
+        iat,
+        nonce: nonce.map(str::to_string),
     }
-    sign_compact(&h, c.to_string().as_bytes(), holder).expect("signing")
 }
 
 /// What a wallet provider states in a key attestation (OpenID4VCI 1.0 Appendix D.1).
@@ -607,7 +615,7 @@ pub fn key_attestation_of(
     );
     let mut c = json!({
         "iat": claims.iat,
-        "attested_keys": keys.iter().map(bare_jwk).collect::<Vec<_>>(),
+        "attested_keys": keys.iter().map(header_jwk).collect::<Vec<_>>(),
     });
     if let Some(exp) = claims.exp {
         c["exp"] = exp.into();
@@ -695,15 +703,9 @@ pub fn attested_key_proof(
     nonce: Option<&str>,
     iat: i64,
 ) -> String {
-    let mut h = Map::new();
-    h.insert("typ".into(), crate::proofs::KEY_PROOF_TYP.into());
-    h.insert("kid".into(), position.to_string().into());
-    h.insert("key_attestation".into(), attestation.into());
-    let mut c = json!({ "aud": aud, "iat": iat });
-    if let Some(n) = nonce {
-        c["nonce"] = n.into();
-    }
-    sign_compact(&h, c.to_string().as_bytes(), holder).expect("signing")
+    proof_claims(aud, nonce, iat)
+        .sign_attested(holder, attestation, &position.to_string())
+        .expect("signing")
 }
 
 /// A DPoP proof by `key`.
@@ -714,25 +716,15 @@ pub fn dpop_proof_with(
     token: Option<&str>,
     iat: i64,
 ) -> String {
-    let mut h = Map::new();
-    h.insert("typ".into(), crate::proofs::DPOP_TYP.into());
-    h.insert("jwk".into(), public_jwk(key));
-    let mut c = json!({ "jti": crate::util::random_token(), "htm": htm, "htu": htu, "iat": iat });
-    if let Some(t) = token {
-        c["ath"] = crate::util::sha256_b64(t.as_bytes()).into();
+    // Built field by field: tests send deliberately wrong `htu` values too.
+    DpopClaims {
+        jti: crate::util::random_token(),
+        htm: htm.into(),
+        htu: htu.into(),
+        iat,
+        ath: token.map(credentials::openid4vci::proof::access_token_hash),
+        nonce: None,
     }
-    sign_compact(&h, c.to_string().as_bytes(), key).expect("signing")
-}
-
-fn public_jwk(key: &dyn Signer) -> Value {
-    bare_jwk(key.public_key())
-}
-
-/// A public key's JWK without `kid`.
-fn bare_jwk(key: &credentials::keys::PublicKey) -> Value {
-    let mut v = key.to_jwk().to_value();
-    if let Value::Object(m) = &mut v {
-        m.remove("kid");
-    }
-    v
+    .sign(key)
+    .expect("signing")
 }

@@ -3,9 +3,11 @@
 //! and PAR, the nonce endpoint, JWT proofs, DPoP when the server supports it, batch
 //! issuance with one fresh device key per credential, and refilling single-use batches.
 
-use credentials::jose::sign_compact;
-use credentials::keys::Signer;
-use serde::{Deserialize, Serialize};
+use credentials::openid4vci::{
+    CredentialRequest, CredentialResponse, CredentialSelector, IssuedCredential, KeyProofClaims,
+    NonceResponse, Proofs,
+};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::activity::{ActivityEntry, Outcome};
@@ -15,78 +17,12 @@ use crate::oauth::{self, Dpop, JsonAnswer};
 use crate::store::{random_id, RecordKind};
 use crate::wallet::{now, Wallet};
 
-/// The pre-authorized code grant type.
-pub const PRE_AUTHORIZED_GRANT: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
-/// The `typ` of a proof JWT.
-pub const PROOF_TYP: &str = "openid4vci-proof+jwt";
+pub use credentials::openid4vci::{
+    AuthorizationCodeGrant, CredentialOffer, Grants, OfferRef, PreAuthorizedGrant, TxCode,
+    KEY_PROOF_TYP as PROOF_TYP, PRE_AUTHORIZED_GRANT,
+};
 /// The client id this wallet uses at authorization servers.
 pub const DEFAULT_CLIENT_ID: &str = "vouch-wallet";
-
-/// A credential offer (OpenID4VCI 1.0 section 4.1.1).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct CredentialOffer {
-    /// The credential issuer identifier.
-    pub credential_issuer: String,
-    /// What is offered.
-    pub credential_configuration_ids: Vec<String>,
-    /// The grants.
-    #[serde(default)]
-    pub grants: Grants,
-}
-
-/// The grants of an offer.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Grants {
-    /// The authorization code grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_code: Option<AuthorizationCodeGrant>,
-    /// The pre-authorized code grant.
-    #[serde(
-        default,
-        rename = "urn:ietf:params:oauth:grant-type:pre-authorized_code",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pre_authorized_code: Option<PreAuthorizedGrant>,
-}
-
-/// `authorization_code` grant parameters.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct AuthorizationCodeGrant {
-    /// Binds the authorization request to the offer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer_state: Option<String>,
-    /// Which authorization server to use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_server: Option<String>,
-}
-
-/// Pre-authorized code grant parameters.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct PreAuthorizedGrant {
-    /// The code.
-    #[serde(rename = "pre-authorized_code")]
-    pub code: String,
-    /// A transaction code the person must type in, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tx_code: Option<TxCode>,
-    /// Which authorization server to use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_server: Option<String>,
-}
-
-/// What the app shows when asking for the transaction code.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct TxCode {
-    /// `numeric` or `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_mode: Option<String>,
-    /// Its length.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub length: Option<u32>,
-    /// Where the person finds it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-}
 
 /// A credential the wallet received.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -147,40 +83,7 @@ struct Token {
 /// Parses a credential offer URL (`openid-credential-offer://?credential_offer=...` or
 /// `...?credential_offer_uri=...`, any scheme) or offer JSON.
 pub fn parse_offer_url(text: &str) -> Result<OfferRef> {
-    let t = text.trim();
-    if t.starts_with('{') {
-        return serde_json::from_str(t)
-            .map(OfferRef::Value)
-            .map_err(|e| Error::Offer(e.to_string()));
-    }
-    let u = url::Url::parse(t).map_err(|e| Error::Offer(format!("not a URL: {e}")))?;
-    let mut by_value = None;
-    let mut by_ref = None;
-    for (k, v) in u.query_pairs() {
-        match k.as_ref() {
-            "credential_offer" => by_value = Some(v.into_owned()),
-            "credential_offer_uri" => by_ref = Some(v.into_owned()),
-            _ => {}
-        }
-    }
-    match (by_value, by_ref) {
-        (Some(v), None) => serde_json::from_str(&v)
-            .map(OfferRef::Value)
-            .map_err(|e| Error::Offer(format!("credential_offer: {e}"))),
-        (None, Some(r)) => Ok(OfferRef::Reference(r)),
-        _ => Err(Error::Offer(
-            "exactly one of credential_offer and credential_offer_uri is required".into(),
-        )),
-    }
-}
-
-/// An offer by value or by reference.
-#[derive(Clone, Debug)]
-pub enum OfferRef {
-    /// The offer itself.
-    Value(CredentialOffer),
-    /// Where to fetch it.
-    Reference(String),
+    OfferRef::parse(text).map_err(|e| Error::Offer(e.description))
 }
 
 fn text(v: &Value, k: &str) -> Option<String> {
@@ -194,7 +97,8 @@ impl Wallet {
             OfferRef::Value(o) => Ok(o),
             OfferRef::Reference(r) => {
                 let body = oauth::send(self.http_get(&r)?).await?.ok()?;
-                serde_json::from_value(body).map_err(|e| Error::Offer(format!("offer: {e}")))
+                CredentialOffer::from_json(&body.to_string())
+                    .map_err(|e| Error::Offer(format!("offer: {}", e.description)))
             }
         }
     }
@@ -345,7 +249,9 @@ impl Wallet {
             return Ok(None);
         };
         let body = self.post_form(ctx, &url, &[]).await?.ok()?;
-        Ok(text(&body, "c_nonce"))
+        let n: NonceResponse = serde_json::from_value(body)
+            .map_err(|_| Error::Offer("the nonce response has no c_nonce".into()))?;
+        Ok(Some(n.c_nonce))
     }
 
     /// The `proofs` of a credential request for `keys`: one key attestation from the
@@ -360,7 +266,7 @@ impl Wallet {
         keys: &[(String, credentials::keys::PublicKey)],
         nonce: Option<&str>,
         client_id: Option<&str>,
-    ) -> Result<Value> {
+    ) -> Result<Proofs> {
         let types = config.get("proof_types_supported");
         let takes_attestation = types.and_then(|t| t.get("attestation")).is_some();
         let jwt_requires = types
@@ -373,27 +279,22 @@ impl Wallet {
         } else {
             None
         };
-        let proof = |signer: &dyn Signer, header: Map<String, Value>| -> Result<String> {
-            let mut claims = json!({"aud": ctx.issuer, "iat": now()});
-            if let Some(n) = nonce {
-                claims["nonce"] = n.into();
-            }
-            if let Some(c) = client_id {
-                claims["iss"] = c.into();
-            }
-            sign_compact(&header, &serde_json::to_vec(&claims).expect("JSON"), signer)
-                .map_err(|e| Error::Offer(format!("proof: {e}")))
+        let claims = KeyProofClaims {
+            iss: client_id.map(str::to_string),
+            aud: ctx.issuer.clone(),
+            iat: now(),
+            nonce: nonce.map(str::to_string),
         };
+        let failed = |e: credentials::jose::JoseError| Error::Offer(format!("proof: {e}"));
         match attestation {
-            Some(a) if takes_attestation => Ok(json!({ "attestation": [a] })),
+            Some(a) if takes_attestation => Ok(Proofs::Attestation(vec![a])),
             Some(a) => {
                 // A jwt proof by the first key, naming it by its place in attested_keys.
                 let signer = self.device_signer(&keys[0].0).await?;
-                let mut header = Map::new();
-                header.insert("typ".into(), PROOF_TYP.into());
-                header.insert("kid".into(), "0".into());
-                header.insert("key_attestation".into(), a.into());
-                Ok(json!({ "jwt": [proof(signer.as_ref(), header)?] }))
+                let proof = claims
+                    .sign_attested(signer.as_ref(), &a, "0")
+                    .map_err(failed)?;
+                Ok(Proofs::Jwt(vec![proof]))
             }
             None if jwt_requires => Err(Error::Offer(
                 "the issuer requires key attestations, which this device's key store does not provide"
@@ -401,18 +302,11 @@ impl Wallet {
             )),
             None => {
                 let mut out = Vec::with_capacity(keys.len());
-                for (key_id, public) in keys {
+                for (key_id, _) in keys {
                     let signer = self.device_signer(key_id).await?;
-                    let mut jwk = public.to_jwk().to_value();
-                    if let Value::Object(m) = &mut jwk {
-                        m.remove("kid");
-                    }
-                    let mut header = Map::new();
-                    header.insert("typ".into(), PROOF_TYP.into());
-                    header.insert("jwk".into(), jwk);
-                    out.push(proof(signer.as_ref(), header)?);
+                    out.push(claims.sign(signer.as_ref()).map_err(failed)?);
                 }
-                Ok(json!({ "jwt": out }))
+                Ok(Proofs::Jwt(out))
             }
         }
     }
@@ -459,16 +353,22 @@ impl Wallet {
                 return Err(e);
             }
         };
-        let mut body = json!({ "proofs": proofs });
-        match token
+        let credential = match token
             .identifiers
             .get(configuration_id)
             .and_then(Value::as_array)
             .and_then(|a| a.first())
+            .and_then(Value::as_str)
         {
-            Some(id) => body["credential_identifier"] = id.clone(),
-            None => body["credential_configuration_id"] = configuration_id.into(),
+            Some(id) => CredentialSelector::Identifier(id.to_string()),
+            None => CredentialSelector::ConfigurationId(configuration_id.to_string()),
+        };
+        let body = CredentialRequest {
+            credential,
+            proofs: Some(proofs),
+            response_encryption: None,
         }
+        .to_json();
         let endpoint = ctx.credential_endpoint.clone();
         let ans = self.post_resource(ctx, &endpoint, token, &body).await?;
         let answer = match ans.ok() {
@@ -480,20 +380,15 @@ impl Wallet {
                 return Err(e);
             }
         };
-        if answer.get("transaction_id").is_some() && answer.get("credentials").is_none() {
+        let response = CredentialResponse::from_json(&answer)
+            .map_err(|e| Error::Credential(e.description))?;
+        if response.is_deferred() {
             return Err(Error::Offer("deferred issuance is not supported".into()));
         }
-        let issued: Vec<String> = answer
-            .get("credentials")
-            .and_then(Value::as_array)
-            .ok_or_else(|| Error::Credential("the credential response has no credentials".into()))?
+        let issued: Vec<String> = response
+            .credentials
             .iter()
-            .filter_map(|c| match c.get("credential") {
-                Some(Value::String(s)) => Some(s.clone()),
-                // `ldp_vc`: the credential is a JSON object; kept as its JSON text.
-                Some(v @ Value::Object(_)) => Some(v.to_string()),
-                _ => None,
-            })
+            .filter_map(IssuedCredential::text)
             .collect();
         if issued.len() != keys.len() {
             return Err(Error::Credential(format!(

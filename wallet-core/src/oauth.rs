@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use credentials::b64;
-use credentials::jose::sign_compact;
+use credentials::openid4vci::DpopClaims;
 use credentials::keys::{Jwk, Signer};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
@@ -71,33 +71,12 @@ impl Dpop {
 
     /// A DPoP proof for `method url`, bound to `access_token` when given.
     pub fn proof(&self, method: &str, url: &str, access_token: Option<&str>) -> Result<String> {
-        let mut htu = url::Url::parse(url).map_err(Error::http)?;
-        htu.set_query(None);
-        htu.set_fragment(None);
-        let mut jwk = self.signer.public_key().to_jwk().to_value();
-        if let Value::Object(m) = &mut jwk {
-            m.remove("kid");
-        }
-        let mut header = Map::new();
-        header.insert("typ".into(), "dpop+jwt".into());
-        header.insert("jwk".into(), jwk);
-        let mut claims = json!({
-            "jti": random_b64(16),
-            "htm": method,
-            "htu": htu.to_string(),
-            "iat": crate::wallet::now(),
-        });
-        if let Some(n) = &self.nonce {
-            claims["nonce"] = n.clone().into();
-        }
-        if let Some(t) = access_token {
-            claims["ath"] = b64::encode(Sha256::digest(t.as_bytes())).into();
-        }
-        sign_compact(
-            &header,
-            &serde_json::to_vec(&claims).expect("JSON"),
-            self.signer.as_ref(),
-        )
+        let mut claims =
+            DpopClaims::new(random_b64(16), method, url, crate::wallet::now(), access_token)
+                .map_err(Error::http)?;
+        claims.nonce = self.nonce.clone();
+        claims
+            .sign(self.signer.as_ref())
         .map_err(|e| Error::Offer(format!("DPoP proof: {e}")))
     }
 }
