@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 
 use credentials::dcql::{check_response, DcqlQuery, PresentedCredential};
 use credentials::keys::PublicKey;
-use credentials::mdoc::{self, MdocVerifyOptions, SessionTranscript};
+use credentials::mdoc::{self, MdocError, MdocVerifyOptions, SessionTranscript};
 use credentials::report::{CheckLog, CheckName, ReportError, VerificationReport};
 use credentials::sd_jwt::{SdJwt, VerifyOptions};
 use credentials::sd_jwt_vc::{self, IssuerKeySource, VcVerifyOptions};
-use credentials::status::StatusReference;
-use credentials::x509::Certificate;
+use credentials::status::{StatusListError, StatusReference};
+use credentials::x509::{Certificate, ChainError};
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 use trust_framework::decision::{authorize, authorize_at_level, Decision, Evidence, Reason};
@@ -260,7 +260,7 @@ impl Verifier {
     async fn status(
         &self,
         steps: &mut Steps,
-        status_claim: Option<Result<StatusReference, String>>,
+        status_claim: Option<Result<StatusReference, StatusListError>>,
         key: &PublicKey,
         now: OffsetDateTime,
     ) -> Option<i64> {
@@ -280,7 +280,7 @@ impl Verifier {
                 return None;
             }
             Some(Err(e)) => {
-                steps.fail(CheckName::Status, "status_malformed", e);
+                steps.fail(CheckName::Status, "status_malformed", e.to_string());
                 return None;
             }
             Some(Ok(r)) => r,
@@ -588,9 +588,7 @@ impl Verifier {
                 Issuer::Chain(c) => c[0].public_key().ok(),
                 Issuer::Key { key, .. } => Some(key.clone()),
             };
-            let claim = payload
-                .get("status")
-                .map(|s| StatusReference::from_json(s).map_err(|e| e.to_string()));
+            let claim = payload.get("status").map(StatusReference::from_json);
             if let Some(key) = key {
                 status_age = self.status(&mut steps, claim, &key, now).await;
             }
@@ -646,6 +644,9 @@ impl Verifier {
             mdoc::verify_response(bytes, &opts, &mut sub)
         };
         let err_code = result.as_ref().err().map(|e| e.code().to_string());
+        // The roots are the register's IACAs: a chain to none of them is an issuer the
+        // register does not know, as for an SD-JWT's unknown key.
+        let unknown_root = matches!(result, Err(MdocError::Chain(ChainError::UntrustedRoot)));
         for c in sub.into_checks() {
             let name = c.name;
             if name == CheckName::Request {
@@ -661,11 +662,7 @@ impl Verifier {
                 );
             } else {
                 let code = err_code.as_deref().unwrap_or("failed");
-                // The roots are the register's IACAs: a chain to none of them is an issuer
-                // the register does not know, as for an SD-JWT's unknown key.
-                if name == CheckName::IssuerKey
-                    && (code.contains("anchor") || code == "untrusted_root")
-                {
+                if name == CheckName::IssuerKey && unknown_root {
                     steps.fail(
                         CheckName::TrustRegister,
                         "unknown_anchor",
@@ -706,11 +703,7 @@ impl Verifier {
         });
         let mut status_age = None;
         if steps.ok() {
-            let claim = doc
-                .mso
-                .status
-                .as_ref()
-                .map(|s| StatusReference::from_cbor(s).map_err(|e| e.to_string()));
+            let claim = doc.mso.status.as_ref().map(StatusReference::from_cbor);
             if let Ok(key) = doc.chain[0].public_key() {
                 status_age = self.status(&mut steps, claim, &key, now).await;
             }

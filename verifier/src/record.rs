@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use credentials::b64;
-use credentials::dcql::DcqlQuery;
-use credentials::jose::{sign_compact, CompactJws, JwsPolicy};
+use credentials::dcql::{DcqlError, DcqlQuery};
+use credentials::jose::{sign_compact, CompactJws, JoseError, JwsPolicy};
 use credentials::keys::{Algorithm, Jwk, PublicKey, Signer};
 use credentials::openid4vp::AuthorizationResponse;
 use credentials::report::{CheckLog, CheckName, ReportError, VerificationReport};
@@ -16,7 +16,9 @@ use serde_json::{json, Map, Value};
 use trust_framework::events::Event;
 use trust_framework::merkle;
 use trust_framework::note::NoteKey;
-use trust_framework::snapshot::{hashes_from_b64, hashes_to_b64, Snapshot, SnapshotVerifier};
+use trust_framework::snapshot::{
+    hashes_from_b64, hashes_to_b64, Snapshot, SnapshotError, SnapshotVerifier,
+};
 
 use crate::pipeline::{Expect, Handover, Verifier};
 use crate::policy::Policy;
@@ -110,13 +112,25 @@ pub fn payload(
     })
 }
 
+/// Why a record could not be signed ([`sign`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The payload does not serialize as JSON.
+    #[error(transparent)]
+    Payload(#[from] serde_json::Error),
+    /// The record key could not sign.
+    #[error(transparent)]
+    Signature(#[from] JoseError),
+}
+
 /// Signs a record with the verifier's record key (its public JWK in the header).
-pub fn sign(payload: &Value, signer: &dyn Signer) -> Result<String, String> {
+pub fn sign(payload: &Value, signer: &dyn Signer) -> Result<String, SignError> {
     let mut header = Map::new();
     header.insert("typ".into(), RECORD_TYP.into());
     header.insert("jwk".into(), signer.public_key().to_jwk().to_value());
-    let body = serde_json::to_vec(payload).map_err(|e| e.to_string())?;
-    sign_compact(&header, &body, signer).map_err(|e| e.to_string())
+    let body = serde_json::to_vec(payload)?;
+    Ok(sign_compact(&header, &body, signer)?)
 }
 
 /// What `check-record` is told to trust.
@@ -132,19 +146,157 @@ pub struct CheckOptions {
     pub log_key: Option<NoteKey>,
 }
 
+/// Why a step of a record's offline check ([`check`]) failed: its message is the step's
+/// detail in the report (the report's code is the step's, `{step}_failed`).
+#[derive(Debug, thiserror::Error)]
+enum RecordCheckError {
+    /// `record_signature`: the record is not a compact JWS.
+    #[error("not a compact JWS")]
+    NotCompactJws,
+    /// `record_signature`: the JWS `typ` is not [`RECORD_TYP`].
+    #[error("typ is not {RECORD_TYP}")]
+    WrongTyp,
+    /// `record_signature`: no key pinned and none in the header.
+    #[error("no record key")]
+    NoRecordKey,
+    /// `record_signature`: the header's key is not the pinned one.
+    #[error("the record was not signed by the pinned record key")]
+    NotPinnedKey,
+    /// `record_signature`: the signature does not verify.
+    #[error(transparent)]
+    Signature(JoseError),
+    /// `snapshot`: no snapshot key pinned and none in the record.
+    #[error("no snapshot key")]
+    NoSnapshotKey,
+    /// `snapshot`: no log key pinned and none in the record.
+    #[error("no log key")]
+    NoLogKey,
+    /// `snapshot` / `later_snapshot`: the snapshot does not verify.
+    #[error(transparent)]
+    Snapshot(SnapshotError),
+    /// `snapshot`: the record's checkpoint is not the snapshot's.
+    #[error("the record's checkpoint is not the snapshot's")]
+    CheckpointMismatch,
+    /// `snapshot`: the verified snapshot cannot start trust data to verify against.
+    #[error(transparent)]
+    SnapshotRefused(SnapshotError),
+    /// `inclusion`: the record carries no inclusion proof.
+    #[error("the record carries no inclusion proof of the provider's entry")]
+    NoInclusionProof,
+    /// `inclusion`: a proof has no index.
+    #[error("proof index")]
+    ProofIndex,
+    /// `inclusion`: a proof's leaf is not base64url.
+    #[error("proof leaf")]
+    ProofLeaf,
+    /// `inclusion`: a proof's hashes are malformed.
+    #[error("proof hashes")]
+    ProofHashes,
+    /// `inclusion`: a proof does not verify against the checkpoint.
+    #[error("entry {index}: {source}")]
+    Inclusion {
+        /// The log index.
+        index: u64,
+        /// Why the proof failed.
+        source: merkle::ProofError,
+    },
+    /// `inclusion`: a proven leaf is not a log event.
+    #[error(transparent)]
+    Event(serde_json::Error),
+    /// `inclusion`: a proven log entry is about another register entry.
+    #[error("log entry {index} is not about {entry_id}")]
+    EntryMismatch {
+        /// The log index.
+        index: u64,
+        /// The record's register entry.
+        entry_id: String,
+    },
+    /// `presentation`: the record holds no response, or no response time.
+    #[error("the record holds no presentation to verify")]
+    NoRecordedPresentation,
+    /// `presentation`: the response's `vp_token` is empty.
+    #[error("the response holds no presentation")]
+    NoPresentation,
+    /// `presentation`: the recorded DCQL query is invalid.
+    #[error("the recorded request: {0}")]
+    RecordedRequest(DcqlError),
+    /// `presentation`: the response answers a query the request did not make.
+    #[error("the response answers unknown query {0}")]
+    UnknownQuery(String),
+    /// `presentation`: the item is not of its format's JSON type.
+    #[error("the presentation is not a {0} item")]
+    NotFormatItem(String),
+    /// `presentation` or `trust_register`: a check of the pipeline failed again.
+    #[error("{check} ({code}): {detail}")]
+    Failed {
+        /// The pipeline's check.
+        check: CheckName,
+        /// The pipeline's error code.
+        code: String,
+        /// The pipeline's detail.
+        detail: String,
+    },
+    /// `outcome`: the recorded check did not pass (the rule or error in words).
+    #[error("the recorded check did not pass: {0}")]
+    NotPassed(String),
+    /// `likeness`: the employer did not confirm the photo.
+    #[error("the employer did not confirm the photo likeness")]
+    LikenessNotConfirmed,
+    /// `later_snapshot`: the later snapshot is of another log.
+    #[error("the later snapshot is of another log")]
+    LaterOtherLog,
+    /// `later_snapshot`: the given snapshot is older than the record's.
+    #[error("the given snapshot is older than the record's")]
+    LaterOlder,
+    /// `later_snapshot`: the same log size with another root.
+    #[error("the later snapshot shows a different log of the same size: a fork")]
+    LaterFork,
+    /// `later_snapshot`: the record has no response time.
+    #[error("no response time")]
+    NoResponseTime,
+    /// `later_snapshot`: the provider's entry is not in the later register.
+    #[error("the provider's entry is not in the later register")]
+    LaterNoEntry,
+    /// `later_snapshot`: the later register shows no right-to-work note on the day.
+    #[error("the later register says {entry_id} held no right-to-work note on {on}")]
+    LaterNoNote {
+        /// The record's register entry.
+        entry_id: String,
+        /// The response time (RFC 3339).
+        on: String,
+    },
+}
+
+impl RecordCheckError {
+    /// The step a failure to verify the presentation again fails ([`verify_again`]): the
+    /// register's decision fails `trust_register`, a refused snapshot `snapshot`, anything
+    /// else `presentation`.
+    fn presentation_check(&self) -> CheckName {
+        match self {
+            RecordCheckError::SnapshotRefused(_) => CheckName::Snapshot,
+            RecordCheckError::Failed {
+                check: CheckName::TrustRegister,
+                ..
+            } => CheckName::TrustRegister,
+            _ => CheckName::Presentation,
+        }
+    }
+}
+
 struct Checks {
     log: CheckLog,
     error: Option<ReportError>,
 }
 
 impl Checks {
-    fn step(&mut self, name: CheckName, r: Result<String, String>) -> bool {
+    fn step(&mut self, name: CheckName, r: Result<String, RecordCheckError>) -> bool {
         match r {
             Ok(d) => {
                 self.log.pass(name, d);
                 true
             }
             Err(e) => {
+                let e = e.to_string();
                 if self.error.is_none() {
                     self.error = Some(ReportError {
                         code: format!("{name}_failed"),
@@ -168,7 +320,10 @@ pub async fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
     let mut summary = Map::new();
     let parsed = CompactJws::parse(jws.trim());
     let Ok(parsed) = parsed else {
-        c.step(CheckName::RecordSignature, Err("not a compact JWS".into()));
+        c.step(
+            CheckName::RecordSignature,
+            Err(RecordCheckError::NotCompactJws),
+        );
         return VerificationReport::new("vouch-rtw-record", c.log, c.error, None, None);
     };
     let header_key = parsed
@@ -180,19 +335,19 @@ pub async fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
         CheckName::RecordSignature,
         (|| {
             if parsed.header().typ() != Some(RECORD_TYP) {
-                return Err(format!("typ is not {RECORD_TYP}"));
+                return Err(RecordCheckError::WrongTyp);
             }
             let key = opts
                 .record_key
                 .clone()
                 .or(header_key.clone())
-                .ok_or("no record key")?;
+                .ok_or(RecordCheckError::NoRecordKey)?;
             if opts.record_key.is_some() && header_key.as_ref() != opts.record_key.as_ref() {
-                return Err("the record was not signed by the pinned record key".into());
+                return Err(RecordCheckError::NotPinnedKey);
             }
             parsed
                 .verify(&key, &JwsPolicy::allowing(&Algorithm::ALL))
-                .map_err(|e| e.to_string())?;
+                .map_err(RecordCheckError::Signature)?;
             Ok(format!(
                 "signed by record key {}{}",
                 credentials::keys::jwk::thumbprint(&key),
@@ -225,14 +380,14 @@ pub async fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
         CheckName::Snapshot,
         (|| {
             let sv = SnapshotVerifier {
-                snapshot_key: snapshot_key.ok_or("no snapshot key")?,
-                log_key: log_key.ok_or("no log key")?,
+                snapshot_key: snapshot_key.ok_or(RecordCheckError::NoSnapshotKey)?,
+                log_key: log_key.ok_or(RecordCheckError::NoLogKey)?,
             };
             let s = sv
                 .verify_archived(reg["snapshot"].as_str().unwrap_or_default())
-                .map_err(|e| e.to_string())?;
+                .map_err(RecordCheckError::Snapshot)?;
             if reg["checkpoint"].as_str() != Some(s.payload.checkpoint.as_str()) {
-                return Err("the record's checkpoint is not the snapshot's".into());
+                return Err(RecordCheckError::CheckpointMismatch);
             }
             let d = format!(
                 "registry snapshot {} issued {}, log size {}{}",
@@ -256,18 +411,16 @@ pub async fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
             (|| {
                 let items = reg["inclusion"].as_array().cloned().unwrap_or_default();
                 if items.is_empty() {
-                    return Err(
-                        "the record carries no inclusion proof of the provider's entry".into(),
-                    );
+                    return Err(RecordCheckError::NoInclusionProof);
                 }
                 for it in &items {
-                    let index = it["index"].as_u64().ok_or("proof index")?;
-                    let leaf =
-                        b64::decode(it["leaf"].as_str().unwrap_or_default()).ok_or("proof leaf")?;
+                    let index = it["index"].as_u64().ok_or(RecordCheckError::ProofIndex)?;
+                    let leaf = b64::decode(it["leaf"].as_str().unwrap_or_default())
+                        .ok_or(RecordCheckError::ProofLeaf)?;
                     let proof = serde_json::from_value::<Vec<String>>(it["proof"].clone())
                         .ok()
                         .and_then(|v| hashes_from_b64(&v))
-                        .ok_or("proof hashes")?;
+                        .ok_or(RecordCheckError::ProofHashes)?;
                     merkle::verify_inclusion(
                         &merkle::leaf_hash(&leaf),
                         index,
@@ -275,10 +428,13 @@ pub async fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
                         &proof,
                         &s.checkpoint.root,
                     )
-                    .map_err(|e| format!("entry {index}: {e}"))?;
-                    let ev = Event::from_leaf(&leaf).map_err(|e| e.to_string())?;
+                    .map_err(|source| RecordCheckError::Inclusion { index, source })?;
+                    let ev = Event::from_leaf(&leaf).map_err(RecordCheckError::Event)?;
                     if ev.kind.entry_id() != Some(entry_id.as_str()) {
-                        return Err(format!("log entry {index} is not about {entry_id}"));
+                        return Err(RecordCheckError::EntryMismatch {
+                            index,
+                            entry_id: entry_id.clone(),
+                        });
                     }
                 }
                 Ok(format!(
@@ -323,15 +479,15 @@ pub async fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
                 c.step(CheckName::TrustRegister, Ok(detail));
                 claims_out = Some(claims);
             }
-            Err((name, e)) => {
-                c.step(name, Err(e));
+            Err(e) => {
+                c.step(e.presentation_check(), Err(e));
                 claims_out = None;
             }
         }
     } else {
         c.step(
             CheckName::Presentation,
-            Err("the record holds no presentation to verify".into()),
+            Err(RecordCheckError::NoRecordedPresentation),
         );
         claims_out = None;
     }
@@ -341,12 +497,12 @@ pub async fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
             if p["outcome"]["passed"].as_bool() == Some(true) {
                 Ok("the check passed every verification and right-to-work rule".into())
             } else {
-                Err(format!(
-                    "the recorded check did not pass: {}",
+                Err(RecordCheckError::NotPassed(
                     p["outcome"]["rule_failure"]
                         .as_str()
                         .or(p["outcome"]["report"]["error"]["message"].as_str())
                         .unwrap_or("see the report")
+                        .to_string(),
                 ))
             }
         })(),
@@ -362,23 +518,23 @@ pub async fn check(jws: &str, opts: &CheckOptions) -> VerificationReport {
                     l["at"].as_str().unwrap_or("?")
                 ))
             } else {
-                Err("the employer did not confirm the photo likeness".into())
+                Err(RecordCheckError::LikenessNotConfirmed)
             }
         })(),
     );
     if let (Some(later), Some((sv, s))) = (&opts.later_snapshot, &snap) {
         c.step(CheckName::LaterSnapshot, (|| {
-            let l = sv.verify_archived(later).map_err(|e| e.to_string())?;
-            if l.checkpoint.origin != s.checkpoint.origin { return Err("the later snapshot is of another log".into()); }
+            let l = sv.verify_archived(later).map_err(RecordCheckError::Snapshot)?;
+            if l.checkpoint.origin != s.checkpoint.origin { return Err(RecordCheckError::LaterOtherLog); }
             if l.payload.sequence < s.payload.sequence || l.checkpoint.size < s.checkpoint.size {
-                return Err("the given snapshot is older than the record's".into());
+                return Err(RecordCheckError::LaterOlder);
             }
             if l.checkpoint.size == s.checkpoint.size && l.checkpoint.root != s.checkpoint.root {
-                return Err("the later snapshot shows a different log of the same size: a fork".into());
+                return Err(RecordCheckError::LaterFork);
             }
-            let at = responded.ok_or("no response time")?;
-            let entry = l.register().entries.get(&entry_id).ok_or("the provider's entry is not in the later register")?;
-            let note = entry.note_at(trust_framework::model::NoteCode::RightToWork, at).ok_or_else(|| format!("the later register says {entry_id} held no right-to-work note on {}", rfc3339(at)))?;
+            let at = responded.ok_or(RecordCheckError::NoResponseTime)?;
+            let entry = l.register().entries.get(&entry_id).ok_or(RecordCheckError::LaterNoEntry)?;
+            let note = entry.note_at(trust_framework::model::NoteCode::RightToWork, at).ok_or_else(|| RecordCheckError::LaterNoNote { entry_id: entry_id.clone(), on: rfc3339(at) })?;
             Ok(format!("the later register (snapshot {}) confirms {} held a right-to-work note ({}) on {}", l.payload.sequence, entry.provider.legal_name, note.certificate_number, rfc3339(at)))
         })());
     }
@@ -407,27 +563,24 @@ async fn verify_again(
     snapshot: &Snapshot,
     resp: &AuthorizationResponse,
     at: time::OffsetDateTime,
-) -> Result<(VerificationReport, Value), (CheckName, String)> {
-    let presentation = |e: String| (CheckName::Presentation, e);
+) -> Result<(VerificationReport, Value), RecordCheckError> {
     let (qid, items) = resp
         .vp_token
         .iter()
         .next()
-        .ok_or_else(|| presentation("the response holds no presentation".into()))?;
-    let item = items
-        .first()
-        .ok_or_else(|| presentation("the response holds no presentation".into()))?;
+        .ok_or(RecordCheckError::NoPresentation)?;
+    let item = items.first().ok_or(RecordCheckError::NoPresentation)?;
     let query = DcqlQuery::from_json(&p["request"]["dcql_query"])
-        .map_err(|e| presentation(format!("the recorded request: {e}")))?;
+        .map_err(RecordCheckError::RecordedRequest)?;
     let format = query
         .credential(qid)
         .map(|cq| cq.format.clone())
-        .ok_or_else(|| presentation(format!("the response answers unknown query {qid}")))?;
+        .ok_or_else(|| RecordCheckError::UnknownQuery(qid.clone()))?;
     let trust = TrustState::new(TrustData {
         snapshot: snapshot.clone(),
         jws: String::new(),
     })
-    .map_err(|e| (CheckName::Snapshot, e.to_string()))?;
+    .map_err(RecordCheckError::SnapshotRefused)?;
     let verifier = Verifier {
         trust,
         status: StatusLists::new(Arc::new(NoNetwork), StatusCache::new(None)),
@@ -459,7 +612,7 @@ async fn verify_again(
     let outcome = verifier
         .verify_presented(&format, item, &ex, &handover, &fetch)
         .await
-        .ok_or_else(|| presentation(format!("the presentation is not a {format} item")))?;
+        .ok_or_else(|| RecordCheckError::NotFormatItem(format.clone()))?;
     let report = outcome.report;
     if let Some(failed) = report.checks.iter().find(|c| !c.ok) {
         let code = report
@@ -467,12 +620,11 @@ async fn verify_again(
             .as_ref()
             .map(|e| e.code.clone())
             .unwrap_or_default();
-        let name = if failed.name == CheckName::TrustRegister {
-            CheckName::TrustRegister
-        } else {
-            CheckName::Presentation
-        };
-        return Err((name, format!("{} ({code}): {}", failed.name, failed.detail)));
+        return Err(RecordCheckError::Failed {
+            check: failed.name,
+            code,
+            detail: failed.detail.clone(),
+        });
     }
     let claims = report.claims.clone().unwrap_or_default();
     Ok((report, claims))

@@ -258,8 +258,6 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Deletes records past their retention, and transactions (with the personal data of
-    /// their responses) older than `tx_max_age` seconds. Returns (records, transactions).
     /// How many transactions are pending and unexpired.
     pub async fn pending_transactions(&self, now: i64) -> Result<i64, StoreError> {
         Ok(with_pool!(self, pool => {
@@ -268,6 +266,8 @@ impl Store {
         }))
     }
 
+    /// Deletes records past their retention, and transactions (with the personal data of
+    /// their responses) older than `tx_max_age` seconds. Returns (records, transactions).
     pub async fn purge(&self, now: i64, tx_max_age: i64) -> Result<(u64, u64), StoreError> {
         Ok(with_pool!(self, pool => {
             let r = sqlx::query("DELETE FROM rtw_records WHERE delete_after IS NOT NULL AND delete_after <= $1")

@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use credentials::keys::{Jwk, PublicKey};
 use credentials::x509::Certificate;
 use time::OffsetDateTime;
-use trust_framework::log::Log;
+use trust_framework::log::{Log, LogError};
 use trust_framework::merkle::Hash;
 use trust_framework::register::Register;
 use trust_framework::snapshot::{Snapshot, SnapshotError, SnapshotStore, SnapshotVerifier};
@@ -176,16 +176,15 @@ impl SnapshotRefresh {
         format!("{}{path}", self.registry_url.trim_end_matches('/'))
     }
 
-    async fn get_text(&self, path: &str) -> Result<String, String> {
-        self.client
+    async fn get_text(&self, path: &str) -> Result<String, RegisterReadError> {
+        Ok(self
+            .client
             .get(self.url(path))
             .send()
             .await
-            .and_then(|r| r.error_for_status())
-            .map_err(|e| e.to_string())?
+            .and_then(|r| r.error_for_status())?
             .text()
-            .await
-            .map_err(|e| e.to_string())
+            .await?)
     }
 
     /// Fetches the register's snapshot once and applies it to `state` when it is newer. A
@@ -209,13 +208,14 @@ impl SnapshotRefresh {
                         .await
                         .map_err(RefreshError::Unreachable)?,
                 )
-                .map_err(|e| RefreshError::Unreachable(format!("consistency proof: {e}")))?;
-                let items: Vec<String> = serde_json::from_value(v["proof"].clone())
-                    .map_err(|e| RefreshError::Unreachable(format!("consistency proof: {e}")))?;
-                let proof =
-                    trust_framework::snapshot::hashes_from_b64(&items).ok_or_else(|| {
-                        RefreshError::Unreachable("malformed consistency proof".into())
+                .map_err(|e| RefreshError::Unreachable(RegisterReadError::ConsistencyProof(e)))?;
+                let items: Vec<String> =
+                    serde_json::from_value(v["proof"].clone()).map_err(|e| {
+                        RefreshError::Unreachable(RegisterReadError::ConsistencyProof(e))
                     })?;
+                let proof = trust_framework::snapshot::hashes_from_b64(&items).ok_or(
+                    RefreshError::Unreachable(RegisterReadError::MalformedConsistencyProof),
+                )?;
                 state
                     .update_with_proof(data, Some(&proof))
                     .map_err(RefreshError::Rejected)?;
@@ -267,25 +267,55 @@ impl SnapshotRefresh {
 }
 
 /// Why a refresh left the snapshot as it was.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RefreshError {
     /// The register did not answer, or answered something unreadable.
-    Unreachable(String),
+    #[error("the register is unreachable: {0}")]
+    Unreachable(RegisterReadError),
     /// The snapshot failed verification, or is a rollback or fork of what was seen.
+    #[error("the snapshot is refused: {0}")]
     Rejected(SnapshotError),
 }
 
-impl std::fmt::Display for RefreshError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RefreshError::Unreachable(e) => write!(f, "the register is unreachable: {e}"),
-            RefreshError::Rejected(e) => write!(f, "the snapshot is refused: {e}"),
-        }
-    }
+/// Why the register's read API gave nothing usable ([`RefreshError::Unreachable`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegisterReadError {
+    /// The request failed, or the register answered with an error status.
+    #[error(transparent)]
+    Http(#[from] reqwest::Error),
+    /// The consistency proof is not the JSON expected.
+    #[error("consistency proof: {0}")]
+    ConsistencyProof(serde_json::Error),
+    /// The consistency proof's hashes are malformed.
+    #[error("malformed consistency proof")]
+    MalformedConsistencyProof,
+}
+
+/// Why a leaf and its inclusion proof could not be had ([`LogProofs::inclusion`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InclusionProofError {
+    /// The log has no leaf at the index.
+    #[error("no such leaf")]
+    NoSuchLeaf,
+    /// The log could not make the proof.
+    #[error(transparent)]
+    Log(#[from] LogError),
+    /// The registry did not answer, or answered with an error status.
+    #[error(transparent)]
+    Http(#[from] reqwest::Error),
+    /// The registry's proof is not the JSON expected.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// The proof's hashes are malformed.
+    #[error("malformed inclusion proof")]
+    Malformed,
 }
 
 /// A leaf and its inclusion proof, or why they could not be had.
-pub type ProofResult = Result<(Vec<u8>, Vec<Hash>), String>;
+pub type ProofResult = Result<(Vec<u8>, Vec<Hash>), InclusionProofError>;
 
 /// A boxed future, for object-safe async traits.
 pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -302,11 +332,12 @@ pub struct MemoryLog(pub Arc<Log>);
 impl LogProofs for MemoryLog {
     fn inclusion(&self, index: u64, size: u64) -> BoxFut<'_, ProofResult> {
         let r = (|| {
-            let leaf = self.0.leaf(index).ok_or("no such leaf")?.to_vec();
-            let proof = self
+            let leaf = self
                 .0
-                .inclusion_proof(index, size)
-                .map_err(|e| e.to_string())?;
+                .leaf(index)
+                .ok_or(InclusionProofError::NoSuchLeaf)?
+                .to_vec();
+            let proof = self.0.inclusion_proof(index, size)?;
             Ok((leaf, proof))
         })();
         Box::pin(async move { r })
@@ -332,13 +363,10 @@ impl LogProofs for HttpLogProofs {
                 .client
                 .get(format!("{base}/log/entries/{index}"))
                 .send()
-                .await
-                .map_err(|e| e.to_string())?
-                .error_for_status()
-                .map_err(|e| e.to_string())?
+                .await?
+                .error_for_status()?
                 .bytes()
-                .await
-                .map_err(|e| e.to_string())?
+                .await?
                 .to_vec();
             let proof: serde_json::Value = self
                 .client
@@ -346,17 +374,13 @@ impl LogProofs for HttpLogProofs {
                     "{base}/log/proof/inclusion?index={index}&size={size}"
                 ))
                 .send()
-                .await
-                .map_err(|e| e.to_string())?
-                .error_for_status()
-                .map_err(|e| e.to_string())?
+                .await?
+                .error_for_status()?
                 .json()
-                .await
-                .map_err(|e| e.to_string())?;
-            let items: Vec<String> =
-                serde_json::from_value(proof["proof"].clone()).map_err(|e| e.to_string())?;
+                .await?;
+            let items: Vec<String> = serde_json::from_value(proof["proof"].clone())?;
             let proof = trust_framework::snapshot::hashes_from_b64(&items)
-                .ok_or("malformed inclusion proof")?;
+                .ok_or(InclusionProofError::Malformed)?;
             Ok((leaf, proof))
         })
     }

@@ -37,7 +37,59 @@ const CACHE_FOR: Duration = Duration::from_secs(300);
 const MAX_ROUNDS: usize = 6;
 
 /// A fetched document (or why it could not be had) and when.
-type Fetched = (Instant, Result<Value, String>);
+type Fetched = (Instant, Result<Value, FetchError>);
+
+/// What a fetch was for.
+#[derive(Clone, Copy, Debug)]
+enum Fetching {
+    /// A status list credential.
+    StatusList,
+    /// A `did:web` DID document.
+    DidDocument,
+}
+
+impl std::fmt::Display for Fetching {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Fetching::StatusList => "the status list",
+            Fetching::DidDocument => "the DID document",
+        })
+    }
+}
+
+/// Why a status list credential or a DID document could not be had. Its message names the
+/// rule that stopped the fetch, never what answered.
+#[derive(Clone, Debug, thiserror::Error)]
+enum FetchError {
+    /// The verifier is offline: nothing is fetched.
+    #[error("{0}: offline, nothing is fetched")]
+    Offline(String),
+    /// The outbound fetcher refused or failed (its stable code).
+    #[error("{what} could not be fetched ({code})")]
+    Fetch {
+        /// What was fetched.
+        what: Fetching,
+        /// [`vouch_fetch::FetchError::code`].
+        code: &'static str,
+    },
+    /// The DID document is not JSON.
+    #[error("{0} is not JSON")]
+    NotJson(Fetching),
+    /// The status list credential does not verify itself.
+    #[error("the status list credential at {url} does not verify ({code})")]
+    StatusListUnverified {
+        /// Where it was fetched.
+        url: String,
+        /// The verification's error code.
+        code: String,
+    },
+    /// A `did:web` outside the scope ([`VcApi::resolving_only`]): never fetched.
+    #[error("{0} is not registered")]
+    NotRegistered(String),
+    /// Not fetched yet: the next round fetches it.
+    #[error("{0} is being fetched")]
+    Pending(String),
+}
 
 /// The DIDs whose `did:web` documents may be fetched now (read at each verification).
 pub type DidScope = Arc<dyn Fn() -> Vec<String> + Send + Sync>;
@@ -94,7 +146,7 @@ impl VcApi {
             .with_state(self)
     }
 
-    fn cached(&self, url: &str) -> Option<Result<Value, String>> {
+    fn cached(&self, url: &str) -> Option<Result<Value, FetchError>> {
         let cache = self.cache.lock().ok()?;
         cache
             .get(url)
@@ -103,7 +155,7 @@ impl VcApi {
     }
 
     /// Fetches `url` (JSON, or a compact JWS / COSE status list credential kept as a string).
-    async fn fetch(&self, url: &str, status_list: bool) -> Result<Value, String> {
+    async fn fetch(&self, url: &str, status_list: bool) -> Result<Value, FetchError> {
         if let Some(v) = self.cached(url) {
             return v;
         }
@@ -117,9 +169,9 @@ impl VcApi {
         result
     }
 
-    async fn fetch_uncached(&self, url: &str, status_list: bool) -> Result<Value, String> {
+    async fn fetch_uncached(&self, url: &str, status_list: bool) -> Result<Value, FetchError> {
         if self.offline {
-            return Err(format!("{url}: offline, nothing is fetched"));
+            return Err(FetchError::Offline(url.to_string()));
         }
         let accept = if status_list {
             "application/vc+jwt, application/vc+sd-jwt, application/vc+cose, application/vc+ld+json, application/ld+json, application/json"
@@ -128,18 +180,21 @@ impl VcApi {
         };
         // The caller learns which rule stopped the fetch, never what answered.
         let what = if status_list {
-            "the status list"
+            Fetching::StatusList
         } else {
-            "the DID document"
+            Fetching::DidDocument
         };
         let body = self
             .fetcher
             .get(url, accept)
             .await
-            .map_err(|e| format!("{what} could not be fetched ({})", e.code()))?
+            .map_err(|e| FetchError::Fetch {
+                what,
+                code: e.code(),
+            })?
             .body;
         if !status_list {
-            return serde_json::from_slice(&body).map_err(|_| format!("{what} is not JSON"));
+            return serde_json::from_slice(&body).map_err(|_| FetchError::NotJson(what));
         }
         // A status list credential is itself a verifiable credential: verify it before use.
         let now = self.clock.now();
@@ -151,10 +206,10 @@ impl VcApi {
         });
         match (report.valid, report.claims) {
             (true, Some(doc)) => Ok(doc),
-            _ => Err(format!(
-                "the status list credential at {url} does not verify ({})",
-                report.error.map(|e| e.code).unwrap_or_default()
-            )),
+            _ => Err(FetchError::StatusListUnverified {
+                url: url.to_string(),
+                code: report.error.map(|e| e.code).unwrap_or_default(),
+            }),
         }
     }
 
@@ -249,20 +304,17 @@ impl VcApi {
 /// Documents fetched so far, and what the last pass asked for that was not there.
 #[derive(Default)]
 struct Prefetched {
-    docs: Mutex<HashMap<(String, bool), Result<Value, String>>>,
+    docs: Mutex<HashMap<(String, bool), Result<Value, FetchError>>>,
     missing: Mutex<Vec<(String, bool)>>,
     /// The `did:web` document URLs that may be fetched (`None`: any).
     did_web_allowed: Option<HashSet<String>>,
 }
 
-/// What a `did:web` outside the scope resolves to (`DidError::NotRegistered`).
-const NOT_REGISTERED: &str = "\u{0}not registered";
-
 impl Prefetched {
-    fn get(&self, url: &str, status_list: bool) -> Option<Result<Value, String>> {
+    fn get(&self, url: &str, status_list: bool) -> Option<Result<Value, FetchError>> {
         if let (false, Some(allowed)) = (status_list, &self.did_web_allowed) {
             if !allowed.contains(url) {
-                return Some(Err(NOT_REGISTERED.into()));
+                return Some(Err(FetchError::NotRegistered(url.to_string())));
             }
         }
         let docs = self.docs.lock().ok()?;
@@ -278,7 +330,7 @@ impl Prefetched {
         None
     }
 
-    fn put(&self, url: &str, status_list: bool, v: Result<Value, String>) {
+    fn put(&self, url: &str, status_list: bool, v: Result<Value, FetchError>) {
         if let Ok(mut docs) = self.docs.lock() {
             docs.insert((url.to_string(), status_list), v);
         }
@@ -295,17 +347,18 @@ impl Prefetched {
 impl StatusResolver for Prefetched {
     fn status_list_credential(&self, url: &str) -> Result<Value, String> {
         self.get(url, true)
-            .unwrap_or_else(|| Err(format!("{url} is being fetched")))
+            .unwrap_or_else(|| Err(FetchError::Pending(url.to_string())))
+            .map_err(|e| e.to_string())
     }
 }
 
 impl DidWebResolver for Prefetched {
     fn fetch(&self, url: &str) -> Result<Value, DidError> {
         self.get(url, false)
-            .unwrap_or_else(|| Err(format!("{url} is being fetched")))
-            .map_err(|e| match e.as_str() {
-                NOT_REGISTERED => DidError::NotRegistered(url.to_string()),
-                _ => DidError::Resolution(e),
+            .unwrap_or_else(|| Err(FetchError::Pending(url.to_string())))
+            .map_err(|e| match e {
+                FetchError::NotRegistered(_) => DidError::NotRegistered(url.to_string()),
+                e => DidError::Resolution(e.to_string()),
             })
     }
 }
@@ -318,17 +371,17 @@ struct Options {
 }
 
 impl Options {
-    fn from_request(v: &Value) -> Result<Self, String> {
+    fn from_request(v: &Value) -> Result<Self, MalformedRequest> {
         let options = match v.get("options") {
             None | Some(Value::Null) => json!({}),
             Some(o @ Value::Object(_)) => o.clone(),
-            Some(_) => return Err("options must be an object".into()),
+            Some(_) => return Err(MalformedRequest::OptionsNotObject),
         };
-        let text = |k: &str| -> Result<Option<String>, String> {
+        let text = |k: &'static str| -> Result<Option<String>, MalformedRequest> {
             match options.get(k) {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(format!("options.{k} must be a string")),
+                Some(_) => Err(MalformedRequest::OptionNotString(k)),
             }
         };
         // `checks` names the checks to run; status is checked unless a list is given
@@ -338,7 +391,7 @@ impl Options {
             Some(Value::Array(a)) if a.iter().all(Value::is_string) => {
                 a.iter().any(|c| c == "credentialStatus" || c == "status")
             }
-            Some(_) => return Err("options.checks must be an array of strings".into()),
+            Some(_) => return Err(MalformedRequest::ChecksNotStrings),
         };
         Ok(Options {
             check_status,
@@ -346,6 +399,30 @@ impl Options {
             domain: text("domain")?,
         })
     }
+}
+
+/// Why a VC API request is refused before verification (`400`, `malformed_request`): its
+/// message is the problem's `detail`.
+#[derive(Debug, thiserror::Error)]
+enum MalformedRequest {
+    /// The body is over [`MAX_BYTES`].
+    #[error("the body is too large")]
+    TooLarge,
+    /// The body is not a JSON object.
+    #[error("the body is not a JSON object")]
+    NotJsonObject,
+    /// `options` is not an object.
+    #[error("options must be an object")]
+    OptionsNotObject,
+    /// An option that must be a string is not.
+    #[error("options.{0} must be a string")]
+    OptionNotString(&'static str),
+    /// `options.checks` is not an array of strings.
+    #[error("options.checks must be an array of strings")]
+    ChecksNotStrings,
+    /// The secured document's field is missing, or neither an object nor a string.
+    #[error("{0} is required")]
+    MissingDocument(&'static str),
 }
 
 fn problem(code: &str, detail: &str) -> Value {
@@ -370,11 +447,11 @@ fn bad_request(detail: &str) -> Response {
 
 /// The secured document in `field`: a JSON object (Data Integrity or an enveloped
 /// credential) as its bytes, or a string (compact JWS / SD-JWT, or base64 COSE) as is.
-fn document_bytes(body: &Value, field: &str) -> Result<Vec<u8>, String> {
+fn document_bytes(body: &Value, field: &'static str) -> Result<Vec<u8>, MalformedRequest> {
     match body.get(field) {
         Some(Value::Object(_)) => Ok(serde_json::to_vec(&body[field]).unwrap_or_default()),
         Some(Value::String(s)) => Ok(s.trim().as_bytes().to_vec()),
-        _ => Err(format!("{field} is required")),
+        _ => Err(MalformedRequest::MissingDocument(field)),
     }
 }
 
@@ -413,23 +490,23 @@ fn answer(report: VerificationReport) -> Response {
         .into_response()
 }
 
-fn parse_body(body: &Bytes) -> Result<Value, String> {
+fn parse_body(body: &Bytes) -> Result<Value, MalformedRequest> {
     if body.len() > MAX_BYTES {
-        return Err("the body is too large".into());
+        return Err(MalformedRequest::TooLarge);
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(v @ Value::Object(_)) => Ok(v),
-        _ => Err("the body is not a JSON object".into()),
+        _ => Err(MalformedRequest::NotJsonObject),
     }
 }
 
 /// Verifies the secured document in `field` of the request as `kind`.
-async fn handle(api: &VcApi, body: &Bytes, kind: DocKind, field: &str) -> Response {
+async fn handle(api: &VcApi, body: &Bytes, kind: DocKind, field: &'static str) -> Response {
     let run = async {
         let v = parse_body(body)?;
         let options = Options::from_request(&v)?;
         let input = document_bytes(&v, field)?;
-        Ok::<_, String>(api.verify(&input, kind, &options).await.0)
+        Ok::<_, MalformedRequest>(api.verify(&input, kind, &options).await.0)
     };
     match run.await {
         Ok(report) => {
@@ -441,7 +518,7 @@ async fn handle(api: &VcApi, body: &Bytes, kind: DocKind, field: &str) -> Respon
             );
             answer(report)
         }
-        Err(why) => bad_request(&why),
+        Err(why) => bad_request(&why.to_string()),
     }
 }
 

@@ -187,8 +187,10 @@ async fn serve(a: ServeArgs) -> CliResult<i32> {
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
         .ok_or("--public-url is not a URL")?;
-    let request_signer = RequestSigner::dev(&a.data_dir, &host, a.client_id_prefix == "x509_hash")?;
-    let record_key = Arc::new(load_or_create_key(&a.data_dir.join("record.jwk"))?);
+    let request_signer = RequestSigner::dev(&a.data_dir, &host, a.client_id_prefix == "x509_hash")
+        .map_err(|e| e.to_string())?;
+    let record_key =
+        Arc::new(load_or_create_key(&a.data_dir.join("record.jwk")).map_err(|e| e.to_string())?);
     let proofs: Option<Arc<dyn LogProofs>> = match (&a.registry_url, a.offline) {
         (Some(u), false) => Some(Arc::new(HttpLogProofs {
             base: u.clone(),

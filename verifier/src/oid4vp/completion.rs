@@ -1,0 +1,84 @@
+//! Completing a check: the employer's likeness confirmation, and the signed record of the
+//! check kept with its retention date.
+
+use serde_json::Value;
+
+use super::{random_id, Oid4vpError, Service};
+
+impl Service {
+    /// The employer confirmed (or refused) the photo likeness: the check is complete and
+    /// its signed record stored. Returns the record id.
+    pub async fn complete(
+        &self,
+        id: &str,
+        confirmed: bool,
+        checked_by: &str,
+        employment_end: Option<time::Date>,
+    ) -> Result<String, Oid4vpError> {
+        let t = self
+            .store
+            .transaction(id)
+            .await?
+            .ok_or(Oid4vpError::UnknownTransaction)?;
+        if t.state != "responded" {
+            return Err(Oid4vpError::InvalidRequest(
+                "the check is not awaiting a likeness confirmation".into(),
+            ));
+        }
+        let outcome: Value =
+            serde_json::from_str(t.outcome.as_deref().unwrap_or("null")).unwrap_or_default();
+        // A check that did not pass (a forged or untrusted credential, a rule not met) has no
+        // photo to compare and gives no statutory excuse: its page says why, and nothing
+        // about the person is kept.
+        if outcome["passed"] != Value::Bool(true) {
+            return Err(Oid4vpError::InvalidRequest(
+                "the check did not pass: there is no photo to confirm and no record is kept".into(),
+            ));
+        }
+        let now = self.clock.now();
+        let trust = self.verifier.trust.current();
+        let proofs = match (&self.proofs, outcome["entry_id"].as_str()) {
+            (Some(p), Some(entry)) => crate::record::entry_proofs(p.as_ref(), &trust, entry).await,
+            _ => vec![],
+        };
+        let likeness = crate::record::Likeness {
+            confirmed,
+            checked_by: checked_by.to_string(),
+            at: crate::rfc3339(now),
+        };
+        let record_id = random_id();
+        let payload = crate::record::payload(
+            &record_id,
+            &t,
+            &outcome,
+            &trust,
+            &self.snapshot_keys,
+            proofs,
+            &likeness,
+            now.unix_timestamp(),
+            &self.response_uri(&t.id),
+        );
+        let jws = crate::record::sign(&payload, self.record_key.as_ref())?;
+        let stored = crate::store::StoredRecord {
+            id: record_id.clone(),
+            transaction_id: t.id.clone(),
+            created_at: now.unix_timestamp(),
+            employment_end: employment_end.map(|d| d.to_string()),
+            delete_after: employment_end.map(|d| self.delete_after(d)),
+            record: jws,
+        };
+        if !self
+            .store
+            .complete(id, &stored, now.unix_timestamp())
+            .await?
+        {
+            return Err(Oid4vpError::AlreadyAnswered);
+        }
+        tracing::info!(
+            transaction = %vouch_ops::log::id_digest(id),
+            record = %vouch_ops::log::id_digest(&record_id),
+            "check completed"
+        );
+        Ok(record_id)
+    }
+}

@@ -1,0 +1,149 @@
+//! Key files and development certificates: JWK key files loaded or created (0600, in a
+//! 0700 directory), and the development request signer — a reader root kept on disk and a
+//! fresh leaf certificate for the verifier's DNS name at every start.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use credentials::keys::{Algorithm, Jwk, KeyError, Signer, SoftwareSigner};
+use credentials::openid4vp::ClientId;
+use credentials::x509::dev::{self, CertSpec, DevPkiError};
+use credentials::x509::Certificate;
+use time::OffsetDateTime;
+
+/// Why a JWK key file could not be loaded or created ([`load_or_create_key`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyFileError {
+    /// The file is there but is not a JWK.
+    #[error("{}: {source}", .path.display())]
+    Malformed {
+        /// The key file.
+        path: PathBuf,
+        /// Why the JWK was refused.
+        source: KeyError,
+    },
+    /// The file is a JWK but not a usable signing key.
+    #[error(transparent)]
+    Unusable(KeyError),
+    /// No file, and a new key could not be generated.
+    #[error(transparent)]
+    Generate(KeyError),
+    /// No file, and the new key could not be written.
+    #[error("{}: {source}", .path.display())]
+    Write {
+        /// The key file.
+        path: PathBuf,
+        /// Why it could not be written.
+        source: std::io::Error,
+    },
+}
+
+/// The text callers that report errors as strings (the CLI) show: the error's message.
+/// Why the development request signer could not be set up ([`RequestSigner::dev`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestSignerError {
+    /// The reader root's or the request signing key file.
+    #[error(transparent)]
+    Key(#[from] KeyFileError),
+    /// The reader root or the leaf certificate could not be issued.
+    #[error(transparent)]
+    Certificate(#[from] DevPkiError),
+    /// The new reader root certificate could not be written.
+    #[error(transparent)]
+    WriteRoot(std::io::Error),
+}
+
+/// The text callers that report errors as strings (the CLI) show: the error's message.
+/// Loads a JWK key file, or generates and writes one.
+pub fn load_or_create_key(path: &Path) -> Result<SoftwareSigner, KeyFileError> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let jwk = Jwk::from_json(&text).map_err(|source| KeyFileError::Malformed {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        return SoftwareSigner::from_jwk(&jwk).map_err(KeyFileError::Unusable);
+    }
+    let (signer, secret) =
+        SoftwareSigner::generate(Algorithm::Es256).map_err(KeyFileError::Generate)?;
+    // 0600 in a 0700 directory, created exclusively (the private key is in it).
+    vouch_ops::files::write_private(path, Jwk::from_secret_key(&secret).to_value().to_string())
+        .map_err(|source| KeyFileError::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(signer)
+}
+
+/// The key, certificate chain and client id that sign request objects.
+#[derive(Clone)]
+pub struct RequestSigner {
+    /// The signing key.
+    pub signer: Arc<SoftwareSigner>,
+    /// Leaf first.
+    pub chain: Vec<Certificate>,
+    /// The client id.
+    pub client_id: ClientId,
+    /// The root wallets must trust (development: the dev reader root).
+    pub root: Certificate,
+}
+
+impl RequestSigner {
+    /// A development signer: a reader root kept in `data_dir` (created on first run) and a
+    /// fresh leaf certificate for `dns` issued at every start. `x509_hash` selects that
+    /// prefix instead of `x509_san_dns`.
+    pub fn dev(data_dir: &Path, dns: &str, x509_hash: bool) -> Result<Self, RequestSignerError> {
+        let root_key: Arc<dyn Signer> =
+            Arc::new(load_or_create_key(&data_dir.join("reader-root.jwk"))?);
+        let root_path = data_dir.join("reader-root.pem");
+        let root = match std::fs::read_to_string(&root_path)
+            .ok()
+            .and_then(|p| Certificate::from_pem_chain(&p).ok())
+            .and_then(|mut v| (!v.is_empty()).then(|| v.remove(0)))
+            .filter(|c| c.public_key().ok().as_ref() == Some(root_key.public_key()))
+        {
+            Some(c) => c,
+            None => {
+                let c = dev::self_signed(
+                    &CertSpec {
+                        common_name: "Vouch development verifier root".into(),
+                        organization: Some("Vouch".into()),
+                        days: 3650,
+                        ca: Some(Some(0)),
+                        ..Default::default()
+                    },
+                    root_key.clone(),
+                )?;
+                vouch_ops::files::write_private(&root_path, c.to_pem())
+                    .map_err(RequestSignerError::WriteRoot)?;
+                c
+            }
+        };
+        let signer = Arc::new(load_or_create_key(&data_dir.join("request-signing.jwk"))?);
+        let leaf = dev::issue(
+            &CertSpec {
+                common_name: dns.into(),
+                organization: Some("Vouch verifier".into()),
+                not_before: Some(OffsetDateTime::now_utc().unix_timestamp() - 3600),
+                days: 90,
+                dns_names: vec![dns.into()],
+                ..Default::default()
+            },
+            signer.public_key(),
+            &root,
+            root_key,
+        )?;
+        let client_id = if x509_hash {
+            ClientId::X509Hash(ClientId::x509_hash_of(&leaf))
+        } else {
+            ClientId::X509SanDns(dns.into())
+        };
+        Ok(RequestSigner {
+            signer,
+            chain: vec![leaf],
+            client_id,
+            root,
+        })
+    }
+}

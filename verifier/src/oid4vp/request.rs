@@ -1,0 +1,167 @@
+//! Starting a transaction and the signed request object the wallet fetches by reference
+//! (`request_uri`, optionally with `request_uri_method=post` and a `wallet_nonce`).
+
+use base64::Engine;
+use credentials::dcql::DcqlQuery;
+use credentials::jose::sign_compact;
+use credentials::keys::{provider, Jwk, KeyKind};
+use credentials::openid4vp::{AuthorizationRequest, REQUEST_OBJECT_TYP};
+use serde_json::{json, Map, Value};
+
+use super::{random_id, Oid4vpError, Service};
+use crate::store::Transaction;
+
+impl Service {
+    /// Starts a transaction for template `template` answered by `response_mode`.
+    pub async fn create(
+        &self,
+        template: &str,
+        response_mode: &str,
+    ) -> Result<Transaction, Oid4vpError> {
+        let query = self
+            .templates
+            .get(template)
+            .ok_or_else(|| Oid4vpError::InvalidRequest(format!("no DCQL template {template}")))?;
+        if response_mode != "direct_post" && response_mode != "direct_post.jwt" {
+            return Err(Oid4vpError::InvalidRequest(
+                "response_mode must be direct_post or direct_post.jwt".into(),
+            ));
+        }
+        // Anyone can start a check: the number waiting is bounded, so a flood cannot fill
+        // the disk (and each expires after the transaction lifetime).
+        let now = self.clock.now().unix_timestamp();
+        if self.store.pending_transactions(now).await? >= self.max_pending_transactions {
+            return Err(Oid4vpError::Busy);
+        }
+        let enc_key = if response_mode == "direct_post.jwt" {
+            let sk = provider::default()
+                .generate(KeyKind::P256)
+                .map_err(|e| Oid4vpError::Server(e.to_string()))?;
+            let jwk = Jwk::from_secret_key(&sk);
+            let kid = jwk.thumbprint();
+            Some(jwk.with_kid(kid).to_value().to_string())
+        } else {
+            None
+        };
+        let now = self.clock.now().unix_timestamp();
+        let t = Transaction {
+            id: random_id(),
+            created_at: now,
+            expires_at: now + self.transaction_ttl,
+            state: "pending".into(),
+            nonce: random_id(),
+            client_id: self.request_signer.client_id.as_string(),
+            response_mode: response_mode.into(),
+            template: template.into(),
+            dcql: query.to_json().to_string(),
+            enc_key,
+            ..Default::default()
+        };
+        self.store.insert_transaction(&t).await?;
+        tracing::info!(transaction = %vouch_ops::log::id_digest(&t.id), "transaction created");
+        Ok(t)
+    }
+
+    /// The response URI of a transaction.
+    pub fn response_uri(&self, id: &str) -> String {
+        format!("{}/response/{id}", self.base_url)
+    }
+
+    /// The request URI of a transaction.
+    pub fn request_uri(&self, id: &str) -> String {
+        format!("{}/request/{id}", self.base_url)
+    }
+
+    /// The wallet invocation URL (`openid4vp://?client_id=..&request_uri=..&request_uri_method=post`).
+    pub fn wallet_url(&self, id: &str) -> String {
+        AuthorizationRequest::by_reference_url(
+            &self.request_signer.client_id,
+            &self.request_uri(id),
+            true,
+        )
+    }
+
+    /// The signed request object of a transaction; `wallet_nonce` is echoed when the wallet
+    /// posted one (`request_uri_method=post`).
+    pub async fn request_object(
+        &self,
+        id: &str,
+        wallet_nonce: Option<&str>,
+    ) -> Result<String, Oid4vpError> {
+        let t = self
+            .store
+            .transaction(id)
+            .await?
+            .ok_or(Oid4vpError::UnknownTransaction)?;
+        let now = self.clock.now().unix_timestamp();
+        if t.state != "pending" || now >= t.expires_at {
+            return Err(Oid4vpError::AlreadyAnswered);
+        }
+        let query = DcqlQuery::from_json(
+            &serde_json::from_str(&t.dcql).map_err(|e| Oid4vpError::Server(e.to_string()))?,
+        )
+        .map_err(|e| Oid4vpError::Server(e.0))?;
+        let encryption_keys = match &t.enc_key {
+            Some(k) => {
+                let jwk = Jwk::from_json(k).map_err(|e| Oid4vpError::Server(e.to_string()))?;
+                vec![jwk.to_public()]
+            }
+            None => vec![],
+        };
+        let mut client_metadata = Map::new();
+        client_metadata.insert(
+            "vp_formats_supported".into(),
+            json!({"dc+sd-jwt": {"sd-jwt_alg_values": ["ES256", "ES384", "EdDSA"], "kb-jwt_alg_values": ["ES256", "ES384", "EdDSA"]},
+                   "mso_mdoc": {"issuerauth_alg_values": [-7, -35, -8], "deviceauth_alg_values": [-7, -35, -8]},
+                   "jwt_vc_json": {"alg_values": ["ES256", "ES384", "EdDSA"]},
+                   "ldp_vc": {"proof_type_values": ["DataIntegrityProof"],
+                              "cryptosuite_values": ["ecdsa-rdfc-2019", "ecdsa-jcs-2019", "eddsa-rdfc-2022", "eddsa-jcs-2022"]}}),
+        );
+        let req = AuthorizationRequest {
+            client_id: self.request_signer.client_id.clone(),
+            response_mode: t.response_mode.clone(),
+            response_uri: self.response_uri(&t.id),
+            nonce: t.nonce.clone(),
+            state: Some(t.id.clone()),
+            dcql_query: query,
+            encryption_keys,
+            enc_values: if t.enc_key.is_some() {
+                vec!["A128GCM".into(), "A256GCM".into()]
+            } else {
+                vec![]
+            },
+            client_metadata,
+            purpose: Some(self.verifier.policy.purpose.clone()),
+        };
+        // `alg: ECDH-ES` is left out of the JWK: credentials::keys::Jwk refuses a non-signature alg.
+        let mut claims = req.to_claims();
+        claims.insert(
+            "aud".into(),
+            credentials::openid4vp::SELF_ISSUED_AUDIENCE.into(),
+        );
+        claims.insert("iat".into(), now.into());
+        claims.insert("exp".into(), t.expires_at.into());
+        if let Some(n) = wallet_nonce {
+            claims.insert("wallet_nonce".into(), n.into());
+        }
+        let mut header = Map::new();
+        header.insert("typ".into(), REQUEST_OBJECT_TYP.into());
+        header.insert(
+            "x5c".into(),
+            Value::Array(
+                self.request_signer
+                    .chain
+                    .iter()
+                    .map(|c| {
+                        base64::engine::general_purpose::STANDARD
+                            .encode(c.der())
+                            .into()
+                    })
+                    .collect(),
+            ),
+        );
+        let payload = serde_json::to_vec(&Value::Object(claims)).expect("JSON");
+        sign_compact(&header, &payload, self.request_signer.signer.as_ref())
+            .map_err(|e| Oid4vpError::Server(e.to_string()))
+    }
+}
