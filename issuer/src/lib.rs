@@ -13,7 +13,8 @@
 //! - [`registration`]: what this issuer asks the trust register to record about it.
 //! - [`store`]: the issuer's storage through sqlx, SQLite or PostgreSQL.
 //! - [`util`]: small helpers: digests, constant-time comparison, random ids, the clock.
-//! - [`wallet`]: a minimal OpenID4VCI wallet for tests, the load driver and smoke checks.
+//! - `wallet` (feature `test-wallet`): a minimal OpenID4VCI wallet for tests, the load driver
+//!   and smoke checks; never in a service build.
 //!
 //! What it implements: OpenID4VCI 1.0 (pre-authorized and authorization code flows, PKCE
 //! and PAR, DPoP-bound tokens, nonce, key proofs, batch issuance, encrypted requests and
@@ -40,6 +41,7 @@ pub mod proofs;
 pub mod registration;
 pub mod store;
 pub mod util;
+#[cfg(feature = "test-wallet")]
 pub mod wallet;
 
 pub use config::IssuerConfig;
