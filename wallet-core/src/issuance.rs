@@ -380,8 +380,8 @@ impl Wallet {
                 return Err(e);
             }
         };
-        let response = CredentialResponse::from_json(&answer)
-            .map_err(|e| Error::Credential(e.description))?;
+        let response =
+            CredentialResponse::from_json(&answer).map_err(|e| Error::Credential(e.description))?;
         if response.is_deferred() {
             return Err(Error::Offer("deferred issuance is not supported".into()));
         }

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use credentials::b64;
-use credentials::openid4vci::DpopClaims;
 use credentials::keys::{Jwk, Signer};
+use credentials::openid4vci::DpopClaims;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -71,13 +71,18 @@ impl Dpop {
 
     /// A DPoP proof for `method url`, bound to `access_token` when given.
     pub fn proof(&self, method: &str, url: &str, access_token: Option<&str>) -> Result<String> {
-        let mut claims =
-            DpopClaims::new(random_b64(16), method, url, crate::wallet::now(), access_token)
-                .map_err(Error::http)?;
+        let mut claims = DpopClaims::new(
+            random_b64(16),
+            method,
+            url,
+            crate::wallet::now(),
+            access_token,
+        )
+        .map_err(Error::http)?;
         claims.nonce = self.nonce.clone();
         claims
             .sign(self.signer.as_ref())
-        .map_err(|e| Error::Offer(format!("DPoP proof: {e}")))
+            .map_err(|e| Error::Offer(format!("DPoP proof: {e}")))
     }
 }
 
