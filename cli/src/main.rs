@@ -30,6 +30,11 @@ struct Cli {
     /// Log lines of the services as `text` or `json` (filter: `VOUCH_LOG` or `RUST_LOG`).
     #[arg(long, global = true, env = "VOUCH_LOG_FORMAT", default_value = "text")]
     log_format: String,
+    /// The crypto backend for the whole process: `aws-lc-rs` (the default) or `rustcrypto`
+    /// (pure Rust, when built with the `rustcrypto` feature). Installed once, before any key
+    /// is touched.
+    #[arg(long, global = true, env = "VOUCH_CRYPTO_PROVIDER")]
+    crypto_provider: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -90,11 +95,31 @@ enum Command {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Installs the process's crypto provider by name.
+fn install_provider(name: &str) -> Result<(), String> {
+    use credentials::keys::provider;
+    let p = provider::by_name(name).ok_or_else(|| {
+        let built: Vec<&str> = provider::all().iter().map(|p| p.name()).collect();
+        format!(
+            "--crypto-provider: {name} is not built in (available: {})",
+            built.join(", ")
+        )
+    })?;
+    provider::install_default(p)
+        .map_err(|used| format!("--crypto-provider: {} is already in use", used.name()))
+}
+
 fn main() {
     let (cli, serves) = parse().unwrap_or_else(|e| {
         eprintln!("vouch: {e}");
         std::process::exit(2);
     });
+    if let Some(name) = &cli.crypto_provider {
+        if let Err(e) = install_provider(name) {
+            eprintln!("vouch: {e}");
+            std::process::exit(2);
+        }
+    }
     if serves {
         let started = cli
             .log_format

@@ -392,3 +392,31 @@ fn disclosing_a_claim_that_does_not_exist_is_an_error_not_a_silent_omission() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_crypto_provider_is_chosen_by_name_and_an_unknown_one_is_a_usage_error() {
+    // Tests build the CLI with the pure-Rust provider too (workspace dev features).
+    let key = ok(
+        &[
+            "--crypto-provider",
+            "rustcrypto",
+            "key",
+            "new",
+            "--alg",
+            "ES384",
+        ],
+        None,
+    );
+    let public = ok(&["key", "public"], Some(&key));
+    assert_eq!(
+        serde_json::from_str::<Value>(&public).unwrap()["crv"],
+        "P-384"
+    );
+    let out = vouch(&["--crypto-provider", "openssl", "key", "new"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("openssl is not built in") && err.contains("aws-lc-rs"),
+        "{err}"
+    );
+}

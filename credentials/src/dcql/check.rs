@@ -5,7 +5,13 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::select::match_with;
-use super::{DcqlError, DcqlQuery};
+use super::DcqlQuery;
+
+/// Why a response does not satisfy the query it answers (OpenID4VP 1.0 section 6.4.2):
+/// distinct from [`super::DcqlError`], which says the query itself is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the response does not satisfy the DCQL query: {0}")]
+pub struct Unsatisfied(pub String);
 
 /// One verified presentation, as DCQL sees it: its disclosed claims only.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,19 +43,19 @@ crate::dcql_candidate!(
 pub fn check_response(
     query: &DcqlQuery,
     presented: &BTreeMap<String, Vec<PresentedCredential>>,
-) -> Result<BTreeMap<String, Vec<usize>>, DcqlError> {
+) -> Result<BTreeMap<String, Vec<usize>>, Unsatisfied> {
     let mut discarded: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut answered = std::collections::BTreeSet::new();
     let mut reasons = Vec::new();
     for (id, list) in presented {
         let q = query
             .credential(id)
-            .ok_or_else(|| DcqlError(format!("the response answers unknown query \"{id}\"")))?;
+            .ok_or_else(|| Unsatisfied(format!("the response answers unknown query \"{id}\"")))?;
         if list.is_empty() {
-            return Err(DcqlError(format!("the response for \"{id}\" is empty")));
+            return Err(Unsatisfied(format!("the response for \"{id}\" is empty")));
         }
         if list.len() > 1 && !q.multiple {
-            return Err(DcqlError(format!(
+            return Err(Unsatisfied(format!(
                 "\"{id}\" allows one credential, the response has {}",
                 list.len()
             )));
@@ -68,9 +74,9 @@ pub fn check_response(
     }
     let why = |what: String| {
         if reasons.is_empty() {
-            DcqlError(what)
+            Unsatisfied(what)
         } else {
-            DcqlError(format!("{what} ({})", reasons.join("; ")))
+            Unsatisfied(format!("{what} ({})", reasons.join("; ")))
         }
     };
     match &query.credential_sets {

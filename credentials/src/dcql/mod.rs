@@ -10,7 +10,7 @@ mod path;
 mod query;
 mod select;
 
-pub use check::{check_response, PresentedCredential};
+pub use check::{check_response, PresentedCredential, Unsatisfied};
 pub use path::{ClaimsPath, PathElement};
 pub use query::{ClaimsQuery, CredentialQuery, CredentialSetQuery, DcqlError, DcqlQuery, Meta};
 pub use select::{select, Candidate, CredentialMatch, Selection};

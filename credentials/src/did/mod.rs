@@ -14,6 +14,8 @@ pub const MULTICODEC_ED25519_PUB: [u8; 2] = [0xed, 0x01];
 pub const MULTICODEC_P256_PUB: [u8; 2] = [0x80, 0x24];
 /// Multicodec prefix (varint) of a compressed P-384 public key.
 pub const MULTICODEC_P384_PUB: [u8; 2] = [0x81, 0x24];
+/// Multicodec `p521-pub` (0x1202) as an unsigned varint.
+pub const MULTICODEC_P521_PUB: [u8; 2] = [0x82, 0x24];
 
 /// Why a DID or verification method could not be resolved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -170,7 +172,7 @@ fn single_key_document(did: &str, fragment: &str, key: PublicKey) -> DidDocument
     }
 }
 
-/// Curve parameters (p, b) for point decompression (a = -3 on both curves).
+/// Curve parameters (p, b) for point decompression (a = -3 on the three NIST curves).
 fn curve_params(kind: KeyKind) -> Option<(BigUint, BigUint)> {
     let hex = |s: &str| BigUint::parse_bytes(s.as_bytes(), 16).expect("constant");
     match kind {
@@ -182,11 +184,15 @@ fn curve_params(kind: KeyKind) -> Option<(BigUint, BigUint)> {
             hex("fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff"),
             hex("b3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aef"),
         )),
+        KeyKind::P521 => Some((
+            hex("01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"),
+            hex("0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b503f00"),
+        )),
         KeyKind::Ed25519 => None,
     }
 }
 
-/// Decompresses a SEC1 compressed point (`02|03 || x`) on P-256 or P-384.
+/// Decompresses a SEC1 compressed point (`02|03 || x`) on P-256, P-384 or P-521.
 pub fn decompress_point(kind: KeyKind, compressed: &[u8]) -> Result<PublicKey, DidError> {
     let n = kind.coordinate_len();
     let (p, b) = curve_params(kind)
@@ -201,7 +207,7 @@ pub fn decompress_point(kind: KeyKind, compressed: &[u8]) -> Result<PublicKey, D
         return Err(DidError::InvalidKey("x is not a field element".into()));
     }
     let three = BigUint::from(3u8);
-    // y^2 = x^3 - 3x + b (mod p); both primes are 3 mod 4, so sqrt = rhs^((p+1)/4).
+    // y^2 = x^3 - 3x + b (mod p); the three primes are 3 mod 4, so sqrt = rhs^((p+1)/4).
     let rhs = (x.modpow(&three, &p) + &p * 3u8 - (&x * 3u8) % &p + &b) % &p;
     let mut y = rhs.modpow(&((&p + 1u8) >> 2), &p);
     if (&y * &y) % &p != rhs {
@@ -236,11 +242,11 @@ pub fn multikey_encode(key: &PublicKey) -> String {
             bytes.extend(MULTICODEC_ED25519_PUB);
             bytes.extend(key.as_bytes());
         }
-        KeyKind::P256 | KeyKind::P384 => {
-            bytes.extend(if key.kind() == KeyKind::P256 {
-                MULTICODEC_P256_PUB
-            } else {
-                MULTICODEC_P384_PUB
+        kind @ (KeyKind::P256 | KeyKind::P384 | KeyKind::P521) => {
+            bytes.extend(match kind {
+                KeyKind::P256 => MULTICODEC_P256_PUB,
+                KeyKind::P384 => MULTICODEC_P384_PUB,
+                _ => MULTICODEC_P521_PUB,
             });
             bytes.extend(compress_point(key).expect("EC key"));
         }
@@ -265,6 +271,7 @@ pub fn multikey_decode(multibase: &str) -> Result<PublicKey, DidError> {
             .map_err(|e| DidError::InvalidKey(e.to_string())),
         MULTICODEC_P256_PUB => decompress_point(KeyKind::P256, key),
         MULTICODEC_P384_PUB => decompress_point(KeyKind::P384, key),
+        MULTICODEC_P521_PUB => decompress_point(KeyKind::P521, key),
         _ => Err(DidError::InvalidKey(format!(
             "unsupported multicodec prefix 0x{:02x}{:02x}",
             prefix[0], prefix[1]

@@ -12,6 +12,7 @@ pub fn to_cose_key(key: &PublicKey) -> CoseKey {
         Some((x, y)) => {
             let crv = match key.kind() {
                 KeyKind::P384 => iana::EllipticCurve::P_384,
+                KeyKind::P521 => iana::EllipticCurve::P_521,
                 _ => iana::EllipticCurve::P_256,
             };
             CoseKeyBuilder::new_ec2_pub_key(crv, x.to_vec(), y.to_vec()).build()
@@ -56,6 +57,7 @@ pub fn from_cose_key(key: &CoseKey) -> Result<PublicKey, KeyError> {
             let kind = match iana::EllipticCurve::from_i64(crv) {
                 Some(iana::EllipticCurve::P_256) => KeyKind::P256,
                 Some(iana::EllipticCurve::P_384) => KeyKind::P384,
+                Some(iana::EllipticCurve::P_521) => KeyKind::P521,
                 _ => return Err(KeyError::Unsupported(format!("EC2 curve {crv}"))),
             };
             PublicKey::from_coordinates(
@@ -90,6 +92,7 @@ pub fn from_cbor_node(node: &crate::cbor::Node<'_>) -> Result<PublicKey, KeyErro
     match (int(1), int(-1)) {
         (Some(2), Some(1)) => PublicKey::from_coordinates(KeyKind::P256, bytes(-2)?, bytes(-3)?),
         (Some(2), Some(2)) => PublicKey::from_coordinates(KeyKind::P384, bytes(-2)?, bytes(-3)?),
+        (Some(2), Some(3)) => PublicKey::from_coordinates(KeyKind::P521, bytes(-2)?, bytes(-3)?),
         (Some(1), Some(6)) => PublicKey::from_bytes(KeyKind::Ed25519, bytes(-2)?),
         (kty, crv) => Err(KeyError::Unsupported(format!(
             "COSE key type {kty:?} with curve {crv:?}"

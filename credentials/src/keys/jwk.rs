@@ -60,6 +60,7 @@ impl Jwk {
         let kind = match (kty, crv) {
             ("EC", "P-256") => KeyKind::P256,
             ("EC", "P-384") => KeyKind::P384,
+            ("EC", "P-521") => KeyKind::P521,
             ("OKP", "Ed25519") => KeyKind::Ed25519,
             _ => return Err(KeyError::Unsupported(format!("kty {kty} with crv {crv}"))),
         };

@@ -26,10 +26,13 @@ pub enum Algorithm {
     Es384,
     /// EdDSA over Ed25519.
     EdDsa,
+    /// ECDSA over P-521 with SHA-512: verified (the W3C VC-JOSE-COSE suite uses it), never
+    /// issued with, and outside [`Algorithm::ALL`], so no policy accepts it unless it names it.
+    Es512,
 }
 
 impl Algorithm {
-    /// Every algorithm Vouch supports, strongest-last.
+    /// The core algorithms Vouch issues with and accepts by default, strongest-last.
     pub const ALL: [Algorithm; 3] = [Algorithm::Es256, Algorithm::Es384, Algorithm::EdDsa];
 
     /// The JOSE `alg` value (RFC 7518, RFC 8037).
@@ -38,6 +41,7 @@ impl Algorithm {
             Algorithm::Es256 => "ES256",
             Algorithm::Es384 => "ES384",
             Algorithm::EdDsa => "EdDSA",
+            Algorithm::Es512 => "ES512",
         }
     }
 
@@ -47,6 +51,7 @@ impl Algorithm {
             "ES256" => Some(Algorithm::Es256),
             "ES384" => Some(Algorithm::Es384),
             "EdDSA" => Some(Algorithm::EdDsa),
+            "ES512" => Some(Algorithm::Es512),
             _ => None,
         }
     }
@@ -57,6 +62,7 @@ impl Algorithm {
             Algorithm::Es256 => -7,
             Algorithm::Es384 => -35,
             Algorithm::EdDsa => -8,
+            Algorithm::Es512 => -36,
         }
     }
 
@@ -66,6 +72,7 @@ impl Algorithm {
             -7 => Some(Algorithm::Es256),
             -35 => Some(Algorithm::Es384),
             -8 => Some(Algorithm::EdDsa),
+            -36 => Some(Algorithm::Es512),
             _ => None,
         }
     }
@@ -76,6 +83,7 @@ impl Algorithm {
             Algorithm::Es256 => KeyKind::P256,
             Algorithm::Es384 => KeyKind::P384,
             Algorithm::EdDsa => KeyKind::Ed25519,
+            Algorithm::Es512 => KeyKind::P521,
         }
     }
 
@@ -84,7 +92,7 @@ impl Algorithm {
         match self {
             Algorithm::Es256 => HashAlg::Sha256,
             Algorithm::Es384 => HashAlg::Sha384,
-            Algorithm::EdDsa => HashAlg::Sha512,
+            Algorithm::EdDsa | Algorithm::Es512 => HashAlg::Sha512,
         }
     }
 }
@@ -115,6 +123,8 @@ pub enum KeyKind {
     P384,
     /// Ed25519.
     Ed25519,
+    /// NIST P-521 (secp521r1): verification only (see [`Algorithm::Es512`]).
+    P521,
 }
 
 impl KeyKind {
@@ -124,6 +134,7 @@ impl KeyKind {
             KeyKind::P256 => "P-256",
             KeyKind::P384 => "P-384",
             KeyKind::Ed25519 => "Ed25519",
+            KeyKind::P521 => "P-521",
         }
     }
 
@@ -133,6 +144,7 @@ impl KeyKind {
             KeyKind::P256 => 32,
             KeyKind::P384 => 48,
             KeyKind::Ed25519 => 32,
+            KeyKind::P521 => 66,
         }
     }
 
@@ -142,6 +154,7 @@ impl KeyKind {
             KeyKind::P256 => Algorithm::Es256,
             KeyKind::P384 => Algorithm::Es384,
             KeyKind::Ed25519 => Algorithm::EdDsa,
+            KeyKind::P521 => Algorithm::Es512,
         }
     }
 }
@@ -169,7 +182,7 @@ impl PublicKey {
     pub fn from_bytes(kind: KeyKind, bytes: &[u8]) -> Result<Self, KeyError> {
         let ok = match kind {
             KeyKind::Ed25519 => bytes.len() == 32,
-            KeyKind::P256 | KeyKind::P384 => {
+            KeyKind::P256 | KeyKind::P384 | KeyKind::P521 => {
                 bytes.len() == 1 + 2 * kind.coordinate_len() && bytes[0] == 0x04
             }
         };
@@ -414,7 +427,8 @@ mod tests {
     #[test]
     fn every_algorithm_signs_and_verifies_on_every_provider() {
         for p in provider::all() {
-            for alg in Algorithm::ALL {
+            // ES512 is outside ALL (verified, never issued) but goes through the same seam.
+            for alg in Algorithm::ALL.into_iter().chain([Algorithm::Es512]) {
                 let secret = p.generate(alg.key_kind()).unwrap();
                 let signer = SoftwareSigner::with_provider(p, &secret).unwrap();
                 let sig = signer.sign(b"hello").unwrap();

@@ -82,10 +82,10 @@ impl Pkcs11Token {
         let params = match alg {
             Algorithm::Es256 => P256_PARAMS,
             Algorithm::Es384 => P384_PARAMS,
-            Algorithm::EdDsa => {
-                return Err(KeyError::Unsupported(
-                    "EdDSA keys are not generated in PKCS#11 tokens".into(),
-                ))
+            Algorithm::EdDsa | Algorithm::Es512 => {
+                return Err(KeyError::Unsupported(format!(
+                    "{alg} keys are not generated in PKCS#11 tokens"
+                )))
             }
         };
         let session = self.session()?;
@@ -235,7 +235,9 @@ impl Signer for Pkcs11Signer {
         let digest = match self.alg {
             Algorithm::Es256 => Sha256::digest(message).to_vec(),
             Algorithm::Es384 => Sha384::digest(message).to_vec(),
-            Algorithm::EdDsa => return Err(KeyError::Unsupported("EdDSA".into())),
+            Algorithm::EdDsa | Algorithm::Es512 => {
+                return Err(KeyError::Unsupported(self.alg.to_string()))
+            }
         };
         let session = self
             .session

@@ -44,6 +44,7 @@ pub(crate) fn cose_alg(alg: crate::keys::Algorithm) -> iana::Algorithm {
         crate::keys::Algorithm::Es256 => iana::Algorithm::ES256,
         crate::keys::Algorithm::Es384 => iana::Algorithm::ES384,
         crate::keys::Algorithm::EdDsa => iana::Algorithm::EdDSA,
+        crate::keys::Algorithm::Es512 => iana::Algorithm::ES512,
     }
 }
 

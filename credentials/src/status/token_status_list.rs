@@ -567,7 +567,8 @@ impl StatusListToken {
         }
         let alg = match &sign1.protected.header.alg {
             Some(coset::RegisteredLabelWithPrivate::Assigned(a)) => {
-                Algorithm::from_cose_id(*a as i64)
+                // The core set only: ES512 is verified for W3C credentials alone.
+                Algorithm::from_cose_id(*a as i64).filter(|a| Algorithm::ALL.contains(a))
             }
             _ => None,
         }
@@ -629,6 +630,7 @@ fn cose_alg(alg: Algorithm) -> iana::Algorithm {
         Algorithm::Es256 => iana::Algorithm::ES256,
         Algorithm::Es384 => iana::Algorithm::ES384,
         Algorithm::EdDsa => iana::Algorithm::EdDSA,
+        Algorithm::Es512 => iana::Algorithm::ES512,
     }
 }
 

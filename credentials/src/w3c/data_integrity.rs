@@ -85,8 +85,9 @@ impl Cryptosuite {
         }
     }
 
+    /// Whether this suite takes a key of `kind` (no suite takes P-521).
     fn fits(self, kind: KeyKind) -> bool {
-        Cryptosuite::for_key(kind, self.is_rdfc()) == self
+        kind != KeyKind::P521 && Cryptosuite::for_key(kind, self.is_rdfc()) == self
     }
 
     /// The canonical form of `value` under this suite with a key of `kind` (RDFC-1.0 labels
@@ -119,6 +120,11 @@ pub fn jcs(value: &Value) -> Result<String, W3cError> {
 fn check_suite(cryptosuite: &str, kind: KeyKind) -> Result<Cryptosuite, W3cError> {
     let suite = Cryptosuite::from_name(cryptosuite)
         .ok_or_else(|| W3cError::UnsupportedCryptosuite(cryptosuite.to_string()))?;
+    if kind == KeyKind::P521 {
+        return Err(W3cError::UnsupportedCryptosuite(
+            "no Data Integrity suite uses P-521".into(),
+        ));
+    }
     if !suite.fits(kind) {
         return Err(W3cError::UnsupportedCryptosuite(format!(
             "{cryptosuite} with a {kind:?} key"
@@ -349,10 +355,10 @@ pub fn verify_proof_bound(
         ));
     }
     let core = |k: &W3cPublicKey| match k {
+        W3cPublicKey::Core(key) if key.kind() == KeyKind::P521 => Err(
+            W3cError::UnsupportedCryptosuite("no Data Integrity suite uses P-521".into()),
+        ),
         W3cPublicKey::Core(key) => Ok(key.clone()),
-        _ => Err(W3cError::UnsupportedCryptosuite(
-            "no Data Integrity suite uses P-521".into(),
-        )),
     };
     let single = proofs.len() == 1;
     let mut bound = None;

@@ -466,13 +466,13 @@ fn verify_one(
         Input::Document(doc) => {
             let purpose = relationship;
             let (verified, signer) = match opts.key {
-                Some(W3cPublicKey::Core(k)) => {
-                    (di::verify_proof_with_key(&doc, k, purpose, opts.now)?, None)
-                }
-                Some(W3cPublicKey::P521(_)) => {
+                Some(W3cPublicKey::Core(k)) if k.kind() == crate::keys::KeyKind::P521 => {
                     return Err(W3cError::UnsupportedCryptosuite(
                         "no Data Integrity suite uses P-521".into(),
                     ))
+                }
+                Some(W3cPublicKey::Core(k)) => {
+                    (di::verify_proof_with_key(&doc, k, purpose, opts.now)?, None)
                 }
                 None => {
                     let (v, p) = di::verify_proof_bound(&doc, purpose, opts.now, opts.did_web)?;

@@ -56,6 +56,7 @@ fn rcgen_alg(kind: KeyKind) -> &'static SignatureAlgorithm {
         KeyKind::P256 => &rcgen::PKCS_ECDSA_P256_SHA256,
         KeyKind::P384 => &rcgen::PKCS_ECDSA_P384_SHA384,
         KeyKind::Ed25519 => &rcgen::PKCS_ED25519,
+        KeyKind::P521 => &rcgen::PKCS_ECDSA_P521_SHA512,
     }
 }
 

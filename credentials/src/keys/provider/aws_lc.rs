@@ -31,6 +31,7 @@ impl PreparedSigningKey for Prepared {
 fn signing_alg(kind: KeyKind) -> &'static sig::EcdsaSigningAlgorithm {
     match kind {
         KeyKind::P384 => &sig::ECDSA_P384_SHA384_FIXED_SIGNING,
+        KeyKind::P521 => &sig::ECDSA_P521_SHA512_FIXED_SIGNING,
         _ => &sig::ECDSA_P256_SHA256_FIXED_SIGNING,
     }
 }
@@ -49,7 +50,7 @@ impl CryptoProvider for AwsLc {
                 let public = PublicKey::from_bytes(kind, kp.public_key().as_ref())?;
                 SecretKey::new(public, seed.as_ref().to_vec())
             }
-            KeyKind::P256 | KeyKind::P384 => {
+            KeyKind::P256 | KeyKind::P384 | KeyKind::P521 => {
                 let kp = EcdsaKeyPair::generate(signing_alg(kind)).map_err(failed)?;
                 let d = kp.private_key().as_be_bytes().map_err(failed)?;
                 let public = PublicKey::from_bytes(kind, kp.public_key().as_ref())?;
@@ -90,6 +91,7 @@ impl CryptoProvider for AwsLc {
         let alg: &'static dyn sig::VerificationAlgorithm = match (key.kind(), hash) {
             (KeyKind::P256, HashAlg::Sha256) => &sig::ECDSA_P256_SHA256_FIXED,
             (KeyKind::P384, HashAlg::Sha384) => &sig::ECDSA_P384_SHA384_FIXED,
+            (KeyKind::P521, HashAlg::Sha512) => &sig::ECDSA_P521_SHA512_FIXED,
             (KeyKind::Ed25519, _) => &sig::ED25519,
             // Mixed curve and hash occur in X.509 chains; aws-lc-rs has only the DER form.
             (KeyKind::P256, HashAlg::Sha384) | (KeyKind::P384, HashAlg::Sha256) => {
@@ -139,6 +141,7 @@ impl CryptoProvider for AwsLc {
         let alg = match secret.public_key().kind() {
             KeyKind::P256 => &agreement::ECDH_P256,
             KeyKind::P384 => &agreement::ECDH_P384,
+            KeyKind::P521 => &agreement::ECDH_P521,
             KeyKind::Ed25519 => {
                 return Err(KeyError::Unsupported("ECDH with an Ed25519 key".into()))
             }
@@ -161,6 +164,7 @@ impl CryptoProvider for AwsLc {
         let alg = match kind {
             KeyKind::P256 => &agreement::ECDH_P256,
             KeyKind::P384 => &agreement::ECDH_P384,
+            KeyKind::P521 => &agreement::ECDH_P521,
             KeyKind::Ed25519 => return Err(KeyError::Unsupported("not an EC key".into())),
         };
         let private = agreement::PrivateKey::from_private_key(alg, scalar)

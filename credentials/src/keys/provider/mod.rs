@@ -52,8 +52,30 @@ pub trait CryptoProvider: Send + Sync + std::fmt::Debug {
     ) -> Result<zeroize::Zeroizing<Vec<u8>>, KeyError>;
 }
 
-/// The default provider: aws-lc-rs when built in, the pure-Rust one otherwise.
+static INSTALLED: std::sync::OnceLock<&'static dyn CryptoProvider> = std::sync::OnceLock::new();
+
+/// The process's provider: the one [`install_default`] installed, else [`builtin`].
+///
+/// Like rustls's `CryptoProvider::get_default`: a process picks its backend once, at start,
+/// and every operation that is not handed a provider explicitly (key parsing, digests, ECDH,
+/// signing with a [`crate::keys::SoftwareSigner`]) uses it.
 pub fn default() -> &'static dyn CryptoProvider {
+    *INSTALLED.get_or_init(builtin)
+}
+
+/// Installs the process's provider. Fails, returning the provider already in use, once
+/// [`default`] has been called or a provider installed (a process never switches backend
+/// halfway).
+pub fn install_default(
+    provider: &'static dyn CryptoProvider,
+) -> Result<(), &'static dyn CryptoProvider> {
+    INSTALLED.set(provider).map_err(|_| default())?;
+    Ok(())
+}
+
+/// The provider compiled in as the default: aws-lc-rs when built in, the pure-Rust one
+/// otherwise.
+pub fn builtin() -> &'static dyn CryptoProvider {
     #[cfg(feature = "aws-lc")]
     {
         &aws_lc::AwsLc
@@ -62,6 +84,11 @@ pub fn default() -> &'static dyn CryptoProvider {
     {
         &rust_crypto::RustCrypto
     }
+}
+
+/// A provider compiled in, by its [`CryptoProvider::name`] (`aws-lc-rs`, `rustcrypto`).
+pub fn by_name(name: &str) -> Option<&'static dyn CryptoProvider> {
+    all().into_iter().find(|p| p.name() == name)
 }
 
 /// Every provider compiled in (tests run the same vectors through each).

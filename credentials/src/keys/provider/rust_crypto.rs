@@ -1,4 +1,4 @@
-//! The pure-Rust provider, over `p256`, `p384` and `ed25519-dalek`.
+//! The pure-Rust provider, over `p256`, `p384`, `p521` and `ed25519-dalek`.
 
 use ed25519_dalek::Signer as _;
 use p256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
@@ -16,6 +16,7 @@ pub(super) struct RustCrypto;
 enum Prepared {
     P256(p256::ecdsa::SigningKey),
     P384(p384::ecdsa::SigningKey),
+    P521(Box<p521::ecdsa::SigningKey>),
     Ed(ed25519_dalek::SigningKey),
 }
 
@@ -43,6 +44,12 @@ impl PreparedSigningKey for Prepared {
                     .map_err(failed)?;
                 s.to_bytes().to_vec()
             }
+            Prepared::P521(k) => {
+                let s: p521::ecdsa::Signature = k
+                    .sign_prehash(&prehash(HashAlg::Sha512, message))
+                    .map_err(failed)?;
+                s.to_bytes().to_vec()
+            }
             Prepared::Ed(k) => k.sign(message).to_bytes().to_vec(),
         })
     }
@@ -66,6 +73,14 @@ impl CryptoProvider for RustCrypto {
             KeyKind::P384 => {
                 let k = p384::ecdsa::SigningKey::random(&mut OsRng);
                 let point = k.verifying_key().to_encoded_point(false);
+                SecretKey::new(
+                    PublicKey::from_bytes(kind, point.as_bytes())?,
+                    k.to_bytes().to_vec(),
+                )
+            }
+            KeyKind::P521 => {
+                let k = p521::ecdsa::SigningKey::random(&mut OsRng);
+                let point = p521::ecdsa::VerifyingKey::from(&k).to_encoded_point(false);
                 SecretKey::new(
                     PublicKey::from_bytes(kind, point.as_bytes())?,
                     k.to_bytes().to_vec(),
@@ -103,6 +118,14 @@ impl CryptoProvider for RustCrypto {
                 }
                 Prepared::P384(k)
             }
+            KeyKind::P521 => {
+                let k = p521::ecdsa::SigningKey::from_slice(key.secret_bytes()).map_err(|_| bad)?;
+                let point = p521::ecdsa::VerifyingKey::from(&k).to_encoded_point(false);
+                if point.as_bytes() != public.as_bytes() {
+                    return Err(mismatch);
+                }
+                Prepared::P521(Box::new(k))
+            }
             KeyKind::Ed25519 => {
                 let seed: [u8; 32] = key.secret_bytes().try_into().map_err(|_| bad)?;
                 let k = ed25519_dalek::SigningKey::from_bytes(&seed);
@@ -134,6 +157,12 @@ impl CryptoProvider for RustCrypto {
                 let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(key.as_bytes())
                     .map_err(|_| KeyError::Malformed("not a P-384 point"))?;
                 let s = p384::ecdsa::Signature::from_slice(signature).map_err(bad)?;
+                vk.verify_prehash(&prehash(hash, message), &s).map_err(bad)
+            }
+            KeyKind::P521 => {
+                let vk = p521::ecdsa::VerifyingKey::from_sec1_bytes(key.as_bytes())
+                    .map_err(|_| KeyError::Malformed("not a P-521 point"))?;
+                let s = p521::ecdsa::Signature::from_slice(signature).map_err(bad)?;
                 vk.verify_prehash(&prehash(hash, message), &s).map_err(bad)
             }
             KeyKind::Ed25519 => {
@@ -186,6 +215,14 @@ impl CryptoProvider for RustCrypto {
                     .raw_secret_bytes()
                     .to_vec()
             }
+            KeyKind::P521 => {
+                let s =
+                    p521::SecretKey::from_slice(secret.secret_bytes()).map_err(|_| bad_secret)?;
+                let p = p521::PublicKey::from_sec1_bytes(peer.as_bytes()).map_err(|_| bad_peer)?;
+                p521::ecdh::diffie_hellman(s.to_nonzero_scalar(), p.as_affine())
+                    .raw_secret_bytes()
+                    .to_vec()
+            }
             KeyKind::Ed25519 => {
                 return Err(KeyError::Unsupported("ECDH with an Ed25519 key".into()))
             }
@@ -201,6 +238,10 @@ impl CryptoProvider for RustCrypto {
             }
             KeyKind::P384 => {
                 let s = p384::SecretKey::from_slice(scalar).map_err(|_| bad)?;
+                PublicKey::from_bytes(kind, s.public_key().to_encoded_point(false).as_bytes())
+            }
+            KeyKind::P521 => {
+                let s = p521::SecretKey::from_slice(scalar).map_err(|_| bad)?;
                 PublicKey::from_bytes(kind, s.public_key().to_encoded_point(false).as_bytes())
             }
             KeyKind::Ed25519 => Err(KeyError::Unsupported("not an EC key".into())),
