@@ -69,7 +69,7 @@ fn register_entry_history_and_log_pages_render_in_headless_chromium_without_java
     assert!(home.contains("<a href=\"/register/acme\">acme ID</a>"));
     assert!(home.contains("govuk-tag--green\">Registered</strong>"));
     assert!(home.contains("right to work"));
-    assert!(home.contains("href=\"#main-content\""), "skip link");
+    assert!(home.contains("href=\"#main\""), "skip link");
     assert!(!home.contains("<script"), "no JavaScript");
 
     let entry = dump_dom(browser, &format!("{}/register/acme", server.url));

@@ -3,6 +3,7 @@
 //!
 //! - [`files`]: keys, tokens, state and logs on disk `0600` in `0700` directories.
 //! - `health` (feature `server`): the `/healthz` answer (200 ready, 503 not ready).
+//! - [`html`]: the web pages' shell, HTML escaping and base stylesheet (no feature needed).
 //! - [`log`]: `tracing` to stderr as text or JSON, filtered by `VOUCH_LOG` or `RUST_LOG`.
 //! - [`loopback`]: ports below 32768 for tests and local runs.
 //! - `metrics` (feature `server`): one Prometheus registry per process, request accounting.
@@ -24,6 +25,7 @@
 pub mod files;
 #[cfg(feature = "server")]
 pub mod health;
+pub mod html;
 pub mod log;
 pub mod loopback;
 #[cfg(feature = "server")]

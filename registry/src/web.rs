@@ -17,6 +17,7 @@ use crate::http::AppState;
 use crate::store::hex;
 use trust_framework::events::EventKind;
 use trust_framework::register::{CertificateStatus, EntryState};
+use vouch_ops::html::{escape as esc, Page};
 
 /// The web routes.
 pub fn router() -> Router<Arc<AppState>> {
@@ -26,80 +27,46 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/log", get(log_page))
 }
 
-/// Escapes text for HTML.
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
 fn date(t: &OffsetDateTime) -> String {
     format!("{} {} {}", t.day(), t.month(), t.year())
 }
 
+/// The register's own rules, after the shared stylesheet (`vouch_ops::html::BASE_CSS`).
 const CSS: &str = r#"
-*,*::before,*::after{box-sizing:border-box}
-body{margin:0;font-family:"GDS Transport",arial,sans-serif;font-size:19px;line-height:1.32;color:#0b0c0c;background:#fff;-webkit-font-smoothing:antialiased}
-a{color:#1d70b8;text-decoration:underline;text-underline-offset:.1578em}
-a:visited{color:#4c2c92}
-a:hover{color:#003078}
-a:focus{outline:3px solid transparent;color:#0b0c0c;background-color:#fd0;box-shadow:0 -2px #fd0,0 4px #0b0c0c;text-decoration:none}
-.govuk-skip-link{position:absolute;left:-9999px;padding:10px 15px}
-.govuk-skip-link:focus{position:static;display:inline-block}
-.govuk-header{background:#0b0c0c;color:#fff;border-bottom:10px solid #1d70b8;padding:10px 0}
-.govuk-header a{color:#fff;text-decoration:none;font-weight:700;font-size:24px}
-.govuk-header a:focus{color:#0b0c0c}
-.govuk-width-container{max-width:960px;margin:0 15px}
-@media (min-width:1020px){.govuk-width-container{margin:0 auto}}
-.govuk-service-navigation{border-bottom:1px solid #b1b4b6;padding:10px 0}
-.govuk-service-navigation a{margin-right:20px}
-main{padding:30px 0 60px}
-h1{font-size:48px;font-weight:700;margin:0 0 30px;line-height:1.04}
-h2{font-size:36px;font-weight:700;margin:40px 0 20px}
-.govuk-body-l{font-size:24px;margin:0 0 30px}
-table{width:100%;border-collapse:collapse;margin-bottom:40px}
-caption{text-align:left;font-weight:700;font-size:24px;margin-bottom:15px}
-th,td{padding:10px 20px 10px 0;border-bottom:1px solid #b1b4b6;text-align:left;vertical-align:top}
-th{font-weight:700}
 .govuk-tag{display:inline-block;padding:2px 8px;font-weight:400;font-size:16px}
 .govuk-tag--green{color:#005a30;background:#cce2d8}
 .govuk-tag--red{color:#2a0b06;background:#f4cdc6}
 .govuk-tag--yellow{color:#594d00;background:#fff7bf}
 .govuk-tag--grey{color:#282d30;background:#e5e6e7}
 .govuk-summary-list{margin:0 0 30px}
-.govuk-summary-list div{display:flex;border-bottom:1px solid #b1b4b6;padding:10px 0}
-.govuk-summary-list dt{font-weight:700;width:30%}
-.govuk-summary-list dd{margin:0}
-code,pre{font-family:monospace;font-size:16px;word-break:break-all;white-space:pre-wrap}
-.govuk-footer{border-top:1px solid #b1b4b6;background:#f3f2f1;padding:25px 0;font-size:16px}
+.govuk-summary-list div{display:flex;flex-wrap:wrap;border-bottom:1px solid #b1b4b6;padding:10px 0}
+.govuk-summary-list dt{font-weight:700;width:30%;min-width:10em;padding-right:20px}
+.govuk-summary-list dd{margin:0;flex:1 1 15em}
 "#;
 
+/// The service's name, in every page's header and title.
+const SERVICE: &str = "Register of digital verification services";
+
+/// Every page's navigation.
+const NAV: &[(&str, &str)] = &[("/", "Register"), ("/log", "Transparency log")];
+
+/// Every page's footer: the log and the machine-readable views.
+const FOOTER: &str = "Every change to this register is an entry in a public transparency log. Machine-readable: <a href=\"/entries\">/entries</a>, <a href=\"/snapshot\">/snapshot</a>, <a href=\"/log/checkpoint\">/log/checkpoint</a>.";
+
+/// A whole page in the shared shell; `error` prefixes its title with `Error: `.
+fn shell(title: &str, error: bool, body: &str) -> Html<String> {
+    Html(
+        Page::new(SERVICE, title)
+            .error(error)
+            .css(CSS)
+            .nav("Service", NAV)
+            .footer(FOOTER)
+            .render(body),
+    )
+}
+
 fn page(title: &str, body: &str) -> Html<String> {
-    Html(format!(
-        r##"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} – Register of digital verification services</title>
-<style>{CSS}</style>
-</head>
-<body>
-<a href="#main-content" class="govuk-skip-link">Skip to main content</a>
-<header class="govuk-header" role="banner"><div class="govuk-width-container"><a href="/">Register of digital verification services</a></div></header>
-<div class="govuk-width-container">
-<nav class="govuk-service-navigation" aria-label="Service"><a href="/">Register</a><a href="/log">Transparency log</a></nav>
-<main id="main-content" role="main">
-{body}
-</main>
-</div>
-<footer class="govuk-footer" role="contentinfo"><div class="govuk-width-container">Every change to this register is an entry in a public transparency log. Machine-readable: <a href="/entries">/entries</a>, <a href="/snapshot">/snapshot</a>, <a href="/log/checkpoint">/log/checkpoint</a>.</div></footer>
-</body>
-</html>"##,
-        title = esc(title)
-    ))
+    shell(title, false, body)
 }
 
 fn tag(text: &str, colour: &str) -> String {
@@ -112,10 +79,11 @@ fn tag(text: &str, colour: &str) -> String {
 fn error_page(status: StatusCode, message: &str) -> Response {
     (
         status,
-        page(
+        shell(
             "Page not found",
+            true,
             &format!(
-                "<h1>Page not found</h1><p class=\"govuk-body-l\">{}</p>",
+                "<h1>Page not found</h1><p class=\"lead\">{}</p>",
                 esc(message)
             ),
         ),
@@ -181,7 +149,7 @@ async fn register_page(State(s): State<Arc<AppState>>) -> Response {
     }
     let body = format!(
         r#"<h1>Register of digital verification services</h1>
-<p class="govuk-body-l">Certified services, their certificates and supplementary notes, as of log entry {size}.</p>
+<p class="lead">Certified services, their certificates and supplementary notes, as of log entry {size}.</p>
 <table>
 <caption>Registered and removed services ({count})</caption>
 <thead><tr><th scope="col">Service</th><th scope="col">Provider</th><th scope="col">Register status</th><th scope="col">Certificate</th><th scope="col">Supplementary notes</th></tr></thead>
@@ -333,7 +301,7 @@ async fn log_page(State(s): State<Arc<AppState>>) -> Response {
     }
     let body = format!(
         r#"<h1>Transparency log</h1>
-<p class="govuk-body-l">The log holds {size} entries. Its latest signed checkpoint:</p>
+<p class="lead">The log holds {size} entries. Its latest signed checkpoint:</p>
 <pre aria-label="Latest signed checkpoint">{checkpoint}</pre>
 <table>
 <caption>Log keys</caption>

@@ -6,73 +6,42 @@ use serde_json::Value;
 use crate::human_age;
 use crate::oid4vp::CheckOutcome;
 use crate::rtw::Person;
+use vouch_ops::html::{escape as esc, Page};
 
-/// Escapes text for HTML.
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
+/// The verifier's own rules, after the shared stylesheet (`vouch_ops::html::BASE_CSS`).
 const CSS: &str = r#"
-*,*::before,*::after{box-sizing:border-box}
-body{margin:0;font-family:arial,sans-serif;font-size:19px;line-height:1.32;color:#0b0c0c;background:#fff}
-a{color:#1d70b8}a:visited{color:#4c2c92}a:hover{color:#003078}
-a:focus,button:focus,input:focus{outline:3px solid transparent;background-color:#fd0;box-shadow:0 -2px #fd0,0 4px #0b0c0c;color:#0b0c0c;text-decoration:none}
-input:focus{box-shadow:inset 0 0 0 2px #0b0c0c;outline:3px solid #fd0;background:#fff}
-.skip{position:absolute;left:-9999px}.skip:focus{position:static;display:block;padding:10px}
-header{background:#0b0c0c;color:#fff;border-bottom:10px solid #1d70b8;padding:10px 15px}
-header a,header a:visited{color:#fff;font-weight:700;font-size:24px;text-decoration:none}
-.width{max-width:960px;margin:0 15px}@media(min-width:990px){.width{margin:0 auto}}
-main{padding:30px 0 60px}
-h1{font-size:36px;margin:0 0 30px}h2{font-size:27px;margin:30px 0 20px}
-.lead{font-size:24px}
-.button{display:inline-block;font-size:19px;padding:8px 10px 7px;border:2px solid transparent;color:#fff;background:#00703c;box-shadow:0 2px 0 #002d18;cursor:pointer;text-decoration:none;margin:0 0 22px}
-.button:visited{color:#fff}.button.secondary{background:#f3f2f1;color:#0b0c0c;box-shadow:0 2px 0 #929191}
-.summary{margin:0 0 30px;border-collapse:collapse;width:100%}
-.summary th,.summary td{text-align:left;vertical-align:top;padding:10px 20px 10px 0;border-bottom:1px solid #b1b4b6}
-.summary th{width:35%;font-weight:700}
-.panel{background:#00703c;color:#fff;padding:25px;margin:0 0 30px;text-align:center}.panel h1{margin:0}
+.summary th{width:35%}
 .failed{border:5px solid #d4351c;padding:20px;margin:0 0 30px}.failed h2{margin-top:0;color:#d4351c}
-.error-summary{border:5px solid #d4351c;padding:20px;margin:0 0 30px}.error-summary h2{margin-top:0}
-.error-summary a{color:#d4351c;font-weight:700}.error-message{color:#d4351c;font-weight:700;display:block}
 .form-group{margin:0 0 30px}.form-group.error{border-left:5px solid #d4351c;padding-left:15px}
-label{display:block;font-weight:700;margin:0 0 5px}
-input[type=text],input[type=date]{font-size:19px;padding:5px;border:2px solid #0b0c0c;width:100%;max-width:20em}
-fieldset{border:0;padding:0;margin:0}legend{font-weight:700;font-size:24px;margin:0 0 15px}
-.radio{display:flex;align-items:center;margin:0 0 10px}.radio input{width:40px;height:40px;margin:0 10px 0 0}.radio label{font-weight:400;margin:0}
-.hint{color:#505a5f;margin:0 0 15px}
-.tag{display:inline-block;padding:2px 8px;font-weight:700;text-transform:uppercase;font-size:16px;background:#cce2d8;color:#005a30}
-.tag.red{background:#f6d7d2;color:#942514}
+.form-group input[type=text],.form-group input[type=date]{max-width:20em;margin:0}
+fieldset{border:0;padding:0;margin:0;min-width:0}legend{font-weight:700;font-size:24px;margin:0 0 15px}
+.radio{display:flex;align-items:center;margin:0 0 10px}.radio input{flex:none;width:40px;height:40px;margin:0 10px 0 0}.radio label{font-weight:400;margin:0}
 .qr svg{width:260px;height:260px}
 .portrait{max-width:200px;border:1px solid #b1b4b6}
-footer{border-top:1px solid #b1b4b6;padding:20px 0;color:#505a5f;font-size:16px}
-@media print{header,.noprint,form,footer{display:none}body{font-size:12pt}}
+@media print{form,.footer{display:none}}
 "#;
 
-/// A whole page.
+/// The service's name, in every page's header and title.
+const SERVICE: &str = "Right to work check";
+
+/// Every page's footer.
+const FOOTER: &str = "Digital identity check through a certified identity service provider (UK digital verification services trust framework). The employer must keep this record for the employment and two years after it ends.";
+
+/// A whole page, in the shared shell, with an optional inline script.
 pub fn page(title: &str, body: &str, script: Option<&str>) -> String {
-    format!(
-        r##"<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{t} – Right to work check</title><style>{CSS}</style></head>
-<body>
-<a class="skip" href="#main">Skip to main content</a>
-<header><div class="width"><a href="/">Right to work check</a></div></header>
-<div class="width"><main id="main">
-{body}
-</main>
-<footer>Digital identity check through a certified identity service provider (UK digital verification services trust framework). The employer must keep this record for the employment and two years after it ends.</footer></div>
-{script}
-</body></html>"##,
-        t = esc(title),
-        script = script
-            .map(|s| format!("<script>{s}</script>"))
-            .unwrap_or_default()
-    )
+    shell(title, false, body, script)
+}
+
+/// A whole page; `error` prefixes its title with `Error: `.
+fn shell(title: &str, error: bool, body: &str, script: Option<&str>) -> String {
+    let page = Page::new(SERVICE, title)
+        .error(error)
+        .css(CSS)
+        .footer(FOOTER);
+    match script {
+        Some(js) => page.script(js).render(body),
+        None => page.render(body),
+    }
 }
 
 /// The start page.
@@ -99,7 +68,7 @@ pub fn pending(id: &str, wallet_url: &str, qr_svg: &str) -> String {
 <div class="qr" role="img" aria-label="QR code for the wallet request">{qr_svg}</div>
 <p>If the wallet is on this device, <a id="wallet-link" href="{url}">open the wallet on this device</a>.</p>
 <p class="hint">This page updates when the wallet answers.</p>
-<p class="noprint"><a class="button secondary" id="refresh" href="/checks/{id}">Check for an answer</a></p>"#,
+<p class="noprint"><a class="button button-secondary" id="refresh" href="/checks/{id}">Check for an answer</a></p>"#,
         url = esc(wallet_url),
         id = esc(id),
     );
@@ -201,12 +170,13 @@ pub fn outcome(
             msg = form_error.map(|e| format!("<span class=\"error-message\">Error: {}</span>", esc(e))).unwrap_or_default(),
         ));
     }
-    page(
+    shell(
         if o.passed {
             "Check the photo against the person"
         } else {
             "The right to work check did not pass"
         },
+        form_error.is_some(),
         &b,
         None,
     )
@@ -272,7 +242,7 @@ fn checks_table(report: &Value) -> String {
         t.push_str(&format!(
             "<tr data-check=\"{n}\"><th scope=\"row\">{n}</th><td><strong class=\"tag{cls}\">{s}</strong> {d}</td></tr>",
             n = esc(c["name"].as_str().unwrap_or("")),
-            cls = if ok { "" } else { " red" },
+            cls = if ok { "" } else { " tag-red" },
             s = if ok { "passed" } else { "failed" },
             d = esc(c["detail"].as_str().unwrap_or("")),
         ));
@@ -311,7 +281,7 @@ pub fn record(
         esc(record_id)
     ));
     b.push_str(&format!(
-        "<p class=\"noprint\"><a class=\"button\" id=\"download\" href=\"/records/{id}/download\" download>Download the signed record</a> <a class=\"button secondary\" href=\"javascript:window.print()\">Print this page</a></p>",
+        "<p class=\"noprint\"><a class=\"button\" id=\"download\" href=\"/records/{id}/download\" download>Download the signed record</a> <a class=\"button button-secondary\" href=\"javascript:window.print()\">Print this page</a></p>",
         id = esc(record_id)
     ));
     if let Some(p) = &o.person {
@@ -354,7 +324,7 @@ pub fn record(
         row("Deleted after", &esc(delete_after.unwrap_or("two years after the employment end date is set")))
     ));
     b.push_str(&format!(
-        r#"<form method="post" action="/records/{id}/employment-end"><div class="form-group"><label for="employment-end">Employment end date</label><p class="hint">For example, 2027-03-31</p><input type="date" id="employment-end" name="employment_end"></div><button class="button secondary" type="submit">Save the end date</button></form>"#,
+        r#"<form method="post" action="/records/{id}/employment-end"><div class="form-group"><label for="employment-end">Employment end date</label><p class="hint">For example, 2027-03-31</p><input type="date" id="employment-end" name="employment_end"></div><button class="button button-secondary" type="submit">Save the end date</button></form>"#,
         id = esc(record_id)
     ));
     page("Right to work check record", &b, None)
@@ -362,8 +332,9 @@ pub fn record(
 
 /// An error page.
 pub fn error(title: &str, message: &str) -> String {
-    page(
+    shell(
         title,
+        true,
         &format!(
             "<h1>{}</h1><p>{}</p><p><a href=\"/\">Start a new check</a></p>",
             esc(title),

@@ -22,6 +22,7 @@ use axum::Router;
 use credentials::keys::Jwk;
 use serde_json::Value;
 
+use vouch_ops::html::{escape as esc, Page};
 use wallet_core::activity::Outcome;
 use wallet_core::consent::{Consent, ConsentRequest, TrustFinding};
 use wallet_core::Wallet;
@@ -189,57 +190,23 @@ async fn metrics(State(s): State<Shared>) -> Response {
 // ---------------------------------------------------------------------------------------
 // HTML
 
-/// Escapes text for HTML content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
-
+/// The wallet's own rules, after the shared stylesheet (`vouch_ops::html::BASE_CSS`).
 const STYLE: &str = r#"
-*{box-sizing:border-box}
-body{margin:0;font-family:"Helvetica Neue",Arial,sans-serif;font-size:19px;line-height:1.32;color:#0b0c0c;background:#fff}
-a{color:#1d70b8}a:visited{color:#4c2c92}a:hover{color:#003078}
-a:focus,button:focus,input:focus,textarea:focus{outline:3px solid #fd0;outline-offset:0;box-shadow:inset 0 0 0 2px #0b0c0c}
-.header{background:#0b0c0c;color:#fff;padding:10px 0;border-bottom:10px solid #1d70b8}
-.header a{color:#fff;text-decoration:none;font-weight:700;font-size:24px}
-.width{max-width:960px;margin:0 15px;padding:0 15px}
-@media(min-width:1020px){.width{margin:0 auto}}
-main{padding:30px 0 60px}
-h1{font-size:36px;margin:0 0 30px}h2{font-size:27px;margin:40px 0 20px}
-.caption{color:#505a5f;font-size:19px;display:block;margin-bottom:5px}
-.label{display:block;font-weight:700;margin-bottom:5px}
-.hint{color:#505a5f;margin-bottom:15px;display:block}
-input[type=text],textarea{width:100%;font:inherit;padding:5px;border:2px solid #0b0c0c;margin-bottom:20px}
-textarea{min-height:90px}
+.caption{color:#505a5f;font-size:19px;font-weight:400;display:block;margin-bottom:5px}
 .input-short{max-width:12em}
-.button{font:inherit;font-weight:400;color:#fff;background:#00703c;border:0;box-shadow:0 2px 0 #002d18;padding:8px 10px 7px;margin:0 15px 32px 0;cursor:pointer;text-decoration:none;display:inline-block}
-.button-secondary{background:#f3f2f1;color:#0b0c0c;box-shadow:0 2px 0 #929191}
-.button-warning{background:#d4351c;box-shadow:0 2px 0 #55150b}
-table{width:100%;border-collapse:collapse;margin-bottom:30px}
-th,td{text-align:left;padding:10px 20px 10px 0;border-bottom:1px solid #b1b4b6;vertical-align:top}
-.tag{display:inline-block;padding:2px 8px;font-size:16px;font-weight:700;background:#cce2d8;color:#005a30}
-.tag-red{background:#f4cdc6;color:#942514}.tag-grey{background:#e5e6e7;color:#383f43}
-.panel{background:#00703c;color:#fff;padding:25px;margin-bottom:30px;text-align:center}
-.panel h1{margin:0}
+.tag-grey{background:#e5e6e7;color:#383f43}
 .warning{border-left:10px solid #d4351c;padding:15px;margin-bottom:30px;background:#fef7f6}
 .inset{border-left:10px solid #b1b4b6;padding:15px;margin-bottom:30px}
-.error-summary{border:5px solid #d4351c;padding:20px;margin-bottom:30px}
-.error-summary h2{margin-top:0}
 .portrait{max-width:120px;border:1px solid #b1b4b6}
-code{word-break:break-all}
 "#;
 
-/// The web wallet's anti-forgery token: random per process, put in every form by [`page`]
+/// The service's name, in every page's header and title.
+const SERVICE: &str = "Vouch wallet";
+
+/// Every page's navigation.
+const NAV: &[(&str, &str)] = &[("/", "Your credentials"), ("/activity", "Activity log")];
+
+/// The web wallet's anti-forgery token: random per process, put in every form by [`shell`]
 /// and required by every `POST` ([`csrf_ok`]); another site can post to the wallet but
 /// cannot read the token.
 fn csrf_token() -> &'static str {
@@ -335,29 +302,20 @@ async fn same_origin_posts(req: axum::extract::Request, next: axum::middleware::
 }
 
 fn page(title: &str, body: &str) -> Html<String> {
-    let body = with_csrf(body);
-    Html(format!(
-        r##"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{t} – Vouch wallet</title>
-<style>{STYLE}</style>
-</head>
-<body>
-<a href="#main" class="skip">Skip to main content</a>
-<header class="header"><div class="width"><a href="/">Vouch wallet</a> <span class="tag tag-grey">demo</span></div></header>
-<div class="width">
-<nav aria-label="Wallet"><p><a href="/">Your credentials</a> · <a href="/activity">Activity log</a></p></nav>
-<main id="main">
-{body}
-</main>
-</div>
-</body>
-</html>"##,
-        t = esc(title)
-    ))
+    shell(title, false, body)
+}
+
+/// A whole page in the shared shell, every `POST` form carrying the anti-forgery token;
+/// `error` prefixes its title with `Error: `.
+fn shell(title: &str, error: bool, body: &str) -> Html<String> {
+    Html(
+        Page::new(SERVICE, title)
+            .error(error)
+            .badge("demo")
+            .css(STYLE)
+            .nav("Wallet", NAV)
+            .render(&with_csrf(body)),
+    )
 }
 
 fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
@@ -368,7 +326,7 @@ fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
         t = esc(title),
         m = esc(message)
     );
-    (status, page(title, &body)).into_response()
+    (status, shell(title, true, &body)).into_response()
 }
 
 fn when(secs: i64) -> String {
@@ -589,7 +547,7 @@ async fn offer_form(s: &Web, url: &str, problem: Option<&str>) -> Response {
         issuer = esc(&offer.credential_issuer),
         url = esc(url),
     );
-    page("Add credentials", &body).into_response()
+    shell("Add credentials", !problem.is_empty(), &body).into_response()
 }
 
 fn config_label(id: &str) -> String {

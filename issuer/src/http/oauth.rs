@@ -11,6 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use vouch_ops::html::{escape, Page};
 
 use super::{freshness, no_store, parse_form, read_body, single_header, Shared};
 use crate::configurations;
@@ -194,13 +195,6 @@ async fn par(
     ))
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// Who the code goes to after sign-in: the client's registered name and the redirect host.
 struct ReturnTo {
     client: String,
@@ -225,6 +219,11 @@ impl ReturnTo {
     }
 }
 
+/// The sign-in page's own rules, after the shared stylesheet (`vouch_ops::html::BASE_CSS`).
+const SIGN_IN_CSS: &str = "#sign_in_code{max-width:12em}";
+
+/// The citizen's sign-in page, in the shared shell under the issuer's name; with `error`, the
+/// problem first and the title prefixed `Error: `.
 fn sign_in_page(
     issuer: &str,
     request_uri: &str,
@@ -237,8 +236,13 @@ fn sign_in_page(
         .filter_map(|c| configurations::find(c))
         .map(|c| format!("<li>{}</li>", escape(c.display)))
         .collect();
-    let error = error
-        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
+    let problem = error
+        .map(|e| {
+            format!(
+                "<div class=\"error-summary\" role=\"alert\"><h2>There is a problem</h2><p class=\"error-message\">{}</p></div>",
+                escape(e)
+            )
+        })
         .unwrap_or_default();
     let to = to
         .map(|t| {
@@ -249,18 +253,21 @@ fn sign_in_page(
             )
         })
         .unwrap_or_default();
-    Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign in - {issuer}</title>\
-<style>body{{font-family:arial,sans-serif;max-width:40em;margin:2em auto}}.error{{color:#d4351c}}\
-label{{display:block;margin-top:1em;font-weight:bold}}input{{font-size:1.2em}}button{{margin-top:1em;font-size:1.2em}}</style></head>\
-<body><main><h1>Sign in to get your credentials</h1>{error}{to}<p>Your wallet asks for:</p><ul>{list}</ul>\
-<form method=\"post\" action=\"authorize\"><input type=\"hidden\" name=\"request_uri\" value=\"{}\">\
-<label for=\"subject_id\">Your account reference</label><input id=\"subject_id\" name=\"subject_id\" autocomplete=\"username\">\
-<label for=\"sign_in_code\">The one-time code we sent you</label><input id=\"sign_in_code\" name=\"sign_in_code\" inputmode=\"numeric\" autocomplete=\"one-time-code\">\
-<br><button type=\"submit\">Continue</button></form></main></body></html>",
+    let body = format!(
+        r#"<h1>Sign in to get your credentials</h1>{problem}{to}<p>Your wallet asks for:</p><ul>{list}</ul>
+<form method="post" action="authorize"><input type="hidden" name="request_uri" value="{}">
+<label for="subject_id">Your account reference</label><input id="subject_id" name="subject_id" autocomplete="username" spellcheck="false">
+<label for="sign_in_code">The one-time code we sent you</label><input id="sign_in_code" name="sign_in_code" inputmode="numeric" autocomplete="one-time-code">
+<button class="button" type="submit">Continue</button></form>"#,
         escape(request_uri),
-        issuer = escape(issuer),
-    ))
+    );
+    Html(
+        Page::new(issuer, "Sign in")
+            .home(None)
+            .error(error.is_some())
+            .css(SIGN_IN_CSS)
+            .render(&body),
+    )
 }
 
 async fn authorize_page(
