@@ -1,6 +1,7 @@
 //! What every Vouch service shares for operations, so that the register, the issuer, the
 //! verifier and the demo wallet answer the same way, behind the same hardened server.
 //!
+//! - `db` (feature `db`): opening a service's database: backend by URL, schema, migrations.
 //! - [`files`]: keys, tokens, state and logs on disk `0600` in `0700` directories.
 //! - `health` (feature `server`): the `/healthz` answer (200 ready, 503 not ready).
 //! - [`html`]: the web pages' shell, HTML escaping and base stylesheet (no feature needed).
@@ -22,6 +23,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "db")]
+pub mod db;
 pub mod files;
 #[cfg(feature = "server")]
 pub mod health;

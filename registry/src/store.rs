@@ -7,17 +7,17 @@
 //! checkpoint, and commits. Two processes therefore never write two leaves at one index:
 //! the log cannot fork.
 
-use std::borrow::Cow;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use credentials::keys::Signer;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::Row;
 use time::OffsetDateTime;
+use vouch_ops::db;
 
 use trust_framework::events::Event;
 use trust_framework::log::{Log, LogError};
@@ -102,18 +102,7 @@ pub enum Store {
 }
 
 fn migrator(sql: &'static str) -> Migrator {
-    Migrator {
-        migrations: Cow::Owned(vec![Migration::new(
-            1,
-            Cow::Borrowed("log"),
-            MigrationType::Simple,
-            Cow::Borrowed(sql),
-            false,
-        )]),
-        ignore_missing: false,
-        locking: true,
-        no_tx: false,
-    }
+    db::migrator(vec![db::migration(1, "log", sql)])
 }
 
 /// Hex of bytes.
@@ -190,38 +179,36 @@ macro_rules! under_log_lock {
 impl Store {
     /// Opens (creating a SQLite file if needed) and migrates the database at `url`.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
-        if url.starts_with("sqlite:") {
-            let opts = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .busy_timeout(Duration::from_secs(30));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(4)
-                .connect_with(opts)
-                .await?;
-            migrator(include_str!("../migrations/sqlite/0001_log.sql"))
-                .run(&pool)
-                .await?;
-            Ok(Store::Sqlite(pool))
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
-            migrator(include_str!("../migrations/postgres/0001_log.sql"))
-                .run(&pool)
-                .await?;
-            Ok(Store::Postgres(pool))
-        } else {
-            Err(StoreError::UnsupportedUrl)
+        match db::Backend::of(url).map_err(|_| StoreError::UnsupportedUrl)? {
+            db::Backend::Sqlite => {
+                let opts = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(30));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(opts)
+                    .await?;
+                migrator(include_str!("../migrations/sqlite/0001_log.sql"))
+                    .run(&pool)
+                    .await?;
+                Ok(Store::Sqlite(pool))
+            }
+            db::Backend::Postgres => {
+                let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
+                migrator(include_str!("../migrations/postgres/0001_log.sql"))
+                    .run(&pool)
+                    .await?;
+                Ok(Store::Postgres(pool))
+            }
         }
     }
 
     /// Opens the database at `url` without migrating it (administration, tests).
     pub async fn connect_unmigrated(url: &str) -> Result<Store, StoreError> {
-        if url.starts_with("sqlite:") {
-            Ok(Store::Sqlite(SqlitePool::connect(url).await?))
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Ok(Store::Postgres(PgPool::connect(url).await?))
-        } else {
-            Err(StoreError::UnsupportedUrl)
+        match db::Backend::of(url).map_err(|_| StoreError::UnsupportedUrl)? {
+            db::Backend::Sqlite => Ok(Store::Sqlite(SqlitePool::connect(url).await?)),
+            db::Backend::Postgres => Ok(Store::Postgres(PgPool::connect(url).await?)),
         }
     }
 

@@ -8,8 +8,16 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::Row;
+use vouch_ops::db;
 
-const SCHEMA: &str = include_str!("../migrations/0001_verifier.sql");
+/// The verifier's migrations, embedded (`verifier/migrations/*.sql`).
+fn migrator() -> sqlx::migrate::Migrator {
+    db::migrator(vec![db::migration(
+        1,
+        "verifier",
+        include_str!("../migrations/0001_verifier.sql"),
+    )])
+}
 
 /// Storage errors.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +28,12 @@ pub enum StoreError {
     /// Neither `sqlite:` nor `postgres:`.
     #[error("unsupported database URL (use sqlite://FILE or postgres://...)")]
     UnsupportedUrl,
+    /// A migration failed (or the database has migrations this version does not know).
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The PostgreSQL schema name is not lower-case letters, digits and `_`.
+    #[error("the schema name must be lower-case letters, digits or _")]
+    SchemaName,
 }
 
 /// An OpenID4VP transaction.
@@ -120,41 +134,40 @@ macro_rules! tx_from_row {
 }
 
 impl Store {
-    /// Connects and creates the tables. For PostgreSQL, `schema` (created if missing)
-    /// isolates one deployment or test from another.
+    /// Connects and migrates (the schema is only ever made by the migrations; a database of
+    /// an earlier version, made without them, is adopted by the first). For PostgreSQL,
+    /// `schema` (created if missing) isolates one deployment or test from another.
     pub async fn connect(url: &str, schema: Option<&str>) -> Result<Store, StoreError> {
-        if url.starts_with("sqlite:") {
-            let opts = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .busy_timeout(Duration::from_secs(30));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(4)
-                .connect_with(opts)
-                .await?;
-            sqlx::raw_sql(SCHEMA).execute(&pool).await?;
-            Ok(Store::Sqlite(pool))
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let mut opts = PgConnectOptions::from_str(url)?;
-            if let Some(s) = schema {
-                let admin = PgPool::connect_with(opts.clone()).await?;
-                sqlx::raw_sql(&format!(
-                    "CREATE SCHEMA IF NOT EXISTS \"{}\"",
-                    s.replace('"', "")
-                ))
-                .execute(&admin)
-                .await?;
-                admin.close().await;
-                opts = opts.options([("search_path", s)]);
+        let backend = db::Backend::of(url).map_err(|_| StoreError::UnsupportedUrl)?;
+        match backend {
+            db::Backend::Sqlite => {
+                let opts = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(30));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(opts)
+                    .await?;
+                migrator().run(&pool).await?;
+                Ok(Store::Sqlite(pool))
             }
-            let pool = PgPoolOptions::new()
-                .max_connections(8)
-                .connect_with(opts)
-                .await?;
-            sqlx::raw_sql(SCHEMA).execute(&pool).await?;
-            Ok(Store::Postgres(pool))
-        } else {
-            Err(StoreError::UnsupportedUrl)
+            db::Backend::Postgres => {
+                let mut opts = PgConnectOptions::from_str(url)?;
+                if let Some(s) = schema {
+                    db::create_schema(url, s).await.map_err(|e| match e {
+                        db::DbError::Sqlx(e) => StoreError::Db(e),
+                        _ => StoreError::SchemaName,
+                    })?;
+                    opts = opts.options([("search_path", s)]);
+                }
+                let pool = PgPoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(opts)
+                    .await?;
+                migrator().run(&pool).await?;
+                Ok(Store::Postgres(pool))
+            }
         }
     }
 

@@ -3,41 +3,24 @@
 //! written by an earlier version takes only the migrations it lacks. The schema is never
 //! created any other way.
 
-use std::borrow::Cow;
-
-use sqlx::migrate::{Migration, MigrationType, Migrator};
-
-/// One embedded migration: `version`, its description and its SQL.
-fn migration(version: i64, description: &'static str, sql: &'static str) -> Migration {
-    Migration::new(
-        version,
-        Cow::Borrowed(description),
-        MigrationType::Simple,
-        Cow::Borrowed(sql),
-        false,
-    )
-}
+use sqlx::migrate::Migrator;
+use vouch_ops::db::migration;
 
 /// Every migration, in order, under a migration lock, each in a transaction of its own.
 pub(super) fn migrator() -> Migrator {
-    Migrator {
-        migrations: Cow::Owned(vec![
-            migration(1, "init", include_str!("../../migrations/0001_init.sql")),
-            migration(
-                2,
-                "stateless nonces",
-                include_str!("../../migrations/0002_stateless_nonces.sql"),
-            ),
-            migration(
-                3,
-                "oauth clients",
-                include_str!("../../migrations/0003_oauth_clients.sql"),
-            ),
-        ]),
-        ignore_missing: false,
-        locking: true,
-        no_tx: false,
-    }
+    vouch_ops::db::migrator(vec![
+        migration(1, "init", include_str!("../../migrations/0001_init.sql")),
+        migration(
+            2,
+            "stateless nonces",
+            include_str!("../../migrations/0002_stateless_nonces.sql"),
+        ),
+        migration(
+            3,
+            "oauth clients",
+            include_str!("../../migrations/0003_oauth_clients.sql"),
+        ),
+    ])
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+use vouch_ops::db;
+
 use super::migrations::migrator;
 use super::writer::Job;
 use super::{DbKind, Store, StoreError};
@@ -32,23 +34,24 @@ impl Store {
     /// tests use a fresh schema each.
     pub async fn connect_with_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
-        let kind = if url.starts_with("sqlite:") {
-            DbKind::Sqlite
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            DbKind::Postgres
-        } else {
-            return Err(StoreError::UnsupportedUrl);
+        let kind = match db::Backend::of(url).map_err(|_| StoreError::UnsupportedUrl)? {
+            db::Backend::Sqlite => DbKind::Sqlite,
+            db::Backend::Postgres => DbKind::Postgres,
         };
-        let url = if kind == DbKind::Sqlite && !url.contains('?') && !url.contains(":memory:") {
-            format!("{url}?mode=rwc")
-        } else {
-            url.to_string()
-        };
+        let url = db::create_if_missing(url);
         let opts: AnyConnectOptions = url.parse()?;
         let read_opts = opts.clone();
         let pool = match kind {
             DbKind::Sqlite => sqlite_writer(opts).await?,
-            DbKind::Postgres => postgres_pool(opts, schema).await?,
+            DbKind::Postgres => {
+                if let Some(s) = schema {
+                    db::create_schema(&url, s).await.map_err(|e| match e {
+                        db::DbError::Sqlx(e) => StoreError::from(e),
+                        _ => StoreError::UnsupportedUrl,
+                    })?;
+                }
+                postgres_pool(opts, schema).await?
+            }
         };
         migrator().run(&pool).await?;
         let file_db = kind == DbKind::Sqlite && !url.contains(":memory:");
@@ -138,22 +141,12 @@ async fn sqlite_checkpointer(opts: AnyConnectOptions) -> Result<AnyPool, sqlx::E
         .await
 }
 
-/// The PostgreSQL pool, every connection inside `schema` when one is given (created first
-/// if missing, on a connection of its own).
+/// The PostgreSQL pool, every connection inside `schema` when one is given (made before by
+/// [`db::create_schema`]).
 async fn postgres_pool(
     opts: AnyConnectOptions,
     schema: Option<&str>,
 ) -> Result<AnyPool, sqlx::Error> {
-    if let Some(schema) = schema {
-        let setup = AnyPoolOptions::new()
-            .max_connections(1)
-            .connect_with(opts.clone())
-            .await?;
-        setup
-            .execute(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"").as_str())
-            .await?;
-        setup.close().await;
-    }
     let schema = schema.map(str::to_string);
     AnyPoolOptions::new()
         .max_connections(POSTGRES_CONNECTIONS)
