@@ -2,6 +2,9 @@
 //! sign and verify rates of the same run: verification costs two ES256 verifies plus
 //! hashing, so `2 x verify` is its bound.
 //!
+//! Beside them, the same presentation bytes through sd-jwt-rs 0.7.1 (an independent
+//! implementation over jsonwebtoken and ring).
+//!
 //! `cargo bench -p credentials --bench sd_jwt` (one core: `taskset -c 1 cargo bench ...`).
 
 mod common;
@@ -65,6 +68,25 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // The independent peer on the same presentation bytes: sd-jwt-rs (the OpenWallet
+    // Foundation's Rust SD-JWT, over jsonwebtoken and ring), pinned as a dev-dependency.
+    let (x, y) = issuer.public_key().coordinates().unwrap();
+    let (x, y) = (credentials::b64::encode(x), credentials::b64::encode(y));
+    let peer = |text: &str| {
+        let (x, y) = (x.clone(), y.clone());
+        sd_jwt_rs::SDJWTVerifier::new(
+            text.to_string(),
+            Box::new(move |_, _| jsonwebtoken::DecodingKey::from_ec_components(&x, &y).unwrap()),
+            Some(AUD.to_string()),
+            Some(NONCE.to_string()),
+            sd_jwt_rs::SDJWTSerializationFormat::Compact,
+        )
+    };
+    let verified = peer(&presentation).expect("sd-jwt-rs verifies the same presentation");
+    assert_eq!(verified.verified_claims["given_name"], "Ada");
+    g.bench_function("verify/10_disclosures_kb/sd-jwt-rs", |b| {
+        b.iter(|| peer(&presentation).unwrap())
+    });
     g.finish();
 }
 

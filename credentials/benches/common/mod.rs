@@ -16,6 +16,11 @@ use credentials::sd_jwt_vc::{SdJwtVcIssuer, VcEnvelope};
 use credentials::x509::{profile, Certificate};
 use serde_json::json;
 
+/// The allocator the services run with (`vouch`'s global allocator), so that the figures
+/// are the deployed ones.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The verifier's clock in the SD-JWT fixture.
 pub const NOW: i64 = 1_800_000_000;
 /// The KB-JWT audience and nonce.

@@ -1,7 +1,7 @@
 //! Verification (RFC 9901 section 7): the issuer signature, every Disclosure against the
 //! digests, the validity window and the Key Binding JWT, fail-closed and in that order.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
@@ -211,17 +211,22 @@ pub fn process_disclosures(
     alg: SdAlg,
 ) -> Result<(Map<String, Value>, Vec<String>), SdJwtError> {
     payload.remove(SD_ALG);
-    let mut by_digest = HashMap::with_capacity(disclosures.len());
+    // One table for both questions a digest raises (which Disclosure, and whether it was
+    // met before): one hash per digest of the payload.
+    let mut digests = HashMap::with_capacity(disclosures.len() * 2);
     for (i, d) in disclosures.iter().enumerate() {
-        if by_digest.insert(d.digest(alg), i).is_some() {
+        let slot = Slot {
+            index: Some(i),
+            seen: false,
+        };
+        if digests.insert(d.digest(alg), slot).is_some() {
             return Err(SdJwtError::DuplicateDisclosure);
         }
     }
     let mut state = Processing {
         disclosures,
-        by_digest,
+        digests,
         used: vec![false; disclosures.len()],
-        seen: HashSet::new(),
         names: Vec::new(),
     };
     let claims = state.object(payload)?;
@@ -231,21 +236,40 @@ pub fn process_disclosures(
     Ok((claims, state.names))
 }
 
+/// A digest met in the payload or computed from a Disclosure.
+struct Slot {
+    /// The Disclosure it is the digest of (`None`: a decoy or an unknown digest).
+    index: Option<usize>,
+    /// Whether the payload already referenced it.
+    seen: bool,
+}
+
 struct Processing<'a> {
     disclosures: &'a [Disclosure],
-    by_digest: HashMap<String, usize>,
+    digests: HashMap<String, Slot>,
     used: Vec<bool>,
-    seen: HashSet<String>,
     names: Vec<String>,
 }
 
 impl Processing<'_> {
     fn lookup(&mut self, digest: String) -> Result<Option<&'_ Disclosure>, SdJwtError> {
-        let index = self.by_digest.get(digest.as_str()).copied();
-        if self.seen.contains(&digest) {
-            return Err(SdJwtError::DuplicateDigest(digest));
-        }
-        self.seen.insert(digest);
+        let index = match self.digests.get_mut(digest.as_str()) {
+            Some(slot) if slot.seen => return Err(SdJwtError::DuplicateDigest(digest)),
+            Some(slot) => {
+                slot.seen = true;
+                slot.index
+            }
+            None => {
+                self.digests.insert(
+                    digest,
+                    Slot {
+                        index: None,
+                        seen: true,
+                    },
+                );
+                None
+            }
+        };
         Ok(index.map(|i| {
             self.used[i] = true;
             &self.disclosures[i]
