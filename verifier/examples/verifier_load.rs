@@ -2,7 +2,8 @@
 //! endpoint (OpenID4VP direct_post, each a fresh transaction), beside the pipeline's own
 //! rate in the same run, and the process's resident memory under that load.
 //!
-//! `cargo run --release -p verifier --example verifier_load -- [N] [CONCURRENCY]`
+//! `VOUCH_RATE_LIMIT=off cargo run --release -p verifier --example verifier_load -- [N] [CONCURRENCY]`
+//! (the per-address rate limit would otherwise refuse a load driver on one address).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -33,6 +34,10 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
     let conc: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(8);
+    if std::env::var("VOUCH_RATE_LIMIT").as_deref() != Ok("off") {
+        eprintln!("verifier_load: run with VOUCH_RATE_LIMIT=off (one address sends every request)");
+        std::process::exit(2);
+    }
     let scheme = std::sync::Arc::new(Scheme::new(Story::Good));
     let r = running(
         &scheme,
@@ -73,6 +78,7 @@ async fn main() {
             .json()
             .await
             .unwrap();
+        assert!(t["client_id"].is_string(), "transaction not created: {t}");
         let p = scheme.present(
             &cred,
             t["client_id"].as_str().unwrap(),
