@@ -2,7 +2,7 @@
 # What the tests need beyond Rust, installed once and idempotently: Chromium (browser
 # tests), SoftHSM2 (PKCS#11 keys), PostgreSQL running (tests that use it read
 # VOUCH_TEST_DATABASE_URL and skip without it), jsonschema (metadata schema checks), and the
-# npm test drivers. Run by scripts/test.sh; safe to run again.
+# npm test peers (scripts/setup-peers.sh). Run by scripts/test.sh; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +35,5 @@ python3 -c "import jsonschema" 2>/dev/null || python3 -m pip install -q jsonsche
 # The wallet's Python FFI test implements the platform key store and device keys with it.
 python3 -c "import cryptography" 2>/dev/null || python3 -m pip install -q cryptography
 
-for setup in verifier/tests/browser/setup.sh tests/e2e/setup.sh; do
-  if [ -f "$setup" ]; then bash "$setup"; fi
-done
+# Every npm peer and browser driver the tests use: one package (tests/package.json), one npm ci.
+bash scripts/setup-peers.sh

@@ -10,7 +10,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vouch-target}"
 # The PostgreSQL that scripts/test-env.sh starts (tests that need it skip without this URL).
 export VOUCH_TEST_DATABASE_URL="${VOUCH_TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/test}"
 
-# Chromium, SoftHSM2, PostgreSQL running, jsonschema, npm test drivers (idempotent).
+# Chromium, SoftHSM2, PostgreSQL running, jsonschema, the npm test peers (idempotent).
 bash scripts/test-env.sh
 
 cargo build --workspace --locked --bins
@@ -24,19 +24,16 @@ VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash tests/interop/run.sh
 bash tests/interop-dcql/run.sh
 
 # mdoc: @auth0/mdl and @owf/mdoc (both directions).
-bash tests/interop-mdoc/setup.sh
 VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash tests/interop-mdoc/run.sh
 
 # W3C VC Data Integrity: Digital Bazaar vc + the rdfc and jcs cryptosuites (both directions).
-bash tests/interop-w3c/setup.sh
 VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash tests/interop-w3c/run.sh
 
 # OpenID4VP: vouch wallet answers an independent verifier (@openid4vc/openid4vp, dcql, @sd-jwt/*).
-bash tests/interop-oid4vp/setup.sh
 VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash tests/interop-oid4vp/run.sh
 
 # wallet-core's Kotlin and Swift bindings, checked for the API the apps use.
 bash scripts/bindings.sh
 
 # OpenID4VCI: an independent wallet completes the pre-authorized flow against the issuer.
-VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash issuer/tests/interop/run.sh
+VOUCH="$CARGO_TARGET_DIR/debug/vouch" bash tests/interop-oid4vci/run.sh

@@ -2,11 +2,14 @@
 //! killed (SIGKILL) mid-load. Every credential a wallet received is recorded, with a status
 //! index no other credential has. Runs when VOUCH_TEST_DATABASE_URL is set.
 
+mod support;
+
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use credentials::keys::{Algorithm, SoftwareSigner};
 use credentials::sd_jwt::SdJwt;
@@ -98,6 +101,11 @@ fn killing_one_of_two_processes_loses_no_record_of_a_returned_credential() {
     .unwrap();
 
     let received = Arc::new(Mutex::new(Vec::<String>::new()));
+    // Credentials received from process b, and whether it has been killed; the load runs
+    // until `stop`.
+    let from_b = Arc::new(AtomicUsize::new(0));
+    let b_killed = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
     rt.block_on(async {
         let admin = Transport::Tcp(a.addr.clone());
         let mut tokens = Vec::new();
@@ -112,27 +120,56 @@ fn killing_one_of_two_processes_loses_no_record_of_a_returned_credential() {
                 .await
                 .json();
             let code = o["credential_offer"]["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"].as_str().unwrap().to_string();
-            let addr = if i % 2 == 0 { a.addr.clone() } else { b.addr.clone() };
+            let on_b = i % 2 == 1;
+            let addr = if on_b { b.addr.clone() } else { a.addr.clone() };
             let w = Wallet::new(Transport::Tcp(addr), issuer_url);
             let t = w.token_pre_authorized(&code, None).await.unwrap();
-            tokens.push((w, t));
+            tokens.push((w, t, on_b));
         }
-        let start = Instant::now();
         let mut tasks = Vec::new();
-        for (w, t) in tokens {
-            let received = received.clone();
+        for (w, t, on_b) in tokens {
+            let (received, from_b, b_killed, stop) =
+                (received.clone(), from_b.clone(), b_killed.clone(), stop.clone());
             tasks.push(tokio::spawn(async move {
                 let holder = SoftwareSigner::generate(Algorithm::Es256).unwrap().0;
-                while start.elapsed() < Duration::from_secs(3) {
-                    if let Ok(c) = w.issue(&t, "pid_sd_jwt", &[&holder]).await {
-                        received.lock().unwrap().extend(c);
+                while !stop.load(Ordering::SeqCst) {
+                    match w.issue(&t, "pid_sd_jwt", &[&holder]).await {
+                        Ok(c) => {
+                            if on_b {
+                                from_b.fetch_add(c.len(), Ordering::SeqCst);
+                            }
+                            received.lock().unwrap().extend(c);
+                        }
+                        // Process b is gone: its wallets are done.
+                        Err(_) if on_b && b_killed.load(Ordering::SeqCst) => break,
+                        Err(_) => {}
                     }
                 }
             }));
         }
-        tokio::time::sleep(Duration::from_millis(1200)).await;
+        // Mid-load: both processes are issuing (b has answered wallets) when b is killed.
+        support::wait_until_async(
+            "process b to issue credentials under load",
+            Duration::from_secs(60),
+            || (from_b.load(Ordering::SeqCst) >= 3).then_some(()),
+        )
+        .await;
+        b_killed.store(true, Ordering::SeqCst);
         b.child.kill().unwrap(); // SIGKILL, mid-load
         let _ = b.child.wait();
+        // The load goes on against process a until more than 20 credentials were returned
+        // in all, at least 10 of them after b died.
+        let at_kill = received.lock().unwrap().len();
+        support::wait_until_async(
+            "process a to go on issuing after b was killed",
+            Duration::from_secs(60),
+            || {
+                let n = received.lock().unwrap().len();
+                (n > 20 && n >= at_kill + 10).then_some(())
+            },
+        )
+        .await;
+        stop.store(true, Ordering::SeqCst);
         for t in tasks {
             t.await.unwrap();
         }

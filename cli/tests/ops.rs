@@ -3,6 +3,8 @@
 //! configured by file and environment logs JSON, and SIGTERM stops a service only after the
 //! request in flight is answered, with exit status 0.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -11,6 +13,7 @@ use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::{file_contains, wait_exit, wait_until};
 
 fn vouch() -> Command {
     Command::new(env!("CARGO_BIN_EXE_vouch"))
@@ -132,19 +135,6 @@ fn signal(child: &Child, sig: &str) {
     assert!(ok, "kill {sig}");
 }
 
-fn wait_exit(child: &mut Child, secs: u64) -> Option<i32> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < deadline {
-        if let Ok(Some(s)) = child.try_wait() {
-            return s.code();
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("did not exit within {secs} s");
-}
-
 fn write_token(path: &Path) {
     std::fs::write(path, "operator-token-0123456789abcdef").unwrap();
 }
@@ -220,6 +210,16 @@ fn registry_from_a_config_file_logs_json_and_drains_the_request_in_flight_on_sig
     assert!(text.contains("vouch_registry_log_size "), "{text}");
 
     // A request in flight: headers and half the body sent, then SIGTERM, then the rest.
+    let in_flight = |addr: &str| {
+        let (_, text) = http(addr, "GET", "/metrics");
+        total(
+            &parse_prometheus(&text),
+            "vouch_http_requests_in_flight",
+            &["service=\"registry\""],
+        )
+    };
+    // At rest (the /metrics request may count itself).
+    let idle = in_flight(&addr);
     let body = br#"{"legal_basis":"test","body":{}}"#;
     let mut c = TcpStream::connect(&addr).unwrap();
     c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
@@ -231,9 +231,18 @@ fn registry_from_a_config_file_logs_json_and_drains_the_request_in_flight_on_sig
     .unwrap();
     c.write_all(&body[..10]).unwrap();
     c.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    wait_until(
+        "the registry to count the half-sent request in flight",
+        Duration::from_secs(20),
+        || (in_flight(&addr) > idle).then_some(()),
+    );
     signal(&child, "-TERM");
-    std::thread::sleep(Duration::from_millis(500));
+    // The signal is taken: the registry stops accepting and drains (its own log says so).
+    wait_until(
+        "the registry to log that it drains after SIGTERM",
+        Duration::from_secs(20),
+        || file_contains(&d.join("registry.log"), "no longer accepting").then_some(()),
+    );
     assert!(
         child.try_wait().unwrap().is_none(),
         "exited with a request in flight"
@@ -246,7 +255,7 @@ fn registry_from_a_config_file_logs_json_and_drains_the_request_in_flight_on_sig
         (400..500).contains(&status),
         "the request in flight was answered: {status} {answer}"
     );
-    assert_eq!(wait_exit(&mut child, 15), Some(0));
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(15)), Some(0));
     assert!(TcpStream::connect(&addr).is_err(), "still accepting");
 
     let logs = std::fs::read_to_string(d.join("registry.log")).unwrap();
@@ -331,30 +340,26 @@ fn every_service_of_up_answers_healthz_and_metrics_and_up_stops_cleanly_on_sigte
     }
     // The verifier re-fetches the register's snapshot on its own (every second here).
     let verifier = format!("127.0.0.1:{}", base + 2);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (_, text) = http(&verifier, "GET", "/metrics");
-        let s = parse_prometheus(&text);
-        if total(&s, "vouch_verifier_trust_snapshot_refreshes_total", &[]) >= 1.0 {
-            assert!(
-                text.contains("vouch_verifier_trust_snapshot_age_seconds "),
-                "{text}"
-            );
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no snapshot refresh counted:\n{text}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    let text = wait_until(
+        "the verifier to count a snapshot refresh in /metrics",
+        Duration::from_secs(20),
+        || {
+            let (_, text) = http(&verifier, "GET", "/metrics");
+            let s = parse_prometheus(&text);
+            (total(&s, "vouch_verifier_trust_snapshot_refreshes_total", &[]) >= 1.0).then_some(text)
+        },
+    );
+    assert!(
+        text.contains("vouch_verifier_trust_snapshot_age_seconds "),
+        "{text}"
+    );
     let (_, h) = http(&verifier, "GET", "/healthz");
     let h: Value = serde_json::from_str(&h).unwrap();
     assert_eq!(h["checks"]["database"], "ok", "{h}");
     assert_eq!(h["checks"]["trust_snapshot"], "ok", "{h}");
 
     signal(&child, "-TERM");
-    assert_eq!(wait_exit(&mut child, 60), Some(0));
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(60)), Some(0));
     for (name, port) in services {
         assert!(
             TcpStream::connect(("127.0.0.1", port)).is_err(),

@@ -9,7 +9,10 @@
 //! check-record`.
 //!
 //! The browser test needs `/usr/bin/chromium` and node (`.ci/run` installs them) and runs
-//! `tests/e2e/setup.sh` itself; outside CI a missing browser skips it with a notice.
+//! `scripts/setup-peers.sh` itself (the npm test peers, playwright-core among them; a no-op
+//! when warm); outside CI a missing browser skips it with a notice.
+
+mod support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -116,12 +119,12 @@ impl Up {
         let _ = Command::new("kill")
             .args(["-INT", &self.child.id().to_string()])
             .status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(s)) = self.child.try_wait() {
-                return s.code();
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        // Not `support::wait_exit`: this also runs in `drop`, maybe while a failed test
+        // unwinds, where a second panic would abort.
+        if let Some(s) = support::poll_until(Duration::from_secs(30), || {
+            self.child.try_wait().ok().flatten()
+        }) {
+            return s.code();
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -361,7 +364,7 @@ fn assert_no_id_in_logs(dir: &Path, ids: &[&str]) {
 }
 
 /// Whether the browser test can run here; `Err` is why not.
-fn browser_prerequisites(e2e: &Path) -> Result<(), String> {
+fn browser_prerequisites(repo: &Path) -> Result<(), String> {
     let chromium = std::env::var("VOUCH_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     if !Path::new(&chromium).exists() {
         return Err(format!(
@@ -372,12 +375,12 @@ fn browser_prerequisites(e2e: &Path) -> Result<(), String> {
         return Err("node is missing".into());
     }
     let setup = Command::new("bash")
-        .arg(e2e.join("setup.sh"))
+        .arg(repo.join("scripts/setup-peers.sh"))
         .output()
         .map_err(|e| e.to_string())?;
     if !setup.status.success() {
         return Err(format!(
-            "tests/e2e/setup.sh failed: {}",
+            "scripts/setup-peers.sh failed: {}",
             String::from_utf8_lossy(&setup.stderr)
         ));
     }
@@ -392,8 +395,9 @@ fn assert_png(path: &str) {
 
 #[test]
 fn whole_journey_in_headless_chromium() {
-    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e");
-    if let Err(why) = browser_prerequisites(&e2e) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let e2e = repo.join("tests/e2e");
+    if let Err(why) = browser_prerequisites(&repo) {
         assert!(!in_ci(), "the journey test cannot run in CI: {why}");
         eprintln!("NOTICE: skipping the browser journey: {why}");
         return;

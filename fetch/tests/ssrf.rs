@@ -40,10 +40,10 @@ fn app() -> Router {
         .route(
             "/slow",
             get(|| async {
-                // One byte, then nothing for a long time.
+                // One byte, then nothing ever: only the reader's own timeout ends it.
                 let s = stream::unfold(0u32, |n| async move {
                     if n > 0 {
-                        tokio::time::sleep(Duration::from_secs(60)).await;
+                        std::future::pending::<()>().await;
                     }
                     (n < 2).then(|| (Ok::<_, std::io::Error>(Bytes::from_static(b"x")), n + 1))
                 });

@@ -8,6 +8,7 @@ mod support;
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use issuer::wallet::{key_proof, Transport, Wallet};
 use serde_json::json;
@@ -108,7 +109,27 @@ async fn the_wal_is_checkpointed_in_the_background() {
         .token_pre_authorized(&pre_code(&offer), None)
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    // The setup's own writes go into the file first (a checkpoint from a connection of the
+    // test's, as an operator's sqlite3 would run it), so that `before` is the whole of them
+    // and only the credentials below can grow the file.
+    let url = format!("sqlite://{}", db.display());
+    let url = url.as_str();
+    wait_until(
+        "the setup's writes to be checkpointed into the database file",
+        Duration::from_secs(10),
+        || async move {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+            // (blocked, frames in the WAL, frames checkpointed); an error is another
+            // checkpoint running at that moment.
+            let r: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&mut conn)
+                .await;
+            let _ = conn.close().await;
+            matches!(r, Ok((0, log, done)) if log == done).then_some(())
+        },
+    )
+    .await;
     let before = std::fs::metadata(&db).unwrap().len();
     for _ in 0..20 {
         let nonce = w.nonce().await.unwrap();
@@ -123,17 +144,15 @@ async fn the_wal_is_checkpointed_in_the_background() {
         .await
         .unwrap();
     }
-    let mut after = before;
-    for _ in 0..40 {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        after = std::fs::metadata(&db).unwrap().len();
-        if after > before {
-            break;
-        }
-    }
-    assert!(
-        after > before,
-        "200 credentials later the database file is still {before} bytes: nothing checkpointed"
-    );
+    let db = &db;
+    wait_until(
+        &format!(
+            "the background checkpointer to grow the database file past {before} bytes with \
+             200 credentials"
+        ),
+        Duration::from_secs(4),
+        || async move { (std::fs::metadata(db).unwrap().len() > before).then_some(()) },
+    )
+    .await;
     assert_eq!(t.count("credentials").await, 200);
 }

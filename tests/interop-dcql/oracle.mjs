@@ -31,7 +31,7 @@ const require = createRequire(import.meta.url)
 const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'))
 const listJson = (dir, suffix = '.json') =>
   existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(suffix)).sort() : []
-const pkgVersion = (name) => readJson(join(here, 'node_modules', name, 'package.json')).version
+const pkgVersion = (name) => readJson(join(here, '..', 'node_modules', name, 'package.json')).version
 
 // ---------------------------------------------------------------------------------------------
 // Known places where dcql 3.0.0 disagrees with the spec text (the spec wins).

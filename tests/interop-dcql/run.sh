@@ -4,7 +4,7 @@
 # Pass --write to regenerate specs/dcql/expected/ instead of checking it.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-bash "$here/setup.sh"
+bash "$here/../../scripts/setup-peers.sh"
 if [[ "${1:-}" == "--write" ]]; then
   node "$here/oracle.mjs"
 else

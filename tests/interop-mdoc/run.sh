@@ -36,7 +36,7 @@ while (($#)); do
 done
 
 if [[ "${INTEROP_SKIP_SETUP:-0}" != 1 ]]; then
-  "$here/setup.sh" || { echo "run.sh: setup.sh failed" >&2; exit 2; }
+  bash "$here/../../scripts/setup-peers.sh" || { echo "run.sh: scripts/setup-peers.sh failed" >&2; exit 2; }
 fi
 [[ -f "$VEC/annex-d/device_response.cbor" ]] || { echo "run.sh: ISO 18013-5 vectors not found at $VEC" >&2; exit 2; }
 if ((peers_only == 0)); then

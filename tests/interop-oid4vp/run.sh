@@ -33,7 +33,7 @@ keep=0
 [[ "${1:-}" == --keep ]] && keep=1
 
 [[ -x "$VOUCH" ]] || (cd "$root" && cargo build -q -p vouch) || { echo "run.sh: cannot build vouch" >&2; exit 2; }
-bash "$here/setup.sh" || { echo "run.sh: setup.sh failed" >&2; exit 2; }
+bash "$root/scripts/setup-peers.sh" || { echo "run.sh: scripts/setup-peers.sh failed" >&2; exit 2; }
 command -v openssl >/dev/null || { echo "run.sh: openssl not found" >&2; exit 2; }
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/vouch-interop-oid4vp.XXXXXX")"
@@ -72,7 +72,7 @@ node --input-type=module -e '
   await call("PUT", "/admin/subjects/oid4vp-1", { attributes: JSON.parse(readFileSync(attributes, "utf8")), gpg45_profile: "M1B" })
   const offer = await call("POST", "/admin/offers", { subject_id: "oid4vp-1", credential_configuration_ids: ["pid_sd_jwt", "mdl_mdoc"], pre_authorized: true, tx_code: true })
   console.log(JSON.stringify(offer))
-' "$url" "$tmp/issuer/admin.token" "$root/issuer/tests/interop/attributes.json" \
+' "$url" "$tmp/issuer/admin.token" "$root/tests/interop-oid4vci/attributes.json" \
   > "$tmp/offer.json" 2> "$tmp/offer.err" || setup_fail "offer: $(cat "$tmp/offer.err")"
 node -e "fetch(process.argv[1]).then(r=>r.json()).then(m=>console.log(JSON.stringify(m.jwks.keys[0])))" \
   "$url/.well-known/jwt-vc-issuer" > "$tmp/issuer.pub.jwk" || setup_fail "no issuer key"
@@ -211,9 +211,7 @@ fi
 doctype=org.iso.18013.5.1.mDL ns=org.iso.18013.5.1
 q6="$(node -e 'const [d,n]=process.argv.slice(1);console.log(JSON.stringify({credentials:[{id:"mdl",format:"mso_mdoc",meta:{doctype_value:d},
   claims:[{path:[n,"family_name"]},{path:[n,"given_name"]}]}]}))' "$doctype" "$ns")"
-if ! bash "$root/tests/interop-mdoc/setup.sh" >/dev/null 2>&1; then
-  result FAIL "mso_mdoc via OpenID4VP" "tests/interop-mdoc/setup.sh failed"
-elif transaction mdoc-jwt "$q6" yes --signed --cert "$tmp/leaf.pem" --chain-key "$tmp/leaf.key" \
+if transaction mdoc-jwt "$q6" yes --signed --cert "$tmp/leaf.pem" --chain-key "$tmp/leaf.key" \
   --response-mode direct_post.jwt --mdoc-dir "$tmp/mdoc"; then
   r="$tmp/mdoc-jwt.result.json"
   if [[ "$(jget "$r" ok)" != true || ! -f "$tmp/mdoc/mdl-0.cbor" ]]; then

@@ -23,7 +23,7 @@ import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey';
 
 const shipped = path => JSON.parse(readFileSync(
-  new URL(`./node_modules/@digitalbazaar/${path}`, import.meta.url), 'utf8'));
+  new URL(`../node_modules/@digitalbazaar/${path}`, import.meta.url), 'utf8'));
 const contexts = new Map([
   ['https://www.w3.org/ns/credentials/v2',
     shipped('credentials-context/contexts/v2.jsonld')],

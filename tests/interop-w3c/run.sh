@@ -36,7 +36,7 @@ while (($#)); do
 done
 
 if [[ "${INTEROP_SKIP_SETUP:-0}" != 1 ]]; then
-  "$here/setup.sh" || { echo "run.sh: setup.sh failed" >&2; exit 2; }
+  bash "$here/../../scripts/setup-peers.sh" || { echo "run.sh: scripts/setup-peers.sh failed" >&2; exit 2; }
 fi
 if [[ ! -x "$VOUCH" ]]; then echo "run.sh: no vouch binary at $VOUCH (set VOUCH)" >&2; exit 2; fi
 if ! "$VOUCH" vc --help >/dev/null 2>&1; then echo "run.sh: $VOUCH has no 'vc' command" >&2; exit 2; fi

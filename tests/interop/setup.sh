@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
 # Install the two SD-JWT VC peers for the interop harness (idempotent).
 #   Python: sd-jwt==0.10.4 (+ pinned deps) into tests/interop/.venv, or into $VOUCH_PY_VENV.
-#   Node:   npm ci of tests/interop/node/package-lock.json (@sd-jwt/*@0.19.0).
-# A stamp (hash of the pin file) beside each install makes a warm run a no-op. Cold runs try the
-# local caches first (a wheelhouse under ~/.cache/vouch-interop and npm's own cache) so a repeat
-# install works without the network; they fall back to the registries.
+#   Node:   the npm test peers (@sd-jwt/*@0.19.0 among them), by scripts/setup-peers.sh.
+# A stamp (hash of the pin file) beside the venv makes a warm run a no-op. Cold runs try the
+# local wheelhouse first (under ~/.cache/vouch-interop) so a repeat install works without the
+# network; they fall back to the registry.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="${VOUCH_PY_VENV:-$here/.venv}"
 req="$here/python/requirements.txt"
-node_dir="$here/node"
 wheels="${VOUCH_INTEROP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vouch-interop}/wheels"
 python="${PYTHON:-python3}"
 
@@ -37,18 +36,6 @@ else
 fi
 
 # ---------------------------------------------------------------- Node peer
-command -v npm >/dev/null || { log "npm not found"; exit 1; }
-node_stamp_want="$(hash_of "$node_dir/package.json" "$node_dir/package-lock.json")-$(node --version)"
-node_stamp="$node_dir/node_modules/.vouch-interop-stamp"
-if [[ -f "$node_stamp" && "$(cat "$node_stamp")" == "$node_stamp_want" ]]; then
-  log "node peer up to date ($node_dir/node_modules)"
-else
-  log "npm ci in $node_dir"
-  npm_flags=(--no-audit --no-fund --loglevel=error)
-  if ! (cd "$node_dir" && npm ci --offline "${npm_flags[@]}" >/dev/null 2>&1); then
-    (cd "$node_dir" && npm ci --prefer-offline "${npm_flags[@]}" >/dev/null)
-  fi
-  (cd "$node_dir" && node -e 'import("@sd-jwt/sd-jwt-vc").then(() => import("@sd-jwt/crypto-nodejs"))')
-  printf '%s\n' "$node_stamp_want" > "$node_stamp"
-fi
+# node/peer.mjs is one of the npm test peers of tests/package.json (one install for all).
+bash "$here/../../scripts/setup-peers.sh"
 log "ok"

@@ -1,5 +1,5 @@
 //! The right-to-work journey in headless Chromium (Debian's `chromium`, driven by
-//! `playwright-core` from `tests/browser/employer.mjs`): the employer starts a check on the
+//! `playwright-core` from `tests/e2e/employer.mjs` at the repository's root): the employer starts a check on the
 //! page the verifier serves, a wallet answers the link the page shows, the page's polling
 //! brings up the outcome (provider and right-to-work note included), the employer confirms
 //! the likeness, the signed record downloads and `vouch verifier check-record` verifies it.
@@ -10,7 +10,8 @@
 //! see `scripts/screenshots.sh`).
 //!
 //! Needs `/usr/bin/chromium` (`.ci/run` installs it) and node; runs
-//! `tests/browser/setup.sh` itself (a no-op when warm). Outside CI a missing browser or node
+//! `scripts/setup-peers.sh` itself (the npm test peers, playwright-core among them; a no-op
+//! when warm). Outside CI a missing browser or node
 //! skips the test with a notice; under CI it fails.
 
 mod common;
@@ -30,7 +31,7 @@ fn in_ci() -> bool {
 }
 
 /// Whether the browser test can run here; `Err` is why not.
-fn prerequisites(dir: &Path) -> Result<(), String> {
+fn prerequisites(repo: &Path) -> Result<(), String> {
     let chromium = std::env::var("VOUCH_CHROMIUM").unwrap_or_else(|_| CHROMIUM.into());
     if !Path::new(&chromium).exists() {
         return Err(format!(
@@ -41,12 +42,12 @@ fn prerequisites(dir: &Path) -> Result<(), String> {
         return Err("node is missing".into());
     }
     let setup = Command::new("bash")
-        .arg(dir.join("setup.sh"))
+        .arg(repo.join("scripts/setup-peers.sh"))
         .output()
         .map_err(|e| e.to_string())?;
     if !setup.status.success() {
         return Err(format!(
-            "verifier/tests/browser/setup.sh failed: {}",
+            "scripts/setup-peers.sh failed: {}",
             String::from_utf8_lossy(&setup.stderr)
         ));
     }
@@ -97,8 +98,9 @@ async fn next(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn employer_runs_the_right_to_work_check_in_headless_chromium() {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    if let Err(why) = prerequisites(&here) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let here = repo.join("tests/e2e");
+    if let Err(why) = prerequisites(&repo) {
         assert!(!in_ci(), "the browser test cannot run in CI: {why}");
         eprintln!("NOTICE: skipping the browser test: {why}");
         return;

@@ -187,13 +187,11 @@ async fn refreshes_the_snapshot_from_the_register_and_refuses_rollbacks_and_stra
         TrustState::new(TrustData::verify(&scheme.snapshot_verifier(), &scheme.snapshot).unwrap())
             .unwrap();
     let task = refresh.clone().spawn(state2.clone());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while state2.current().snapshot.payload.sequence != 2 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the background refresh never applied snapshot 2"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    common::wait_until(
+        "the background refresh to apply snapshot 2",
+        std::time::Duration::from_secs(10),
+        || (state2.current().snapshot.payload.sequence == 2).then_some(()),
+    )
+    .await;
     task.abort();
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use credentials::keys::{Algorithm, Signer, SoftwareSigner};
 use issuer::wallet::{HttpResponse, Token, Transport, Wallet};
@@ -200,4 +201,23 @@ pub async fn refused(
         before,
         "a refused request wrote something"
     );
+}
+
+/// Looks at `probe` until it gives `Some` (every 50 ms, the poll interval, not a wait for
+/// anything); panics naming `what` when it has not within `within`.
+pub async fn wait_until<T, F>(what: &str, within: Duration, mut probe: impl FnMut() -> F) -> T
+where
+    F: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

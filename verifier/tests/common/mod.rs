@@ -464,3 +464,24 @@ pub async fn start_check(r: &Running, mode: &str) -> String {
     let loc = resp.headers()["location"].to_str().unwrap().to_string();
     loc.trim_start_matches("/checks/").to_string()
 }
+
+/// Looks at `probe` until it gives `Some` (every 20 ms, the poll interval, not a wait for
+/// anything), without blocking the runtime; panics naming `what` when it has not within
+/// `within`.
+pub async fn wait_until<T>(
+    what: &str,
+    within: std::time::Duration,
+    mut probe: impl FnMut() -> Option<T>,
+) -> T {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {within:?} waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

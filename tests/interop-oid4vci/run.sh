@@ -3,13 +3,14 @@
 # pre-authorized code flow (tx_code, DPoP, nonce, JWT proofs, notification) against a running
 # `vouch issuer serve`; the SD-JWT VC it receives passes `vouch sd-jwt verify`, and the
 # metadata validates against specs/openid4vci/credential-issuer-metadata.schema.json.
+# The wallet (client.mjs) is one of the npm test peers of tests/package.json.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../../.." && pwd)"
+root="$(cd "$here/../.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vouch-target}"
 VOUCH="${VOUCH:-$CARGO_TARGET_DIR/debug/vouch}"
 [ -x "$VOUCH" ] || (cd "$root" && cargo build -q -p vouch)
-bash "$here/setup.sh"
+bash "$root/scripts/setup-peers.sh"
 
 tmp="$(mktemp -d)"
 pid=""
