@@ -7,7 +7,10 @@ use verifier::store::Store;
 #[tokio::test]
 async fn a_database_of_the_previous_version_is_adopted_with_its_rows() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("verifier.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("verifier.db").display()
+    );
     {
         // What the previous version created on start, written out here by hand.
         let old = sqlx::SqlitePool::connect(&url).await.unwrap();
@@ -31,7 +34,11 @@ async fn a_database_of_the_previous_version_is_adopted_with_its_rows() {
         old.close().await;
     }
     let store = Store::connect(&url, None).await.unwrap();
-    let t = store.transaction("tx-old").await.unwrap().expect("the old row");
+    let t = store
+        .transaction("tx-old")
+        .await
+        .unwrap()
+        .expect("the old row");
     assert_eq!(t.state, "completed");
     assert_eq!(t.client_id, "x509_san_dns:localhost");
     drop(store);
