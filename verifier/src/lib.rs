@@ -3,6 +3,7 @@
 //! reader sessions, and serves the employer's right-to-work check with its signed, retained
 //! records.
 //!
+//! - [`access`]: who may see a check: the browser that started it, or the API key.
 //! - [`http`]: the HTTP surface: OpenID4VP endpoints, the employer's pages, records.
 //! - [`oid4vp`]: the OpenID4VP 1.0 verifier: transactions, request objects, responses.
 //! - [`pipeline`]: the verification pipeline: one presentation in, one report out.
@@ -15,6 +16,7 @@
 //! - [`trust`]: trust data from the registry: a verified snapshot and Merkle proofs.
 //! - [`vc_api`]: the W3C VC API verifier endpoints.
 //! - [`web`]: the server-rendered pages of the right-to-work check.
+//! - [`words`]: dates, times, nationalities and documents in the words people read.
 //!
 //! Data flows one way: trust data ([`trust`], [`status`]) feeds the [`pipeline`]; the
 //! [`oid4vp`] service and the [`reader`] call the pipeline; [`rtw`] applies the employer's
@@ -25,6 +27,7 @@
 //! [`CheckName`]: credentials::report::CheckName
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod http;
 pub mod oid4vp;
 pub mod pipeline;
@@ -37,6 +40,7 @@ pub mod store;
 pub mod trust;
 pub mod vc_api;
 pub mod web;
+pub mod words;
 
 /// Seconds since the epoch of a time.
 pub fn ts(t: time::OffsetDateTime) -> i64 {

@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::human_age;
 use crate::oid4vp::CheckOutcome;
 use crate::rtw::Person;
+use crate::words;
 use vouch_ops::html::{escape as esc, Page};
 
 /// The verifier's own rules, after the shared stylesheet (`vouch_ops::html::BASE_CSS`).
@@ -17,7 +18,9 @@ const CSS: &str = r#"
 fieldset{border:0;padding:0;margin:0;min-width:0}legend{font-weight:700;font-size:24px;margin:0 0 15px}
 .radio{display:flex;align-items:center;margin:0 0 10px}.radio input{flex:none;width:40px;height:40px;margin:0 10px 0 0}.radio label{font-weight:400;margin:0}
 .qr svg{width:260px;height:260px}
-.portrait{max-width:200px;border:1px solid #b1b4b6}
+.portrait{width:240px;max-width:100%;height:auto;border:1px solid #b1b4b6;image-rendering:auto}
+.status-line{font-size:19px;border-left:5px solid #1d70b8;padding:10px 15px;margin:0 0 30px}
+details{margin:0 0 30px}summary{cursor:pointer;color:#1d70b8;text-decoration:underline;font-size:19px}
 @media print{form,.footer{display:none}}
 "#;
 
@@ -54,6 +57,7 @@ pub fn start() -> String {
 <p>You will see their name, date of birth, photo, nationality and passport details. You must then check the photo against the person.</p>
 <form method="post" action="/checks">
 <input type="hidden" name="response_mode" value="direct_post.jwt">
+<div class="form-group"><label for="planned-start">Planned start date (optional)</label><p class="hint">The day the person is due to start work, for example 2027-03-31. The check must be made before it.</p><input type="date" id="planned-start" name="planned_start"></div>
 <button class="button" type="submit" id="start">Start a check</button>
 </form>"#,
         None,
@@ -143,12 +147,21 @@ pub fn outcome(
         }
         b.push_str("<p>You do not have a statutory excuse from this check. Do not let the person start work until their right to work is checked another way.</p></div>");
     } else {
-        b.push_str("<h1>Check the photo against the person</h1><p><strong class=\"tag\" id=\"outcome\" data-outcome=\"passed\">Right to work confirmed</strong></p>");
+        // Not "confirmed" yet: the right to work is confirmed only once the employer has
+        // matched the photo to the person.
+        b.push_str("<h1>Check the photo against the person</h1><p class=\"status-line\" id=\"outcome\" data-outcome=\"passed\">The digital identity checks passed. The right to work is confirmed once you confirm the photo is of the person in front of you.</p>");
     }
     if let Some(p) = &o.person {
-        b.push_str(&person_table(p, provider, checked_at));
+        let name = provider
+            .iter()
+            .find(|(k, _)| k == "Provider")
+            .map(|(_, v)| v.as_str());
+        b.push_str(&person_table(p, name, checked_at));
     }
-    b.push_str(&checks_table(report));
+    let how = how_checked(provider, report);
+    if !o.passed {
+        b.push_str(&how);
+    }
     if o.passed {
         let err = form_error.map(|e| format!(
             "<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" aria-labelledby=\"error-summary-title\"><h2 id=\"error-summary-title\">There is a problem</h2><ul><li><a href=\"#likeness-yes\">{}</a></li></ul></div>", esc(e))).unwrap_or_default();
@@ -169,6 +182,7 @@ pub fn outcome(
             cls = if form_error.is_some() { " error" } else { "" },
             msg = form_error.map(|e| format!("<span class=\"error-message\">Error: {}</span>", esc(e))).unwrap_or_default(),
         ));
+        b.push_str(&how);
     }
     shell(
         if o.passed {
@@ -182,13 +196,20 @@ pub fn outcome(
     )
 }
 
-fn person_table(p: &Person, provider: &[(String, String)], checked_at: &str) -> String {
-    let mut t = String::from("<h2>The person</h2><table class=\"summary\"><tbody>");
+/// The person, photo first and large enough to compare with a face.
+fn person_table(p: &Person, provider: Option<&str>, checked_at: &str) -> String {
+    let mut t = String::from("<h2>The person</h2>");
     if let Some(img) = &p.portrait {
         if img.starts_with("data:image/") {
-            t.push_str(&row("Photo", &format!("<img class=\"portrait\" id=\"portrait\" src=\"{}\" alt=\"Photo of {} {} from the identity provider\">", esc(img), esc(&p.given_name), esc(&p.family_name))));
+            t.push_str(&format!(
+                "<p><img class=\"portrait\" id=\"portrait\" width=\"240\" src=\"{}\" alt=\"Photo of {} {} from their identity provider\"></p>",
+                esc(img),
+                esc(&p.given_name),
+                esc(&p.family_name)
+            ));
         }
     }
+    t.push_str("<table class=\"summary\"><tbody>");
     t.push_str(&row(
         "Name",
         &format!(
@@ -199,39 +220,77 @@ fn person_table(p: &Person, provider: &[(String, String)], checked_at: &str) -> 
     ));
     t.push_str(&row(
         "Date of birth",
-        &format!("<span id=\"birthdate\">{}</span>", esc(&p.birthdate)),
+        &format!(
+            "<span id=\"birthdate\">{}</span>",
+            esc(&words::date(&p.birthdate))
+        ),
     ));
     t.push_str(&row(
         "Nationality",
-        &format!("<span id=\"nationality\">{}</span>", esc(&p.nationality)),
+        &format!(
+            "<span id=\"nationality\">{}</span>",
+            esc(&words::nationality(&p.nationality))
+        ),
     ));
     t.push_str(&row(
         "Document",
         &format!(
-            "{} {}",
-            esc(&p.document_type.replace('_', " ")),
+            "{} number {}",
+            esc(&words::document(&p.document_type)),
             esc(&p.document_number)
         ),
     ));
     t.push_str(&row(
         "Document expires",
-        &format!("<span id=\"expiry\">{}</span>", esc(&p.document_expiry)),
+        &format!(
+            "<span id=\"expiry\">{}</span>",
+            esc(&words::date(&p.document_expiry))
+        ),
     ));
-    if let Some(g) = &p.gpg45_profile {
-        t.push_str(&row("GPG 45 profile", &esc(g)));
+    if p.gpg45_profile.is_some() || p.check_date.is_some() {
+        let level = match (&p.confidence, &p.gpg45_profile) {
+            (Some(c), Some(g)) => format!("{c} level of confidence (GPG 45 profile {g})"),
+            (None, Some(g)) => format!("GPG 45 profile {g}"),
+            (Some(c), None) => format!("{c} level of confidence"),
+            (None, None) => String::new(),
+        };
+        let on = p
+            .check_date
+            .as_deref()
+            .map(|d| format!(" on {}", words::date(d)))
+            .unwrap_or_default();
+        t.push_str(&row(
+            "Identity checked by the provider",
+            &esc(&format!("{level}{on}")),
+        ));
     }
-    if let Some(d) = &p.check_date {
-        t.push_str(&row("Identity checked by the provider on", &esc(d)));
+    if let Some(name) = provider {
+        t.push_str(&row(
+            "Identity provider",
+            &format!("{} (certified in the register)", esc(name)),
+        ));
     }
     t.push_str(&row(
         "Date of this check",
-        &format!("<span id=\"check-date\">{}</span>", esc(checked_at)),
+        &format!(
+            "<span id=\"check-date\">{}</span>",
+            esc(&words::time(checked_at))
+        ),
     ));
-    t.push_str("</tbody></table><h2>The identity provider</h2><table class=\"summary\"><tbody>");
+    t.push_str("</tbody></table>");
+    t
+}
+
+/// "How this was checked", folded: the identity provider from the register, the level of
+/// confidence and every check the verifier made.
+fn how_checked(provider: &[(String, String)], report: &Value) -> String {
+    let mut t = String::from("<details id=\"how-checked\"><summary>How this was checked</summary><h2>The identity provider</h2><table class=\"summary\"><tbody>");
     for (k, v) in provider {
         t.push_str(&row(k, &esc(v)));
     }
     t.push_str("</tbody></table>");
+    t.push_str(&checks_table(report));
+    t.push_str("</details>");
     t
 }
 
@@ -261,13 +320,21 @@ fn checks_table(report: &Value) -> String {
     t
 }
 
-/// The completed check and its record, printable.
-pub fn record(
-    record_id: &str,
-    payload: &Value,
-    employment_end: Option<&str>,
-    delete_after: Option<&str>,
-) -> String {
+/// The dates of a record the page shows: employment end, deletion, planned start.
+pub struct RecordDates<'a> {
+    /// The employment end date, once entered.
+    pub employment_end: Option<&'a str>,
+    /// When the record is deleted.
+    pub delete_after: Option<&'a str>,
+    /// The candidate's planned start date, if given when the check started.
+    pub planned_start: Option<&'a str>,
+    /// Whether the check was made after the planned start date.
+    pub checked_after_start: bool,
+}
+
+/// A retained record's page.
+pub fn record(record_id: &str, payload: &Value, dates: &RecordDates<'_>) -> String {
+    let (employment_end, delete_after) = (dates.employment_end, dates.delete_after);
     let o: CheckOutcome = serde_json::from_value(payload["outcome"].clone()).unwrap_or_default();
     let mut b = String::new();
     let passed = o.passed && payload["likeness"]["confirmed"].as_bool() == Some(true);
@@ -275,6 +342,12 @@ pub fn record(
         b.push_str("<div class=\"panel\" id=\"record-outcome\" data-outcome=\"passed\"><h1>Right to work check complete</h1><p>You have a statutory excuse from this check. Keep this record.</p></div>");
     } else {
         b.push_str("<div class=\"failed\" id=\"record-outcome\" data-outcome=\"failed\"><h1>Right to work check: no statutory excuse</h1><p>The check did not pass or the photo did not match the person.</p></div>");
+    }
+    if dates.checked_after_start {
+        b.push_str(&format!(
+            "<div class=\"failed\" id=\"late-check\"><h2>This check was made after the planned start date</h2><p>The planned start date was {}. A right to work check must be made before employment starts.</p></div>",
+            esc(&words::date(dates.planned_start.unwrap_or("")))
+        ));
     }
     b.push_str(&format!(
         "<p>Record reference: <strong id=\"record-id\">{}</strong></p>",
@@ -286,17 +359,7 @@ pub fn record(
     ));
     if let Some(p) = &o.person {
         let checked = payload["timestamps"]["responded_at"].as_str().unwrap_or("");
-        b.push_str(&person_table(
-            p,
-            &[(
-                "Register entry".into(),
-                payload["registry"]["entry_id"]
-                    .as_str()
-                    .unwrap_or("")
-                    .into(),
-            )],
-            checked,
-        ));
+        b.push_str(&person_table(p, None, checked));
     }
     b.push_str(&format!(
         "<h2>Photo check</h2><table class=\"summary\"><tbody>{}{}</tbody></table>",
@@ -311,17 +374,25 @@ pub fn record(
         row(
             "Checked by",
             &esc(&format!(
-                "{} at {}",
+                "{}, {}",
                 payload["likeness"]["checked_by"].as_str().unwrap_or(""),
-                payload["likeness"]["at"].as_str().unwrap_or("")
+                words::time(payload["likeness"]["at"].as_str().unwrap_or(""))
             ))
         )
     ));
-    b.push_str(&checks_table(&payload["outcome"]["report"]));
+    let entry = [(
+        "Register entry".to_string(),
+        payload["registry"]["entry_id"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+    )];
+    b.push_str(&how_checked(&entry, &payload["outcome"]["report"]));
     b.push_str(&format!(
-        "<h2>Keeping this record</h2><p>Keep it for the employment and two years after it ends; it is then deleted.</p><table class=\"summary\"><tbody>{}{}</tbody></table>",
-        row("Employment ends", &esc(employment_end.unwrap_or("not set"))),
-        row("Deleted after", &esc(delete_after.unwrap_or("two years after the employment end date is set")))
+        "<h2>Keeping this record</h2><p>If you employ the person, keep it for the employment and two years after it ends. If you do not employ them, it is deleted six months after the check unless you enter an employment end date.</p><table class=\"summary\"><tbody>{}{}{}</tbody></table>",
+        row("Planned start date", &esc(&dates.planned_start.map(words::date).unwrap_or_else(|| "not given".into()))),
+        row("Employment ends", &esc(&employment_end.map(words::date).unwrap_or_else(|| "not set".into()))),
+        row("Deleted after", &esc(&delete_after.map(words::time).unwrap_or_else(|| "not set".into())))
     ));
     b.push_str(&format!(
         r#"<form method="post" action="/records/{id}/employment-end"><div class="form-group"><label for="employment-end">Employment end date</label><p class="hint">For example, 2027-03-31</p><input type="date" id="employment-end" name="employment_end"></div><button class="button button-secondary" type="submit">Save the end date</button></form>"#,

@@ -62,7 +62,9 @@ async fn employer_checks_right_to_work_end_to_end_and_the_record_verifies() {
         .unwrap();
     assert!(page.contains("data-outcome=\"passed\""), "{page}");
     assert!(
-        page.contains("Ada Lovelace") && page.contains("1990-12-10") && page.contains("2033-03-14")
+        page.contains("Ada Lovelace")
+            && page.contains("10 December 1990")
+            && page.contains("14 March 2033")
     );
     assert!(page.contains("id=\"portrait\""), "the photo is shown");
     assert!(
