@@ -66,7 +66,7 @@ async fn main() {
     let lib_rate = lib_n as f64 / t0.elapsed().as_secs_f64();
 
     // Prepare transactions and presentations, then post the responses concurrently.
-    let http = reqwest::Client::new();
+    let http = common::hr_system();
     let mut jobs = Vec::with_capacity(n);
     for _ in 0..n {
         let t: serde_json::Value = http

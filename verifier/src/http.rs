@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
@@ -15,7 +15,8 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::oid4vp::{CheckOutcome, Oid4vpError, Service};
-use crate::{from_ts, rfc3339, web};
+use crate::store::Transaction;
+use crate::{access, from_ts, rfc3339, web};
 
 /// The largest request body accepted (a presentation with a photo fits well within it).
 pub const MAX_BODY: usize = 512 * 1024;
@@ -161,19 +162,87 @@ fn count_outcome(o: &CheckOutcome) {
 struct StartForm {
     response_mode: Option<String>,
     template: Option<String>,
+    planned_start: Option<String>,
 }
 
-async fn start_check(State(s): State<Arc<Service>>, Form(f): Form<StartForm>) -> Response {
+/// A `YYYY-MM-DD` date field: `None` when empty, an error naming the field when not a date.
+fn date_field(v: Option<&str>, name: &str) -> Result<Option<time::Date>, Oid4vpError> {
+    match v.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => time::Date::parse(
+            v,
+            &time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map(Some)
+        .map_err(|_| {
+            Oid4vpError::InvalidRequest(format!(
+                "enter the {name} as a date, for example 2027-03-31"
+            ))
+        }),
+    }
+}
+
+async fn start_check(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Form(f): Form<StartForm>,
+) -> Response {
+    let planned_start = match date_field(f.planned_start.as_deref(), "planned start date") {
+        Ok(d) => d,
+        Err(e) => return html_error(e),
+    };
+    // The check belongs to this browser: its token (kept across checks) is set as an
+    // HttpOnly cookie, and only its digest is stored.
+    let token = access::browser_token(&headers).unwrap_or_else(access::new_token);
     match s
-        .create(
+        .create_for(
             f.template.as_deref().unwrap_or("right-to-work"),
             f.response_mode.as_deref().unwrap_or("direct_post.jwt"),
+            planned_start,
+            Some(access::digest(&token)),
         )
         .await
     {
-        Ok(t) => Redirect::to(&format!("/checks/{}", t.id)).into_response(),
+        Ok(t) => {
+            let mut r = Redirect::to(&format!("/checks/{}", t.id)).into_response();
+            r.headers_mut().insert(
+                header::SET_COOKIE,
+                access::set_cookie(&token, s.base_url.starts_with("https://")),
+            );
+            r
+        }
         Err(e) => html_error(e),
     }
+}
+
+/// The transaction `id` if this request may see it (the browser that started it, or the
+/// API key); anyone else gets "not found", as for an id that does not exist.
+async fn owned(s: &Service, headers: &HeaderMap, id: &str) -> Result<Transaction, Oid4vpError> {
+    let t = s
+        .store
+        .transaction(id)
+        .await?
+        .ok_or(Oid4vpError::UnknownTransaction)?;
+    if access::may_see(headers, &t, s.api_key_digest.as_deref()) {
+        Ok(t)
+    } else {
+        Err(Oid4vpError::UnknownTransaction)
+    }
+}
+
+/// The record `id` if this request may see the check it records.
+async fn owned_record(
+    s: &Service,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<crate::store::StoredRecord, Oid4vpError> {
+    let r = s
+        .store
+        .record(id)
+        .await?
+        .ok_or(Oid4vpError::UnknownTransaction)?;
+    owned(s, headers, &r.transaction_id).await?;
+    Ok(r)
 }
 
 /// The provider's details from the register, for the page.
@@ -220,11 +289,14 @@ fn provider_rows(s: &Service, o: &CheckOutcome) -> Vec<(String, String)> {
     rows
 }
 
-async fn check_page(State(s): State<Arc<Service>>, Path(id): Path<String>) -> Response {
-    let t = match s.store.transaction(&id).await {
-        Ok(Some(t)) => t,
-        Ok(None) => return html_error(Oid4vpError::UnknownTransaction),
-        Err(e) => return html_error(e.into()),
+async fn check_page(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let t = match owned(&s, &headers, &id).await {
+        Ok(t) => t,
+        Err(e) => return html_error(e),
     };
     match t.state.as_str() {
         "pending" | "processing" => {
@@ -250,14 +322,10 @@ async fn check_page(State(s): State<Arc<Service>>, Path(id): Path<String>) -> Re
 
 async fn check_state(
     State(s): State<Arc<Service>>,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let t = s
-        .store
-        .transaction(&id)
-        .await
-        .map_err(Oid4vpError::from)?
-        .ok_or(Oid4vpError::UnknownTransaction)?;
+    let t = owned(&s, &headers, &id).await?;
     Ok(Json(json!({"state": t.state})))
 }
 
@@ -269,9 +337,13 @@ struct LikenessForm {
 
 async fn likeness(
     State(s): State<Arc<Service>>,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<LikenessForm>,
 ) -> Response {
+    if let Err(e) = owned(&s, &headers, &id).await {
+        return html_error(e);
+    }
     let checked_by = f.checked_by.unwrap_or_default().trim().to_string();
     let err = match (f.likeness.as_deref(), checked_by.is_empty()) {
         (None, _) => Some("Select yes if the person in front of you is the person in the photo"),
@@ -357,17 +429,26 @@ async fn response(
 struct CreateBody {
     template: Option<String>,
     response_mode: Option<String>,
+    /// The candidate's planned start date (`YYYY-MM-DD`).
+    planned_start: Option<String>,
 }
 
 async fn api_create(
     State(s): State<Arc<Service>>,
+    headers: HeaderMap,
     body: Option<Json<CreateBody>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
+    if !access::api_key_ok(&headers, s.api_key_digest.as_deref()) {
+        return Ok(unauthorized());
+    }
     let b = body.map(|Json(b)| b).unwrap_or_default();
+    let planned_start = date_field(b.planned_start.as_deref(), "planned start date")?;
     let t = s
-        .create(
+        .create_for(
             b.template.as_deref().unwrap_or("right-to-work"),
             b.response_mode.as_deref().unwrap_or("direct_post"),
+            planned_start,
+            None,
         )
         .await?;
     Ok(Json(json!({
@@ -377,19 +458,26 @@ async fn api_create(
         "request_uri": s.request_uri(&t.id),
         "response_uri": s.response_uri(&t.id),
         "wallet_url": s.wallet_url(&t.id),
-    })))
+    }))
+    .into_response())
+}
+
+/// 401 for the JSON API without the organisation's API key (RFC 6750 section 3).
+fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer")],
+        Json(json!({"error": "invalid_token", "error_description": "the organisation's API key is required"})),
+    )
+        .into_response()
 }
 
 async fn api_transaction(
     State(s): State<Arc<Service>>,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let t = s
-        .store
-        .transaction(&id)
-        .await
-        .map_err(Oid4vpError::from)?
-        .ok_or(Oid4vpError::UnknownTransaction)?;
+    let t = owned(&s, &headers, &id).await?;
     let outcome: Value =
         serde_json::from_str(t.outcome.as_deref().unwrap_or("null")).unwrap_or_default();
     Ok(Json(
@@ -397,41 +485,71 @@ async fn api_transaction(
     ))
 }
 
-async fn record_page(State(s): State<Arc<Service>>, Path(id): Path<String>) -> Response {
-    let r = match s.store.record(&id).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return html_error(Oid4vpError::UnknownTransaction),
-        Err(e) => return html_error(e.into()),
+async fn record_page(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let r = match owned_record(&s, &headers, &id).await {
+        Ok(r) => r,
+        Err(e) => return html_error(e),
     };
     let payload = credentials::jose::CompactJws::parse(&r.record)
         .ok()
         .and_then(|j| serde_json::from_slice::<Value>(j.payload()).ok())
         .unwrap_or_default();
+    if let Err(e) = s
+        .store
+        .log_access(&r.id, "viewed", s.clock.now().unix_timestamp())
+        .await
+    {
+        return html_error(e.into());
+    }
     let del = r.delete_after.map(|d| rfc3339(from_ts(d)));
+    let late = r.planned_start.as_deref().and_then(|p| {
+        let checked = from_ts(r.created_at).date().to_string();
+        (checked.as_str() > p).then_some(checked)
+    });
     Html(web::record(
         &r.id,
         &payload,
-        r.employment_end.as_deref(),
-        del.as_deref(),
+        &web::RecordDates {
+            employment_end: r.employment_end.as_deref(),
+            delete_after: del.as_deref(),
+            planned_start: r.planned_start.as_deref(),
+            checked_after_start: late.is_some(),
+        },
     ))
     .into_response()
 }
 
-async fn record_download(State(s): State<Arc<Service>>, Path(id): Path<String>) -> Response {
-    match s.store.record(&id).await {
-        Ok(Some(r)) => (
-            [
-                (header::CONTENT_TYPE, "application/jose".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"right-to-work-{}.jws\"", r.id),
-                ),
-            ],
-            r.record,
-        )
-            .into_response(),
-        Ok(None) => html_error(Oid4vpError::UnknownTransaction),
-        Err(e) => html_error(e.into()),
+async fn record_download(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    match owned_record(&s, &headers, &id).await {
+        Ok(r) => {
+            if let Err(e) = s
+                .store
+                .log_access(&r.id, "downloaded", s.clock.now().unix_timestamp())
+                .await
+            {
+                return html_error(e.into());
+            }
+            (
+                [
+                    (header::CONTENT_TYPE, "application/jose".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"right-to-work-{}.jws\"", r.id),
+                    ),
+                ],
+                r.record,
+            )
+                .into_response()
+        }
+        Err(e) => html_error(e),
     }
 }
 
@@ -442,29 +560,24 @@ struct EndForm {
 
 async fn employment_end(
     State(s): State<Arc<Service>>,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<EndForm>,
 ) -> Response {
-    let Ok(date) = time::Date::parse(
-        f.employment_end.trim(),
-        &time::macros::format_description!("[year]-[month]-[day]"),
-    ) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            Html(web::error(
-                "Enter a real date",
-                "Enter the employment end date as a date, for example 2027-03-31",
-            )),
-        )
-            .into_response();
+    if let Err(e) = owned_record(&s, &headers, &id).await {
+        return html_error(e);
+    }
+    let date = match date_field(Some(&f.employment_end), "employment end date") {
+        Ok(Some(d)) => d,
+        Ok(None) => {
+            return html_error(Oid4vpError::InvalidRequest(
+                "enter the employment end date".into(),
+            ))
+        }
+        Err(e) => return html_error(e),
     };
-    match s
-        .store
-        .set_employment_end(&id, &date.to_string(), s.delete_after(date))
-        .await
-    {
-        Ok(true) => Redirect::to(&format!("/records/{id}")).into_response(),
-        Ok(false) => html_error(Oid4vpError::UnknownTransaction),
-        Err(e) => html_error(e.into()),
+    match s.set_employment_end(&id, date).await {
+        Ok(()) => Redirect::to(&format!("/records/{id}")).into_response(),
+        Err(e) => html_error(e),
     }
 }

@@ -16,10 +16,28 @@ use crate::trust::BoxFut;
 /// Largest status list token fetched, bytes.
 pub const MAX_TOKEN_BYTES: usize = 4 * 1024 * 1024;
 
+/// Why a status list could not be had (the status is then unknown, never revoked).
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StatusFetchError {
+    /// The outbound fetcher refused or failed; its error code.
+    #[error("the status list could not be fetched ({0})")]
+    Fetch(String),
+    /// The body is not UTF-8 text.
+    #[error("the status list is not text")]
+    NotText,
+    /// Offline mode: no network at all.
+    #[error("offline: no network")]
+    Offline,
+    /// Another source (a test double, a mirror) could not give it; why.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
 /// Fetches a Status List Token (JWT form) by its URI.
 pub trait StatusFetcher: Send + Sync {
     /// The token text, or why it could not be had.
-    fn fetch<'a>(&'a self, uri: &'a str) -> BoxFut<'a, Result<String, String>>;
+    fn fetch<'a>(&'a self, uri: &'a str) -> BoxFut<'a, Result<String, StatusFetchError>>;
 
     /// The outbound policy the verifier's other fetches (W3C status lists, `did:web`)
     /// follow beside this one: by default nothing but public HTTPS.
@@ -56,14 +74,14 @@ impl Default for HttpStatusFetcher {
 }
 
 impl StatusFetcher for HttpStatusFetcher {
-    fn fetch<'a>(&'a self, uri: &'a str) -> BoxFut<'a, Result<String, String>> {
+    fn fetch<'a>(&'a self, uri: &'a str) -> BoxFut<'a, Result<String, StatusFetchError>> {
         Box::pin(async move {
             let got = self
                 .fetcher
                 .get(uri, credentials::status::token_status_list::JWT_MEDIA_TYPE)
                 .await
-                .map_err(|e| format!("the status list could not be fetched ({})", e.code()))?;
-            String::from_utf8(got.body).map_err(|_| "the status list is not text".into())
+                .map_err(|e| StatusFetchError::Fetch(e.code().to_string()))?;
+            String::from_utf8(got.body).map_err(|_| StatusFetchError::NotText)
         })
     }
 
@@ -76,8 +94,8 @@ impl StatusFetcher for HttpStatusFetcher {
 pub struct NoNetwork;
 
 impl StatusFetcher for NoNetwork {
-    fn fetch<'a>(&'a self, _uri: &'a str) -> BoxFut<'a, Result<String, String>> {
-        Box::pin(async { Err("offline: no network".to_string()) })
+    fn fetch<'a>(&'a self, _uri: &'a str) -> BoxFut<'a, Result<String, StatusFetchError>> {
+        Box::pin(async { Err(StatusFetchError::Offline) })
     }
 }
 
@@ -243,7 +261,7 @@ impl StatusLists {
         }
         let fetched = match self.fetcher.fetch(uri).await {
             Ok(text) => verify(&text).map(|t| (t, text)).map_err(|e| e.to_string()),
-            Err(e) => Err(e),
+            Err(e) => Err(e.to_string()),
         };
         match fetched {
             Ok((t, text)) => {

@@ -12,11 +12,18 @@ use vouch_ops::db;
 
 /// The verifier's migrations, embedded (`verifier/migrations/*.sql`).
 fn migrator() -> sqlx::migrate::Migrator {
-    db::migrator(vec![db::migration(
-        1,
-        "verifier",
-        include_str!("../migrations/0001_verifier.sql"),
-    )])
+    db::migrator(vec![
+        db::migration(
+            1,
+            "verifier",
+            include_str!("../migrations/0001_verifier.sql"),
+        ),
+        db::migration(
+            2,
+            "retention",
+            include_str!("../migrations/0002_retention.sql"),
+        ),
+    ])
 }
 
 /// Storage errors.
@@ -71,6 +78,11 @@ pub struct Transaction {
     pub completed_at: Option<i64>,
     /// The retained record.
     pub record_id: Option<String>,
+    /// The candidate's planned start date (`YYYY-MM-DD`), if the employer gave it.
+    pub planned_start: Option<String>,
+    /// SHA-256 (hex) of the token of the browser that started the check (`None`: started
+    /// through the API).
+    pub browser_hash: Option<String>,
 }
 
 /// A retained record.
@@ -88,6 +100,92 @@ pub struct StoredRecord {
     pub delete_after: Option<i64>,
     /// The signed record (compact JWS).
     pub record: String,
+    /// The candidate's planned start date (`YYYY-MM-DD`), if the employer gave it.
+    pub planned_start: Option<String>,
+}
+
+/// One entry of the access log: who did what to which record, chained to the one before.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AccessEntry {
+    /// Position in the log, from 1.
+    pub seq: i64,
+    /// When, seconds.
+    pub at: i64,
+    /// The record.
+    pub record_id: String,
+    /// `created`, `viewed`, `downloaded`, `employment_end_set`, `purged`.
+    pub action: String,
+    /// What changed (for example the old and new end dates); never personal data.
+    pub detail: String,
+    /// The hash of the entry before (64 zeros for the first).
+    pub prev_hash: String,
+    /// SHA-256 (hex) of `prev_hash`, `seq`, `at`, `record_id`, `action` and `detail`.
+    pub hash: String,
+}
+
+impl AccessEntry {
+    /// The hash an entry with these fields must carry.
+    pub fn chain_hash(
+        prev_hash: &str,
+        seq: i64,
+        at: i64,
+        record_id: &str,
+        action: &str,
+        detail: &str,
+    ) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for part in [
+            prev_hash,
+            &seq.to_string(),
+            &at.to_string(),
+            record_id,
+            action,
+            detail,
+        ] {
+            // Length-prefixed, so no two field lists hash alike.
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Checks a whole log: consecutive from 1, each entry's hash right and chained to the one
+    /// before. Returns the first broken position.
+    pub fn verify_chain(entries: &[AccessEntry]) -> Result<(), i64> {
+        let mut prev = GENESIS.to_string();
+        for (i, e) in entries.iter().enumerate() {
+            let want = Self::chain_hash(&prev, e.seq, e.at, &e.record_id, &e.action, &e.detail);
+            if e.seq != i as i64 + 1 || e.prev_hash != prev || e.hash != want {
+                return Err(e.seq);
+            }
+            prev = e.hash.clone();
+        }
+        Ok(())
+    }
+}
+
+/// The `prev_hash` of the first access-log entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Appends to the access log inside transaction `$tx` (the caller's write and its log entry
+/// commit together). Two writers racing for the same `seq` collide on the primary key and
+/// the caller's transaction fails whole.
+macro_rules! append_access {
+    ($tx:expr, $at:expr, $record:expr, $action:expr, $detail:expr) => {{
+        let last: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM rtw_access_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *$tx)
+                .await?;
+        let (seq, prev) = match last {
+            Some((s, h)) => (s + 1, h),
+            None => (1, GENESIS.to_string()),
+        };
+        let hash = AccessEntry::chain_hash(&prev, seq, $at, $record, $action, $detail);
+        sqlx::query("INSERT INTO rtw_access_log (seq, at, record_id, action, detail, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7)")
+            .bind(seq).bind($at).bind($record).bind($action).bind($detail).bind(&prev).bind(&hash)
+            .execute(&mut *$tx).await?;
+    }};
 }
 
 /// The database.
@@ -108,7 +206,7 @@ macro_rules! with_pool {
     };
 }
 
-const TX_COLS: &str = "id, created_at, expires_at, state, nonce, client_id, response_mode, template, dcql, enc_key, response_code, presentation, outcome, responded_at, completed_at, record_id";
+const TX_COLS: &str = "id, created_at, expires_at, state, nonce, client_id, response_mode, template, dcql, enc_key, response_code, presentation, outcome, responded_at, completed_at, record_id, planned_start, browser_hash";
 
 macro_rules! tx_from_row {
     ($r:expr) => {
@@ -129,6 +227,8 @@ macro_rules! tx_from_row {
             responded_at: $r.get(13),
             completed_at: $r.get(14),
             record_id: $r.get(15),
+            planned_start: $r.get(16),
+            browser_hash: $r.get(17),
         }
     };
 }
@@ -173,13 +273,14 @@ impl Store {
 
     /// Inserts a new transaction.
     pub async fn insert_transaction(&self, t: &Transaction) -> Result<(), StoreError> {
-        let sql = format!("INSERT INTO vp_transactions ({TX_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)");
+        let sql = format!("INSERT INTO vp_transactions ({TX_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)");
         with_pool!(self, pool => {
             sqlx::query(&sql)
                 .bind(&t.id).bind(t.created_at).bind(t.expires_at).bind(&t.state)
                 .bind(&t.nonce).bind(&t.client_id).bind(&t.response_mode).bind(&t.template)
                 .bind(&t.dcql).bind(&t.enc_key).bind(&t.response_code).bind(&t.presentation)
                 .bind(&t.outcome).bind(t.responded_at).bind(t.completed_at).bind(&t.record_id)
+                .bind(&t.planned_start).bind(&t.browser_hash)
                 .execute(pool).await?;
         });
         Ok(())
@@ -231,10 +332,12 @@ impl Store {
             let n = sqlx::query("UPDATE vp_transactions SET state = 'completed', completed_at = $2, record_id = $3 WHERE id = $1 AND state = 'responded'")
                 .bind(id).bind(now).bind(&record.id).execute(&mut *tx).await?.rows_affected();
             if n == 1 {
-                sqlx::query("INSERT INTO rtw_records (id, transaction_id, created_at, employment_end, delete_after, record) VALUES ($1,$2,$3,$4,$5,$6)")
+                sqlx::query("INSERT INTO rtw_records (id, transaction_id, created_at, employment_end, delete_after, record, planned_start) VALUES ($1,$2,$3,$4,$5,$6,$7)")
                     .bind(&record.id).bind(&record.transaction_id).bind(record.created_at)
                     .bind(&record.employment_end).bind(record.delete_after).bind(&record.record)
+                    .bind(&record.planned_start)
                     .execute(&mut *tx).await?;
+                append_access!(tx, now, record.id.as_str(), "created", "");
             }
             tx.commit().await?;
             n
@@ -244,7 +347,7 @@ impl Store {
 
     /// A record by id.
     pub async fn record(&self, id: &str) -> Result<Option<StoredRecord>, StoreError> {
-        let sql = "SELECT id, transaction_id, created_at, employment_end, delete_after, record FROM rtw_records WHERE id = $1";
+        let sql = "SELECT id, transaction_id, created_at, employment_end, delete_after, record, planned_start FROM rtw_records WHERE id = $1";
         Ok(with_pool!(self, pool => {
             sqlx::query(sql).bind(id).fetch_optional(pool).await?.map(|r| StoredRecord {
                 id: r.get(0),
@@ -253,22 +356,62 @@ impl Store {
                 employment_end: r.get(3),
                 delete_after: r.get(4),
                 record: r.get(5),
+                planned_start: r.get(6),
             })
         }))
     }
 
-    /// Sets the employment end date and so the deletion date of a record.
+    /// Sets the employment end date and so the deletion date of a record, logging the
+    /// change (old and new dates) in the same transaction; false if there is no such record.
     pub async fn set_employment_end(
         &self,
         id: &str,
         end: &str,
         delete_after: i64,
+        now: i64,
     ) -> Result<bool, StoreError> {
-        let sql = "UPDATE rtw_records SET employment_end = $2, delete_after = $3 WHERE id = $1";
         let n = with_pool!(self, pool => {
-            sqlx::query(sql).bind(id).bind(end).bind(delete_after).execute(pool).await?.rows_affected()
+            let mut tx = pool.begin().await?;
+            let old: Option<Option<String>> =
+                sqlx::query_scalar("SELECT employment_end FROM rtw_records WHERE id = $1")
+                    .bind(id).fetch_optional(&mut *tx).await?;
+            let Some(old) = old else {
+                return Ok(false);
+            };
+            sqlx::query("UPDATE rtw_records SET employment_end = $2, delete_after = $3 WHERE id = $1")
+                .bind(id).bind(end).bind(delete_after).execute(&mut *tx).await?;
+            let detail = format!("{} -> {end}", old.as_deref().unwrap_or("none"));
+            append_access!(tx, now, id, "employment_end_set", detail.as_str());
+            tx.commit().await?;
+            1
         });
         Ok(n == 1)
+    }
+
+    /// Logs a view or download of a record.
+    pub async fn log_access(&self, id: &str, action: &str, now: i64) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            append_access!(tx, now, id, action, "");
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The whole access log, in order.
+    pub async fn access_log(&self) -> Result<Vec<AccessEntry>, StoreError> {
+        let sql = "SELECT seq, at, record_id, action, detail, prev_hash, hash FROM rtw_access_log ORDER BY seq";
+        Ok(with_pool!(self, pool => {
+            sqlx::query(sql).fetch_all(pool).await?.into_iter().map(|r| AccessEntry {
+                seq: r.get(0),
+                at: r.get(1),
+                record_id: r.get(2),
+                action: r.get(3),
+                detail: r.get(4),
+                prev_hash: r.get(5),
+                hash: r.get(6),
+            }).collect()
+        }))
     }
 
     /// How many transactions are pending and unexpired.
@@ -279,15 +422,24 @@ impl Store {
         }))
     }
 
-    /// Deletes records past their retention, and transactions (with the personal data of
-    /// their responses) older than `tx_max_age` seconds. Returns (records, transactions).
+    /// Deletes records past their retention (each deletion logged in the access log, in the
+    /// same transaction), and transactions (with the personal data of their responses) older
+    /// than `tx_max_age` seconds. Returns (records, transactions).
     pub async fn purge(&self, now: i64, tx_max_age: i64) -> Result<(u64, u64), StoreError> {
         Ok(with_pool!(self, pool => {
-            let r = sqlx::query("DELETE FROM rtw_records WHERE delete_after IS NOT NULL AND delete_after <= $1")
-                .bind(now).execute(pool).await?.rows_affected();
+            let mut tx = pool.begin().await?;
+            let due: Vec<String> = sqlx::query_scalar(
+                "SELECT id FROM rtw_records WHERE delete_after IS NOT NULL AND delete_after <= $1 ORDER BY id",
+            )
+            .bind(now).fetch_all(&mut *tx).await?;
+            for id in &due {
+                sqlx::query("DELETE FROM rtw_records WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                append_access!(tx, now, id.as_str(), "purged", "retention period over");
+            }
             let t = sqlx::query("DELETE FROM vp_transactions WHERE created_at <= $1 AND (record_id IS NULL OR record_id NOT IN (SELECT id FROM rtw_records))")
-                .bind(now - tx_max_age).execute(pool).await?.rows_affected();
-            (r, t)
+                .bind(now - tx_max_age).execute(&mut *tx).await?.rows_affected();
+            tx.commit().await?;
+            (due.len() as u64, t)
         }))
     }
 }

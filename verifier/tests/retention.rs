@@ -1,32 +1,52 @@
-//! Records are kept for the employment plus two years, then the purge job deletes them.
+//! Retention on a clock the test controls: the record of someone hired is kept for the
+//! employment and two years after it ends; the record of someone never hired is deleted six
+//! months (183 days) after the check; an employment end before the check is refused; the
+//! planned start date flags a late check; every view, download, change and purge is in the
+//! hash-chained access log.
 
 mod common;
 
 use std::sync::Arc;
 
-use common::{
-    client, now, start_check, verifier_for, wallet, MemFetcher, Scheme, Story, STATUS_URI,
-};
+use common::{client, now, verifier_for, wallet, MemFetcher, Running, Scheme, Story, STATUS_URI};
 use time::Duration;
 use verifier::oid4vp::FixedClock;
 use verifier::policy::Policy;
+use verifier::store::AccessEntry;
 
-#[tokio::test]
-async fn a_record_is_deleted_two_years_after_the_employment_ends_and_not_before() {
-    let s = Scheme::new(Story::Good);
-    let clock = Arc::new(FixedClock::new(now()));
+/// A verifier on `clock`, and a completed check's record id (started with `planned_start`).
+async fn completed_check(
+    s: &Scheme,
+    clock: Arc<FixedClock>,
+    planned_start: Option<&str>,
+) -> (Running, String) {
     let r = verifier_for(
-        &s,
+        s,
         MemFetcher::serving(STATUS_URI, s.status_token(0)),
         Policy::default(),
-        clock.clone(),
+        clock,
     )
     .await;
-    let id = start_check(&r, "direct_post").await;
+    let mut form = vec![("response_mode", "direct_post".to_string())];
+    if let Some(p) = planned_start {
+        form.push(("planned_start", p.to_string()));
+    }
+    let started = client()
+        .post(format!("{}/checks", r.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 303);
+    let id = started.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/checks/")
+        .to_string();
     wallet::share(
         &r,
         &id,
-        &s,
+        s,
         &s.issue(None, |_| {}, now() + Duration::days(300)),
     )
     .await;
@@ -41,24 +61,36 @@ async fn a_record_is_deleted_two_years_after_the_employment_ends_and_not_before(
         .unwrap()
         .trim_start_matches("/records/")
         .to_string();
-    // Still employed: never purged.
-    clock.set(now() + Duration::days(3650));
-    assert_eq!(r.service.purge().await.unwrap().0, 0);
-    assert!(r.service.store.record(&rec).await.unwrap().is_some());
-    clock.set(now());
-    let end = (now() + Duration::days(365)).date();
-    let set = client()
+    (r, rec)
+}
+
+async fn set_end(r: &Running, rec: &str, end: time::Date) -> u16 {
+    client()
         .post(format!("{}/records/{rec}/employment-end", r.base))
         .form(&[("employment_end", end.to_string())])
         .send()
         .await
-        .unwrap();
-    assert_eq!(set.status(), 303);
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_hired_candidates_record_is_deleted_two_years_after_the_employment_ends_and_not_before() {
+    let s = Scheme::new(Story::Good);
+    let clock = Arc::new(FixedClock::new(now()));
+    let (r, rec) = completed_check(&s, clock.clone(), None).await;
+    let end = (now() + Duration::days(365)).date();
+    assert_eq!(set_end(&r, &rec, end).await, 303);
+    // Past the six months of someone never hired: kept, since they were hired.
+    clock.set(now() + Duration::days(300));
+    r.service.purge().await.unwrap();
+    assert!(r.service.store.record(&rec).await.unwrap().is_some());
     // One day before employment end + 2 years: kept.
     clock.set(end.midnight().assume_utc() + Duration::days(729));
     r.service.purge().await.unwrap();
     assert!(r.service.store.record(&rec).await.unwrap().is_some());
-    // After it: deleted, with its transaction.
+    // After it: deleted, with its transaction, and the page is gone.
     clock.set(end.midnight().assume_utc() + Duration::days(732));
     assert_eq!(r.service.purge().await.unwrap().0, 1);
     assert!(r.service.store.record(&rec).await.unwrap().is_none());
@@ -71,4 +103,114 @@ async fn a_record_is_deleted_two_years_after_the_employment_ends_and_not_before(
             .status(),
         404
     );
+}
+
+#[tokio::test]
+async fn a_never_hired_candidates_record_is_deleted_six_months_after_the_check_and_the_purge_is_logged(
+) {
+    let s = Scheme::new(Story::Good);
+    let clock = Arc::new(FixedClock::new(now()));
+    let (r, rec) = completed_check(&s, clock.clone(), None).await;
+    clock.set(now() + Duration::days(182));
+    assert_eq!(r.service.purge().await.unwrap().0, 0);
+    assert!(r.service.store.record(&rec).await.unwrap().is_some());
+    clock.set(now() + Duration::days(184));
+    assert_eq!(r.service.purge().await.unwrap().0, 1);
+    assert!(r.service.store.record(&rec).await.unwrap().is_none());
+    let log = r.service.store.access_log().await.unwrap();
+    let actions: Vec<(&str, &str)> = log
+        .iter()
+        .map(|e| (e.record_id.as_str(), e.action.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [(rec.as_str(), "created"), (rec.as_str(), "purged")]
+    );
+    assert_eq!(AccessEntry::verify_chain(&log), Ok(()));
+}
+
+#[tokio::test]
+async fn an_employment_end_before_the_check_is_refused_and_every_change_view_and_download_is_logged(
+) {
+    let s = Scheme::new(Story::Good);
+    let clock = Arc::new(FixedClock::new(now()));
+    let (r, rec) = completed_check(&s, clock.clone(), None).await;
+    let before = r.service.store.record(&rec).await.unwrap().unwrap();
+    // The day before the check: refused, nothing changed.
+    assert_eq!(
+        set_end(&r, &rec, (now() - Duration::days(1)).date()).await,
+        400
+    );
+    let after = r.service.store.record(&rec).await.unwrap().unwrap();
+    assert_eq!(after.employment_end, None);
+    assert_eq!(after.delete_after, before.delete_after);
+    // A real date, then a correction: both logged with the old and new dates.
+    let first = (now() + Duration::days(30)).date();
+    let second = (now() + Duration::days(60)).date();
+    assert_eq!(set_end(&r, &rec, first).await, 303);
+    assert_eq!(set_end(&r, &rec, second).await, 303);
+    let page = client()
+        .get(format!("{}/records/{rec}", r.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let download = client()
+        .get(format!("{}/records/{rec}/download", r.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200);
+    let log = r.service.store.access_log().await.unwrap();
+    let got: Vec<(String, String)> = log
+        .iter()
+        .map(|e| (e.action.clone(), e.detail.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("created".to_string(), String::new()),
+            ("employment_end_set".into(), format!("none -> {first}")),
+            ("employment_end_set".into(), format!("{first} -> {second}")),
+            ("viewed".into(), String::new()),
+            ("downloaded".into(), String::new()),
+        ]
+    );
+    assert_eq!(AccessEntry::verify_chain(&log), Ok(()));
+    // An entry altered afterwards breaks the chain at that entry.
+    let mut tampered = log.clone();
+    tampered[1].detail = format!("none -> {second}");
+    assert_eq!(AccessEntry::verify_chain(&tampered), Err(2));
+}
+
+#[tokio::test]
+async fn a_check_made_after_the_planned_start_date_is_flagged_on_its_record() {
+    let s = Scheme::new(Story::Good);
+    let words = |d: time::Date| format!("{} {} {}", d.day(), d.month(), d.year());
+    let yesterday_date = (now() - Duration::days(1)).date();
+    let yesterday = yesterday_date.to_string();
+    let (r, late) = completed_check(&s, Arc::new(FixedClock::new(now())), Some(&yesterday)).await;
+    let page = client()
+        .get(format!("{}/records/{late}", r.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"late-check\""), "{page}");
+    assert!(page.contains(&words(yesterday_date)), "{page}");
+    let tomorrow_date = (now() + Duration::days(1)).date();
+    let tomorrow = tomorrow_date.to_string();
+    let (r, on_time) = completed_check(&s, Arc::new(FixedClock::new(now())), Some(&tomorrow)).await;
+    let page = client()
+        .get(format!("{}/records/{on_time}", r.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("id=\"late-check\""));
+    assert!(page.contains(&words(tomorrow_date)), "{page}");
 }

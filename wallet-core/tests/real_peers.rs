@@ -30,6 +30,25 @@ use wallet_core::keystore::{Argon2Cost, PassphraseKeyStore};
 use wallet_core::{Consent, Error, Wallet};
 
 const RTW_VCT: &str = "urn:vouch:uk:right-to-work:1";
+/// The employer organisation's API key in these tests.
+const API_KEY: &str = "test-organisation-api-key-0123456789abcdef";
+/// The employer's browser token in these tests (the checks belong to the browser that
+/// started them).
+const BROWSER: &str = "vouch_employer=employer-browser-token-0123456789abcdefghij";
+
+/// The employer's browser: one cookie, no redirects followed.
+fn employer_browser() -> reqwest::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(
+        reqwest::header::COOKIE,
+        reqwest::header::HeaderValue::from_static(BROWSER),
+    );
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(h)
+        .build()
+        .unwrap()
+}
 const RTW_VC_TYPE: &str = "RightToWorkCredential";
 const PID_VCT: &str = "urn:vouch:uk:pid:1";
 const LOG_ORIGIN: &str = "register.test.vouch.example/log";
@@ -612,6 +631,8 @@ async fn start_verifier(reg: &Register, fetch_from: &str) -> RealVerifier {
         proofs: Some(Arc::new(MemoryLog(reg.log.clone()))),
         snapshot_keys: (reg.snapshot_jwk.to_value(), reg.log_vkey.clone()),
         retention_days: 730,
+        not_hired_retention_days: 183,
+        api_key_digest: Some(verifier::access::digest(API_KEY)),
         max_pending_transactions: verifier::oid4vp::MAX_PENDING_TRANSACTIONS,
     });
     tokio::spawn(async move { verifier::http::serve(listener, service).await });
@@ -630,10 +651,7 @@ impl RealVerifier {
 
     /// As [`Self::start_check`], with the DCQL template `template`.
     async fn start_check_with(&self, mode: &str, template: &str) -> (String, String) {
-        let c = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let c = employer_browser();
         let r = c
             .post(format!("{}/checks", self.base))
             .form(&[("response_mode", mode), ("template", template)])
@@ -657,10 +675,7 @@ impl RealVerifier {
     /// The employer confirms the likeness; the signed record is downloaded and verified
     /// offline by `check-record`'s code, which must pass through the same pipeline.
     async fn record_verifies(&self, id: &str) -> Value {
-        let c = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let c = employer_browser();
         let done = c
             .post(format!("{}/checks/{id}/likeness", self.base))
             .form(&[("likeness", "yes"), ("checked_by", "Grace Hopper")])
@@ -685,7 +700,9 @@ impl RealVerifier {
     }
 
     async fn page(&self, id: &str) -> String {
-        reqwest::get(format!("{}/checks/{id}", self.base))
+        employer_browser()
+            .get(format!("{}/checks/{id}", self.base))
+            .send()
             .await
             .unwrap()
             .text()

@@ -24,6 +24,17 @@ pub enum VerifierCommand {
     Serve(ServeArgs),
     /// Verify a downloaded right-to-work record offline. Exit 0 valid, 1 not.
     CheckRecord(CheckRecordArgs),
+    /// Print the records' access log (every view, download, change and purge) as JSON and
+    /// verify its hash chain. Exit 0 intact, 1 broken.
+    AccessLog(AccessLogArgs),
+}
+
+/// `vouch verifier access-log`.
+#[derive(Args)]
+pub struct AccessLogArgs {
+    /// The verifier's database: `sqlite://FILE` or `postgres://...`.
+    #[arg(long, default_value = "sqlite://verifier.db")]
+    database_url: String,
 }
 
 /// `vouch verifier serve`.
@@ -72,6 +83,15 @@ pub struct ServeArgs {
     /// Days a record is kept after the employment ends.
     #[arg(long, default_value_t = 731)]
     retention_days: i64,
+    /// Days the record of a candidate never hired (no employment end entered) is kept after
+    /// the check.
+    #[arg(long, default_value_t = verifier::oid4vp::NOT_HIRED_RETENTION_DAYS)]
+    not_hired_retention_days: i64,
+    /// The organisation's API key for its HR systems (`Authorization: Bearer` on
+    /// `/api/transactions`); made (0600) on first start when missing. Default:
+    /// `<data-dir>/api.key`.
+    #[arg(long)]
+    api_key_file: Option<PathBuf>,
     /// Checks waiting for a wallet's answer kept at once; past it, new checks get 503.
     #[arg(long, default_value_t = verifier::oid4vp::MAX_PENDING_TRANSACTIONS)]
     max_pending_transactions: i64,
@@ -107,7 +127,30 @@ pub fn run(cmd: VerifierCommand) -> CliResult<i32> {
         VerifierCommand::Serve(a) => tokio::runtime::Runtime::new()
             .map_err(|e| e.to_string())?
             .block_on(serve(a)),
+        VerifierCommand::AccessLog(a) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?
+            .block_on(access_log(a)),
     }
+}
+
+async fn access_log(a: AccessLogArgs) -> CliResult<i32> {
+    let store = Store::connect(&a.database_url, None)
+        .await
+        .map_err(|e| format!("{}: {e}", a.database_url))?;
+    let entries = store.access_log().await.map_err(|e| e.to_string())?;
+    let verdict = verifier::store::AccessEntry::verify_chain(&entries);
+    let out = serde_json::json!({
+        "intact": verdict.is_ok(),
+        "broken_at": verdict.err(),
+        "entries": entries,
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
+    );
+    Ok(if verdict.is_ok() { 0 } else { 1 })
 }
 
 async fn check_record(a: CheckRecordArgs) -> CliResult<i32> {
@@ -144,6 +187,25 @@ async fn serve(a: ServeArgs) -> CliResult<i32> {
     let data = TrustData::verify(&sv, &io::read_text(&a.snapshot)?)
         .map_err(|e| format!("{}: {e}", a.snapshot.display()))?;
     let snapshot_keys = (sv.snapshot_key.to_jwk().to_value(), sv.log_key.to_vkey());
+    let api_key_file = a
+        .api_key_file
+        .clone()
+        .unwrap_or_else(|| a.data_dir.join("api.key"));
+    let api_key = match std::fs::read_to_string(&api_key_file) {
+        Ok(k) if k.trim().len() >= 32 => k.trim().to_string(),
+        Ok(_) => {
+            return Err(format!(
+                "{}: the API key is too short",
+                api_key_file.display()
+            ))
+        }
+        Err(_) => {
+            let k = verifier::access::new_token();
+            vouch_ops::files::write_private(&api_key_file, &k)
+                .map_err(|e| format!("{}: {e}", api_key_file.display()))?;
+            k
+        }
+    };
     let refresh = match (&a.registry_url, a.offline, a.snapshot_refresh_seconds) {
         (Some(u), false, secs) if secs > 0 => Some(SnapshotRefresh {
             registry_url: u.clone(),
@@ -217,6 +279,8 @@ async fn serve(a: ServeArgs) -> CliResult<i32> {
         proofs,
         snapshot_keys,
         retention_days: a.retention_days,
+        not_hired_retention_days: a.not_hired_retention_days,
+        api_key_digest: Some(verifier::access::digest(&api_key)),
         max_pending_transactions: a.max_pending_transactions,
     });
     let purger = service.clone();

@@ -59,13 +59,27 @@ impl Service {
             &self.response_uri(&t.id),
         );
         let jws = crate::record::sign(&payload, self.record_key.as_ref())?;
+        if let Some(end) = employment_end {
+            if end < now.date() {
+                return Err(Oid4vpError::InvalidRequest(format!(
+                    "the employment end date ({end}) cannot be before the check ({})",
+                    now.date()
+                )));
+            }
+        }
         let stored = crate::store::StoredRecord {
             id: record_id.clone(),
             transaction_id: t.id.clone(),
             created_at: now.unix_timestamp(),
             employment_end: employment_end.map(|d| d.to_string()),
-            delete_after: employment_end.map(|d| self.delete_after(d)),
+            // Until an employment end is entered, the record is kept as for someone never
+            // hired; entering the end date moves its deletion to two years after it.
+            delete_after: Some(match employment_end {
+                Some(d) => self.delete_after(d),
+                None => self.delete_after_not_hired(now.unix_timestamp()),
+            }),
             record: jws,
+            planned_start: t.planned_start.clone(),
         };
         if !self
             .store

@@ -94,6 +94,10 @@ impl Oid4vpError {
 /// The default bound on pending, unexpired transactions ([`Service::max_pending_transactions`]).
 pub const MAX_PENDING_TRANSACTIONS: i64 = 10_000;
 
+/// How long the record of a candidate never hired is kept after the check: six months
+/// (183 days), unless the deployment sets otherwise.
+pub const NOT_HIRED_RETENTION_DAYS: i64 = 183;
+
 /// What a response came to, stored with the transaction and shown to the employer.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, Default)]
 pub struct CheckOutcome {
@@ -146,6 +150,12 @@ pub struct Service {
     pub snapshot_keys: (Value, String),
     /// Retention after employment ends, in days (two years).
     pub retention_days: i64,
+    /// Retention of the record of someone never hired, in days after the check
+    /// ([`NOT_HIRED_RETENTION_DAYS`] by default).
+    pub not_hired_retention_days: i64,
+    /// SHA-256 (hex) of the organisation's API key for its HR systems; `None` closes the
+    /// JSON API (see [`crate::access`]).
+    pub api_key_digest: Option<String>,
     /// Pending, unexpired transactions kept at once; past it, new checks are refused (503).
     /// [`MAX_PENDING_TRANSACTIONS`] by default.
     pub max_pending_transactions: i64,

@@ -18,6 +18,19 @@ impl Service {
         template: &str,
         response_mode: &str,
     ) -> Result<Transaction, Oid4vpError> {
+        self.create_for(template, response_mode, None, None).await
+    }
+
+    /// Like [`Service::create`], for a candidate due to start on `planned_start` (kept with
+    /// the check and its record, so a check made after it shows), bound to the browser whose
+    /// token digest is `browser_hash` (`None`: started through the API).
+    pub async fn create_for(
+        &self,
+        template: &str,
+        response_mode: &str,
+        planned_start: Option<time::Date>,
+        browser_hash: Option<String>,
+    ) -> Result<Transaction, Oid4vpError> {
         let query = self
             .templates
             .get(template)
@@ -55,6 +68,8 @@ impl Service {
             template: template.into(),
             dcql: query.to_json().to_string(),
             enc_key,
+            planned_start: planned_start.map(|d| d.to_string()),
+            browser_hash,
             ..Default::default()
         };
         self.store.insert_transaction(&t).await?;

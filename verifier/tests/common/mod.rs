@@ -24,7 +24,7 @@ use trust_framework::snapshot::{self, SnapshotPayload, SnapshotVerifier};
 use verifier::oid4vp::{templates, Clock, RequestSigner, Service, SystemClock};
 use verifier::pipeline::Verifier;
 use verifier::policy::Policy;
-use verifier::status::{StatusCache, StatusFetcher, StatusLists};
+use verifier::status::{StatusCache, StatusFetchError, StatusFetcher, StatusLists};
 use verifier::store::Store;
 use verifier::trust::{BoxFut, MemoryLog, TrustData, TrustState};
 
@@ -32,6 +32,11 @@ pub const ORIGIN: &str = "register.test.vouch.example/log";
 pub const ISS: &str = "https://idp.test.example";
 pub const STATUS_URI: &str = "https://idp.test.example/status/1";
 pub const RTW_VCT: &str = "urn:vouch:uk:right-to-work:1";
+/// The employer organisation's API key in these tests.
+pub const API_KEY: &str = "test-organisation-api-key-0123456789abcdef";
+/// The employer's browser cookie in these tests: the checks belong to the browser that
+/// started them, and [`client`] is that browser.
+pub const BROWSER: &str = "vouch_employer=employer-browser-token-0123456789abcdefghij";
 
 /// What the register says about the provider.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -302,16 +307,16 @@ impl MemFetcher {
 }
 
 impl StatusFetcher for MemFetcher {
-    fn fetch<'a>(&'a self, uri: &'a str) -> BoxFut<'a, Result<String, String>> {
+    fn fetch<'a>(&'a self, uri: &'a str) -> BoxFut<'a, Result<String, StatusFetchError>> {
         let r = if *self.1.lock().unwrap() {
             self.0
                 .lock()
                 .unwrap()
                 .get(uri)
                 .cloned()
-                .ok_or_else(|| "404".to_string())
+                .ok_or_else(|| StatusFetchError::Unavailable("404".into()))
         } else {
-            Err("network unreachable".to_string())
+            Err(StatusFetchError::Unavailable("network unreachable".into()))
         };
         Box::pin(async move { r })
     }
@@ -427,6 +432,8 @@ pub async fn verifier_custom(
         proofs: Some(Arc::new(MemoryLog(scheme.log.clone()))),
         snapshot_keys: scheme.snapshot_keys(),
         retention_days: 730,
+        not_hired_retention_days: 183,
+        api_key_digest: Some(verifier::access::digest(API_KEY)),
         max_pending_transactions,
     });
     let s2 = service.clone();
@@ -445,9 +452,43 @@ pub async fn running(scheme: &Scheme, fetcher: Arc<dyn StatusFetcher>) -> Runnin
     verifier_for(scheme, fetcher, Policy::default(), Arc::new(SystemClock)).await
 }
 
+/// The employer (its browser's cookie, and its API key for the JSON API, on every
+/// request), following no redirects.
 pub fn client() -> reqwest::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(
+        reqwest::header::COOKIE,
+        reqwest::header::HeaderValue::from_static(BROWSER),
+    );
+    h.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {API_KEY}")).unwrap(),
+    );
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .default_headers(h)
+        .build()
+        .unwrap()
+}
+
+/// Another browser: no cookie (a candidate who saw the QR code, anyone with a link).
+pub fn stranger() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The organisation's HR system: the API key as a bearer token.
+pub fn hr_system() -> reqwest::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {API_KEY}")).unwrap(),
+    );
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(h)
         .build()
         .unwrap()
 }

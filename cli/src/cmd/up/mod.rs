@@ -482,6 +482,7 @@ async fn start_all(
         log_key: trust.log_key,
         record_key_file: dir.join("verifier/record.jwk"),
         employer_relying_party_id: CLIENT_ID.into(),
+        employer_token_file: dir.join("verifier/api.key"),
         credential_types: vec![PID_VCT.into(), RTW_VCT.into()],
     })
 }

@@ -58,6 +58,8 @@ pub(super) struct Ready {
     pub log_key: String,
     pub record_key_file: PathBuf,
     pub employer_relying_party_id: String,
+    /// The employer organisation's API key (bearer for the verifier's JSON API).
+    pub employer_token_file: PathBuf,
     pub credential_types: Vec<String>,
 }
 
