@@ -30,7 +30,8 @@ pub fn digest(secret: &str) -> String {
         .collect()
 }
 
-fn same(a: &str, b: &str) -> bool {
+/// Whether two secrets are equal, compared in constant time.
+pub fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 

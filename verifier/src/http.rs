@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -289,15 +289,35 @@ fn provider_rows(s: &Service, o: &CheckOutcome) -> Vec<(String, String)> {
     rows
 }
 
+#[derive(Deserialize)]
+struct CheckQuery {
+    /// Set by the wallet's redirect in a same-device flow (OpenID4VP 1.0 section 8.2).
+    response_code: Option<String>,
+}
+
 async fn check_page(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Query<CheckQuery>,
 ) -> Response {
     let t = match owned(&s, &headers, &id).await {
         Ok(t) => t,
         Err(e) => return html_error(e),
     };
+    // Back from a same-device wallet: the response code must be the one this response was
+    // given, or this browser is not where the wallet answered.
+    if let Some(code) = q.response_code.as_deref() {
+        if !t
+            .response_code
+            .as_deref()
+            .is_some_and(|want| access::same(want, code))
+        {
+            return html_error(Oid4vpError::InvalidRequest(
+                "this link's response code is not the one the wallet's answer was given".into(),
+            ));
+        }
+    }
     match t.state.as_str() {
         "pending" | "processing" => {
             let url = s.wallet_url(&t.id);

@@ -56,13 +56,22 @@ async fn only_the_employers_browser_or_its_api_key_sees_a_check_and_its_record()
         200
     );
     // The wallet-facing endpoints stay open: the candidate's wallet answers.
-    wallet::share(
+    let shared = wallet::share(
         &r,
         &id,
         &s,
         &s.issue(None, |_| {}, now() + Duration::days(300)),
     )
     .await;
+    // Same device: the redirect's response code must be the one this answer was given.
+    let back = shared["ack"]["redirect_uri"].as_str().unwrap().to_string();
+    let path = &back[back.find("/checks/").unwrap()..];
+    assert_eq!(status(client().get(format!("{base}{path}"))).await, 200);
+    assert_eq!(
+        status(client().get(format!("{base}/checks/{id}?response_code=guessed"))).await,
+        400
+    );
+    assert_eq!(status(stranger().get(format!("{base}{path}"))).await, 404);
     // The outcome (with the person's photo and passport number) and the likeness form.
     let page = stranger()
         .get(format!("{base}/checks/{id}"))
