@@ -514,10 +514,6 @@ async fn record_page(
         Ok(r) => r,
         Err(e) => return html_error(e),
     };
-    let payload = credentials::jose::CompactJws::parse(&r.record)
-        .ok()
-        .and_then(|j| serde_json::from_slice::<Value>(j.payload()).ok())
-        .unwrap_or_default();
     if let Err(e) = s
         .store
         .log_access(&r.id, "viewed", s.clock.now().unix_timestamp())
@@ -525,22 +521,7 @@ async fn record_page(
     {
         return html_error(e.into());
     }
-    let del = r.delete_after.map(|d| rfc3339(from_ts(d)));
-    let late = r.planned_start.as_deref().and_then(|p| {
-        let checked = from_ts(r.created_at).date().to_string();
-        (checked.as_str() > p).then_some(checked)
-    });
-    Html(web::record(
-        &r.id,
-        &payload,
-        &web::RecordDates {
-            employment_end: r.employment_end.as_deref(),
-            delete_after: del.as_deref(),
-            planned_start: r.planned_start.as_deref(),
-            checked_after_start: late.is_some(),
-        },
-    ))
-    .into_response()
+    Html(web::stored_record(&r)).into_response()
 }
 
 async fn record_download(

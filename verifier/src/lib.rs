@@ -4,6 +4,7 @@
 //! records.
 //!
 //! - [`access`]: who may see a check: the browser that started it, or the API key.
+//! - [`export`]: the Home Office inspection export: records, pages and the access log.
 //! - [`http`]: the HTTP surface: OpenID4VP endpoints, the employer's pages, records.
 //! - [`oid4vp`]: the OpenID4VP 1.0 verifier: transactions, request objects, responses.
 //! - [`pipeline`]: the verification pipeline: one presentation in, one report out.
@@ -28,6 +29,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod export;
 pub mod http;
 pub mod oid4vp;
 pub mod pipeline;

@@ -105,7 +105,7 @@ pub struct StoredRecord {
 }
 
 /// One entry of the access log: who did what to which record, chained to the one before.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AccessEntry {
     /// Position in the log, from 1.
     pub seq: i64,
@@ -358,6 +358,14 @@ impl Store {
                 record: r.get(5),
                 planned_start: r.get(6),
             })
+        }))
+    }
+
+    /// The ids of every retained record, oldest check first.
+    pub async fn record_ids(&self) -> Result<Vec<String>, StoreError> {
+        let sql = "SELECT id FROM rtw_records ORDER BY created_at, id";
+        Ok(with_pool!(self, pool => {
+            sqlx::query_scalar::<_, String>(sql).fetch_all(pool).await?
         }))
     }
 

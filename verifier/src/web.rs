@@ -332,6 +332,30 @@ pub struct RecordDates<'a> {
     pub checked_after_start: bool,
 }
 
+/// A stored record's page: its signed payload read back, its dates, and whether its check
+/// came after the planned start date.
+pub fn stored_record(r: &crate::store::StoredRecord) -> String {
+    let payload = credentials::jose::CompactJws::parse(&r.record)
+        .ok()
+        .and_then(|j| serde_json::from_slice::<Value>(j.payload()).ok())
+        .unwrap_or_default();
+    let delete_after = r.delete_after.map(|d| crate::rfc3339(crate::from_ts(d)));
+    let checked = crate::from_ts(r.created_at).date().to_string();
+    record(
+        &r.id,
+        &payload,
+        &RecordDates {
+            employment_end: r.employment_end.as_deref(),
+            delete_after: delete_after.as_deref(),
+            planned_start: r.planned_start.as_deref(),
+            checked_after_start: r
+                .planned_start
+                .as_deref()
+                .is_some_and(|p| checked.as_str() > p),
+        },
+    )
+}
+
 /// A retained record's page.
 pub fn record(record_id: &str, payload: &Value, dates: &RecordDates<'_>) -> String {
     let (employment_end, delete_after) = (dates.employment_end, dates.delete_after);

@@ -214,3 +214,49 @@ async fn a_check_made_after_the_planned_start_date_is_flagged_on_its_record() {
     assert!(!page.contains("id=\"late-check\""));
     assert!(page.contains(&words(tomorrow_date)), "{page}");
 }
+
+#[tokio::test]
+async fn the_inspection_export_carries_each_signed_record_its_page_and_the_access_log() {
+    let s = Scheme::new(Story::Good);
+    let (r, rec) = completed_check(&s, Arc::new(FixedClock::new(now())), None).await;
+    let archive = r.service.inspection_export(&[]).await.unwrap();
+    let mut files = std::collections::BTreeMap::new();
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(archive.as_slice()));
+    for e in tar.entries().unwrap() {
+        let mut e = e.unwrap();
+        let name = e.path().unwrap().display().to_string();
+        let mut body = String::new();
+        std::io::Read::read_to_string(&mut e, &mut body).unwrap();
+        files.insert(name, body);
+    }
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    let jws_name = format!("records/{rec}.jws");
+    let html_name = format!("records/{rec}.html");
+    assert_eq!(
+        names,
+        [
+            "README.txt",
+            "access-log.json",
+            html_name.as_str(),
+            jws_name.as_str()
+        ]
+    );
+    // The signed record verifies offline, as check-record does.
+    let report = verifier::record::check(&files[&jws_name], &Default::default()).await;
+    assert!(report.valid, "{}", serde_json::to_string(&report).unwrap());
+    assert!(files[&html_name].contains("Right to work check complete"));
+    // The log is whole and names the export itself.
+    let log: serde_json::Value = serde_json::from_str(&files["access-log.json"]).unwrap();
+    assert_eq!(log["intact"], true);
+    let entries: Vec<AccessEntry> = serde_json::from_value(log["entries"].clone()).unwrap();
+    assert_eq!(AccessEntry::verify_chain(&entries), Ok(()));
+    assert_eq!(entries.last().unwrap().action, "exported");
+    // An unknown record is refused, and nothing is logged for it.
+    let before = r.service.store.access_log().await.unwrap().len();
+    assert!(r
+        .service
+        .inspection_export(&["no-such-record".into()])
+        .await
+        .is_err());
+    assert_eq!(r.service.store.access_log().await.unwrap().len(), before);
+}

@@ -24,9 +24,27 @@ pub enum VerifierCommand {
     Serve(ServeArgs),
     /// Verify a downloaded right-to-work record offline. Exit 0 valid, 1 not.
     CheckRecord(CheckRecordArgs),
+    /// Write the Home Office inspection export (`.tar.gz`): the signed records, their
+    /// printable pages and the access log; each record then verifies offline with
+    /// `check-record`.
+    Export(ExportArgs),
     /// Print the records' access log (every view, download, change and purge) as JSON and
     /// verify its hash chain. Exit 0 intact, 1 broken.
     AccessLog(AccessLogArgs),
+}
+
+/// `vouch verifier export`.
+#[derive(Args)]
+pub struct ExportArgs {
+    /// The verifier's database: `sqlite://FILE` or `postgres://...`.
+    #[arg(long, default_value = "sqlite://verifier.db")]
+    database_url: String,
+    /// The archive to write (`.tar.gz`); refused if it exists.
+    #[arg(long)]
+    out: PathBuf,
+    /// Export only this record (repeatable); every record by default.
+    #[arg(long = "record")]
+    records: Vec<String>,
 }
 
 /// `vouch verifier access-log`.
@@ -127,12 +145,34 @@ pub fn run(cmd: VerifierCommand) -> CliResult<i32> {
         VerifierCommand::Serve(a) => tokio::runtime::Runtime::new()
             .map_err(|e| e.to_string())?
             .block_on(serve(a)),
+        VerifierCommand::Export(a) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?
+            .block_on(export(a)),
         VerifierCommand::AccessLog(a) => tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| e.to_string())?
             .block_on(access_log(a)),
     }
+}
+
+async fn export(a: ExportArgs) -> CliResult<i32> {
+    if a.out.exists() {
+        return Err(format!("{}: already exists", a.out.display()));
+    }
+    let store = Store::connect(&a.database_url, None)
+        .await
+        .map_err(|e| format!("{}: {e}", a.database_url))?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let bytes = verifier::export::inspection_archive(&store, now, &a.records)
+        .await
+        .map_err(|e| e.to_string())?;
+    vouch_ops::files::write_private(&a.out, &bytes)
+        .map_err(|e| format!("{}: {e}", a.out.display()))?;
+    println!("{}", a.out.display());
+    Ok(0)
 }
 
 async fn access_log(a: AccessLogArgs) -> CliResult<i32> {
