@@ -64,6 +64,7 @@ pub fn router(s: Arc<Service>) -> Router {
         .route("/response/{id}", post(response))
         .route("/api/transactions", post(api_create))
         .route("/api/transactions/{id}", get(api_transaction))
+        .route("/records", get(records_list))
         .route("/records/{id}", get(record_page))
         .route("/records/{id}/download", get(record_download))
         .route("/records/{id}/employment-end", post(employment_end))
@@ -503,6 +504,58 @@ async fn api_transaction(
     Ok(Json(
         json!({"id": t.id, "state": t.state, "record_id": t.record_id, "outcome": outcome}),
     ))
+}
+
+#[derive(Deserialize, Default)]
+struct RecordSearch {
+    /// Part of the person's name.
+    q: Option<String>,
+    /// Checks on or after this date.
+    from: Option<String>,
+    /// Checks on or before this date.
+    to: Option<String>,
+    /// `passed` (a statutory excuse) or `failed`.
+    outcome: Option<String>,
+}
+
+/// The employer's records (this browser's checks, or every record with the API key),
+/// searched by name, date and outcome.
+async fn records_list(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Query(q): Query<RecordSearch>,
+) -> Response {
+    let (from, to) = match (
+        date_field(q.from.as_deref(), "from date"),
+        date_field(q.to.as_deref(), "to date"),
+    ) {
+        (Ok(f), Ok(t)) => (f, t),
+        (Err(e), _) | (_, Err(e)) => return html_error(e),
+    };
+    let scope = if access::api_key_ok(&headers, s.api_key_digest.as_deref()) {
+        None
+    } else {
+        match access::browser_token(&headers) {
+            Some(t) => Some(access::digest(&t)),
+            None => return Html(web::records_list(&[], &Default::default())).into_response(),
+        }
+    };
+    let records = match s.store.records_of(scope.as_deref()).await {
+        Ok(r) => r,
+        Err(e) => return html_error(e.into()),
+    };
+    let filter = web::RecordFilter {
+        name: q.q.unwrap_or_default().trim().to_lowercase(),
+        from,
+        to,
+        outcome: q.outcome.filter(|o| o == "passed" || o == "failed"),
+    };
+    let rows: Vec<web::RecordRow> = records
+        .iter()
+        .map(web::RecordRow::of)
+        .filter(|r| filter.admits(r))
+        .collect();
+    Html(web::records_list(&rows, &filter)).into_response()
 }
 
 async fn record_page(

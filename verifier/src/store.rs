@@ -361,6 +361,28 @@ impl Store {
         }))
     }
 
+    /// The records of the checks the browser whose token digest is `browser_hash` started
+    /// (every record when `None`: the organisation's API key), newest first.
+    pub async fn records_of(
+        &self,
+        browser_hash: Option<&str>,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let sql = "SELECT r.id, r.transaction_id, r.created_at, r.employment_end, r.delete_after, r.record, r.planned_start \
+                   FROM rtw_records r JOIN vp_transactions t ON t.id = r.transaction_id \
+                   WHERE ($1 IS NULL OR t.browser_hash = $1) ORDER BY r.created_at DESC, r.id";
+        Ok(with_pool!(self, pool => {
+            sqlx::query(sql).bind(browser_hash).fetch_all(pool).await?.into_iter().map(|r| StoredRecord {
+                id: r.get(0),
+                transaction_id: r.get(1),
+                created_at: r.get(2),
+                employment_end: r.get(3),
+                delete_after: r.get(4),
+                record: r.get(5),
+                planned_start: r.get(6),
+            }).collect()
+        }))
+    }
+
     /// The ids of every retained record, oldest check first.
     pub async fn record_ids(&self) -> Result<Vec<String>, StoreError> {
         let sql = "SELECT id FROM rtw_records ORDER BY created_at, id";

@@ -47,6 +47,115 @@ fn shell(title: &str, error: bool, body: &str, script: Option<&str>) -> String {
     }
 }
 
+/// One row of the records list, read from a stored record's signed payload.
+#[derive(Clone, Debug)]
+pub struct RecordRow {
+    /// The record id.
+    pub id: String,
+    /// The person's name as the credential gave it.
+    pub name: String,
+    /// The day of the check.
+    pub checked_on: time::Date,
+    /// Whether the check gives a statutory excuse (passed and the photo matched).
+    pub passed: bool,
+}
+
+impl RecordRow {
+    /// The row of a stored record.
+    pub fn of(r: &crate::store::StoredRecord) -> Self {
+        let payload = credentials::jose::CompactJws::parse(&r.record)
+            .ok()
+            .and_then(|j| serde_json::from_slice::<Value>(j.payload()).ok())
+            .unwrap_or_default();
+        let o: CheckOutcome =
+            serde_json::from_value(payload["outcome"].clone()).unwrap_or_default();
+        let name = o
+            .person
+            .as_ref()
+            .map(|p| format!("{} {}", p.given_name, p.family_name))
+            .unwrap_or_default();
+        RecordRow {
+            id: r.id.clone(),
+            name,
+            checked_on: crate::from_ts(r.created_at).date(),
+            passed: o.passed && payload["likeness"]["confirmed"].as_bool() == Some(true),
+        }
+    }
+}
+
+/// What the records list is searched by.
+#[derive(Clone, Debug, Default)]
+pub struct RecordFilter {
+    /// Part of the name, lower-case (empty: any).
+    pub name: String,
+    /// Checks on or after.
+    pub from: Option<time::Date>,
+    /// Checks on or before.
+    pub to: Option<time::Date>,
+    /// `passed` or `failed` (`None`: both).
+    pub outcome: Option<String>,
+}
+
+impl RecordFilter {
+    /// Whether `r` is in the result.
+    pub fn admits(&self, r: &RecordRow) -> bool {
+        (self.name.is_empty() || r.name.to_lowercase().contains(&self.name))
+            && self.from.is_none_or(|f| r.checked_on >= f)
+            && self.to.is_none_or(|t| r.checked_on <= t)
+            && match self.outcome.as_deref() {
+                Some("passed") => r.passed,
+                Some("failed") => !r.passed,
+                _ => true,
+            }
+    }
+}
+
+/// The records list with its search form.
+pub fn records_list(rows: &[RecordRow], f: &RecordFilter) -> String {
+    let date = |d: Option<time::Date>| d.map(|d| d.to_string()).unwrap_or_default();
+    let sel = |v: &str| {
+        if f.outcome.as_deref() == Some(v) {
+            " selected"
+        } else {
+            ""
+        }
+    };
+    let mut b = format!(
+        r#"<h1>Right to work records</h1>
+<form method="get" action="/records" class="search">
+<div class="form-group"><label for="q">Name</label><input type="text" id="q" name="q" value="{q}"></div>
+<div class="form-group"><label for="from">Checked on or after</label><input type="date" id="from" name="from" value="{from}"></div>
+<div class="form-group"><label for="to">Checked on or before</label><input type="date" id="to" name="to" value="{to}"></div>
+<div class="form-group"><label for="outcome">Outcome</label><select id="outcome" name="outcome"><option value="">Any</option><option value="passed"{p}>Statutory excuse</option><option value="failed"{x}>No statutory excuse</option></select></div>
+<button class="button" type="submit">Search</button>
+</form>"#,
+        q = esc(&f.name),
+        from = date(f.from),
+        to = date(f.to),
+        p = sel("passed"),
+        x = sel("failed"),
+    );
+    if rows.is_empty() {
+        b.push_str("<p id=\"records-none\">No records match.</p>");
+    } else {
+        b.push_str(&format!(
+            "<p>{} record(s).</p><table class=\"summary\" id=\"records\"><caption>Records found</caption><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Checked</th><th scope=\"col\">Outcome</th></tr></thead><tbody>",
+            rows.len()
+        ));
+        for r in rows {
+            b.push_str(&format!(
+                "<tr data-record=\"{id}\"><td><a href=\"/records/{id}\">{name}</a></td><td>{on}</td><td>{out}</td></tr>",
+                id = esc(&r.id),
+                name = esc(&r.name),
+                on = esc(&words::date(&r.checked_on.to_string())),
+                out = if r.passed { "Statutory excuse" } else { "No statutory excuse" },
+            ));
+        }
+        b.push_str("</tbody></table>");
+    }
+    page("Right to work records", &b, None)
+}
+
 /// The start page.
 pub fn start() -> String {
     page(
@@ -59,6 +168,7 @@ pub fn start() -> String {
 <input type="hidden" name="response_mode" value="direct_post.jwt">
 <div class="form-group"><label for="planned-start">Planned start date (optional)</label><p class="hint">The day the person is due to start work, for example 2027-03-31. The check must be made before it.</p><input type="date" id="planned-start" name="planned_start"></div>
 <button class="button" type="submit" id="start">Start a check</button>
+<p><a href="/records">Your right to work records</a></p>
 </form>"#,
         None,
     )

@@ -260,3 +260,34 @@ async fn the_inspection_export_carries_each_signed_record_its_page_and_the_acces
         .is_err());
     assert_eq!(r.service.store.access_log().await.unwrap().len(), before);
 }
+
+#[tokio::test]
+async fn the_records_list_finds_this_browsers_records_by_name_date_and_outcome_and_no_one_elses() {
+    let s = Scheme::new(Story::Good);
+    let clock = Arc::new(FixedClock::new(now()));
+    let (r, rec) = completed_check(&s, clock.clone(), None).await;
+    let list = |c: reqwest::Client, query: &str| {
+        let url = format!("{}/records?{query}", r.base);
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let today = now().date();
+    let found = format!("data-record=\"{rec}\"");
+    assert!(list(client(), "q=lovelace").await.contains(&found));
+    assert!(
+        list(client(), &format!("from={today}&to={today}&outcome=passed"))
+            .await
+            .contains(&found)
+    );
+    assert!(!list(client(), "q=hopper").await.contains(&found));
+    assert!(!list(client(), "outcome=failed").await.contains(&found));
+    let tomorrow = (now() + Duration::days(1)).date();
+    assert!(!list(client(), &format!("from={tomorrow}"))
+        .await
+        .contains(&found));
+    // Another browser, or none, sees none of them.
+    let page = list(common::stranger(), "").await;
+    assert!(
+        page.contains("records-none") && !page.contains(&found),
+        "{page}"
+    );
+}
