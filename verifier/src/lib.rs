@@ -17,6 +17,7 @@
 //! - [`trust`]: trust data from the registry: a verified snapshot and Merkle proofs.
 //! - [`vc_api`]: the W3C VC API verifier endpoints.
 //! - [`web`]: the server-rendered pages of the right-to-work check.
+//! - [`webhook`]: signed completion notices to the organisation's HR system.
 //! - [`words`]: dates, times, nationalities and documents in the words people read.
 //!
 //! Data flows one way: trust data ([`trust`], [`status`]) feeds the [`pipeline`]; the
@@ -42,6 +43,7 @@ pub mod store;
 pub mod trust;
 pub mod vc_api;
 pub mod web;
+pub mod webhook;
 pub mod words;
 
 /// Seconds since the epoch of a time.

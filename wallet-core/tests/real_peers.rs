@@ -633,6 +633,7 @@ async fn start_verifier(reg: &Register, fetch_from: &str) -> RealVerifier {
         retention_days: 730,
         not_hired_retention_days: 183,
         api_key_digest: Some(verifier::access::digest(API_KEY)),
+        webhook: None,
         max_pending_transactions: verifier::oid4vp::MAX_PENDING_TRANSACTIONS,
     });
     tokio::spawn(async move { verifier::http::serve(listener, service).await });

@@ -110,6 +110,11 @@ pub struct ServeArgs {
     /// `<data-dir>/api.key`.
     #[arg(long)]
     api_key_file: Option<PathBuf>,
+    /// The HR system's URL that gets a signed notice (JWS by the record key, ids and outcome
+    /// only) when a check completes; through the outbound fetch policy (public HTTPS, or
+    /// `VOUCH_FETCH_ALLOW_ORIGINS`).
+    #[arg(long)]
+    webhook_url: Option<String>,
     /// Checks waiting for a wallet's answer kept at once; past it, new checks get 503.
     #[arg(long, default_value_t = verifier::oid4vp::MAX_PENDING_TRANSACTIONS)]
     max_pending_transactions: i64,
@@ -321,6 +326,12 @@ async fn serve(a: ServeArgs) -> CliResult<i32> {
         retention_days: a.retention_days,
         not_hired_retention_days: a.not_hired_retention_days,
         api_key_digest: Some(verifier::access::digest(&api_key)),
+        webhook: a.webhook_url.clone().map(|u| {
+            Arc::new(verifier::webhook::Webhook::new(
+                u,
+                vouch_fetch::FetchPolicy::from_env(),
+            ))
+        }),
         max_pending_transactions: a.max_pending_transactions,
     });
     let purger = service.clone();

@@ -93,6 +93,20 @@ impl Service {
             record = %vouch_ops::log::id_digest(&record_id),
             "check completed"
         );
+        if let Some(hook) = &self.webhook {
+            // Ids and the outcome only: the HR system reads the record with its API key.
+            hook.spawn_notice(
+                serde_json::json!({
+                    "iss": self.base_url,
+                    "event": "check.completed",
+                    "transaction_id": id,
+                    "record_id": record_id,
+                    "statutory_excuse": confirmed,
+                    "iat": now.unix_timestamp(),
+                }),
+                self.record_key.clone(),
+            );
+        }
         Ok(record_id)
     }
 }

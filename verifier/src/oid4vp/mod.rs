@@ -156,6 +156,8 @@ pub struct Service {
     /// SHA-256 (hex) of the organisation's API key for its HR systems; `None` closes the
     /// JSON API (see [`crate::access`]).
     pub api_key_digest: Option<String>,
+    /// Where completion notices go (the organisation's HR system), if anywhere.
+    pub webhook: Option<Arc<crate::webhook::Webhook>>,
     /// Pending, unexpired transactions kept at once; past it, new checks are refused (503).
     /// [`MAX_PENDING_TRANSACTIONS`] by default.
     pub max_pending_transactions: i64,

@@ -404,6 +404,28 @@ pub async fn verifier_custom(
     extra_templates: std::collections::BTreeMap<String, credentials::dcql::DcqlQuery>,
     max_pending_transactions: i64,
 ) -> Running {
+    verifier_notifying(
+        scheme,
+        fetcher,
+        policy,
+        clock,
+        extra_templates,
+        max_pending_transactions,
+        None,
+    )
+    .await
+}
+
+/// As [`verifier_custom`], sending completion notices to `webhook`.
+pub async fn verifier_notifying(
+    scheme: &Scheme,
+    fetcher: Arc<dyn StatusFetcher>,
+    policy: Policy,
+    clock: Arc<dyn Clock>,
+    extra_templates: std::collections::BTreeMap<String, credentials::dcql::DcqlQuery>,
+    max_pending_transactions: i64,
+    webhook: Option<Arc<verifier::webhook::Webhook>>,
+) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let listener = vouch_ops::loopback::listener().await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -434,6 +456,7 @@ pub async fn verifier_custom(
         retention_days: 730,
         not_hired_retention_days: 183,
         api_key_digest: Some(verifier::access::digest(API_KEY)),
+        webhook,
         max_pending_transactions,
     });
     let s2 = service.clone();
