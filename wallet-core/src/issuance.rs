@@ -490,6 +490,7 @@ impl Wallet {
                 .await?;
         }
         batch.standing = standing;
+        batch.credential_metadata = config.get("credential_metadata").cloned();
         batch.format = format;
         batch.batch_size = n;
         batch.single_use = n > 1;
@@ -523,6 +524,7 @@ impl Wallet {
                 refresh_token: None,
                 dpop_key: None,
                 standing: None,
+                credential_metadata: None,
             };
             let count = self
                 .issue_into(ctx, &token, cid, &mut batch, client_id)
@@ -531,7 +533,13 @@ impl Wallet {
                 at: now(),
                 outcome: Outcome::Received,
                 counterparty: offer.credential_issuer.clone(),
-                counterparty_name: None,
+                // The provider's registered name, when the register confirmed it on receipt.
+                counterparty_name: match &batch.standing {
+                    Some(crate::receipt::Standing::Registered { provider }) => {
+                        Some(provider.clone())
+                    }
+                    _ => None,
+                },
                 purpose: None,
                 credential_types: vec![batch.type_name.clone()],
                 claims: Vec::new(),

@@ -86,6 +86,11 @@ pub struct Batch {
     /// wallet checked it).
     #[serde(default)]
     pub standing: Option<crate::receipt::Standing>,
+    /// The configuration's `credential_metadata` from the issuer's metadata (OpenID4VCI 1.0
+    /// section 12.2.4: `display` and `claims[].display`), for the names the app shows;
+    /// absent in batches stored before the wallet kept it.
+    #[serde(default)]
+    pub credential_metadata: Option<Value>,
 }
 
 /// The claims of a parsed credential and what describes it.

@@ -9,6 +9,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod display;
+pub mod words;
+
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,9 +25,12 @@ use axum::Router;
 use credentials::keys::Jwk;
 use serde_json::Value;
 
+use display::{type_label, value_html, Names};
 use vouch_ops::html::{escape as esc, Page};
 use wallet_core::activity::Outcome;
 use wallet_core::consent::{Consent, ConsentRequest, TrustFinding};
+use wallet_core::model::Batch;
+use wallet_core::receipt::Standing;
 use wallet_core::Wallet;
 
 /// Counters for `/metrics` (Prometheus text format).
@@ -197,7 +203,7 @@ const STYLE: &str = r#"
 .tag-grey{background:#e5e6e7;color:#383f43}
 .warning{border-left:10px solid #d4351c;padding:15px;margin-bottom:30px;background:#fef7f6}
 .inset{border-left:10px solid #b1b4b6;padding:15px;margin-bottom:30px}
-.portrait{max-width:120px;border:1px solid #b1b4b6}
+.portrait{width:160px;min-width:120px;height:auto;border:1px solid #b1b4b6}
 "#;
 
 /// The service's name, in every page's header and title.
@@ -330,61 +336,7 @@ fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
 }
 
 fn when(secs: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(secs)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute] UTC"
-            ))
-            .ok()
-        })
-        .unwrap_or_else(|| secs.to_string())
-}
-
-/// The name a person reads for a credential type.
-fn type_label(t: &str) -> String {
-    match t {
-        "urn:vouch:uk:pid:1" => "Person identification data (PID)".into(),
-        "urn:vouch:uk:right-to-work:1" => "Right to work".into(),
-        "org.iso.18013.5.1.mDL" => "Mobile driving licence".into(),
-        other => other.into(),
-    }
-}
-
-/// A claim's value as text or, for a portrait given as a data URL or base64 JPEG/PNG, an image.
-fn value_html(name: &str, v: &Value) -> String {
-    match v {
-        Value::String(s) => {
-            let is_image = name.ends_with("portrait") || name.ends_with("picture");
-            if is_image && s.starts_with("data:image/") {
-                format!(r#"<img class="portrait" src="{}" alt="Photo">"#, esc(s))
-            } else if is_image && s.len() > 100 {
-                let mime = if s.starts_with("iVBOR") {
-                    "image/png"
-                } else {
-                    "image/jpeg"
-                };
-                format!(
-                    r#"<img class="portrait" src="data:{mime};base64,{}" alt="Photo">"#,
-                    esc(s)
-                )
-            } else if s.len() > 200 {
-                format!(
-                    "<code>{}…</code>",
-                    esc(&s.chars().take(60).collect::<String>())
-                )
-            } else {
-                esc(s)
-            }
-        }
-        Value::Array(a) => a
-            .iter()
-            .map(|x| value_html(name, x))
-            .collect::<Vec<_>>()
-            .join(", "),
-        Value::Null => "<span class=\"hint\">none</span>".into(),
-        other => esc(&other.to_string()),
-    }
+    words::moment(secs)
 }
 
 /// `(path, value)` rows of a claims object, nested objects flattened with `/`.
@@ -410,6 +362,48 @@ fn form_fields(body: &str) -> HashMap<String, String> {
         .collect()
 }
 
+/// Every batch the wallet holds, by id (none if the store cannot be read).
+async fn batches_by_id(wallet: &Wallet) -> HashMap<String, Batch> {
+    wallet
+        .batches()
+        .await
+        .map(|bs| {
+            bs.into_iter()
+                .map(|b| (b.value.id.clone(), b.value))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The names of a credential type, with the issuer's metadata the batch kept.
+fn names_of(type_name: &str, batch: Option<&Batch>) -> Names {
+    Names::new(
+        type_name,
+        batch.and_then(|b| b.credential_metadata.as_ref()),
+    )
+}
+
+/// The issuer as a person knows it: the provider's registered name when the register
+/// confirmed it on receipt, otherwise the issuer's address.
+fn issuer_name(batch: Option<&Batch>, issuer: &str) -> String {
+    match batch.and_then(|b| b.standing.as_ref()) {
+        Some(Standing::Registered { provider }) => provider.clone(),
+        _ => issuer.to_string(),
+    }
+}
+
+/// How many more times a credential can be shared without being recognised, in words.
+fn copies_left(batch: Option<&Batch>, fresh: usize) -> String {
+    if !batch.is_some_and(|b| b.single_use) {
+        return "Yes, as often as you choose".into();
+    }
+    match fresh {
+        0 => "No unused copies left: sharing it again reuses one".into(),
+        1 => "1 single-use copy left".into(),
+        n => format!("{n} single-use copies left"),
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Pages
 
@@ -424,6 +418,7 @@ async fn home(State(s): State<Shared>) -> Response {
             )
         }
     };
+    let batches = batches_by_id(&s.wallet).await;
     // One row per batch: single-use credentials of one batch are one credential to a person.
     let mut seen = std::collections::BTreeSet::new();
     let mut rows = String::new();
@@ -433,18 +428,21 @@ async fn home(State(s): State<Shared>) -> Response {
             continue;
         }
         count += 1;
+        let batch = batches.get(&c.value.batch_id);
         let fresh = list
             .iter()
             .filter(|x| x.value.batch_id == c.value.batch_id && !x.used)
             .count();
+        let names = names_of(c.value.type_name(), batch);
         let _ = write!(
             rows,
-            r#"<tr data-type="{ty}"><td><a href="/credentials/{id}">{label}</a></td><td>{issuer}</td><td>{got}</td><td>{fresh}</td></tr>"#,
+            r#"<tr data-type="{ty}"><td><a href="/credentials/{id}">{label}</a></td><td>{issuer}</td><td>{got}</td><td data-unused="{fresh}">{copies}</td></tr>"#,
             ty = esc(c.value.type_name()),
             id = esc(&c.id),
-            label = esc(&type_label(c.value.type_name())),
-            issuer = esc(&c.value.issuer),
+            label = esc(&names.credential()),
+            issuer = esc(&issuer_name(batch, &c.value.issuer)),
             got = esc(&when(c.value.received_at)),
+            copies = esc(&copies_left(batch, fresh)),
         );
     }
     let credentials = if count == 0 {
@@ -452,7 +450,7 @@ async fn home(State(s): State<Shared>) -> Response {
     } else {
         format!(
             r#"<table id="credentials"><caption class="caption">{count} credential{s}</caption>
-<thead><tr><th scope="col">Credential</th><th scope="col">Issued by</th><th scope="col">Received</th><th scope="col">Unused copies</th></tr></thead>
+<thead><tr><th scope="col">Credential</th><th scope="col">Issued by</th><th scope="col">Received</th><th scope="col">Can you share it again?</th></tr></thead>
 <tbody>{rows}</tbody></table>"#,
             s = if count == 1 { "" } else { "s" }
         )
@@ -621,55 +619,56 @@ async fn credential_page(State(s): State<Shared>, Path(id): Path<String>) -> Res
             )
         }
     };
+    let batches = batches_by_id(&s.wallet).await;
+    let batch = batches.get(&c.batch_id);
+    let names = names_of(c.type_name(), batch);
     let mut rows = Vec::new();
     flatten("", &c.claims, &mut rows);
     let rows: String = rows
         .iter()
         .map(|(k, v)| {
             format!(
-                r#"<tr><th scope="row">{}</th><td>{}</td></tr>"#,
+                r#"<tr data-claim="{}"><th scope="row">{}</th><td>{}</td></tr>"#,
                 esc(k),
+                esc(&names.claim(k)),
                 value_html(k, v)
             )
         })
         .collect();
     // What the wallet found of the issuer on receipt (receipt::Standing), in plain words.
-    let standing = s
-        .wallet
-        .batches()
-        .await
-        .ok()
-        .and_then(|bs| bs.into_iter().find(|b| b.value.id == c.batch_id))
-        .and_then(|b| b.value.standing);
-    let standing = match standing {
-        Some(wallet_core::receipt::Standing::Registered { provider }) => format!(
+    let standing = match batch.and_then(|b| b.standing.as_ref()) {
+        Some(Standing::Registered { provider }) => format!(
             r#"<p id="standing">Issued by {}, a certified provider in the trust register.</p>"#,
-            esc(&provider)
+            esc(provider)
         ),
-        Some(wallet_core::receipt::Standing::Unverified { reason }) => format!(
+        Some(Standing::Unverified { reason }) => format!(
             r#"<div class="warning" id="standing"><strong>This wallet could not confirm who issued this credential.</strong> {}.</div>"#,
-            esc(&reason)
+            esc(reason)
         ),
         None => String::new(),
     };
+    let label = names.credential();
     let body = format!(
         r#"<span class="caption">Issued by {issuer}</span>
 <h1>{label}</h1>
 {standing}
-<table id="claims"><thead><tr><th scope="col">Claim</th><th scope="col">Value</th></tr></thead><tbody>{rows}</tbody></table>
-<p class="hint">Format {format}, type {ty}. Received {got}{exp}.</p>
+<table id="claims"><thead><tr><th scope="col">Detail</th><th scope="col">Value</th></tr></thead><tbody>{rows}</tbody></table>
+<p>Received {got}{exp}.</p>
+<details class="details" id="technical"><summary>Technical details</summary>
+<p>Issuer {issuer_id}, format {format}, type {ty}.</p></details>
 <p><a href="/">Back to your credentials</a></p>"#,
-        issuer = esc(&c.issuer),
-        label = esc(&type_label(c.type_name())),
+        issuer = esc(&issuer_name(batch, &c.issuer)),
+        issuer_id = esc(&c.issuer),
+        label = esc(&label),
         format = esc(&c.format),
         ty = esc(c.type_name()),
         got = esc(&when(c.received_at)),
         exp = c
             .expires_at
-            .map(|e| format!(", valid until {}", esc(&when(e))))
+            .map(|e| format!("; valid until {}", esc(&when(e))))
             .unwrap_or_default(),
     );
-    page(&type_label(c.type_name()), &body).into_response()
+    page(&label, &body).into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -766,6 +765,15 @@ fn purpose_label(p: &str) -> String {
     }
 }
 
+/// What the wallet holds of a credential a request would use, for the consent screen.
+#[derive(Clone, Debug, Default)]
+pub struct Held {
+    /// The issuer's `credential_metadata` for the credential's configuration, if kept.
+    pub credential_metadata: Option<Value>,
+    /// The provider's registered name, if the register confirmed the issuer on receipt.
+    pub provider: Option<String>,
+}
+
 async fn consent_page(State(s): State<Shared>, Path(id): Path<String>) -> Response {
     let Some(req) = s.pending.lock().expect("pending lock").get(&id).cloned() else {
         return error_page(
@@ -774,15 +782,45 @@ async fn consent_page(State(s): State<Shared>, Path(id): Path<String>) -> Respon
             "This request was already answered or has expired",
         );
     };
+    let batches = batches_by_id(&s.wallet).await;
+    let mut held = HashMap::new();
+    for c in &req.credentials {
+        let Ok(stored) = s.wallet.credential(&c.credential_id).await else {
+            continue;
+        };
+        let batch = batches.get(&stored.batch_id);
+        held.insert(
+            c.credential_id.clone(),
+            Held {
+                credential_metadata: batch.and_then(|b| b.credential_metadata.clone()),
+                provider: match batch.and_then(|b| b.standing.as_ref()) {
+                    Some(Standing::Registered { provider }) => Some(provider.clone()),
+                    _ => None,
+                },
+            },
+        );
+    }
+    Html(consent_html(&req, &held)).into_response()
+}
+
+/// The consent screen for `req` as a whole page: who asks and whether the register knows
+/// them, why (once), what would be shared in plain words, Share or Decline, and the technical
+/// details (client identifier, certificate subject, codes) folded away. `held` is what the
+/// wallet holds of each credential used, by credential id.
+pub fn consent_html(req: &ConsentRequest, held: &HashMap<String, Held>) -> String {
+    let id = &req.id;
     let who = req
         .verifier
         .name
         .clone()
-        .unwrap_or_else(|| "An unknown organisation".into());
+        .unwrap_or_else(|| "An organisation this wallet does not know".into());
     let registered = if req.verifier.registered {
-        r#"<span class="tag" id="verifier-registered">On the trust register</span>"#
+        format!(
+            r#"<p id="verifier-registered"><span class="tag">On the trust register</span> The trust register names {}, so your wallet could check who is asking.</p>"#,
+            esc(&who)
+        )
     } else {
-        r#"<span class="tag tag-red" id="verifier-registered">Not on the trust register</span>"#
+        r#"<p id="verifier-registered"><span class="tag tag-red">Not on the trust register</span> Your wallet could not check who is asking.</p>"#.into()
     };
     let finding = match &req.trust {
         TrustFinding::Registered => String::new(),
@@ -790,16 +828,21 @@ async fn consent_page(State(s): State<Shared>, Path(id): Path<String>) -> Respon
         TrustFinding::UnregisteredVerifier => r#"<div class="warning" id="finding" data-finding="unregistered_verifier"><strong>Warning:</strong> this organisation is not on the trust register.</div>"#.into(),
         TrustFinding::NoPurpose => r#"<div class="warning" id="finding" data-finding="no_purpose"><strong>Warning:</strong> the request does not say why it is made.</div>"#.into(),
         TrustFinding::PurposeNotRegistered { purpose } => format!(
-            r#"<div class="warning" id="finding" data-finding="purpose_not_registered"><strong>Warning:</strong> this organisation is not registered to ask for the purpose “{}”.</div>"#,
-            esc(purpose)
+            r#"<div class="warning" id="finding" data-finding="purpose_not_registered"><strong>Warning:</strong> this organisation is not registered to ask for this reason (“{}”).</div>"#,
+            esc(&purpose_label(purpose))
         ),
         TrustFinding::OverAsking { beyond } => format!(
-            r#"<div class="warning" id="finding" data-finding="over_asking"><strong>Warning:</strong> this organisation asks for more than it registered for this purpose: <span id="beyond">{}</span>.</div>"#,
-            esc(&beyond.join(", "))
+            r#"<div class="warning" id="finding" data-finding="over_asking"><strong>Warning:</strong> this organisation asks for more than it registered for this reason: <span id="beyond">{}</span>.</div>"#,
+            esc(&beyond_words(req, beyond).join(", "))
         ),
     };
-    let mut rows = String::new();
+    let none = Held::default();
+    let mut tables = String::new();
+    let mut technical = String::new();
     for c in &req.credentials {
+        let h = held.get(&c.credential_id).unwrap_or(&none);
+        let names = Names::new(&c.type_name, h.credential_metadata.as_ref());
+        let mut rows = String::new();
         for k in &c.claims {
             let mark = if k.registered {
                 String::new()
@@ -808,61 +851,122 @@ async fn consent_page(State(s): State<Shared>, Path(id): Path<String>) -> Respon
             };
             let _ = write!(
                 rows,
-                r#"<tr data-claim="{n}"><th scope="row">{n}{mark}</th><td>{v}</td><td>{t}</td></tr>"#,
+                r#"<tr data-claim="{n}"><th scope="row">{label}{mark}</th><td>{v}</td></tr>"#,
                 n = esc(&k.name),
+                label = esc(&names.claim(&k.name)),
                 v = value_html(&k.name, &k.value),
-                t = esc(&type_label(&c.type_name)),
             );
         }
+        let from = match &h.provider {
+            Some(p) => format!("From your {}, issued by {}", names.credential(), p),
+            None => format!("From your {}", names.credential()),
+        };
+        let reused = if c.reused {
+            r#"<p class="hint">You have shared this credential before and it has no unused copies left, so whoever saw it then could tell it is the same one.</p>"#
+        } else {
+            ""
+        };
+        let _ = write!(
+            tables,
+            r#"<h3 class="caption">{from}</h3><table data-credential="{q}"><thead><tr><th scope="col">Detail</th><th scope="col">What they will see</th></tr></thead><tbody>{rows}</tbody></table>{reused}"#,
+            q = esc(&c.query_id),
+            from = esc(&from),
+        );
+        let _ = write!(
+            technical,
+            "<tr><th scope=\"row\">Credential type</th><td><code>{}</code>: {}</td></tr>",
+            esc(&c.type_name),
+            esc(&c
+                .claims
+                .iter()
+                .map(|k| k.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")),
+        );
     }
-    let purpose = req
-        .purpose
-        .as_deref()
-        .map(purpose_label)
-        .unwrap_or_else(|| "Not stated".into());
-    let description = req
-        .purpose_description
-        .as_deref()
-        .map(|d| format!(r#"<p class="hint" id="purpose-description">{}</p>"#, esc(d)))
-        .unwrap_or_default();
+    // The registered description when the register has one, otherwise the purpose in words:
+    // said once.
+    let purpose = match (&req.purpose_description, &req.purpose) {
+        (Some(d), _) => d.clone(),
+        (None, Some(p)) => purpose_label(p),
+        (None, None) => "They did not say.".into(),
+    };
     let actions = match &req.refused {
         Some(reason) => format!(
             r#"<div class="warning" id="refused"><strong>Your wallet will not share these details:</strong> {}</div>
 <form method="post" action="/consent/{id}"><input type="hidden" name="action" value="decline">
 <button class="button button-warning" type="submit" name="decline">Decline</button></form>"#,
             esc(reason),
-            id = esc(&id)
+            id = esc(id)
         ),
         None => format!(
             r#"<form method="post" action="/consent/{id}">
 <button class="button" type="submit" name="action" value="share">Share</button>
 <button class="button button-secondary" type="submit" name="action" value="decline">Decline</button>
 </form>"#,
-            id = esc(&id)
+            id = esc(id)
         ),
     };
     let body = format!(
-        r#"<span class="caption">Request from <span id="client-id">{client}</span></span>
-<h1><span id="verifier-name">{who}</span> wants to see your details</h1>
-<p>{registered}</p>
-<table id="request-summary"><tbody>
-<tr><th scope="row">Purpose</th><td id="purpose">{purpose}{description}</td></tr>
-<tr><th scope="row">Signed by</th><td>{cert}</td></tr>
-</tbody></table>
+        r#"<h1><span id="verifier-name">{who}</span> wants to see your details</h1>
+{registered}
+<h2>Why they are asking</h2>
+<p id="purpose">{purpose}</p>
 {finding}
 <h2>What will be shared</h2>
-<table id="requested-claims"><thead><tr><th scope="col">Claim</th><th scope="col">Value</th><th scope="col">From</th></tr></thead><tbody>{rows}</tbody></table>
+<div id="requested-claims">{tables}</div>
 <p>Only these details are sent. Your wallet keeps a note of this in your activity log.</p>
-{actions}"#,
-        client = esc(&req.verifier.client_id),
+{actions}
+<details class="details" id="technical"><summary>Technical details</summary>
+<table><tbody>
+<tr><th scope="row">Client identifier</th><td><code id="client-id">{client}</code></td></tr>
+<tr><th scope="row">Request signed by</th><td id="certificate-subject">{cert}</td></tr>
+<tr><th scope="row">Purpose code</th><td>{code}</td></tr>
+{technical}
+</tbody></table></details>"#,
         who = esc(&who),
+        purpose = esc(&purpose),
+        client = esc(&req.verifier.client_id),
         cert = esc(req
             .verifier
             .certificate_subject
             .as_deref()
-            .unwrap_or("not signed")),
+            .unwrap_or("Not signed")),
+        code = esc(req.purpose.as_deref().unwrap_or("none")),
     );
-    page(&format!("{who} wants to see your details"), &body).into_response()
+    page(&format!("{who} wants to see your details"), &body).0
+}
+
+/// Claim names (`document/expiry_date`) as the labels of the first of `types` that has one.
+fn claim_words(types: &[String], claims: &[String]) -> Vec<String> {
+    let names: Vec<Names> = types.iter().map(|t| Names::new(t, None)).collect();
+    claims
+        .iter()
+        .map(|c| {
+            names
+                .iter()
+                .find_map(|n| n.labelled(c))
+                .unwrap_or_else(|| words::sentence(c.rsplit('/').next().unwrap_or(c)))
+        })
+        .collect()
+}
+
+/// What a request asks beyond its registration, in the names the person reads.
+fn beyond_words(req: &ConsentRequest, beyond: &[String]) -> Vec<String> {
+    beyond
+        .iter()
+        .map(|b| {
+            req.credentials
+                .iter()
+                .find(|c| c.claims.iter().any(|k| &k.name == b))
+                .map(|c| Names::new(&c.type_name, None).claim(b))
+                .or_else(|| {
+                    b.strip_prefix("credential type ")
+                        .map(|t| format!("a {} credential", type_label(t)))
+                })
+                .unwrap_or_else(|| b.clone())
+        })
+        .collect()
 }
 
 async fn consent_submit(State(s): State<Shared>, Path(id): Path<String>, body: String) -> Response {
@@ -915,7 +1019,14 @@ async fn consent_submit(State(s): State<Shared>, Path(id): Path<String>, body: S
                     n = out.claims.len(),
                     pl = if out.claims.len() == 1 { "" } else { "s" },
                     who = esc(&who),
-                    claims = esc(&out.claims.join(", ")),
+                    claims = esc(&claim_words(
+                        &req.credentials
+                            .iter()
+                            .map(|c| c.type_name.clone())
+                            .collect::<Vec<_>>(),
+                        &out.claims
+                    )
+                    .join(", ")),
                 )
             } else {
                 s.metrics
@@ -993,7 +1104,7 @@ async fn activity_page(State(s): State<Shared>) -> Response {
                         .collect::<Vec<_>>()
                         .join(", ")
                 } else {
-                    a.claims.join(", ")
+                    claim_words(&a.credential_types, &a.claims).join(", ")
                 }),
             )
         })
@@ -1011,4 +1122,61 @@ async fn activity_page(State(s): State<Shared>) -> Response {
 {table}"#
     );
     page("Activity log", &body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(single_use: bool, standing: Option<Standing>) -> Batch {
+        Batch {
+            id: "b".into(),
+            issuer: "http://127.0.0.1:7071".into(),
+            configuration_id: "right_to_work_sd_jwt".into(),
+            format: "dc+sd-jwt".into(),
+            type_name: "urn:vouch:uk:right-to-work:1".into(),
+            single_use,
+            batch_size: 10,
+            refresh_token: None,
+            dpop_key: None,
+            standing,
+            credential_metadata: None,
+        }
+    }
+
+    #[test]
+    fn the_list_names_the_provider_and_counts_copies_in_words() {
+        let registered = batch(
+            true,
+            Some(Standing::Registered {
+                provider: "Vouch Test IDSP Ltd".into(),
+            }),
+        );
+        assert_eq!(
+            issuer_name(Some(&registered), &registered.issuer),
+            "Vouch Test IDSP Ltd"
+        );
+        let unknown = batch(false, None);
+        assert_eq!(
+            issuer_name(Some(&unknown), &unknown.issuer),
+            "http://127.0.0.1:7071"
+        );
+        assert_eq!(
+            copies_left(Some(&registered), 10),
+            "10 single-use copies left"
+        );
+        assert_eq!(copies_left(Some(&registered), 1), "1 single-use copy left");
+        assert_eq!(
+            copies_left(Some(&unknown), 1),
+            "Yes, as often as you choose"
+        );
+        assert_eq!(when(1_796_650_074), "7 December 2026 at 1:27pm (UTC)");
+        assert_eq!(
+            claim_words(
+                &["urn:vouch:uk:right-to-work:1".into()],
+                &["given_name".into(), "document/expiry_date".into()]
+            ),
+            ["Given names", "Document expiry date"]
+        );
+    }
 }
