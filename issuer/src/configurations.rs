@@ -201,14 +201,34 @@ fn sd_jwt_claims(vct: &str) -> Vec<Value> {
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|c| c.get("path"))
-        .filter(|p| {
-            p.as_array()
-                .and_then(|a| a.first())
+        .filter(|c| {
+            c.pointer("/path/0")
                 .and_then(Value::as_str)
                 .is_some_and(|n| !REGISTERED.contains(&n))
         })
-        .map(|p| json!({ "path": p }))
+        .map(|c| {
+            // OpenID4VCI 1.0 Appendix B.2: each claim's `display` is `name` by `locale`, from
+            // the type metadata's `label` (so wallets show people words, not keys).
+            let display: Vec<Value> = c
+                .get("display")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|d| {
+                    let name = d.get("label").and_then(Value::as_str)?;
+                    let locale = d.get("locale").or_else(|| d.get("lang"));
+                    Some(match locale.and_then(Value::as_str) {
+                        Some(l) => json!({ "name": name, "locale": l }),
+                        None => json!({ "name": name }),
+                    })
+                })
+                .collect();
+            if display.is_empty() {
+                json!({ "path": c["path"] })
+            } else {
+                json!({ "path": c["path"], "display": display })
+            }
+        })
         .collect()
 }
 

@@ -131,6 +131,25 @@ async fn metadata_sits_at_the_well_known_path_inserted_before_the_issuer_path() 
         c["pid_sd_jwt"]["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"],
         json!(["ES256", "ES384", "EdDSA"])
     );
+    // Each claim carries the label people read (OpenID4VCI 1.0 Appendix B.2), from the type
+    // metadata: wallets show "Date of birth", not "birthdate".
+    let claims = c["right_to_work_sd_jwt"]["credential_metadata"]["claims"]
+        .as_array()
+        .unwrap();
+    let label = |path: Value| {
+        claims
+            .iter()
+            .find(|c| c["path"] == path)
+            .and_then(|c| c["display"][0]["name"].as_str())
+            .map(str::to_string)
+    };
+    assert_eq!(
+        label(json!(["birthdate"])).as_deref(),
+        Some("Date of birth")
+    );
+    assert!(claims
+        .iter()
+        .all(|c| c["display"].as_array().is_some_and(|d| !d.is_empty())));
     // appending instead of inserting is wrong, and finds nothing
     let appended = w
         .transport
