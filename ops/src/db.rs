@@ -66,6 +66,20 @@ pub fn create_if_missing(url: &str) -> String {
     }
 }
 
+/// A SQLite pool on `url` as the register and the verifier open it: the file created when
+/// missing, WAL journal, a 30-second busy timeout, at most `max` connections.
+pub async fn sqlite_pool(url: &str, max: u32) -> Result<sqlx::SqlitePool, sqlx::Error> {
+    use std::str::FromStr;
+    let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .busy_timeout(std::time::Duration::from_secs(30));
+    sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(max)
+        .connect_with(opts)
+        .await
+}
+
 /// `name` if it is a schema name that can be quoted into DDL as it is.
 pub fn schema_name(name: &str) -> Result<&str, DbError> {
     let ok = !name.is_empty()

@@ -7,14 +7,12 @@
 //! checkpoint, and commits. Two processes therefore never write two leaves at one index:
 //! the log cannot fork.
 
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use credentials::keys::Signer;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::SqlitePool;
 use sqlx::Row;
 use time::OffsetDateTime;
 use vouch_ops::db;
@@ -181,14 +179,7 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         match db::Backend::of(url).map_err(|_| StoreError::UnsupportedUrl)? {
             db::Backend::Sqlite => {
-                let opts = SqliteConnectOptions::from_str(url)?
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .busy_timeout(Duration::from_secs(30));
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(4)
-                    .connect_with(opts)
-                    .await?;
+                let pool = db::sqlite_pool(url, 4).await?;
                 migrator(include_str!("../migrations/sqlite/0001_log.sql"))
                     .run(&pool)
                     .await?;

@@ -3,10 +3,9 @@
 //! transaction's response twice.
 
 use std::str::FromStr;
-use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::SqlitePool;
 use sqlx::Row;
 use vouch_ops::db;
 
@@ -241,14 +240,7 @@ impl Store {
         let backend = db::Backend::of(url).map_err(|_| StoreError::UnsupportedUrl)?;
         match backend {
             db::Backend::Sqlite => {
-                let opts = SqliteConnectOptions::from_str(url)?
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .busy_timeout(Duration::from_secs(30));
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(4)
-                    .connect_with(opts)
-                    .await?;
+                let pool = db::sqlite_pool(url, 4).await?;
                 migrator().run(&pool).await?;
                 Ok(Store::Sqlite(pool))
             }
