@@ -8,7 +8,8 @@
 #   @digitalbazaar/vc 7.3.0 + rdfc/jcs suites    tests/interop-w3c/peer.mjs
 #   @openid4vc/openid4vp 0.4.6, dcql, jose 6     tests/interop-oid4vp/verifier.mjs
 #   @openid4vc/openid4vci 0.4.6                  tests/interop-oid4vci/client.mjs
-#   playwright-core 1.65.1 (downloads no browser: Debian's /usr/bin/chromium is driven)
+#   playwright-core 1.65.1 (downloads no browser: Debian's /usr/bin/chromium is driven),
+#   axe-core 4.14.1 (WCAG 2.2 AA checks of every page the browser tests visit)
 #                                                tests/e2e/{journey,employer}.mjs
 #
 # A stamp (hash of tests/package.json, tests/package-lock.json and the node version) makes a

@@ -244,16 +244,19 @@ fn check_seeded_register(up: &Up, dir: &Path) {
         "../../specs/dcql/templates/right-to-work.json"
     ))
     .unwrap();
-    let claims: Vec<String> = template["credentials"][0]["claims"]
+    // Both credential queries (version 2 and version 1), claims named as registrations do:
+    // keys joined by `/`, array elements dropped.
+    let claims: Vec<String> = template["credentials"]
         .as_array()
         .unwrap()
         .iter()
+        .flat_map(|q| q["claims"].as_array().unwrap().iter())
         .map(|c| {
             c["path"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|p| p.as_str().unwrap())
+                .filter_map(|p| p.as_str())
                 .collect::<Vec<_>>()
                 .join("/")
         })
@@ -523,6 +526,9 @@ fn whole_journey_in_headless_chromium() {
         "{done}"
     );
     assert_png(done["screenshot"].as_str().unwrap());
+    // Every page the journey visited passed axe-core and reflows at 320 px (journey.mjs
+    // fails otherwise); make sure it visited them.
+    assert!(done["pages"].as_u64().unwrap() >= 12, "{done}");
     let status = node.wait().unwrap();
     assert!(status.success(), "journey.mjs failed");
 

@@ -88,6 +88,8 @@ textarea{min-height:90px}
 .error-summary h2{margin-top:0}
 .error-summary a{color:#d4351c;font-weight:700}
 .error-message{display:block;color:#d4351c;font-weight:700;margin:0 0 15px}
+.visually-hidden{position:absolute!important;width:1px!important;height:1px!important;margin:0!important;padding:0!important;overflow:hidden!important;clip:rect(0 0 0 0)!important;clip-path:inset(50%)!important;border:0!important;white-space:nowrap!important}
+.table-scroll{overflow-x:auto;max-width:100%;margin:0 0 30px}
 .footer{border-top:1px solid #b1b4b6;background:#f3f2f1;color:#505a5f;padding:25px 0;font-size:16px}
 @media(max-width:640px){body{font-size:16px}h1{font-size:27px}h2{font-size:21px}.lead,caption{font-size:19px}th,td{padding:8px 10px 8px 0}.button{width:100%;margin-right:0}}
 @media print{.skip-link,.header,.nav,.noprint{display:none}body{font-size:12pt}a{color:#0b0c0c}}
@@ -269,9 +271,67 @@ impl<'a> Page<'a> {
     }
 }
 
+/// A GOV.UK error summary of every error on a form at once, each linked to its field
+/// (`(field id, message)`), to show above the form on a page marked [`Page::error`] with
+/// [`FOCUS_ERROR_SUMMARY`] as its script; empty when there are no errors.
+pub fn error_summary(errors: &[(&str, &str)]) -> String {
+    if errors.is_empty() {
+        return String::new();
+    }
+    let items: String = errors
+        .iter()
+        .map(|(field, message)| {
+            format!(
+                r##"<li><a href="#{}">{}</a></li>"##,
+                escape(field),
+                escape(message)
+            )
+        })
+        .collect();
+    format!(
+        r#"<div class="error-summary" role="alert" tabindex="-1" aria-labelledby="error-summary-title" id="error-summary"><h2 id="error-summary-title">There is a problem</h2><ul>{items}</ul></div>"#
+    )
+}
+
+/// The error message of field `field` among `errors`, to show above its input (GOV.UK
+/// pattern: "Error:" for screen readers); empty when the field has none.
+pub fn field_error(errors: &[(&str, &str)], field: &str) -> String {
+    errors
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map(|(_, m)| {
+            format!(
+                r#"<p class="error-message" id="{}-error"><span class="visually-hidden">Error:</span> {}</p>"#,
+                escape(field),
+                escape(m)
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// The script that moves focus to the error summary when the page loads (GOV.UK pattern;
+/// without JavaScript, the summary is still the first thing in `<main>`).
+pub const FOCUS_ERROR_SUMMARY: &str =
+    "(function(){var e=document.getElementById('error-summary');if(e){e.focus()}})();";
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_error_is_summarised_and_linked_to_its_field() {
+        let errors = [
+            ("email", "Enter an email address"),
+            ("password", "Enter a <password>"),
+        ];
+        let summary = error_summary(&errors);
+        assert!(summary.contains(r##"<a href="#email">Enter an email address</a>"##));
+        assert!(summary.contains("Enter a &lt;password&gt;"));
+        assert!(summary.contains(r#"id="error-summary""#));
+        assert_eq!(error_summary(&[]), "");
+        assert!(field_error(&errors, "password").contains(r#"id="password-error""#));
+        assert_eq!(field_error(&errors, "name"), "");
+    }
 
     #[test]
     fn escapes_each_special_character() {

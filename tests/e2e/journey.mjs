@@ -4,7 +4,8 @@
 //   node journey.mjs READY_JSON OUT_DIR
 //
 // READY_JSON is the `ready.json` that `vouch up` writes (URLs, the citizen's offer link and
-// transaction code). The script speaks to the test over stdout, one JSON object a line, and
+// transaction code, the employer's HR administrator's invitation link). Every page visited
+// passes a11y.mjs (axe-core with no violation, reflow at 320 px). The script speaks to the test over stdout, one JSON object a line, and
 // waits on stdin where the test acts outside the browser:
 //   {"event":"issued","types":[...],"screenshot":"..."}          the wallet holds the credentials
 //   {"event":"consent","text":"...","claims":[...],"screenshot":"..."}  the consent screen
@@ -19,6 +20,7 @@ import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
+import { check } from "./a11y.mjs";
 
 const [readyFile, outDir] = process.argv.slice(2);
 if (!readyFile || !outDir) {
@@ -33,32 +35,12 @@ const fail = (m) => {
 const stdin = readline.createInterface({ input: process.stdin });
 const lines = stdin[Symbol.asyncIterator]();
 
-// Accessibility basics of the page in view: lang="en", exactly one h1, a title, every form
-// control labelled (hidden inputs carry no UI and are left out).
+// Every page visited: the basics, axe-core (WCAG 2.2 AA and best practice) with no
+// violation of any impact, and reflow at 320 px (a11y.mjs).
+let checked = 0;
 async function accessible(page, what) {
-  const a = await page.evaluate(() => {
-    const controls = [...document.querySelectorAll("input, select, textarea")].filter(
-      (e) => e.type !== "hidden",
-    );
-    const unlabelled = controls
-      .filter(
-        (e) =>
-          !(e.labels && e.labels.length > 0 && [...e.labels].some((l) => l.textContent.trim())) &&
-          !e.getAttribute("aria-label") &&
-          !e.getAttribute("aria-labelledby"),
-      )
-      .map((e) => e.outerHTML);
-    return {
-      lang: document.documentElement.getAttribute("lang"),
-      h1: document.querySelectorAll("h1").length,
-      unlabelled,
-      title: document.title,
-    };
-  });
-  if (a.lang !== "en") fail(`${what}: <html lang="${a.lang}">, expected "en"`);
-  if (a.h1 !== 1) fail(`${what}: ${a.h1} h1 elements, expected exactly one`);
-  if (a.unlabelled.length) fail(`${what}: inputs without a label: ${a.unlabelled.join(" ")}`);
-  if (!a.title) fail(`${what}: no <title>`);
+  await check(page, what);
+  checked += 1;
 }
 
 async function shot(page, name) {
@@ -121,6 +103,17 @@ try {
   const wallet = ctx.pages()[0] ?? (await ctx.newPage());
   const employer = await ctx.newPage();
 
+  // 0. The employer's HR administrator joins through the one-time link `vouch up` printed
+  //    (or, on a later start, signs in).
+  if (!ready.employer_admin_invitation) fail("ready.json has no employer_admin_invitation");
+  await employer.goto(ready.employer_admin_invitation);
+  await accessible(employer, "employer invitation page");
+  await employer.getByLabel("Full name").fill("Harriet Admin");
+  await employer.getByLabel("Password", { exact: true }).fill("the administrator's password");
+  await employer.getByLabel("Confirm the password").fill("the administrator's password");
+  await employer.getByRole("button", { name: "Join and sign in" }).click();
+  await employer.waitForURL(ready.verifier_url + "/");
+
   // 1. The citizen follows the identity provider's link into the wallet and types the code.
   await wallet.goto(ready.citizen_link);
   await accessible(wallet, "offer page");
@@ -180,7 +173,12 @@ try {
   const activity = await wallet
     .locator("#activity tr[data-outcome]")
     .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-outcome")));
-  say({ event: "done", activity, screenshot: await shot(wallet, "activity.png") });
+  say({
+    event: "done",
+    activity,
+    pages: checked,
+    screenshot: await shot(wallet, "activity.png"),
+  });
 } catch (e) {
   console.error(String(e && e.stack ? e.stack : e));
   code = 1;

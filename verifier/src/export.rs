@@ -38,21 +38,37 @@ fn add(tar: &mut tar::Builder<impl Write>, path: &str, bytes: &[u8]) -> std::io:
 }
 
 impl Service {
-    /// The inspection archive of `ids` (every record when empty), at the service's clock.
-    pub async fn inspection_export(&self, ids: &[String]) -> Result<Vec<u8>, Oid4vpError> {
-        inspection_archive(&self.store, self.clock.now().unix_timestamp(), ids).await
+    /// Organisation `org`'s inspection archive of `ids` (every record when empty), made by
+    /// `actor` at the service's clock.
+    pub async fn inspection_export(
+        &self,
+        org: &str,
+        actor: &str,
+        ids: &[String],
+    ) -> Result<Vec<u8>, Oid4vpError> {
+        inspection_archive(
+            &self.store,
+            org,
+            actor,
+            self.clock.now().unix_timestamp(),
+            ids,
+        )
+        .await
     }
 }
 
-/// The inspection archive (`.tar.gz` bytes) of `ids` (every record when empty), made at
-/// `now`; an unknown id is refused before anything is written or logged.
+/// Organisation `org`'s inspection archive (`.tar.gz` bytes) of `ids` (every record of it
+/// when empty), made by `actor` at `now`. An id unknown, or another organisation's, is
+/// refused before anything is written or logged.
 pub async fn inspection_archive(
     store: &Store,
+    org: &str,
+    actor: &str,
     now: i64,
     ids: &[String],
 ) -> Result<Vec<u8>, Oid4vpError> {
     let ids = if ids.is_empty() {
-        store.record_ids().await?
+        store.record_ids(org).await?
     } else {
         ids.to_vec()
     };
@@ -61,13 +77,14 @@ pub async fn inspection_archive(
         let r = store
             .record(id)
             .await?
+            .filter(|r| r.org_id == org)
             .ok_or(Oid4vpError::UnknownTransaction)?;
         records.push(r);
     }
     for r in &records {
-        store.log_access(&r.id, "exported", now).await?;
+        store.log_access(org, &r.id, "exported", actor, now).await?;
     }
-    let log = store.access_log().await?;
+    let log = store.access_log(org).await?;
     let io = |e: std::io::Error| Oid4vpError::Server(format!("the archive: {e}"));
     let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let mut tar = tar::Builder::new(gz);
@@ -79,7 +96,7 @@ pub async fn inspection_archive(
             r.record.as_bytes(),
         )
         .map_err(io)?;
-        let page = web::stored_record(r);
+        let page = web::stored_record(r, None);
         add(&mut tar, &format!("records/{}.html", r.id), page.as_bytes()).map_err(io)?;
     }
     let log_json = json!({

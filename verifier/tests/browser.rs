@@ -1,9 +1,13 @@
-//! The right-to-work journey in headless Chromium (Debian's `chromium`, driven by
-//! `playwright-core` from `tests/e2e/employer.mjs` at the repository's root): the employer starts a check on the
-//! page the verifier serves, a wallet answers the link the page shows, the page's polling
-//! brings up the outcome (provider and right-to-work note included), the employer confirms
-//! the likeness, the signed record downloads and `vouch verifier check-record` verifies it.
-//! The pages pass accessibility basics on the way (lang="en", one h1, labelled inputs).
+//! The employer's workspace and right-to-work check in headless Chromium (Debian's
+//! `chromium`, driven by `playwright-core` from `tests/e2e/employer.mjs` at the repository's
+//! root): the HR administrator signs in and invites a recruiter, who joins through the
+//! one-time link and starts a check; a wallet answers the link the page shows, the page's
+//! polling brings up the outcome (provider and right-to-work note included), the recruiter
+//! confirms the likeness, the signed record downloads (and `vouch verifier check-record`
+//! verifies it) and the records export for an inspection; the administrator reads the
+//! access log. An anonymous browser and a member of another organisation get nothing from
+//! any of those URLs. Every page passes axe-core (WCAG 2.2 AA and best practice, no
+//! violation) and reflows at 320 px.
 //!
 //! `VOUCH_E2E_SCREENSHOTS=DIR` keeps the outcome page's screenshot as
 //! `DIR/employer-outcome.png` (the whole journey's pictures come from `cli/tests/up_journey.rs`,
@@ -112,12 +116,36 @@ async fn employer_runs_the_right_to_work_check_in_headless_chromium() {
     )
     .await;
     let out = tempfile::tempdir().unwrap();
+    // A second organisation, with a recruiter.
+    let store = &r.service.store;
+    let t = now().unix_timestamp() - 60;
+    assert!(store
+        .create_organisation("globex", "Globex", None, t)
+        .await
+        .unwrap());
+    common::member_with_session(
+        store,
+        t,
+        "globex",
+        "recruiter@globex.test",
+        verifier::store::Role::Recruiter,
+        "globex-recruiter-session-0123456789abcdefgh",
+        "globex-form-token",
+    )
+    .await;
+    let config = serde_json::json!({
+        "admin_email": common::ADMIN_EMAIL,
+        "admin_password": common::ADMIN_PASSWORD,
+        "other_email": "recruiter@globex.test",
+        "other_password": common::ADMIN_PASSWORD,
+    });
 
     let mut child = Command::new("timeout")
-        .args(["180", "node"])
+        .args(["300", "node"])
         .arg(here.join("employer.mjs"))
         .arg(&r.base)
         .arg(out.path())
+        .arg(config.to_string())
         .current_dir(&here)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -181,6 +209,31 @@ async fn employer_runs_the_right_to_work_check_in_headless_chromium() {
         .as_str()
         .unwrap()
         .contains("Right to work check complete"));
+    assert!(done["pages"].as_u64().unwrap() >= 12, "{done}");
+    // The inspection export holds the record, its page and the access log naming the
+    // recruiter's actions.
+    let archive = std::fs::read(done["export"].as_str().unwrap()).unwrap();
+    let mut names = vec![];
+    let mut log = String::new();
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(archive.as_slice()));
+    for e in tar.entries().unwrap() {
+        let mut e = e.unwrap();
+        let name = e.path().unwrap().display().to_string();
+        if name == "access-log.json" {
+            std::io::Read::read_to_string(&mut e, &mut log).unwrap();
+        }
+        names.push(name);
+    }
+    assert_eq!(names.len(), 4, "{names:?}");
+    let log: Value = serde_json::from_str(&log).unwrap();
+    assert_eq!(log["intact"], true);
+    let actions: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["created", "viewed", "downloaded", "exported"]);
     let file = PathBuf::from(done["record"].as_str().unwrap());
     assert!(file
         .file_name()

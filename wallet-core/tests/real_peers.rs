@@ -30,18 +30,24 @@ use wallet_core::keystore::{Argon2Cost, PassphraseKeyStore};
 use wallet_core::{Consent, Error, Wallet};
 
 const RTW_VCT: &str = "urn:vouch:uk:right-to-work:1";
+const RTW_V2_VCT: &str = "urn:vouch:uk:right-to-work:2";
 /// The employer organisation's API key in these tests.
 const API_KEY: &str = "test-organisation-api-key-0123456789abcdef";
-/// The employer's browser token in these tests (the checks belong to the browser that
-/// started them).
-const BROWSER: &str = "vouch_employer=employer-browser-token-0123456789abcdefghij";
+/// The employer's signed-in session in these tests (its cookie token and form token).
+const SESSION: &str = "employer-session-token-0123456789abcdefghij";
+const CSRF: &str = "employer-form-token";
 
-/// The employer's browser: one cookie, no redirects followed.
+/// The employer's HR administrator's browser: signed in, its form token on every request,
+/// no redirects followed.
 fn employer_browser() -> reqwest::Client {
     let mut h = reqwest::header::HeaderMap::new();
     h.insert(
         reqwest::header::COOKIE,
-        reqwest::header::HeaderValue::from_static(BROWSER),
+        reqwest::header::HeaderValue::from_str(&format!("vouch_session={SESSION}")).unwrap(),
+    );
+    h.insert(
+        "x-csrf-token",
+        reqwest::header::HeaderValue::from_static(CSRF),
     );
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -507,7 +513,7 @@ fn register(iss: &str, issuer_key: &PublicKey) -> Register {
         registration(
             "idp",
             "Test Identity Ltd",
-            &[RTW_VCT, PID_VCT, RTW_VC_TYPE],
+            &[RTW_VCT, RTW_V2_VCT, PID_VCT, RTW_VC_TYPE],
             certificate("IDP-1", "cab-a", ago(310), far),
             vec![
                 iss_anchor("k1", iss, issuer_key.to_jwk().to_value()),
@@ -542,7 +548,7 @@ fn register(iss: &str, issuer_key: &PublicKey) -> Register {
                 purposes: vec![Purpose {
                     purpose: "right_to_work".into(),
                     description: "Right-to-work check before employment starts".into(),
-                    credential_types: vec![RTW_VCT.into(), RTW_VC_TYPE.into()],
+                    credential_types: vec![RTW_V2_VCT.into(), RTW_VCT.into(), RTW_VC_TYPE.into()],
                     claims: [
                         "given_name",
                         "family_name",
@@ -557,6 +563,8 @@ fn register(iss: &str, issuer_key: &PublicKey) -> Register {
                         "checked_by",
                     ]
                     .iter()
+                    // Version 2's claims, as the verifier's template asks for them.
+                    .chain(fixtures::RTW_V2_CLAIMS.iter().filter(|c| **c != "portrait"))
                     .map(|s| s.to_string())
                     .collect(),
                 }],
@@ -604,6 +612,7 @@ async fn start_verifier(reg: &Register, fetch_from: &str) -> RealVerifier {
     )
     .await
     .unwrap();
+    sign_in_employer(&store).await;
     let trust = TrustState::new(TrustData::verify(&reg.verifier, &reg.snapshot).unwrap()).unwrap();
     // The issuer is on loopback: its origin, and no other, may be fetched from.
     let status = StatusLists::new(
@@ -623,6 +632,7 @@ async fn start_verifier(reg: &Register, fetch_from: &str) -> RealVerifier {
             policy: Policy::default(),
         },
         request_signer,
+        org_signers: Default::default(),
         record_key: Arc::new(SoftwareSigner::generate(Algorithm::Es256).unwrap().0),
         base_url: base.clone(),
         templates: templates(),
@@ -642,6 +652,35 @@ async fn start_verifier(reg: &Register, fetch_from: &str) -> RealVerifier {
         root,
         _dir: dir,
     }
+}
+
+/// The default organisation's HR administrator joins (through an invitation) and is
+/// signed in with [`SESSION`].
+async fn sign_in_employer(store: &Store) {
+    use verifier::access::{digest, password};
+    use verifier::store::{Acceptance, Invitation, Role};
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let invitation = Invitation {
+        org_id: "default".into(),
+        email: "hr.admin@employer.test".into(),
+        role: Role::Admin,
+        expires_at: now + 3600,
+        accepted_at: None,
+    };
+    store
+        .create_invitation(&digest("invite"), &invitation, "operator", now)
+        .await
+        .unwrap();
+    let hash = password::hash("a long enough test password").unwrap();
+    let joined = store
+        .accept_invitation(&digest("invite"), "m-admin", "HR Admin", &hash, now)
+        .await
+        .unwrap();
+    assert!(matches!(joined, Acceptance::Joined(_)));
+    store
+        .create_session(&digest(SESSION), "m-admin", CSRF, now, now + 86_400)
+        .await
+        .unwrap();
 }
 
 impl RealVerifier {
@@ -798,6 +837,88 @@ async fn real_verifier_passes_a_right_to_work_check_answered_with_a_real_issuer_
     let creds = w.credentials().await.unwrap();
     assert_eq!(creds.iter().filter(|c| c.used).count(), 1);
     assert_eq!(w.activity().await.unwrap().len(), 2);
+}
+
+/// Version 2 of the right-to-work credential end to end: the real issuer issues
+/// `urn:vouch:uk:right-to-work:2` (the GPG 45 assurance as OIDC4IA `verified_claims`), the
+/// wallet holds it beside nothing else, the real verifier's right-to-work template offers
+/// version 2 first and version 1 as the alternative, the wallet answers the version 2 query
+/// with the nested claims asked (each registered), and the check passes with a record that
+/// verifies offline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_verifier_passes_a_right_to_work_check_answered_with_a_real_issuer_v2_credential() {
+    let iss = start_issuer().await;
+    let reg = register(&iss.url, &iss.signing_key());
+    let ver = start_verifier(&reg, &iss.url).await;
+    iss.subject("subj-rtw2").await;
+    let offer = iss
+        .offer(
+            "subj-rtw2",
+            &["right_to_work_v2_sd_jwt"],
+            json!({"tx_code": false}),
+        )
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let w = wallet(dir.path()).await;
+    w.accept_offer(offer["offer_url"].as_str().unwrap(), None)
+        .await
+        .unwrap();
+    let creds = w.credentials().await.unwrap();
+    assert_eq!(creds[0].value.type_name(), RTW_V2_VCT);
+    assert_eq!(
+        creds[0].value.claims["verified_claims"]["verification"]["trust_framework"],
+        "uk_tfida"
+    );
+    w.add_verifier_root(&ver.root.to_pem()).await.unwrap();
+    w.set_snapshot(&reg.snapshot, &reg.snapshot_jwk, &reg.log_vkey)
+        .await
+        .unwrap();
+
+    let (id, link) = ver.start_check("direct_post.jwt").await;
+    let consent = w.prepare_presentation(&link).await.unwrap();
+    assert_eq!(consent.trust, TrustFinding::Registered, "{consent:?}");
+    assert_eq!(consent.refused, None);
+    assert_eq!(consent.credentials.len(), 1);
+    let c = &consent.credentials[0];
+    assert_eq!(c.query_id, "right_to_work_v2");
+    assert_eq!(c.type_name, RTW_V2_VCT);
+    let names: Vec<&str> = c.claims.iter().map(|c| c.name.as_str()).collect();
+    for n in [
+        "verified_claims/claims/family_name",
+        "verified_claims/verification/trust_framework",
+        "verified_claims/verification/assurance_process/procedure",
+        "verified_claims/verification/evidence/document_details/document_number",
+        "verified_claims/verification/evidence/check_details/organization",
+        "portrait",
+    ] {
+        assert!(names.contains(&n), "{n} in {names:?}");
+    }
+    assert!(
+        !names.iter().any(|n| n.ends_with("check_method")),
+        "{names:?}"
+    );
+    assert!(c.claims.iter().all(|c| c.registered), "{consent:?}");
+    let out = w
+        .respond(&consent.id, &Consent::approve_all(&consent))
+        .await
+        .unwrap();
+    assert!(out.shared, "{out:?}");
+    let page = ver.page(&id).await;
+    assert!(page.contains("data-outcome=\"passed\""), "{page}");
+    assert!(page.contains("Ada Lovelace") && page.contains("Test Identity Ltd"));
+    assert!(page.contains("GPG 45 profile M1B"), "{page}");
+    let record = ver.record_verifies(&id).await;
+    let claims = &record["claims"]["verified_claims"];
+    assert_eq!(claims["claims"]["family_name"], "Lovelace", "{record:#}");
+    assert_eq!(claims["verification"]["assurance_level"], "medium");
+    // Only what was asked: how the document was checked stayed in the wallet.
+    assert!(claims["verification"]["evidence"][0]["check_details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c.get("check_method").is_none() && c["organization"] == "Test Identity Ltd"));
+    w.close().await;
+    assert_nothing_in_clear(dir.path(), &["Lovelace", "1990-12-10", "uk_tfida"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,6 @@
 //! One module per command group.
 
+pub mod employer;
 pub mod issuer;
 pub mod key;
 pub mod mdoc;

@@ -28,9 +28,12 @@ pub enum VerifierCommand {
     /// printable pages and the access log; each record then verifies offline with
     /// `check-record`.
     Export(ExportArgs),
-    /// Print the records' access log (every view, download, change and purge) as JSON and
-    /// verify its hash chain. Exit 0 intact, 1 broken.
+    /// Print an organisation's access log (every view, download, change, export and purge
+    /// of its records, and who) as JSON and verify its hash chain. Exit 0 intact, 1 broken.
     AccessLog(AccessLogArgs),
+    /// The employer organisations this verifier serves: add one, invite its members.
+    #[command(subcommand)]
+    Employer(super::employer::EmployerCommand),
 }
 
 /// `vouch verifier export`.
@@ -42,9 +45,12 @@ pub struct ExportArgs {
     /// The archive to write (`.tar.gz`); refused if it exists.
     #[arg(long)]
     out: PathBuf,
-    /// Export only this record (repeatable); every record by default.
+    /// Export only this record (repeatable); every record of the organisation by default.
     #[arg(long = "record")]
     records: Vec<String>,
+    /// The organisation whose records these are.
+    #[arg(long, default_value = "default")]
+    org: String,
 }
 
 /// `vouch verifier access-log`.
@@ -53,6 +59,9 @@ pub struct AccessLogArgs {
     /// The verifier's database: `sqlite://FILE` or `postgres://...`.
     #[arg(long, default_value = "sqlite://verifier.db")]
     database_url: String,
+    /// The organisation whose log to print.
+    #[arg(long, default_value = "default")]
+    org: String,
 }
 
 /// `vouch verifier serve`.
@@ -115,6 +124,10 @@ pub struct ServeArgs {
     /// `VOUCH_FETCH_ALLOW_ORIGINS`).
     #[arg(long)]
     webhook_url: Option<String>,
+    /// The name of the organisation this verifier serves by default (the one whose API key
+    /// is `--api-key-file`), shown to its members.
+    #[arg(long)]
+    organisation_name: Option<String>,
     /// Checks waiting for a wallet's answer kept at once; past it, new checks get 503.
     #[arg(long, default_value_t = verifier::oid4vp::MAX_PENDING_TRANSACTIONS)]
     max_pending_transactions: i64,
@@ -160,6 +173,7 @@ pub fn run(cmd: VerifierCommand) -> CliResult<i32> {
             .build()
             .map_err(|e| e.to_string())?
             .block_on(access_log(a)),
+        VerifierCommand::Employer(c) => super::employer::run(c),
     }
 }
 
@@ -171,7 +185,7 @@ async fn export(a: ExportArgs) -> CliResult<i32> {
         .await
         .map_err(|e| format!("{}: {e}", a.database_url))?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let bytes = verifier::export::inspection_archive(&store, now, &a.records)
+    let bytes = verifier::export::inspection_archive(&store, &a.org, "operator", now, &a.records)
         .await
         .map_err(|e| e.to_string())?;
     vouch_ops::files::write_private(&a.out, &bytes)
@@ -184,7 +198,7 @@ async fn access_log(a: AccessLogArgs) -> CliResult<i32> {
     let store = Store::connect(&a.database_url, None)
         .await
         .map_err(|e| format!("{}: {e}", a.database_url))?;
-    let entries = store.access_log().await.map_err(|e| e.to_string())?;
+    let entries = store.access_log(&a.org).await.map_err(|e| e.to_string())?;
     let verdict = verifier::store::AccessEntry::verify_chain(&entries);
     let out = serde_json::json!({
         "intact": verdict.is_ok(),
@@ -308,6 +322,24 @@ async fn serve(a: ServeArgs) -> CliResult<i32> {
     let store = Store::connect(&a.database_url, None)
         .await
         .map_err(|e| e.to_string())?;
+    if let Some(name) = &a.organisation_name {
+        store
+            .rename_organisation("default", name)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    // Employers with their own relying-party registration sign with their own keys.
+    let mut org_signers = std::collections::BTreeMap::new();
+    for org in store
+        .organisations_with_own_client_id()
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        let signer = RequestSigner::organisation(&a.data_dir, &org.id, &org.name, &host)
+            .map_err(|e| format!("organisation {}: {e}", org.id))?;
+        tracing::info!(organisation = %org.id, client_id = %signer.client_id.as_string(), "employer signs with its own client id");
+        org_signers.insert(org.id, signer);
+    }
     let service = Arc::new(Service {
         store,
         verifier: Verifier {
@@ -316,6 +348,7 @@ async fn serve(a: ServeArgs) -> CliResult<i32> {
             policy,
         },
         request_signer,
+        org_signers,
         record_key,
         base_url: base.trim_end_matches('/').to_string(),
         templates: templates(),

@@ -7,13 +7,14 @@ use super::{random_id, Oid4vpError, Service};
 
 impl Service {
     /// The employer confirmed (or refused) the photo likeness: the check is complete and
-    /// its signed record stored. Returns the record id.
+    /// its signed record stored, its creation logged as by `actor`. Returns the record id.
     pub async fn complete(
         &self,
         id: &str,
         confirmed: bool,
         checked_by: &str,
         employment_end: Option<time::Date>,
+        actor: &str,
     ) -> Result<String, Oid4vpError> {
         let t = self
             .store
@@ -80,10 +81,11 @@ impl Service {
             }),
             record: jws,
             planned_start: t.planned_start.clone(),
+            org_id: t.org_id.clone(),
         };
         if !self
             .store
-            .complete(id, &stored, now.unix_timestamp())
+            .complete(id, &stored, actor, now.unix_timestamp())
             .await?
         {
             return Err(Oid4vpError::AlreadyAnswered);

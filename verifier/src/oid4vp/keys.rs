@@ -89,37 +89,103 @@ pub struct RequestSigner {
     pub root: Certificate,
 }
 
+/// The deployment's reader root in `data_dir`: its key and certificate, made on first use.
+fn reader_root(data_dir: &Path) -> Result<(Arc<dyn Signer>, Certificate), RequestSignerError> {
+    let root_key: Arc<dyn Signer> =
+        Arc::new(load_or_create_key(&data_dir.join("reader-root.jwk"))?);
+    let root_path = data_dir.join("reader-root.pem");
+    let root = match std::fs::read_to_string(&root_path)
+        .ok()
+        .and_then(|p| Certificate::from_pem_chain(&p).ok())
+        .and_then(|mut v| (!v.is_empty()).then(|| v.remove(0)))
+        .filter(|c| c.public_key().ok().as_ref() == Some(root_key.public_key()))
+    {
+        Some(c) => c,
+        None => {
+            let c = dev::self_signed(
+                &CertSpec {
+                    common_name: "Vouch development verifier root".into(),
+                    organization: Some("Vouch".into()),
+                    days: 3650,
+                    ca: Some(Some(0)),
+                    ..Default::default()
+                },
+                root_key.clone(),
+            )?;
+            vouch_ops::files::write_private(&root_path, c.to_pem())
+                .map_err(RequestSignerError::WriteRoot)?;
+            c
+        }
+    };
+    Ok((root_key, root))
+}
+
 impl RequestSigner {
+    /// An employer organisation's own signer, so that wallets name that employer: its own
+    /// key and certificate (subject `O=` the organisation's name, the verifier's `dns`)
+    /// under the deployment's reader root, kept in `data_dir/organisations/<org_id>/` and
+    /// reused while valid for another week, so its `x509_hash` client id (the one the
+    /// register's relying-party entry names) stays the same across restarts.
+    pub fn organisation(
+        data_dir: &Path,
+        org_id: &str,
+        org_name: &str,
+        dns: &str,
+    ) -> Result<Self, RequestSignerError> {
+        let (root_key, root) = reader_root(data_dir)?;
+        let dir = data_dir.join("organisations").join(org_id);
+        vouch_ops::files::private_dir(&dir).map_err(RequestSignerError::WriteRoot)?;
+        let signer = Arc::new(load_or_create_key(&dir.join("request-signing.jwk"))?);
+        let cert_path = dir.join("request-signing.pem");
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let kept = std::fs::read_to_string(&cert_path)
+            .ok()
+            .and_then(|p| Certificate::from_pem_chain(&p).ok())
+            .and_then(|mut v| (!v.is_empty()).then(|| v.remove(0)))
+            .filter(|c| {
+                c.public_key().ok().as_ref() == Some(signer.public_key())
+                    && c.validity().1 > now + 7 * 86_400
+                    && credentials::x509::validate_chain(
+                        std::slice::from_ref(c),
+                        std::slice::from_ref(&root),
+                        now,
+                        &Default::default(),
+                    )
+                    .is_ok()
+            });
+        let leaf = match kept {
+            Some(c) => c,
+            None => {
+                let c = dev::issue(
+                    &CertSpec {
+                        common_name: dns.into(),
+                        organization: Some(org_name.into()),
+                        not_before: Some(now - 3600),
+                        days: 365,
+                        dns_names: vec![dns.into()],
+                        ..Default::default()
+                    },
+                    signer.public_key(),
+                    &root,
+                    root_key,
+                )?;
+                std::fs::write(&cert_path, c.to_pem()).map_err(RequestSignerError::WriteRoot)?;
+                c
+            }
+        };
+        Ok(RequestSigner {
+            signer,
+            client_id: ClientId::X509Hash(ClientId::x509_hash_of(&leaf)),
+            chain: vec![leaf],
+            root,
+        })
+    }
+
     /// A development signer: a reader root kept in `data_dir` (created on first run) and a
     /// fresh leaf certificate for `dns` issued at every start. `x509_hash` selects that
     /// prefix instead of `x509_san_dns`.
     pub fn dev(data_dir: &Path, dns: &str, x509_hash: bool) -> Result<Self, RequestSignerError> {
-        let root_key: Arc<dyn Signer> =
-            Arc::new(load_or_create_key(&data_dir.join("reader-root.jwk"))?);
-        let root_path = data_dir.join("reader-root.pem");
-        let root = match std::fs::read_to_string(&root_path)
-            .ok()
-            .and_then(|p| Certificate::from_pem_chain(&p).ok())
-            .and_then(|mut v| (!v.is_empty()).then(|| v.remove(0)))
-            .filter(|c| c.public_key().ok().as_ref() == Some(root_key.public_key()))
-        {
-            Some(c) => c,
-            None => {
-                let c = dev::self_signed(
-                    &CertSpec {
-                        common_name: "Vouch development verifier root".into(),
-                        organization: Some("Vouch".into()),
-                        days: 3650,
-                        ca: Some(Some(0)),
-                        ..Default::default()
-                    },
-                    root_key.clone(),
-                )?;
-                vouch_ops::files::write_private(&root_path, c.to_pem())
-                    .map_err(RequestSignerError::WriteRoot)?;
-                c
-            }
-        };
+        let (root_key, root) = reader_root(data_dir)?;
         let signer = Arc::new(load_or_create_key(&data_dir.join("request-signing.jwk"))?);
         let leaf = dev::issue(
             &CertSpec {

@@ -39,6 +39,7 @@ mod templates;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use keys::{load_or_create_key, KeyFileError, RequestSigner, RequestSignerError};
+pub use request::Owner;
 pub use templates::{templates, TEMPLATES};
 
 /// Why a request or response was refused, with the OAuth error and HTTP status it maps to.
@@ -132,8 +133,11 @@ pub struct Service {
     pub store: Store,
     /// The pipeline.
     pub verifier: Verifier,
-    /// Request object signing.
+    /// Request object signing: the deployment's signer, used for organisations without
+    /// their own.
     pub request_signer: RequestSigner,
+    /// The organisations' own request signers (own client ids), by organisation id.
+    pub org_signers: BTreeMap<String, RequestSigner>,
     /// The record signing key.
     pub record_key: Arc<SoftwareSigner>,
     /// Public base URL (`https://verifier.example`), no trailing slash.
@@ -153,8 +157,8 @@ pub struct Service {
     /// Retention of the record of someone never hired, in days after the check
     /// ([`NOT_HIRED_RETENTION_DAYS`] by default).
     pub not_hired_retention_days: i64,
-    /// SHA-256 (hex) of the organisation's API key for its HR systems; `None` closes the
-    /// JSON API (see [`crate::access`]).
+    /// SHA-256 (hex) of the default organisation's API key for its HR systems, configured
+    /// at start (other organisations' keys are in the database; see [`crate::access`]).
     pub api_key_digest: Option<String>,
     /// Where completion notices go (the organisation's HR system), if anywhere.
     pub webhook: Option<Arc<crate::webhook::Webhook>>,

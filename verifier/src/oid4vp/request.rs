@@ -8,8 +8,29 @@ use credentials::keys::{provider, Jwk, KeyKind};
 use credentials::openid4vp::{AuthorizationRequest, REQUEST_OBJECT_TYP};
 use serde_json::{json, Map, Value};
 
-use super::{random_id, Oid4vpError, Service};
+use super::{random_id, Oid4vpError, RequestSigner, Service};
 use crate::store::Transaction;
+
+/// Whose check a new transaction is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Owner {
+    /// The organisation.
+    pub org_id: String,
+    /// The member who started it (`None`: the organisation's HR system).
+    pub member_id: Option<String>,
+    /// SHA-256 (hex) of the session token of the browser it was started in.
+    pub browser_hash: Option<String>,
+}
+
+impl Owner {
+    /// A check organisation `org`'s HR system starts through the API.
+    pub fn hr_system(org: &str) -> Owner {
+        Owner {
+            org_id: org.to_string(),
+            ..Owner::default()
+        }
+    }
+}
 
 impl Service {
     /// Starts a transaction for template `template` answered by `response_mode`.
@@ -18,18 +39,18 @@ impl Service {
         template: &str,
         response_mode: &str,
     ) -> Result<Transaction, Oid4vpError> {
-        self.create_for(template, response_mode, None, None).await
+        self.create_for(template, response_mode, None, Owner::hr_system("default"))
+            .await
     }
 
     /// Like [`Service::create`], for a candidate due to start on `planned_start` (kept with
-    /// the check and its record, so a check made after it shows), bound to the browser whose
-    /// token digest is `browser_hash` (`None`: started through the API).
+    /// the check and its record, so a check made after it shows), owned by `owner`.
     pub async fn create_for(
         &self,
         template: &str,
         response_mode: &str,
         planned_start: Option<time::Date>,
-        browser_hash: Option<String>,
+        owner: Owner,
     ) -> Result<Transaction, Oid4vpError> {
         let query = self
             .templates
@@ -63,13 +84,15 @@ impl Service {
             expires_at: now + self.transaction_ttl,
             state: "pending".into(),
             nonce: random_id(),
-            client_id: self.request_signer.client_id.as_string(),
+            client_id: self.signer_for(&owner.org_id).client_id.as_string(),
             response_mode: response_mode.into(),
             template: template.into(),
             dcql: query.to_json().to_string(),
             enc_key,
             planned_start: planned_start.map(|d| d.to_string()),
-            browser_hash,
+            browser_hash: owner.browser_hash,
+            org_id: owner.org_id,
+            member_id: owner.member_id,
             ..Default::default()
         };
         self.store.insert_transaction(&t).await?;
@@ -87,11 +110,18 @@ impl Service {
         format!("{}/request/{id}", self.base_url)
     }
 
-    /// The wallet invocation URL (`openid4vp://?client_id=..&request_uri=..&request_uri_method=post`).
-    pub fn wallet_url(&self, id: &str) -> String {
+    /// The request signer of organisation `org`: its own when it has one (so the wallet
+    /// names that employer), the deployment's otherwise.
+    pub fn signer_for(&self, org: &str) -> &RequestSigner {
+        self.org_signers.get(org).unwrap_or(&self.request_signer)
+    }
+
+    /// The wallet invocation URL of transaction `t`
+    /// (`openid4vp://?client_id=..&request_uri=..&request_uri_method=post`).
+    pub fn wallet_url(&self, t: &Transaction) -> String {
         AuthorizationRequest::by_reference_url(
-            &self.request_signer.client_id,
-            &self.request_uri(id),
+            &self.signer_for(&t.org_id).client_id,
+            &self.request_uri(&t.id),
             true,
         )
     }
@@ -132,8 +162,9 @@ impl Service {
                    "ldp_vc": {"proof_type_values": ["DataIntegrityProof"],
                               "cryptosuite_values": ["ecdsa-rdfc-2019", "ecdsa-jcs-2019", "eddsa-rdfc-2022", "eddsa-jcs-2022"]}}),
         );
+        let signer = self.signer_for(&t.org_id);
         let req = AuthorizationRequest {
-            client_id: self.request_signer.client_id.clone(),
+            client_id: signer.client_id.clone(),
             response_mode: t.response_mode.clone(),
             response_uri: self.response_uri(&t.id),
             nonce: t.nonce.clone(),
@@ -164,7 +195,7 @@ impl Service {
         header.insert(
             "x5c".into(),
             Value::Array(
-                self.request_signer
+                signer
                     .chain
                     .iter()
                     .map(|c| {
@@ -176,7 +207,7 @@ impl Service {
             ),
         );
         let payload = serde_json::to_vec(&Value::Object(claims)).expect("JSON");
-        sign_compact(&header, &payload, self.request_signer.signer.as_ref())
+        sign_compact(&header, &payload, signer.signer.as_ref())
             .map_err(|e| Oid4vpError::Server(e.to_string()))
     }
 }

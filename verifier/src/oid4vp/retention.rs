@@ -19,11 +19,12 @@ impl Service {
     }
 
     /// Sets a record's employment end date (and so its deletion date); refuses a date before
-    /// the check. The change is logged with the old and new dates.
+    /// the check. The change is logged with the old and new dates and `actor`.
     pub async fn set_employment_end(
         &self,
         record_id: &str,
         end: time::Date,
+        actor: &str,
     ) -> Result<(), Oid4vpError> {
         let record = self
             .store
@@ -41,7 +42,13 @@ impl Service {
         let now = self.clock.now().unix_timestamp();
         if !self
             .store
-            .set_employment_end(record_id, &end.to_string(), self.delete_after(end), now)
+            .set_employment_end(
+                record_id,
+                &end.to_string(),
+                self.delete_after(end),
+                actor,
+                now,
+            )
             .await?
         {
             return Err(Oid4vpError::UnknownTransaction);
@@ -57,6 +64,7 @@ impl Service {
     pub async fn purge(&self) -> Result<(u64, u64), Oid4vpError> {
         let now = self.clock.now().unix_timestamp();
         let r = self.store.purge(now, 86_400).await?;
+        self.store.purge_sessions(now).await?;
         if r.0 > 0 || r.1 > 0 {
             tracing::info!(records = r.0, transactions = r.1, "purged");
         }

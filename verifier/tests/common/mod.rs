@@ -32,11 +32,69 @@ pub const ORIGIN: &str = "register.test.vouch.example/log";
 pub const ISS: &str = "https://idp.test.example";
 pub const STATUS_URI: &str = "https://idp.test.example/status/1";
 pub const RTW_VCT: &str = "urn:vouch:uk:right-to-work:1";
+/// Version 2: the assurance as OIDC4IA `verified_claims`.
+pub const RTW_V2_VCT: &str = "urn:vouch:uk:right-to-work:2";
+/// The right-to-work template's credential query for version 2.
+pub const RTW_V2_QUERY: &str = "right_to_work_v2";
 /// The employer organisation's API key in these tests.
 pub const API_KEY: &str = "test-organisation-api-key-0123456789abcdef";
-/// The employer's browser cookie in these tests: the checks belong to the browser that
-/// started them, and [`client`] is that browser.
-pub const BROWSER: &str = "vouch_employer=employer-browser-token-0123456789abcdefghij";
+/// The session token of the default organisation's HR administrator in these tests
+/// ([`client`] is their browser).
+pub const SESSION: &str = "employer-session-token-0123456789abcdefghij";
+/// Their session cookie.
+pub const BROWSER: &str = "vouch_session=employer-session-token-0123456789abcdefghij";
+/// Their session's form token (CSRF).
+pub const CSRF: &str = "employer-form-token";
+/// Their sign-in email and password.
+pub const ADMIN_EMAIL: &str = "hr.admin@employer.test";
+pub const ADMIN_PASSWORD: &str = "a long enough test password";
+
+/// Makes a member of `org` with `role` through an invitation (as the members page does),
+/// signed in with session token `session` and form token `csrf`; returns the member's id.
+pub async fn member_with_session(
+    store: &Store,
+    now: i64,
+    org: &str,
+    email: &str,
+    role: verifier::store::Role,
+    session: &str,
+    csrf: &str,
+) -> String {
+    use verifier::access::{digest, password};
+    let invite = format!("invitation-{email}");
+    store
+        .create_invitation(
+            &digest(&invite),
+            &verifier::store::Invitation {
+                org_id: org.into(),
+                email: email.into(),
+                role,
+                expires_at: now + 3600,
+                accepted_at: None,
+            },
+            "operator",
+            now,
+        )
+        .await
+        .unwrap();
+    let id = format!("m-{}", digest(email).get(..12).unwrap());
+    let joined = store
+        .accept_invitation(
+            &digest(&invite),
+            &id,
+            "Test Member",
+            &password::hash(ADMIN_PASSWORD).unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(joined, verifier::store::Acceptance::Joined(_)));
+    store
+        .create_session(&digest(session), &id, csrf, now, now + 30 * 365 * 86_400)
+        .await
+        .unwrap();
+    id
+}
 
 /// What the register says about the provider.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -112,7 +170,7 @@ impl Scheme {
             let mut kind = registration(
                 "idp",
                 "Test Identity Ltd",
-                &[&[RTW_VCT, fixtures::PID_VCT][..], extra_types].concat(),
+                &[&[RTW_VCT, RTW_V2_VCT, fixtures::PID_VCT][..], extra_types].concat(),
                 cert,
                 [
                     vec![iss_anchor("k1", ISS, idp.public_key().to_jwk().to_value())],
@@ -227,10 +285,39 @@ impl Scheme {
         ))
         .unwrap();
         claims_edit(&mut claims);
-        let frame = type_metadata::default_frame(RTW_VCT, &claims).unwrap();
+        self.issue_claims(issuer, RTW_VCT, claims, exp)
+    }
+
+    /// A version 2 right-to-work credential (`specs/examples/right-to-work-v2.claims.json`
+    /// with `claims_edit` applied) from `issuer` (the provider unless another key is given).
+    pub fn issue_v2(
+        &self,
+        issuer: Option<&SoftwareSigner>,
+        claims_edit: impl FnOnce(&mut Value),
+        exp: OffsetDateTime,
+    ) -> SdJwt {
+        let mut claims: Value = serde_json::from_str(include_str!(
+            "../../../specs/examples/right-to-work-v2.claims.json"
+        ))
+        .unwrap();
+        claims_edit(&mut claims);
+        let Value::Object(claims) = claims else {
+            unreachable!("the example is an object")
+        };
+        self.issue_claims(issuer, RTW_V2_VCT, claims, exp)
+    }
+
+    fn issue_claims(
+        &self,
+        issuer: Option<&SoftwareSigner>,
+        vct: &str,
+        claims: Map<String, Value>,
+        exp: OffsetDateTime,
+    ) -> SdJwt {
+        let frame = type_metadata::default_frame(vct, &claims).unwrap();
         let env = VcEnvelope {
             iss: ISS.into(),
-            vct: RTW_VCT.into(),
+            vct: vct.into(),
             iat: (now() - Duration::days(20)).unix_timestamp(),
             nbf: None,
             exp: Some(exp.unix_timestamp()),
@@ -264,6 +351,44 @@ impl Scheme {
             "/check_date",
             "/checked_by",
         ];
+        let p = present(cred, &ptrs).unwrap();
+        KeyBindingJwt::attach(
+            p,
+            &self.holder,
+            aud,
+            nonce,
+            now().unix_timestamp(),
+            SdAlg::default(),
+        )
+        .unwrap()
+        .to_compact()
+    }
+
+    /// The holder's presentation of a version 2 credential: the claims the right-to-work
+    /// template asks of it (its `verified_claims` paths, every check's organization), with
+    /// a KB-JWT for `aud` and `nonce`.
+    pub fn present_v2(&self, cred: &SdJwt, aud: &str, nonce: &str) -> String {
+        let v = "/verified_claims/verification";
+        let e = "/verified_claims/verification/evidence/0";
+        let ptrs = [
+            "/verified_claims/claims/given_name".to_string(),
+            "/verified_claims/claims/family_name".into(),
+            "/verified_claims/claims/birthdate".into(),
+            "/portrait".into(),
+            "/verified_claims/claims/nationalities".into(),
+            format!("{v}/trust_framework"),
+            format!("{v}/assurance_level"),
+            format!("{v}/assurance_process/policy"),
+            format!("{v}/assurance_process/procedure"),
+            format!("{v}/time"),
+            format!("{e}/type"),
+            format!("{e}/document_details/type"),
+            format!("{e}/document_details/document_number"),
+            format!("{e}/document_details/date_of_expiry"),
+            format!("{e}/check_details/0/organization"),
+            format!("{e}/check_details/1/organization"),
+        ];
+        let ptrs: Vec<&str> = ptrs.iter().map(String::as_str).collect();
         let p = present(cred, &ptrs).unwrap();
         KeyBindingJwt::attach(
             p,
@@ -426,17 +551,83 @@ pub async fn verifier_notifying(
     max_pending_transactions: i64,
     webhook: Option<Arc<verifier::webhook::Webhook>>,
 ) -> Running {
+    verifier_serving(
+        scheme,
+        fetcher,
+        policy,
+        clock,
+        extra_templates,
+        max_pending_transactions,
+        webhook,
+        &[],
+    )
+    .await
+}
+
+/// A verifier serving the default organisation and `employers` (`(id, name)`), each of
+/// them with its own request signer (own client id) and organisation record.
+pub async fn running_with_employers(
+    scheme: &Scheme,
+    fetcher: Arc<dyn StatusFetcher>,
+    employers: &[(&str, &str)],
+) -> Running {
+    verifier_serving(
+        scheme,
+        fetcher,
+        Policy::default(),
+        Arc::new(SystemClock),
+        Default::default(),
+        verifier::oid4vp::MAX_PENDING_TRANSACTIONS,
+        None,
+        employers,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn verifier_serving(
+    scheme: &Scheme,
+    fetcher: Arc<dyn StatusFetcher>,
+    policy: Policy,
+    clock: Arc<dyn Clock>,
+    extra_templates: std::collections::BTreeMap<String, credentials::dcql::DcqlQuery>,
+    max_pending_transactions: i64,
+    webhook: Option<Arc<verifier::webhook::Webhook>>,
+    employers: &[(&str, &str)],
+) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let listener = vouch_ops::loopback::listener().await.unwrap();
     let addr = listener.local_addr().unwrap();
     let base = format!("http://localhost:{}", addr.port());
     let (url, schema) = database_url(dir.path());
     let store = Store::connect(&url, schema.as_deref()).await.unwrap();
+    member_with_session(
+        &store,
+        clock.now().unix_timestamp() - 60,
+        "default",
+        ADMIN_EMAIL,
+        verifier::store::Role::Admin,
+        SESSION,
+        CSRF,
+    )
+    .await;
     let trust =
         TrustState::new(TrustData::verify(&scheme.snapshot_verifier(), &scheme.snapshot).unwrap())
             .unwrap();
     let status = StatusLists::new(fetcher, StatusCache::new(Some(dir.path().join("status"))));
     let request_signer = RequestSigner::dev(dir.path(), "localhost", false).unwrap();
+    let mut org_signers = std::collections::BTreeMap::new();
+    for (id, name) in employers {
+        store
+            .create_organisation(id, name, None, clock.now().unix_timestamp())
+            .await
+            .unwrap();
+        store.set_own_client_id(id, true).await.unwrap();
+        org_signers.insert(
+            id.to_string(),
+            RequestSigner::organisation(dir.path(), id, name, "localhost").unwrap(),
+        );
+    }
     let root = request_signer.root.clone();
     let service = Arc::new(Service {
         store,
@@ -446,6 +637,7 @@ pub async fn verifier_notifying(
             policy,
         },
         request_signer,
+        org_signers,
         record_key: Arc::new(signer()),
         base_url: base.clone(),
         templates: templates().into_iter().chain(extra_templates).collect(),
@@ -475,8 +667,8 @@ pub async fn running(scheme: &Scheme, fetcher: Arc<dyn StatusFetcher>) -> Runnin
     verifier_for(scheme, fetcher, Policy::default(), Arc::new(SystemClock)).await
 }
 
-/// The employer (its browser's cookie, and its API key for the JSON API, on every
-/// request), following no redirects.
+/// The employer's HR administrator, signed in (their session cookie, and their session's
+/// form token in `X-CSRF-Token` on every request), following no redirects.
 pub fn client() -> reqwest::Client {
     let mut h = reqwest::header::HeaderMap::new();
     h.insert(
@@ -484,8 +676,8 @@ pub fn client() -> reqwest::Client {
         reqwest::header::HeaderValue::from_static(BROWSER),
     );
     h.insert(
-        reqwest::header::AUTHORIZATION,
-        reqwest::header::HeaderValue::from_str(&format!("Bearer {API_KEY}")).unwrap(),
+        "x-csrf-token",
+        reqwest::header::HeaderValue::from_static(CSRF),
     );
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -494,7 +686,7 @@ pub fn client() -> reqwest::Client {
         .unwrap()
 }
 
-/// Another browser: no cookie (a candidate who saw the QR code, anyone with a link).
+/// Another browser: not signed in (a candidate who saw the QR code, anyone with a link).
 pub fn stranger() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

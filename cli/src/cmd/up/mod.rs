@@ -153,6 +153,8 @@ impl Plan {
             &self.verifier_db,
             "--data-dir",
             &self.path("verifier"),
+            "--organisation-name",
+            EMPLOYER_NAME,
             "--snapshot",
             &self.path("snapshot.jws"),
             "--snapshot-key",
@@ -454,6 +456,10 @@ async fn start_all(
     )
     .await?;
 
+    // The employer's first HR administrator: a one-time link to choose a password, until
+    // they have (then they sign in).
+    let admin_invitation = invite_employer_admin(sup, plan)?;
+
     // 5. The citizen's web wallet, trusting the verifier's root and the register.
     sup.start(
         "wallet",
@@ -483,8 +489,42 @@ async fn start_all(
         record_key_file: dir.join("verifier/record.jwk"),
         employer_relying_party_id: CLIENT_ID.into(),
         employer_token_file: dir.join("verifier/api.key"),
-        credential_types: vec![PID_VCT.into(), RTW_VCT.into()],
+        employer_admin_email: EMPLOYER_ADMIN.into(),
+        employer_admin_invitation: admin_invitation,
+        credential_types: vec![PID_VCT.into(), RTW_VCT.into(), RTW_V2_VCT.into()],
     })
+}
+
+/// The demo employer's HR administrator.
+const EMPLOYER_ADMIN: &str = "hr.admin@employer.example";
+
+/// A one-time invitation link for the employer's HR administrator, or `None` when they
+/// have joined already.
+fn invite_employer_admin(sup: &Supervisor, plan: &Plan) -> CliResult<Option<String>> {
+    let out = Command::new(&sup.exe)
+        .args(&sup.global)
+        .args([
+            "verifier",
+            "employer",
+            "invite",
+            "--database-url",
+            &plan.verifier_db,
+            "--email",
+            EMPLOYER_ADMIN,
+            "--role",
+            "admin",
+            "--public-url",
+            &plan.verifier_url,
+            "--unless-member",
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run vouch verifier employer invite: {e}"))?;
+    if !out.status.success() {
+        return Err("vouch verifier employer invite failed".into());
+    }
+    let link = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    Ok((!link.is_empty()).then_some(link))
 }
 
 /// Registers the provider (its issuer's registration, as `--print-registration` gives it),
@@ -703,7 +743,8 @@ What to do next:
   1. Citizen: open this link and press \"Add to wallet\" to get a PID and a right-to-work
      credential from {provider}:
        {link}
-{tx_line}  2. Employer: open {ver}/ and press \"Start a check\". Copy the page's wallet link
+{tx_line}  2. Employer: {employer_access}
+     Press \"Start a check\". Copy the page's wallet link
      (openid4vp://...) into the wallet's \"Answer a request\", review the consent screen
      and press \"Share\". The employer's page shows the outcome.
   3. Regulator: suspend the provider's certificate, then run a new check (it fails with
@@ -718,6 +759,18 @@ Ctrl-C stops everything.",
         iss = r.issuer_url,
         ver = r.verifier_url,
         wal = r.wallet_url,
+        employer_access = match &r.employer_admin_invitation {
+            Some(link) => format!(
+                "open this one-time link, choose the HR administrator's password and sign in
+     ({admin}); invite recruiters from the Members page:
+       {link}",
+                admin = r.employer_admin_email
+            ),
+            None => format!(
+                "sign in at {}/sign-in as {}.",
+                r.verifier_url, r.employer_admin_email
+            ),
+        },
         link = r.citizen_link,
         provider = PROVIDER_NAME,
         entry = r.entry_id,

@@ -60,6 +60,12 @@ pub(super) struct Ready {
     pub employer_relying_party_id: String,
     /// The employer organisation's API key (bearer for the verifier's JSON API).
     pub employer_token_file: PathBuf,
+    /// The employer's HR administrator (their sign-in email).
+    #[serde(default)]
+    pub employer_admin_email: String,
+    /// Their one-time invitation link, until they have joined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employer_admin_invitation: Option<String>,
     pub credential_types: Vec<String>,
 }
 

@@ -9,6 +9,11 @@ use crate::rtw::Person;
 use crate::words;
 use vouch_ops::html::{escape as esc, Page};
 
+use crate::access::{Action, Caller};
+
+pub mod workspace;
+use crate::store::Session;
+
 /// The verifier's own rules, after the shared stylesheet (`vouch_ops::html::BASE_CSS`).
 const CSS: &str = r#"
 .summary th{width:35%}
@@ -21,6 +26,8 @@ fieldset{border:0;padding:0;margin:0;min-width:0}legend{font-weight:700;font-siz
 .portrait{width:240px;max-width:100%;height:auto;border:1px solid #b1b4b6;image-rendering:auto}
 .status-line{font-size:19px;border-left:5px solid #1d70b8;padding:10px 15px;margin:0 0 30px}
 details{margin:0 0 30px}summary{cursor:pointer;color:#1d70b8;text-decoration:underline;font-size:19px}
+.signed-in p{font-size:16px;margin:0 0 20px}button.link{background:none;border:0;padding:0;color:#1d70b8;text-decoration:underline;font:inherit;cursor:pointer}
+.one-time{word-break:break-all;background:#f3f2f1;padding:10px;border-left:5px solid #1d70b8}
 @media print{form,.footer{display:none}}
 "#;
 
@@ -30,20 +37,83 @@ const SERVICE: &str = "Right to work check";
 /// Every page's footer.
 const FOOTER: &str = "Digital identity check through a certified identity service provider (UK digital verification services trust framework). The employer must keep this record for the employment and two years after it ends.";
 
-/// A whole page, in the shared shell, with an optional inline script.
-pub fn page(title: &str, body: &str, script: Option<&str>) -> String {
-    shell(title, false, body, script)
+/// Who is looking at a page: a signed-in member (their session's form token goes into every
+/// form) of a named organisation.
+#[derive(Clone, Copy, Debug)]
+pub struct Viewer<'a> {
+    /// The member's session.
+    pub session: &'a Session,
+    /// Their organisation's name.
+    pub organisation: &'a str,
 }
 
-/// A whole page; `error` prefixes its title with `Error: `.
-fn shell(title: &str, error: bool, body: &str, script: Option<&str>) -> String {
-    let page = Page::new(SERVICE, title)
+impl Viewer<'_> {
+    /// The hidden field carrying the session's form token (CSRF), for every `POST` form.
+    pub fn csrf_field(&self) -> String {
+        format!(
+            r#"<input type="hidden" name="csrf" value="{}">"#,
+            esc(&self.session.csrf)
+        )
+    }
+
+    /// Whether the member's role allows `action`.
+    pub fn may(&self, action: Action) -> bool {
+        Caller::Member(self.session.clone()).may(action)
+    }
+}
+
+/// The form token field for `v`, or nothing.
+pub fn csrf(v: Option<&Viewer<'_>>) -> String {
+    v.map(|v| v.csrf_field()).unwrap_or_default()
+}
+
+/// A whole page, in the shared shell, with an optional inline script.
+pub fn page(title: &str, body: &str, script: Option<&str>, v: Option<&Viewer<'_>>) -> String {
+    shell(title, false, body, script, v)
+}
+
+/// A whole page; `error` prefixes its title with `Error: `. With a viewer, the header's
+/// navigation offers what their role allows, and the page opens with who is signed in.
+pub fn shell(
+    title: &str,
+    error: bool,
+    body: &str,
+    script: Option<&str>,
+    v: Option<&Viewer<'_>>,
+) -> String {
+    let mut links: Vec<(&str, &str)> = vec![];
+    let mut top = String::new();
+    if let Some(v) = v {
+        for (action, href, text) in [
+            (Action::StartCheck, "/", "Start a check"),
+            (Action::ViewRecords, "/records", "Records"),
+            (Action::ManageMembers, "/members", "Members"),
+            (Action::ReadAccessLog, "/access-log", "Access log"),
+        ] {
+            if v.may(action) {
+                links.push((href, text));
+            }
+        }
+        let m = &v.session.member;
+        top = format!(
+            r#"<form method="post" action="/sign-out" class="signed-in">{csrf}<p>Signed in as <strong>{name}</strong> ({role}, {org}) <button class="link" type="submit" id="sign-out">Sign out</button></p></form>"#,
+            csrf = v.csrf_field(),
+            name = esc(&m.name),
+            role = esc(m.role.label()),
+            org = esc(v.organisation),
+        );
+    }
+    let body = format!("{top}{body}");
+    let mut page = Page::new(SERVICE, title)
         .error(error)
         .css(CSS)
         .footer(FOOTER);
+    if !links.is_empty() {
+        page = page.nav("Employer", &links);
+    }
     match script {
-        Some(js) => page.script(js).render(body),
-        None => page.render(body),
+        Some(js) => page.script(js).render(&body),
+        None => page.render(&body),
     }
 }
 
@@ -110,8 +180,9 @@ impl RecordFilter {
     }
 }
 
-/// The records list with its search form.
-pub fn records_list(rows: &[RecordRow], f: &RecordFilter) -> String {
+/// The records list with its search form, and (for a member who may) the export of the
+/// records shown for an inspection.
+pub fn records_list(rows: &[RecordRow], f: &RecordFilter, v: Option<&Viewer<'_>>) -> String {
     let date = |d: Option<time::Date>| d.map(|d| d.to_string()).unwrap_or_default();
     let sel = |v: &str| {
         if f.outcome.as_deref() == Some(v) {
@@ -152,30 +223,44 @@ pub fn records_list(rows: &[RecordRow], f: &RecordFilter) -> String {
             ));
         }
         b.push_str("</tbody></table>");
+        if v.is_some_and(|v| v.may(Action::Export)) {
+            let ids: String = rows
+                .iter()
+                .map(|r| {
+                    format!(
+                        r#"<input type="hidden" name="record" value="{}">"#,
+                        esc(&r.id)
+                    )
+                })
+                .collect();
+            b.push_str(&format!(
+                r#"<h2>Inspection</h2><form method="post" action="/records/export">{csrf}{ids}<p>Download the records shown, their printable pages and the access log in one archive for a Home Office inspection.</p><button class="button button-secondary" type="submit" id="export">Export these records</button></form>"#,
+                csrf = csrf(v),
+            ));
+        }
     }
-    page("Right to work records", &b, None)
+    page("Right to work records", &b, None, v)
 }
 
 /// The start page.
-pub fn start() -> String {
-    page(
-        "Check someone's right to work",
-        r#"<h1>Check someone's right to work</h1>
+pub fn start(v: &Viewer<'_>) -> String {
+    let body = START.replace("{csrf}", &v.csrf_field());
+    page("Check someone's right to work", &body, None, Some(v))
+}
+
+const START: &str = r#"<h1>Check someone's right to work</h1>
 <p class="lead">Use this service to check a British or Irish citizen's right to work with the digital identity in their wallet.</p>
 <p>The person needs a right-to-work credential from a certified identity service provider, based on a valid British or Irish passport or Irish passport card. Everyone else must show you a share code from the Home Office online service.</p>
 <p>You will see their name, date of birth, photo, nationality and passport details. You must then check the photo against the person.</p>
-<form method="post" action="/checks">
+<form method="post" action="/checks">{csrf}
 <input type="hidden" name="response_mode" value="direct_post.jwt">
 <div class="form-group"><label for="planned-start">Planned start date (optional)</label><p class="hint">The day the person is due to start work, for example 2027-03-31. The check must be made before it.</p><input type="date" id="planned-start" name="planned_start"></div>
 <button class="button" type="submit" id="start">Start a check</button>
 <p><a href="/records">Your right to work records</a></p>
-</form>"#,
-        None,
-    )
-}
+</form>"#;
 
 /// The page while the wallet has not answered.
-pub fn pending(id: &str, wallet_url: &str, qr_svg: &str) -> String {
+pub fn pending(id: &str, wallet_url: &str, qr_svg: &str, v: Option<&Viewer<'_>>) -> String {
     let body = format!(
         r#"<h1>Ask the person to share their right to work</h1>
 <p>Ask them to scan this QR code with their digital identity wallet.</p>
@@ -194,6 +279,7 @@ pub fn pending(id: &str, wallet_url: &str, qr_svg: &str) -> String {
         "Ask the person to share their right to work",
         &body,
         Some(&script),
+        v,
     )
 }
 
@@ -231,6 +317,7 @@ pub fn outcome(
     provider: &[(String, String)],
     form_error: Option<&str>,
     checked_at: &str,
+    v: Option<&Viewer<'_>>,
 ) -> String {
     let mut b = String::new();
     if let Some(e) = &o.wallet_error {
@@ -238,7 +325,7 @@ pub fn outcome(
             "<h1>The person did not share their details</h1><div class=\"failed\" id=\"outcome\" data-outcome=\"declined\"><p>The wallet answered: {}.</p></div><p><a class=\"button\" href=\"/\">Start a new check</a></p>",
             esc(e)
         ));
-        return page("The person did not share their details", &b, None);
+        return page("The person did not share their details", &b, None, v);
     }
     let report = &o.report;
     let failed_code = report["error"]["code"].as_str().unwrap_or("");
@@ -272,12 +359,12 @@ pub fn outcome(
     if !o.passed {
         b.push_str(&how);
     }
-    if o.passed {
+    if o.passed && v.is_some_and(|v| v.may(Action::ConfirmLikeness)) {
         let err = form_error.map(|e| format!(
             "<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" aria-labelledby=\"error-summary-title\"><h2 id=\"error-summary-title\">There is a problem</h2><ul><li><a href=\"#likeness-yes\">{}</a></li></ul></div>", esc(e))).unwrap_or_default();
         b.insert_str(0, &err);
         b.push_str(&format!(
-            r#"<form method="post" action="/checks/{id}/likeness" novalidate>
+            r#"<form method="post" action="/checks/{id}/likeness" novalidate>{csrf}
 <div class="form-group{cls}"><fieldset aria-describedby="likeness-hint">
 <legend>Is the person in front of you the person in the photo?</legend>
 <p class="hint" id="likeness-hint">Compare the photo with the person, in person or on a live video call.</p>
@@ -289,9 +376,12 @@ pub fn outcome(
 <button class="button" type="submit" id="confirm">Confirm and save the record</button>
 </form>"#,
             id = esc(id),
+            csrf = csrf(v),
             cls = if form_error.is_some() { " error" } else { "" },
             msg = form_error.map(|e| format!("<span class=\"error-message\">Error: {}</span>", esc(e))).unwrap_or_default(),
         ));
+        b.push_str(&how);
+    } else if o.passed {
         b.push_str(&how);
     }
     shell(
@@ -303,6 +393,7 @@ pub fn outcome(
         form_error.is_some(),
         &b,
         None,
+        v,
     )
 }
 
@@ -357,22 +448,8 @@ fn person_table(p: &Person, provider: Option<&str>, checked_at: &str) -> String 
             esc(&words::date(&p.document_expiry))
         ),
     ));
-    if p.gpg45_profile.is_some() || p.check_date.is_some() {
-        let level = match (&p.confidence, &p.gpg45_profile) {
-            (Some(c), Some(g)) => format!("{c} level of confidence (GPG 45 profile {g})"),
-            (None, Some(g)) => format!("GPG 45 profile {g}"),
-            (Some(c), None) => format!("{c} level of confidence"),
-            (None, None) => String::new(),
-        };
-        let on = p
-            .check_date
-            .as_deref()
-            .map(|d| format!(" on {}", words::date(d)))
-            .unwrap_or_default();
-        t.push_str(&row(
-            "Identity checked by the provider",
-            &esc(&format!("{level}{on}")),
-        ));
+    if let Some(words) = p.identity_check_words() {
+        t.push_str(&row("Identity checked by the provider", &esc(&words)));
     }
     if let Some(name) = provider {
         t.push_str(&row(
@@ -444,7 +521,7 @@ pub struct RecordDates<'a> {
 
 /// A stored record's page: its signed payload read back, its dates, and whether its check
 /// came after the planned start date.
-pub fn stored_record(r: &crate::store::StoredRecord) -> String {
+pub fn stored_record(r: &crate::store::StoredRecord, v: Option<&Viewer<'_>>) -> String {
     let payload = credentials::jose::CompactJws::parse(&r.record)
         .ok()
         .and_then(|j| serde_json::from_slice::<Value>(j.payload()).ok())
@@ -463,11 +540,17 @@ pub fn stored_record(r: &crate::store::StoredRecord) -> String {
                 .as_deref()
                 .is_some_and(|p| checked.as_str() > p),
         },
+        v,
     )
 }
 
-/// A retained record's page.
-pub fn record(record_id: &str, payload: &Value, dates: &RecordDates<'_>) -> String {
+/// A retained record's page; the employment end form only for a member who may change it.
+pub fn record(
+    record_id: &str,
+    payload: &Value,
+    dates: &RecordDates<'_>,
+    v: Option<&Viewer<'_>>,
+) -> String {
     let (employment_end, delete_after) = (dates.employment_end, dates.delete_after);
     let o: CheckOutcome = serde_json::from_value(payload["outcome"].clone()).unwrap_or_default();
     let mut b = String::new();
@@ -528,11 +611,14 @@ pub fn record(record_id: &str, payload: &Value, dates: &RecordDates<'_>) -> Stri
         row("Employment ends", &esc(&employment_end.map(words::date).unwrap_or_else(|| "not set".into()))),
         row("Deleted after", &esc(&delete_after.map(words::time).unwrap_or_else(|| "not set".into())))
     ));
-    b.push_str(&format!(
-        r#"<form method="post" action="/records/{id}/employment-end"><div class="form-group"><label for="employment-end">Employment end date</label><p class="hint">For example, 2027-03-31</p><input type="date" id="employment-end" name="employment_end"></div><button class="button button-secondary" type="submit">Save the end date</button></form>"#,
-        id = esc(record_id)
+    if v.is_some_and(|v| v.may(Action::ChangeRecord)) {
+        b.push_str(&format!(
+        r#"<form method="post" action="/records/{id}/employment-end">{csrf}<div class="form-group"><label for="employment-end">Employment end date</label><p class="hint">For example, 2027-03-31</p><input type="date" id="employment-end" name="employment_end"></div><button class="button button-secondary" type="submit">Save the end date</button></form>"#,
+        id = esc(record_id),
+        csrf = csrf(v),
     ));
-    page("Right to work check record", &b, None)
+    }
+    page("Right to work check record", &b, None, v)
 }
 
 /// An error page.
@@ -545,6 +631,7 @@ pub fn error(title: &str, message: &str) -> String {
             esc(title),
             esc(message)
         ),
+        None,
         None,
     )
 }

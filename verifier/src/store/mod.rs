@@ -15,12 +15,17 @@ fn migrator() -> sqlx::migrate::Migrator {
         db::migration(
             1,
             "verifier",
-            include_str!("../migrations/0001_verifier.sql"),
+            include_str!("../../migrations/0001_verifier.sql"),
         ),
         db::migration(
             2,
             "retention",
-            include_str!("../migrations/0002_retention.sql"),
+            include_str!("../../migrations/0002_retention.sql"),
+        ),
+        db::migration(
+            3,
+            "workspace",
+            include_str!("../../migrations/0003_workspace.sql"),
         ),
     ])
 }
@@ -79,9 +84,13 @@ pub struct Transaction {
     pub record_id: Option<String>,
     /// The candidate's planned start date (`YYYY-MM-DD`), if the employer gave it.
     pub planned_start: Option<String>,
-    /// SHA-256 (hex) of the token of the browser that started the check (`None`: started
-    /// through the API).
+    /// SHA-256 (hex) of the session token of the employer's browser that started the check
+    /// (`None`: started through the API); a same-device `response_code` is only accepted there.
     pub browser_hash: Option<String>,
+    /// The organisation whose check this is.
+    pub org_id: String,
+    /// The member who started it (`None`: the organisation's HR system, through the API).
+    pub member_id: Option<String>,
 }
 
 /// A retained record.
@@ -101,12 +110,18 @@ pub struct StoredRecord {
     pub record: String,
     /// The candidate's planned start date (`YYYY-MM-DD`), if the employer gave it.
     pub planned_start: Option<String>,
+    /// The organisation whose record this is.
+    pub org_id: String,
 }
 
-/// One entry of the access log: who did what to which record, chained to the one before.
+/// One entry of an organisation's access log: who did what to which record, chained to the
+/// one before in that organisation's log.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AccessEntry {
-    /// Position in the log, from 1.
+    /// The organisation whose log this is.
+    #[serde(default)]
+    pub org_id: String,
+    /// Position in the organisation's log, from 1.
     pub seq: i64,
     /// When, seconds.
     pub at: i64,
@@ -116,9 +131,14 @@ pub struct AccessEntry {
     pub action: String,
     /// What changed (for example the old and new end dates); never personal data.
     pub detail: String,
+    /// Who: a member's id, `api` (the HR system), `system` (retention), `operator` (the
+    /// command line); empty in entries written before members existed.
+    #[serde(default)]
+    pub actor: String,
     /// The hash of the entry before (64 zeros for the first).
     pub prev_hash: String,
-    /// SHA-256 (hex) of `prev_hash`, `seq`, `at`, `record_id`, `action` and `detail`.
+    /// SHA-256 (hex) of `prev_hash`, `seq`, `at`, `record_id`, `action`, `detail` and (when
+    /// not empty) `actor`.
     pub hash: String,
 }
 
@@ -131,17 +151,17 @@ impl AccessEntry {
         record_id: &str,
         action: &str,
         detail: &str,
+        actor: &str,
     ) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
-        for part in [
-            prev_hash,
-            &seq.to_string(),
-            &at.to_string(),
-            record_id,
-            action,
-            detail,
-        ] {
+        let (seq, at) = (seq.to_string(), at.to_string());
+        let mut parts = vec![prev_hash, &seq, &at, record_id, action, detail];
+        // Entries written before actors were recorded hash as they always did.
+        if !actor.is_empty() {
+            parts.push(actor);
+        }
+        for part in parts {
             // Length-prefixed, so no two field lists hash alike.
             h.update((part.len() as u64).to_be_bytes());
             h.update(part.as_bytes());
@@ -154,7 +174,15 @@ impl AccessEntry {
     pub fn verify_chain(entries: &[AccessEntry]) -> Result<(), i64> {
         let mut prev = GENESIS.to_string();
         for (i, e) in entries.iter().enumerate() {
-            let want = Self::chain_hash(&prev, e.seq, e.at, &e.record_id, &e.action, &e.detail);
+            let want = Self::chain_hash(
+                &prev,
+                e.seq,
+                e.at,
+                &e.record_id,
+                &e.action,
+                &e.detail,
+                &e.actor,
+            );
             if e.seq != i as i64 + 1 || e.prev_hash != prev || e.hash != want {
                 return Err(e.seq);
             }
@@ -167,22 +195,25 @@ impl AccessEntry {
 /// The `prev_hash` of the first access-log entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Appends to the access log inside transaction `$tx` (the caller's write and its log entry
-/// commit together). Two writers racing for the same `seq` collide on the primary key and
-/// the caller's transaction fails whole.
+/// Appends to organisation `$org`'s access log inside transaction `$tx` (the caller's write
+/// and its log entry commit together). Two writers racing for the same `seq` collide on the
+/// primary key and the caller's transaction fails whole.
 macro_rules! append_access {
-    ($tx:expr, $at:expr, $record:expr, $action:expr, $detail:expr) => {{
-        let last: Option<(i64, String)> =
-            sqlx::query_as("SELECT seq, hash FROM rtw_access_log ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *$tx)
-                .await?;
+    ($tx:expr, $org:expr, $at:expr, $record:expr, $action:expr, $detail:expr, $actor:expr) => {{
+        let last: Option<(i64, String)> = sqlx::query_as(
+            "SELECT seq, hash FROM access_log WHERE org_id = $1 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind($org)
+        .fetch_optional(&mut *$tx)
+        .await?;
         let (seq, prev) = match last {
             Some((s, h)) => (s + 1, h),
             None => (1, GENESIS.to_string()),
         };
-        let hash = AccessEntry::chain_hash(&prev, seq, $at, $record, $action, $detail);
-        sqlx::query("INSERT INTO rtw_access_log (seq, at, record_id, action, detail, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7)")
-            .bind(seq).bind($at).bind($record).bind($action).bind($detail).bind(&prev).bind(&hash)
+        let hash = AccessEntry::chain_hash(&prev, seq, $at, $record, $action, $detail, $actor);
+        sqlx::query("INSERT INTO access_log (org_id, seq, at, record_id, action, detail, actor, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)")
+            .bind($org).bind(seq).bind($at).bind($record).bind($action).bind($detail).bind($actor)
+            .bind(&prev).bind(&hash)
             .execute(&mut *$tx).await?;
     }};
 }
@@ -205,7 +236,7 @@ macro_rules! with_pool {
     };
 }
 
-const TX_COLS: &str = "id, created_at, expires_at, state, nonce, client_id, response_mode, template, dcql, enc_key, response_code, presentation, outcome, responded_at, completed_at, record_id, planned_start, browser_hash";
+const TX_COLS: &str = "id, created_at, expires_at, state, nonce, client_id, response_mode, template, dcql, enc_key, response_code, presentation, outcome, responded_at, completed_at, record_id, planned_start, browser_hash, org_id, member_id";
 
 macro_rules! tx_from_row {
     ($r:expr) => {
@@ -228,9 +259,32 @@ macro_rules! tx_from_row {
             record_id: $r.get(15),
             planned_start: $r.get(16),
             browser_hash: $r.get(17),
+            org_id: $r.get(18),
+            member_id: $r.get(19),
         }
     };
 }
+
+const REC_COLS: &str =
+    "id, transaction_id, created_at, employment_end, delete_after, record, planned_start, org_id";
+
+macro_rules! rec_from_row {
+    ($r:expr) => {
+        StoredRecord {
+            id: $r.get(0),
+            transaction_id: $r.get(1),
+            created_at: $r.get(2),
+            employment_end: $r.get(3),
+            delete_after: $r.get(4),
+            record: $r.get(5),
+            planned_start: $r.get(6),
+            org_id: $r.get(7),
+        }
+    };
+}
+
+mod workspace;
+pub use workspace::{Acceptance, Invitation, Member, Organisation, Role, Session};
 
 impl Store {
     /// Connects and migrates (the schema is only ever made by the migrations; a database of
@@ -265,14 +319,14 @@ impl Store {
 
     /// Inserts a new transaction.
     pub async fn insert_transaction(&self, t: &Transaction) -> Result<(), StoreError> {
-        let sql = format!("INSERT INTO vp_transactions ({TX_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)");
+        let sql = format!("INSERT INTO vp_transactions ({TX_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)");
         with_pool!(self, pool => {
             sqlx::query(&sql)
                 .bind(&t.id).bind(t.created_at).bind(t.expires_at).bind(&t.state)
                 .bind(&t.nonce).bind(&t.client_id).bind(&t.response_mode).bind(&t.template)
                 .bind(&t.dcql).bind(&t.enc_key).bind(&t.response_code).bind(&t.presentation)
                 .bind(&t.outcome).bind(t.responded_at).bind(t.completed_at).bind(&t.record_id)
-                .bind(&t.planned_start).bind(&t.browser_hash)
+                .bind(&t.planned_start).bind(&t.browser_hash).bind(&t.org_id).bind(&t.member_id)
                 .execute(pool).await?;
         });
         Ok(())
@@ -312,11 +366,13 @@ impl Store {
         Ok(())
     }
 
-    /// Completes a responded transaction with its record; false if it was not awaiting that.
+    /// Completes a responded transaction with its record, logged as made by `actor`; false
+    /// if it was not awaiting that.
     pub async fn complete(
         &self,
         id: &str,
         record: &StoredRecord,
+        actor: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
         let n = with_pool!(self, pool => {
@@ -324,12 +380,12 @@ impl Store {
             let n = sqlx::query("UPDATE vp_transactions SET state = 'completed', completed_at = $2, record_id = $3 WHERE id = $1 AND state = 'responded'")
                 .bind(id).bind(now).bind(&record.id).execute(&mut *tx).await?.rows_affected();
             if n == 1 {
-                sqlx::query("INSERT INTO rtw_records (id, transaction_id, created_at, employment_end, delete_after, record, planned_start) VALUES ($1,$2,$3,$4,$5,$6,$7)")
+                sqlx::query("INSERT INTO rtw_records (id, transaction_id, created_at, employment_end, delete_after, record, planned_start, org_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)")
                     .bind(&record.id).bind(&record.transaction_id).bind(record.created_at)
                     .bind(&record.employment_end).bind(record.delete_after).bind(&record.record)
-                    .bind(&record.planned_start)
+                    .bind(&record.planned_start).bind(&record.org_id)
                     .execute(&mut *tx).await?;
-                append_access!(tx, now, record.id.as_str(), "created", "");
+                append_access!(tx, record.org_id.as_str(), now, record.id.as_str(), "created", "", actor);
             }
             tx.commit().await?;
             n
@@ -337,101 +393,92 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// A record by id.
+    /// A record by id (whichever organisation it belongs to: the caller checks).
     pub async fn record(&self, id: &str) -> Result<Option<StoredRecord>, StoreError> {
-        let sql = "SELECT id, transaction_id, created_at, employment_end, delete_after, record, planned_start FROM rtw_records WHERE id = $1";
+        let sql = format!("SELECT {REC_COLS} FROM rtw_records WHERE id = $1");
         Ok(with_pool!(self, pool => {
-            sqlx::query(sql).bind(id).fetch_optional(pool).await?.map(|r| StoredRecord {
-                id: r.get(0),
-                transaction_id: r.get(1),
-                created_at: r.get(2),
-                employment_end: r.get(3),
-                delete_after: r.get(4),
-                record: r.get(5),
-                planned_start: r.get(6),
-            })
+            sqlx::query(&sql).bind(id).fetch_optional(pool).await?.map(|r| rec_from_row!(r))
         }))
     }
 
-    /// The records of the checks the browser whose token digest is `browser_hash` started
-    /// (every record when `None`: the organisation's API key), newest first.
-    pub async fn records_of(
-        &self,
-        browser_hash: Option<&str>,
-    ) -> Result<Vec<StoredRecord>, StoreError> {
-        let sql = "SELECT r.id, r.transaction_id, r.created_at, r.employment_end, r.delete_after, r.record, r.planned_start \
-                   FROM rtw_records r JOIN vp_transactions t ON t.id = r.transaction_id \
-                   WHERE ($1 IS NULL OR t.browser_hash = $1) ORDER BY r.created_at DESC, r.id";
+    /// Organisation `org`'s records, newest first.
+    pub async fn records_of(&self, org: &str) -> Result<Vec<StoredRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {REC_COLS} FROM rtw_records WHERE org_id = $1 ORDER BY created_at DESC, id"
+        );
         Ok(with_pool!(self, pool => {
-            sqlx::query(sql).bind(browser_hash).fetch_all(pool).await?.into_iter().map(|r| StoredRecord {
-                id: r.get(0),
-                transaction_id: r.get(1),
-                created_at: r.get(2),
-                employment_end: r.get(3),
-                delete_after: r.get(4),
-                record: r.get(5),
-                planned_start: r.get(6),
-            }).collect()
+            sqlx::query(&sql).bind(org).fetch_all(pool).await?.into_iter().map(|r| rec_from_row!(r)).collect()
         }))
     }
 
-    /// The ids of every retained record, oldest check first.
-    pub async fn record_ids(&self) -> Result<Vec<String>, StoreError> {
-        let sql = "SELECT id FROM rtw_records ORDER BY created_at, id";
+    /// The ids of organisation `org`'s records, oldest check first.
+    pub async fn record_ids(&self, org: &str) -> Result<Vec<String>, StoreError> {
+        let sql = "SELECT id FROM rtw_records WHERE org_id = $1 ORDER BY created_at, id";
         Ok(with_pool!(self, pool => {
-            sqlx::query_scalar::<_, String>(sql).fetch_all(pool).await?
+            sqlx::query_scalar::<_, String>(sql).bind(org).fetch_all(pool).await?
         }))
     }
 
     /// Sets the employment end date and so the deletion date of a record, logging the
-    /// change (old and new dates) in the same transaction; false if there is no such record.
+    /// change (old and new dates, and `actor`) in the same transaction; false if there is
+    /// no such record.
     pub async fn set_employment_end(
         &self,
         id: &str,
         end: &str,
         delete_after: i64,
+        actor: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
         let n = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let old: Option<Option<String>> =
-                sqlx::query_scalar("SELECT employment_end FROM rtw_records WHERE id = $1")
+            let old: Option<(Option<String>, String)> =
+                sqlx::query_as("SELECT employment_end, org_id FROM rtw_records WHERE id = $1")
                     .bind(id).fetch_optional(&mut *tx).await?;
-            let Some(old) = old else {
+            let Some((old, org)) = old else {
                 return Ok(false);
             };
             sqlx::query("UPDATE rtw_records SET employment_end = $2, delete_after = $3 WHERE id = $1")
                 .bind(id).bind(end).bind(delete_after).execute(&mut *tx).await?;
             let detail = format!("{} -> {end}", old.as_deref().unwrap_or("none"));
-            append_access!(tx, now, id, "employment_end_set", detail.as_str());
+            append_access!(tx, org.as_str(), now, id, "employment_end_set", detail.as_str(), actor);
             tx.commit().await?;
             1
         });
         Ok(n == 1)
     }
 
-    /// Logs a view or download of a record.
-    pub async fn log_access(&self, id: &str, action: &str, now: i64) -> Result<(), StoreError> {
+    /// Logs a view, download or export of record `id` of organisation `org` by `actor`.
+    pub async fn log_access(
+        &self,
+        org: &str,
+        id: &str,
+        action: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            append_access!(tx, now, id, action, "");
+            append_access!(tx, org, now, id, action, "", actor);
             tx.commit().await?;
         });
         Ok(())
     }
 
-    /// The whole access log, in order.
-    pub async fn access_log(&self) -> Result<Vec<AccessEntry>, StoreError> {
-        let sql = "SELECT seq, at, record_id, action, detail, prev_hash, hash FROM rtw_access_log ORDER BY seq";
+    /// Organisation `org`'s whole access log, in order.
+    pub async fn access_log(&self, org: &str) -> Result<Vec<AccessEntry>, StoreError> {
+        let sql = "SELECT org_id, seq, at, record_id, action, detail, actor, prev_hash, hash FROM access_log WHERE org_id = $1 ORDER BY seq";
         Ok(with_pool!(self, pool => {
-            sqlx::query(sql).fetch_all(pool).await?.into_iter().map(|r| AccessEntry {
-                seq: r.get(0),
-                at: r.get(1),
-                record_id: r.get(2),
-                action: r.get(3),
-                detail: r.get(4),
-                prev_hash: r.get(5),
-                hash: r.get(6),
+            sqlx::query(sql).bind(org).fetch_all(pool).await?.into_iter().map(|r| AccessEntry {
+                org_id: r.get(0),
+                seq: r.get(1),
+                at: r.get(2),
+                record_id: r.get(3),
+                action: r.get(4),
+                detail: r.get(5),
+                actor: r.get(6),
+                prev_hash: r.get(7),
+                hash: r.get(8),
             }).collect()
         }))
     }
@@ -450,13 +497,13 @@ impl Store {
     pub async fn purge(&self, now: i64, tx_max_age: i64) -> Result<(u64, u64), StoreError> {
         Ok(with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let due: Vec<String> = sqlx::query_scalar(
-                "SELECT id FROM rtw_records WHERE delete_after IS NOT NULL AND delete_after <= $1 ORDER BY id",
+            let due: Vec<(String, String)> = sqlx::query_as(
+                "SELECT id, org_id FROM rtw_records WHERE delete_after IS NOT NULL AND delete_after <= $1 ORDER BY id",
             )
             .bind(now).fetch_all(&mut *tx).await?;
-            for id in &due {
+            for (id, org) in &due {
                 sqlx::query("DELETE FROM rtw_records WHERE id = $1").bind(id).execute(&mut *tx).await?;
-                append_access!(tx, now, id.as_str(), "purged", "retention period over");
+                append_access!(tx, org.as_str(), now, id.as_str(), "purged", "retention period over", "system");
             }
             let t = sqlx::query("DELETE FROM vp_transactions WHERE created_at <= $1 AND (record_id IS NULL OR record_id NOT IN (SELECT id FROM rtw_records))")
                 .bind(now - tx_max_age).execute(&mut *tx).await?.rows_affected();
