@@ -30,6 +30,16 @@ SPECS = Path(__file__).resolve().parent
 TYPES = {
     "pid": "urn:vouch:uk:pid:1",
     "right-to-work": "urn:vouch:uk:right-to-work:1",
+    "right-to-work-v2": "urn:vouch:uk:right-to-work:2",
+}
+# OpenID Identity Assurance Schema Definition 1.0 members of right-to-work version 2.
+V2_VERIFICATION = ["verified_claims", "verification"]
+V2_DOCUMENT = V2_VERIFICATION + ["evidence", 0, "document_details"]
+V2_PERSON = ["verified_claims", "claims"]
+# GPG 45 identity profiles by level (trust_framework/src/gpg45.rs), for the v2 example.
+GPG45_PROFILES = {
+    "medium": {"M1A", "M1B", "M1C", "M1D", "M2A", "M2B", "M2C", "M3A"},
+    "high": {"H1A", "H1B", "H1C", "H2A", "H2B", "H2C", "H2D", "H2E", "H3A"},
 }
 LOCALE = "en-GB"
 
@@ -252,8 +262,30 @@ def nested(example, key, **changes):
     return with_changes(example, **{key: with_changes(example[key], **changes)})
 
 
+def at(example, path, value):
+    """A deep copy of example with the member at path (keys and array indices) replaced
+    (value None deletes it)."""
+    out = copy.deepcopy(example)
+    node = out
+    for part in path[:-1]:
+        node = node[part]
+    if value is None:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return out
+
+
+def get(example, path):
+    for part in path:
+        example = example[part]
+    return example
+
+
 def bad_variants(name, ex):
     """Variants each schema must reject: (why, instance)."""
+    if name == "right-to-work-v2":
+        return bad_variants_v2(ex)
     common = [
         ("unknown claim", with_changes(ex, email="ada@example.test")),
         ("missing family_name", with_changes(ex, family_name=None)),
@@ -294,11 +326,74 @@ def bad_variants(name, ex):
     ]
 
 
+def bad_variants_v2(ex):
+    """What the version 2 schema must reject: the common cases at their verified_claims
+    paths, then the OIDC4IA members and Vouch's profile of them."""
+    v, d, p = V2_VERIFICATION, V2_DOCUMENT, V2_PERSON
+    check = v + ["evidence", 0, "check_details", 0]
+    return [
+        ("unknown claim", with_changes(ex, email="ada@example.test")),
+        ("flat version 1 claim", with_changes(ex, confidence="medium")),
+        ("unknown verified claim", at(ex, p + ["email"], "ada@example.test")),
+        ("missing family_name", at(ex, p + ["family_name"], None)),
+        ("impossible birthdate", at(ex, p + ["birthdate"], "1990-02-30")),
+        ("birthdate not a full-date", at(ex, p + ["birthdate"], "10/12/1990")),
+        ("given_name with leading space", at(ex, p + ["given_name"], " Ada")),
+        ("given_name with a control character", at(ex, p + ["given_name"], "Ada\nLovelace")),
+        ("vct of version 1", with_changes(ex, vct="urn:vouch:uk:right-to-work:1")),
+        ("cnf carrying a private key", with_changes(ex, cnf={"jwk": dict(ISSUER_CLAIMS["cnf"]["jwk"], d="AAAA")})),
+        ("cnf by remote reference", with_changes(ex, cnf={"jku": "https://issuer.vouch.test/jwks"})),
+        ("without verified_claims", with_changes(ex, verified_claims=None)),
+        ("without verification", at(ex, ["verified_claims", "verification"], None)),
+        ("without portrait", with_changes(ex, portrait=None)),
+        ("PNG portrait", with_changes(ex, portrait="data:image/png;base64,iVBORw0KGgo=")),
+        ("another trust framework", at(ex, v + ["trust_framework"], "eidas")),
+        ("without trust framework", at(ex, v + ["trust_framework"], None)),
+        ("assurance level low", at(ex, v + ["assurance_level"], "low")),
+        ("eIDAS assurance level", at(ex, v + ["assurance_level"], "substantial")),
+        ("another policy", at(ex, v + ["assurance_process", "policy"], "nist_800_63a")),
+        ("medium level with a high profile", at(ex, v + ["assurance_process", "procedure"], "H1A")),
+        ("high level with a medium profile", at(ex, v + ["assurance_level"], "high")),
+        ("malformed GPG 45 profile", at(ex, v + ["assurance_process", "procedure"], "medium")),
+        ("verification time without seconds", at(ex, v + ["time"], "2026-11-20T10:15Z")),
+        ("verification time without zone", at(ex, v + ["time"], "2026-11-20T10:15:00")),
+        ("verification time a date", at(ex, v + ["time"], "2026-11-20")),
+        ("no evidence", at(ex, v + ["evidence"], [])),
+        ("two documents", at(ex, v + ["evidence"], get(ex, v + ["evidence"]) * 2)),
+        ("evidence not a document", at(ex, v + ["evidence", 0, "type"], "electronic_record")),
+        ("evidence without check_details", at(ex, v + ["evidence", 0, "check_details"], None)),
+        ("empty check_details", at(ex, v + ["evidence", 0, "check_details"], [])),
+        ("unknown check_method", at(ex, check + ["check_method"], "looked_at_it")),
+        ("check without organization", at(ex, check + ["organization"], None)),
+        ("driving licence", at(ex, d + ["type"], "driving_permit")),
+        ("Irish passport card issued by GBR", at(ex, d + ["type"], "irish_passport_card")),
+        ("alpha-2 issuing country", at(ex, d + ["issuer", "country_code"], "GB")),
+        ("document issued by France", at(ex, d + ["issuer", "country_code"], "FRA")),
+        ("document expiry not a full-date", at(ex, d + ["date_of_expiry"], "2033-3-14")),
+        ("document without number", at(ex, d + ["document_number"], None)),
+        ("version 1 document member", at(ex, d + ["number"], "123456789")),
+        ("nationality outside the digital route", at(ex, p + ["nationalities"], ["FRA"])),
+        ("alpha-2 nationality", at(ex, p + ["nationalities"], ["GB"])),
+        ("no nationality", at(ex, p + ["nationalities"], [])),
+        ("repeated nationality", at(ex, p + ["nationalities"], ["GBR", "GBR"])),
+        ("share code claim", at(ex, p + ["share_code"], "W12345678")),
+    ]
+
+
 def minimal_presentation(name, ex, vct):
     """What a Holder might disclose to a verifier asking for little."""
     base = dict(ISSUER_CLAIMS, vct=vct)
     if name == "pid":  # an age check: one boolean, nothing else about the person
         return dict(base, age_equal_or_over={"18": True})
+    if name == "right-to-work-v2":  # the same pre-screen, from inside verified_claims
+        v = get(ex, V2_VERIFICATION)
+        evidence = v["evidence"][0]
+        return dict(base, verified_claims={
+            "verification": {"time": v["time"], "evidence": [{
+                "check_details": [{"organization": evidence["check_details"][0]["organization"]}],
+                "document_details": {"type": "passport"}}]},
+            "claims": {k: ex["verified_claims"]["claims"][k] for k in ("given_name", "family_name")},
+        })
     # a pre-screen that sees who and that a check exists, without the document details
     return dict(base, given_name=ex["given_name"], family_name=ex["family_name"],
                 check_date=ex["check_date"], checked_by=ex["checked_by"], document={"type": "passport"})
@@ -306,6 +401,9 @@ def minimal_presentation(name, ex, vct):
 
 def semantic_checks(name, ex):
     """Rules JSON Schema cannot state, applied to the example."""
+    if name == "right-to-work-v2":
+        semantic_checks_v2(ex)
+        return
     birth = datetime.date.fromisoformat(ex["birthdate"])
     if name == "pid":
         age = age_on(birth, datetime.date.today())
@@ -316,6 +414,36 @@ def semantic_checks(name, ex):
     expiry = datetime.date.fromisoformat(ex["document"]["expiry_date"])
     assert birth < checked, "birthdate is not before check_date"
     assert expiry >= checked, "the document had expired at check_date (the IDSP route needs a valid document)"
+    header, b64 = ex["portrait"].split(",", 1)
+    assert header == "data:image/jpeg;base64"
+    width, height = jpeg_dimensions(base64.b64decode(b64, validate=True))
+    assert width <= height, f"portrait is {width}x{height}: expected portrait orientation"
+
+
+def semantic_checks_v2(ex):
+    """Version 2's cross-claim rules: the document valid on the day of the check and of the
+    nationality claimed, the checks before the end of the process, the procedure a profile
+    GPG 45 names at the level stated, a portrait photo."""
+    v = get(ex, V2_VERIFICATION)
+    person = get(ex, V2_PERSON)
+    doc = get(ex, V2_DOCUMENT)
+    evidence = v["evidence"][0]
+
+    def moment(s):
+        return datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+
+    checked = moment(v["time"])
+    birth = datetime.date.fromisoformat(person["birthdate"])
+    expiry = datetime.date.fromisoformat(doc["date_of_expiry"])
+    assert birth < checked.date(), "birthdate is not before the check"
+    assert expiry >= checked.date(), "the document had expired at the check (the IDSP route needs a valid document)"
+    assert doc["issuer"]["country_code"] in person["nationalities"], \
+        "the nationalities do not include the state that issued the checked document"
+    for when in [evidence["time"]] + [c["time"] for c in evidence["check_details"]]:
+        assert moment(when) <= checked, f"a check at {when} is after the process completed at {v['time']}"
+    procedure = v["assurance_process"]["procedure"]
+    assert procedure in GPG45_PROFILES[v["assurance_level"]], \
+        f"{procedure} is not a GPG 45 profile at the {v['assurance_level']} level"
     header, b64 = ex["portrait"].split(",", 1)
     assert header == "data:image/jpeg;base64"
     width, height = jpeg_dimensions(base64.b64decode(b64, validate=True))

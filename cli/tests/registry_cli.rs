@@ -177,16 +177,22 @@ fn serves_reads_and_authenticated_writes_with_specific_errors() {
         iss: "https://acme.example",
         key: issuer.public_key(),
     };
-    assert!(
-        trust_framework::decision::authorize(
-            snap.register(),
-            &ev,
-            "urn:vouch:uk:right-to-work:1",
-            "right_to_work",
-            at
-        )
-        .allowed
-    );
+    for version in [
+        "urn:vouch:uk:right-to-work:1",
+        "urn:vouch:uk:right-to-work:2",
+    ] {
+        assert!(
+            trust_framework::decision::authorize(
+                snap.register(),
+                &ev,
+                version,
+                "right_to_work",
+                at
+            )
+            .allowed,
+            "{version}"
+        );
+    }
     // Asked again with no change, the same snapshot comes back; after a change, the next sequence.
     assert_eq!(get(&url, "/snapshot").text(), jws);
 

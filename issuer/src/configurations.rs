@@ -3,7 +3,7 @@
 
 use crate::proofs::attestation::KeyAttestationPolicy;
 use credentials::keys::Algorithm;
-use credentials::sd_jwt_vc::type_metadata::{PID_VCT, RIGHT_TO_WORK_VCT};
+use credentials::sd_jwt_vc::type_metadata::{PID_VCT, RIGHT_TO_WORK_V2_VCT, RIGHT_TO_WORK_VCT};
 use serde_json::{json, Map, Value};
 
 use crate::store::Subject;
@@ -71,6 +71,11 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         id: "right_to_work_sd_jwt",
         format: Format::SdJwtVc(RIGHT_TO_WORK_VCT),
         display: "Right to work check",
+    },
+    Configuration {
+        id: "right_to_work_v2_sd_jwt",
+        format: Format::SdJwtVc(RIGHT_TO_WORK_V2_VCT),
+        display: "Right to work check (version 2)",
     },
     Configuration {
         id: "mdl_mdoc",
@@ -294,6 +299,16 @@ fn date(t: i64) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
+/// RFC 3339 UTC with whole seconds (`2026-11-20T10:15:00Z`).
+fn moment(t: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(t)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .replace_nanosecond(0)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+}
+
 /// Whole years between a `YYYY-MM-DD` birth date and `now`.
 fn age(birthdate: &str, now: i64) -> Option<i64> {
     let b = time::Date::parse(
@@ -321,6 +336,172 @@ fn copy(out: &mut Map<String, Value>, attrs: &Value, names: &[&str]) {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ClaimsError(pub String);
+
+/// The subject's GPG 45 profile and the level it reaches, which must be medium or above:
+/// the Home Office accepts a certified provider's check at a medium level of confidence or
+/// above (GPG 45), so nothing lower is issued as a right to work (either version).
+fn right_to_work_level(
+    subject: &Subject,
+) -> Result<(&str, trust_framework::gpg45::Level), ClaimsError> {
+    use trust_framework::gpg45::Level;
+    let profile = subject.gpg45_profile.as_deref().ok_or_else(|| {
+        ClaimsError("the subject has no GPG 45 profile: a right-to-work check needs one".into())
+    })?;
+    let level = Level::of_profile(profile)
+        .ok_or_else(|| ClaimsError(format!("{profile} is not a GPG 45 identity profile")))?;
+    if level < Level::Medium {
+        return Err(ClaimsError(format!(
+            "the subject's identity was checked to a {} level of confidence ({profile}); a right-to-work credential needs at least medium",
+            level.name()
+        )));
+    }
+    Ok((profile, level))
+}
+
+/// The OpenID eKYC-IDA predefined `check_method` values (how evidence was validated and
+/// the person verified against it).
+pub const CHECK_METHODS: [&str; 13] = [
+    "vpip", "vpiruv", "vri", "vdig", "vcrypt", "data", "auth", "token", "kbv", "pvp", "pvr", "bvp",
+    "bvr",
+];
+
+/// The checks this provider's digital right-to-work route makes on a passport when the
+/// subject's attributes do not list them (`check_methods`): the chip's cryptographic
+/// security features read and checked (`vcrypt`), and the person's face matched remotely
+/// against the chip's photo (`bvr`).
+pub const DEFAULT_CHECK_METHODS: [&str; 2] = ["vcrypt", "bvr"];
+
+/// An ISO 3166-1 alpha-2 nationality or issuing state of the digital right-to-work route
+/// as its ICAO 9303 3-letter code (`GB` is `GBR`); 3-letter codes are kept.
+fn icao3(code: &str) -> Option<&'static str> {
+    match code.trim().to_ascii_uppercase().as_str() {
+        "GB" | "GBR" => Some("GBR"),
+        "IE" | "IRL" => Some("IRL"),
+        _ => None,
+    }
+}
+
+/// Right-to-work version 2: the GPG 45 assurance as OpenID Connect for Identity Assurance
+/// `verified_claims` (specs/credential-types/right-to-work-v2.schema.json), the photo
+/// beside it.
+fn right_to_work_v2_claims(
+    subject: &Subject,
+    ctx: &IssueContext<'_>,
+) -> Result<Map<String, Value>, ClaimsError> {
+    use trust_framework::gpg45::Level;
+    let a = &subject.attributes;
+    let (profile, level) = right_to_work_level(subject)?;
+    if level > Level::High {
+        return Err(ClaimsError(format!(
+            "{profile} reaches a {} level of confidence, which version 2 of the right-to-work credential cannot state (medium or high): issue version 1",
+            level.name().replace('_', " ")
+        )));
+    }
+    let text = |v: Option<&Value>, what: &str| -> Result<String, ClaimsError> {
+        v.and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| ClaimsError(format!("the subject has no verified {what}")))
+    };
+    let given_name = text(a.get("given_name"), "given_name")?;
+    let family_name = text(a.get("family_name"), "family_name")?;
+    let birthdate = text(a.get("birthdate"), "birthdate")?;
+    let doc = a.get("document").ok_or_else(|| {
+        ClaimsError(
+            "the subject has no checked document: a right-to-work check is made against a passport or Irish passport card".into(),
+        )
+    })?;
+    let issuing = text(doc.get("issuing_country"), "document issuing_country")?;
+    let country = icao3(&issuing).ok_or_else(|| {
+        ClaimsError(format!(
+            "the document was issued by {issuing}: the digital right-to-work route is only for a British or Irish passport or Irish passport card"
+        ))
+    })?;
+    // Only the British or Irish nationalities: the ones the route is for (and a dual
+    // national's other nationality is not the employer's business).
+    let stated: Vec<&Value> = match (a.get("nationalities"), a.get("nationality")) {
+        (Some(Value::Array(list)), _) => list.iter().collect(),
+        (_, Some(one)) => vec![one],
+        _ => Vec::new(),
+    };
+    let mut nationalities: Vec<&str> = Vec::new();
+    for n in stated.iter().filter_map(|v| v.as_str()).filter_map(icao3) {
+        if !nationalities.contains(&n) {
+            nationalities.push(n);
+        }
+    }
+    if !nationalities.contains(&country) {
+        return Err(ClaimsError(format!(
+            "the checked document was issued by {country}, but the subject's verified nationalities do not include it"
+        )));
+    }
+    let expiry = text(doc.get("expiry_date"), "document expiry_date")?;
+    let checked_on = date(subject.verified_at);
+    if expiry.as_str() < checked_on.as_str() {
+        return Err(ClaimsError(format!(
+            "the document expired on {expiry}, before the check on {checked_on}: a right-to-work check needs a valid document"
+        )));
+    }
+    let methods: Vec<String> = match a.get("check_methods") {
+        None => DEFAULT_CHECK_METHODS
+            .iter()
+            .map(|m| m.to_string())
+            .collect(),
+        Some(Value::Array(list)) if (1..=8).contains(&list.len()) => list
+            .iter()
+            .map(|m| match m.as_str() {
+                Some(m) if CHECK_METHODS.contains(&m) => Ok(m.to_string()),
+                _ => Err(ClaimsError(format!(
+                    "check_methods: {m} is not an OpenID identity assurance check_method"
+                ))),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => {
+            return Err(ClaimsError(
+                "check_methods must be an array of 1 to 8 check_method values".into(),
+            ))
+        }
+    };
+    let when = moment(subject.verified_at);
+    let checks: Vec<Value> = methods
+        .iter()
+        .map(|m| json!({"check_method": m, "organization": ctx.authority, "time": when}))
+        .collect();
+    let portrait = a
+        .get("portrait")
+        .cloned()
+        .ok_or_else(|| ClaimsError("the subject has no verified portrait".into()))?;
+    let mut out = Map::new();
+    out.insert(
+        "verified_claims".into(),
+        json!({
+            "verification": {
+                "trust_framework": "uk_tfida",
+                "assurance_level": level.name(),
+                "assurance_process": {"policy": "gpg45", "procedure": profile},
+                "time": when,
+                "evidence": [{
+                    "type": "document",
+                    "check_details": checks,
+                    "time": when,
+                    "document_details": {
+                        "type": text(doc.get("type"), "document type")?,
+                        "document_number": text(doc.get("number"), "document number")?,
+                        "issuer": {"country_code": country},
+                        "date_of_expiry": expiry,
+                    },
+                }],
+            },
+            "claims": {
+                "given_name": given_name,
+                "family_name": family_name,
+                "birthdate": birthdate,
+                "nationalities": nationalities,
+            },
+        }),
+    );
+    out.insert("portrait".into(), portrait);
+    Ok(out)
+}
 
 /// The SD-JWT VC claims of `vct` for `subject`.
 pub fn sd_jwt_claims_for(
@@ -378,28 +559,13 @@ pub fn sd_jwt_claims_for(
             {
                 out.insert("nationality".into(), n.clone());
             }
-            let profile = subject.gpg45_profile.as_deref().ok_or_else(|| {
-                ClaimsError(
-                    "the subject has no GPG 45 profile: a right-to-work check needs one".into(),
-                )
-            })?;
-            // The Home Office accepts a certified provider's check at a medium level of
-            // confidence or above (GPG 45): nothing lower is issued as a right to work.
-            use trust_framework::gpg45::Level;
-            let level = Level::of_profile(profile).ok_or_else(|| {
-                ClaimsError(format!("{profile} is not a GPG 45 identity profile"))
-            })?;
-            if level < Level::Medium {
-                return Err(ClaimsError(format!(
-                    "the subject's identity was checked to a {} level of confidence ({profile}); a right-to-work credential needs at least medium",
-                    level.name()
-                )));
-            }
+            let (profile, level) = right_to_work_level(subject)?;
             out.insert("gpg45_profile".into(), profile.into());
             out.insert("confidence".into(), level.name().into());
             out.insert("check_date".into(), date(subject.verified_at).into());
             out.insert("checked_by".into(), ctx.authority.into());
         }
+        RIGHT_TO_WORK_V2_VCT => return right_to_work_v2_claims(subject, ctx),
         other => return Err(ClaimsError(format!("no claims mapping for vct {other}"))),
     }
     for required in ["given_name", "family_name"] {

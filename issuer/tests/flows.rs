@@ -39,6 +39,17 @@ async fn verify_sd_jwt(
     credential: &str,
     holder: &dyn Signer,
 ) -> serde_json::Map<String, Value> {
+    verify_sd_jwt_showing(t, credential, holder, &["/given_name", "/family_name"]).await
+}
+
+/// As [`verify_sd_jwt`], the presentation disclosing the claims at `pointers` (and what is
+/// nested in them).
+async fn verify_sd_jwt_showing(
+    t: &TestIssuer,
+    credential: &str,
+    holder: &dyn Signer,
+    pointers: &[&str],
+) -> serde_json::Map<String, Value> {
     let meta = t
         .wallet()
         .get_json("https://issuer.test/.well-known/jwt-vc-issuer/tenant")
@@ -46,7 +57,7 @@ async fn verify_sd_jwt(
         .unwrap();
     let resolver = Fetched(meta);
     let sd = SdJwt::parse(credential).unwrap();
-    let shown = present(&sd, &["/given_name", "/family_name"]).unwrap();
+    let shown = present(&sd, pointers).unwrap();
     let now = issuer::util::now();
     let kb = KeyBindingJwt::attach(
         shown,
@@ -602,4 +613,153 @@ async fn a_right_to_work_credential_needs_a_medium_or_high_gpg45_profile() {
         assert_eq!(disclosed("confidence"), Some(json!(level)));
         assert_eq!(disclosed("gpg45_profile"), Some(json!(profile)));
     }
+}
+
+/// Version 2 of the right-to-work credential (`urn:vouch:uk:right-to-work:2`) states the
+/// GPG 45 assurance in OpenID Connect for Identity Assurance form (`verified_claims`: trust
+/// framework `uk_tfida`, the level, policy `gpg45` and the profile as its procedure, the
+/// passport as document evidence). Issued from the demo subject, the processed payload
+/// validates against `specs/credential-types/right-to-work-v2.schema.json` with formats
+/// checked, and each nested claim is its own Disclosure. As for version 1, a low profile
+/// gets none (`credential_request_denied`, nothing recorded); a very high profile has no
+/// version 2 level to state, so it is refused too; version 1 is still issued beside it.
+#[tokio::test]
+async fn a_right_to_work_v2_credential_carries_verified_claims_that_match_its_schema() {
+    let t = issuer().await;
+    let schema: Value = serde_json::from_str(include_str!(
+        "../../specs/credential-types/right-to-work-v2.schema.json"
+    ))
+    .unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let set = |id: &'static str, profile: &'static str| {
+        let t = &t;
+        async move {
+            let r = t
+                .admin(
+                    "PUT",
+                    &format!("/admin/subjects/{id}"),
+                    json!({"attributes": support::attributes(), "gpg45_profile": profile}),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{:?}", r.json());
+        }
+    };
+    let request = |id: &'static str, config: &'static str| {
+        let t = &t;
+        async move {
+            let offer = t.offer(id, &[config], false).await;
+            let w = t.wallet();
+            let token = w
+                .token_pre_authorized(&pre_code(&offer), None)
+                .await
+                .unwrap();
+            let k = holder();
+            w.issue(&token, config, &[&k]).await.map(|c| (c, k))
+        }
+    };
+    let config = "right_to_work_v2_sd_jwt";
+    let m = t.wallet().metadata().await.unwrap();
+    let c = &m["credential_configurations_supported"][config];
+    assert_eq!(c["vct"], "urn:vouch:uk:right-to-work:2");
+    let labelled = c["credential_metadata"]["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["path"]
+                == json!([
+                    "verified_claims",
+                    "verification",
+                    "assurance_process",
+                    "procedure"
+                ])
+        })
+        .and_then(|c| c["display"][0]["name"].as_str())
+        .map(str::to_string);
+    assert_eq!(labelled.as_deref(), Some("GPG 45 profile"));
+
+    for (id, profile, level) in [("v2-med", "M1B", "medium"), ("v2-high", "H2A", "high")] {
+        set(id, profile).await;
+        let (creds, k) = request(id, config).await.unwrap();
+        let claims =
+            verify_sd_jwt_showing(&t, &creds[0], &k, &["/verified_claims", "/portrait"]).await;
+        let doc = Value::Object(claims);
+        let errors: Vec<String> = validator
+            .iter_errors(&doc)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{profile}: {errors:?}\n{doc:#}");
+        // The validator is strict where it matters (formats on: no 30 February).
+        let mut bad = doc.clone();
+        bad["verified_claims"]["claims"]["birthdate"] = json!("1990-02-30");
+        assert!(!validator.is_valid(&bad));
+        let mut bad = doc.clone();
+        bad["verified_claims"]["verification"]["assurance_level"] = json!("low");
+        assert!(!validator.is_valid(&bad));
+        assert_eq!(doc["vct"], "urn:vouch:uk:right-to-work:2");
+        let v = &doc["verified_claims"]["verification"];
+        assert_eq!(v["trust_framework"], "uk_tfida");
+        assert_eq!(v["assurance_level"], level);
+        assert_eq!(
+            v["assurance_process"],
+            json!({"policy": "gpg45", "procedure": profile})
+        );
+        let evidence = &v["evidence"][0];
+        assert_eq!(evidence["type"], "document");
+        assert_eq!(
+            evidence["document_details"],
+            json!({"type": "passport", "document_number": "123456789",
+                   "issuer": {"country_code": "GBR"}, "date_of_expiry": "2033-03-14"})
+        );
+        let methods: Vec<&str> = evidence["check_details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                assert_eq!(c["organization"], "Vouch Test IDSP");
+                assert_eq!(c["time"], v["time"]);
+                c["check_method"].as_str().unwrap()
+            })
+            .collect();
+        assert_eq!(methods, ["vcrypt", "bvr"]);
+        assert_eq!(
+            doc["verified_claims"]["claims"],
+            json!({"given_name": "Ada", "family_name": "Lovelace",
+                   "birthdate": "1990-12-10", "nationalities": ["GBR"]})
+        );
+        assert!(doc["portrait"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/jpeg;base64,/9j/"));
+        // The level travels as its own Disclosure, inside the verification's.
+        let sd = SdJwt::parse(&creds[0]).unwrap();
+        let disclosed = |name: &str| {
+            sd.disclosures()
+                .iter()
+                .find(|d| d.name() == Some(name))
+                .map(|d| d.value().clone())
+        };
+        assert_eq!(disclosed("assurance_level"), Some(json!(level)));
+        assert_eq!(disclosed("procedure"), Some(json!(profile)));
+        assert_eq!(disclosed("confidence"), None, "no version 1 claim");
+    }
+
+    for (id, profile, says) in [
+        ("v2-low", "L1A", "needs at least medium"),
+        ("v2-vhigh", "V1A", "version 2"),
+    ] {
+        set(id, profile).await;
+        let before = t.count("credentials").await;
+        let e = request(id, config).await.unwrap_err();
+        assert!(e.to_string().contains("credential_request_denied"), "{e}");
+        assert!(e.to_string().contains(says), "{profile}: {e}");
+        assert_eq!(t.count("credentials").await, before, "{profile}");
+    }
+    // Version 1 stays issuable beside version 2.
+    let (creds, k) = request("v2-med", "right_to_work_sd_jwt").await.unwrap();
+    let claims = verify_sd_jwt(&t, &creds[0], &k).await;
+    assert_eq!(claims["vct"], "urn:vouch:uk:right-to-work:1");
 }

@@ -10,8 +10,30 @@ use crate::model::{
     Service, SupplementaryNote, TrustAnchor,
 };
 
-/// The right-to-work credential type (SD-JWT VC `vct`).
+/// The right-to-work credential type (SD-JWT VC `vct`), version 1 (flat claims).
 pub const RTW_VCT: &str = "urn:vouch:uk:right-to-work:1";
+/// The right-to-work credential type, version 2 (OIDC4IA `verified_claims`).
+pub const RTW_V2_VCT: &str = "urn:vouch:uk:right-to-work:2";
+/// The claims of a version 2 right-to-work credential an employer registers for (claim
+/// names as registrations write them: keys joined by `/`, array elements dropped), as the
+/// verifier's right-to-work DCQL template asks for them.
+pub const RTW_V2_CLAIMS: [&str; 15] = [
+    "verified_claims/claims/given_name",
+    "verified_claims/claims/family_name",
+    "verified_claims/claims/birthdate",
+    "portrait",
+    "verified_claims/claims/nationalities",
+    "verified_claims/verification/trust_framework",
+    "verified_claims/verification/assurance_level",
+    "verified_claims/verification/assurance_process/policy",
+    "verified_claims/verification/assurance_process/procedure",
+    "verified_claims/verification/time",
+    "verified_claims/verification/evidence/type",
+    "verified_claims/verification/evidence/document_details/type",
+    "verified_claims/verification/evidence/document_details/document_number",
+    "verified_claims/verification/evidence/document_details/date_of_expiry",
+    "verified_claims/verification/evidence/check_details/organization",
+];
 /// The PID credential type.
 pub const PID_VCT: &str = "urn:vouch:uk:pid:1";
 /// The mDL docType.
@@ -122,7 +144,8 @@ pub fn note(code: NoteCode, certificate: CabCertificate) -> SupplementaryNote {
     }
 }
 
-/// An employer's verifier registered for right-to-work checks.
+/// An employer's verifier registered for right-to-work checks, with either version of the
+/// right-to-work credential.
 pub fn employer() -> RelyingParty {
     RelyingParty {
         relying_party_id: "https://hr.employer.example".into(),
@@ -131,7 +154,7 @@ pub fn employer() -> RelyingParty {
         purposes: vec![Purpose {
             purpose: "right_to_work".into(),
             description: "Right-to-work check before employment starts".into(),
-            credential_types: vec![RTW_VCT.into()],
+            credential_types: vec![RTW_V2_VCT.into(), RTW_VCT.into()],
             claims: [
                 "given_name",
                 "family_name",
@@ -142,6 +165,7 @@ pub fn employer() -> RelyingParty {
                 "nationality",
             ]
             .iter()
+            .chain(RTW_V2_CLAIMS.iter().filter(|c| **c != "portrait"))
             .map(|s| s.to_string())
             .collect(),
         }],
@@ -169,7 +193,7 @@ pub fn bulk_events(n: usize) -> Vec<Event> {
                 registration(
                     &id,
                     &format!("Provider {i} Ltd"),
-                    &[RTW_VCT, PID_VCT],
+                    &[RTW_V2_VCT, RTW_VCT, PID_VCT],
                     cert,
                     vec![iss_anchor(
                         "k1",

@@ -380,6 +380,31 @@ fn relying_party_may_request_registered_claims_only() {
         may_request(reg, "https://unknown.example", "right_to_work", &[]).reason,
         Reason::UnknownRelyingParty
     );
+    // The employer registered version 2 of the right-to-work credential too: its claims,
+    // as the verifier's template asks for them, nested names and all.
+    let employer = &reg.relying_parties[rp].relying_party.purposes[0];
+    assert!(employer
+        .credential_types
+        .iter()
+        .any(|t| t == trust_framework::fixtures::RTW_V2_VCT));
+    assert!(
+        may_request(
+            reg,
+            rp,
+            "right_to_work",
+            &trust_framework::fixtures::RTW_V2_CLAIMS
+        )
+        .allowed
+    );
+    assert!(
+        !may_request(
+            reg,
+            rp,
+            "right_to_work",
+            &["verified_claims/verification/evidence/document_details/personal_number"]
+        )
+        .allowed
+    );
 }
 
 #[test]

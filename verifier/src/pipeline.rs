@@ -175,8 +175,9 @@ impl Verifier {
     }
 
     /// The register's decision at issuance and at the check. `claims` are the verified
-    /// claims, from which the GPG 45 level of confidence the credential states (`confidence`)
-    /// is read: the service's certificate must cover it.
+    /// claims, from which the GPG 45 level of confidence the credential states (version 1's
+    /// `confidence`, version 2's `verified_claims.verification.assurance_level`) is read: the
+    /// service's certificate must cover it.
     #[allow(clippy::too_many_arguments)]
     fn decide(
         &self,
@@ -191,8 +192,7 @@ impl Verifier {
         let reg = trust.register();
         let purpose = &self.policy.purpose;
         let level = claims
-            .and_then(|c| c.get("confidence"))
-            .and_then(Value::as_str)
+            .and_then(crate::rtw::stated_confidence)
             .and_then(trust_framework::gpg45::Level::from_name);
         let decide_at = |at| authorize_at_level(reg, evidence, credential_type, purpose, at, level);
         let at_issuance = decide_at(issued_at);

@@ -39,14 +39,19 @@ fn text_of(entry: Option<&Value>, keys: &[&str]) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Whether a metadata claim path (null: any array element) names the claim `keys`.
+/// Whether a metadata claim path names the claim `keys`. Claim names leave array elements
+/// out (`verified_claims/verification/evidence/document_details/type` for the path
+/// `[.., "evidence", null, "document_details", "type"]`), so the path's element selectors
+/// (null, an index) are passed over and its keys compared.
 fn path_matches(path: &[Value], keys: &[&str]) -> bool {
-    path.len() == keys.len()
-        && path.iter().zip(keys).all(|(p, k)| match p {
-            Value::String(s) => s == k,
-            Value::Null | Value::Number(_) => true,
-            _ => false,
-        })
+    if path
+        .iter()
+        .any(|p| !matches!(p, Value::String(_) | Value::Null | Value::Number(_)))
+    {
+        return false;
+    }
+    let named: Vec<&str> = path.iter().filter_map(Value::as_str).collect();
+    !named.is_empty() && named == keys
 }
 
 /// The display entry of the claim `keys` in a metadata `claims` array; an mdoc element
@@ -112,7 +117,7 @@ impl Names {
 pub fn type_label(t: &str) -> String {
     match t {
         "urn:vouch:uk:pid:1" => "Person identification data (PID)".into(),
-        "urn:vouch:uk:right-to-work:1" => "Right to work".into(),
+        "urn:vouch:uk:right-to-work:1" | "urn:vouch:uk:right-to-work:2" => "Right to work".into(),
         "org.iso.18013.5.1.mDL" => "Mobile driving licence".into(),
         other => other.into(),
     }
@@ -169,7 +174,18 @@ fn string_html(name: &str, key: &str, s: &str) -> String {
         words::nationality(s)
     } else if key.ends_with("country") || key == "country_code" {
         words::country(s)
-    } else if key == "confidence" || name == "document/type" {
+    } else if key == "check_method" {
+        words::check_method(s)
+    } else if key == "trust_framework" {
+        words::trust_framework(s)
+    } else if key == "policy" && s == "gpg45" {
+        "GPG 45".into()
+    } else if key == "confidence"
+        || key == "assurance_level"
+        || name == "document/type"
+        || name.ends_with("document_details/type")
+        || name.ends_with("evidence/type")
+    {
         words::sentence(s)
     } else if words::is_date(s) {
         words::date(s)
@@ -200,6 +216,35 @@ mod tests {
         assert_eq!(n.claim("given_name"), "First names");
         assert_eq!(n.claim("document/expiry_date"), "Document expiry date");
         assert_eq!(n.claim("gpg45_profile"), "GPG 45 profile");
+        // Version 2's nested claims, named without their array elements, by the type
+        // metadata's labels.
+        let v2 = Names::new("urn:vouch:uk:right-to-work:2", None);
+        assert_eq!(v2.credential(), "Right to work check");
+        for (name, label) in [
+            ("verified_claims/claims/given_name", "Given names"),
+            ("verified_claims/claims/nationalities", "Nationalities"),
+            (
+                "verified_claims/verification/assurance_level",
+                "Level of confidence",
+            ),
+            (
+                "verified_claims/verification/assurance_process/procedure",
+                "GPG 45 profile",
+            ),
+            ("verified_claims/verification/time", "Date of check"),
+            ("verified_claims/verification/evidence", "Evidence"),
+            (
+                "verified_claims/verification/evidence/document_details/document_number",
+                "Document number",
+            ),
+            (
+                "verified_claims/verification/evidence/check_details/organization",
+                "Checked by",
+            ),
+            ("portrait", "Photo"),
+        ] {
+            assert_eq!(v2.claim(name), label, "{name}");
+        }
         let bare = Names::new("urn:example:unknown", None);
         assert_eq!(bare.claim("place_of_birth"), "Place of birth");
         let mdoc = json!({"claims": [{"path": ["org.iso.18013.5.1", "birth_date"], "display": [{"name": "Date of birth"}]}]});
@@ -225,6 +270,51 @@ mod tests {
         assert_eq!(value_html("document/type", &json!("passport")), "Passport");
         assert_eq!(value_html("age_over_18", &json!(true)), "Yes");
         assert_eq!(value_html("gpg45_profile", &json!("M1B")), "M1B");
+        let v = "verified_claims/verification";
+        assert_eq!(
+            value_html(&format!("{v}/assurance_level"), &json!("high")),
+            "High"
+        );
+        assert_eq!(
+            value_html(&format!("{v}/trust_framework"), &json!("uk_tfida")),
+            "UK digital identity and attributes trust framework"
+        );
+        assert_eq!(
+            value_html(&format!("{v}/assurance_process/policy"), &json!("gpg45")),
+            "GPG 45"
+        );
+        assert_eq!(
+            value_html(&format!("{v}/time"), &json!("2026-11-20T10:15:00Z")),
+            "20 November 2026"
+        );
+        assert_eq!(
+            value_html(
+                &format!("{v}/evidence/document_details/issuer/country_code"),
+                &json!("GBR")
+            ),
+            "United Kingdom"
+        );
+        assert_eq!(
+            value_html(
+                &format!("{v}/evidence/document_details/type"),
+                &json!("passport")
+            ),
+            "Passport"
+        );
+        assert_eq!(
+            value_html(
+                &format!("{v}/evidence/check_details/check_method"),
+                &json!("vcrypt")
+            ),
+            "The chip in the document read and its security checked"
+        );
+        assert_eq!(
+            value_html(
+                "verified_claims/claims/nationalities",
+                &json!(["GBR", "IRL"])
+            ),
+            "British, Irish"
+        );
         assert!(value_html("portrait", &json!("data:image/jpeg;base64,AAAA")).starts_with("<img"));
     }
 }

@@ -340,6 +340,9 @@ fn when(secs: i64) -> String {
 }
 
 /// `(path, value)` rows of a claims object, nested objects flattened with `/`.
+/// The rows of a credential page: one per claim, named as consent names them (keys joined
+/// by `/`); an array of objects (version 2's evidence and checks) gives the rows of each
+/// element under the array's name, an array of values one row.
 fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
     match v {
         Value::Object(m) => {
@@ -350,6 +353,11 @@ fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
                     format!("{prefix}/{k}")
                 };
                 flatten(&p, x, out);
+            }
+        }
+        Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_object) => {
+            for item in items {
+                flatten(prefix, item, out);
             }
         }
         other => out.push((prefix.to_string(), other.clone())),
@@ -1178,5 +1186,38 @@ mod tests {
             ),
             ["Given names", "Document expiry date"]
         );
+        assert_eq!(
+            claim_words(
+                &["urn:vouch:uk:right-to-work:2".into()],
+                &[
+                    "verified_claims/claims/given_name".into(),
+                    "verified_claims/verification/evidence/document_details/date_of_expiry".into()
+                ]
+            ),
+            ["Given names", "Document expiry date"]
+        );
+    }
+
+    /// A version 2 credential's page: a row per claim, nested ones included, the evidence
+    /// and each check flattened under their names so each row has its label.
+    #[test]
+    fn a_version_2_credential_flattens_to_labelled_rows() {
+        let claims: Value = serde_json::from_str(include_str!(
+            "../../specs/examples/right-to-work-v2.claims.json"
+        ))
+        .unwrap();
+        let mut rows = Vec::new();
+        flatten("", &claims, &mut rows);
+        let names: Vec<&str> = rows.iter().map(|(k, _)| k.as_str()).collect();
+        let organizations = names
+            .iter()
+            .filter(|n| **n == "verified_claims/verification/evidence/check_details/organization")
+            .count();
+        assert_eq!(organizations, 2, "{names:?}");
+        assert!(names.contains(&"verified_claims/claims/nationalities"));
+        let n = Names::new("urn:vouch:uk:right-to-work:2", None);
+        for (k, _) in &rows {
+            assert!(n.labelled(k).is_some(), "{k} has no label");
+        }
     }
 }

@@ -94,6 +94,37 @@ pub fn sentence(code: &str) -> String {
     }
 }
 
+/// An OpenID identity assurance `check_method` (how a document was checked or the person
+/// verified against it) in words; an unknown code as it came.
+pub fn check_method(code: &str) -> String {
+    match code {
+        "vpip" => "The document inspected in person",
+        "vpiruv" => "The document inspected in person, under ultraviolet light too",
+        "vri" => "Images of the document inspected remotely",
+        "vdig" => "The digital document inspected",
+        "vcrypt" => "The chip in the document read and its security checked",
+        "data" => "Matched with an official record",
+        "auth" => "Confirmed by signing in to an account",
+        "token" => "Confirmed with a security token",
+        "kbv" => "Questions only you should know the answers to",
+        "pvp" => "Your face compared with the photo, in person",
+        "pvr" => "Your face compared with the photo, remotely",
+        "bvp" => "Your face matched to the photo by a biometric check, in person",
+        "bvr" => "Your face matched to the photo by a biometric check, remotely",
+        other => return other.to_string(),
+    }
+    .into()
+}
+
+/// An OpenID identity assurance `trust_framework` in words; an unknown one as it came.
+pub fn trust_framework(code: &str) -> String {
+    match code {
+        "uk_tfida" => "UK digital identity and attributes trust framework".into(),
+        "eidas" => "eIDAS (EU)".into(),
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +152,16 @@ mod tests {
         assert_eq!(yes_no(true), "Yes");
         assert_eq!(sentence("irish_passport_card"), "Irish passport card");
         assert_eq!(sentence("medium"), "Medium");
+        assert_eq!(country("GBR"), "United Kingdom");
+        assert_eq!(nationality("IRL"), "Irish");
+        assert_eq!(
+            check_method("bvr"),
+            "Your face matched to the photo by a biometric check, remotely"
+        );
+        assert_eq!(check_method("xyz"), "xyz");
+        assert_eq!(
+            trust_framework("uk_tfida"),
+            "UK digital identity and attributes trust framework"
+        );
     }
 }

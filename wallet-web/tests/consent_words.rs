@@ -14,32 +14,73 @@ use wallet_core::consent::{
 };
 
 const RTW: &str = "urn:vouch:uk:right-to-work:1";
+const RTW_V2: &str = "urn:vouch:uk:right-to-work:2";
 
-/// The demo request: the right-to-work template's twelve claims of the example citizen.
-fn demo_request() -> ConsentRequest {
-    let example: Value = serde_json::from_str(include_str!(
-        "../../specs/examples/right-to-work.claims.json"
-    ))
-    .unwrap();
+/// Every concrete path (keys and indices) a DCQL claims path (null: every element) selects
+/// in `value`.
+fn expand(path: &[Value], value: &Value) -> Vec<Vec<Value>> {
+    let Some((first, rest)) = path.split_first() else {
+        return vec![Vec::new()];
+    };
+    let children: Vec<(Value, &Value)> = match (first, value) {
+        (Value::String(k), Value::Object(m)) => m
+            .get(k)
+            .map(|v| vec![(first.clone(), v)])
+            .unwrap_or_default(),
+        (Value::Null, Value::Array(a)) => a
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (Value::from(i), v))
+            .collect(),
+        _ => Vec::new(),
+    };
+    children
+        .into_iter()
+        .flat_map(|(seg, child)| {
+            expand(rest, child).into_iter().map(move |mut tail| {
+                tail.insert(0, seg.clone());
+                tail
+            })
+        })
+        .collect()
+}
+
+/// The demo request as the wallet makes it from the right-to-work template's credential
+/// query `query_id`, answered with `example`: one claim per concrete path, named as
+/// registrations name it (keys joined by `/`, array elements dropped).
+fn request_for(query_id: &str, vct: &str, example: &str) -> ConsentRequest {
+    let example: Value = serde_json::from_str(example).unwrap();
     let template: Value = serde_json::from_str(include_str!(
         "../../specs/dcql/templates/right-to-work.json"
     ))
     .unwrap();
-    let claims = template["credentials"][0]["claims"]
+    let query = template["credentials"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| {
-            let path: Vec<&str> = c["path"]
-                .as_array()
-                .unwrap()
+        .find(|q| q["id"] == query_id)
+        .unwrap();
+    let claims = query["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| expand(c["path"].as_array().unwrap(), &example))
+        .map(|path| {
+            let pointer: String = path
                 .iter()
-                .map(|p| p.as_str().unwrap())
+                .map(|p| match p {
+                    Value::String(s) => format!("/{s}"),
+                    other => format!("/{other}"),
+                })
                 .collect();
-            let pointer: String = path.iter().map(|p| format!("/{p}")).collect();
+            let name = path
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("/");
             RequestedClaim {
-                key: format!("right_to_work{pointer}"),
-                name: path.join("/"),
+                key: format!("{query_id}{pointer}"),
+                name,
                 value: example.pointer(&pointer).cloned().unwrap(),
                 registered: true,
             }
@@ -56,15 +97,25 @@ fn demo_request() -> ConsentRequest {
         purpose: Some("right_to_work".into()),
         purpose_description: Some("Right-to-work check before employment starts".into()),
         credentials: vec![RequestedCredential {
-            query_id: "right_to_work".into(),
+            query_id: query_id.into(),
             credential_id: "cred-1".into(),
-            type_name: RTW.into(),
+            type_name: vct.into(),
             claims,
             reused: false,
         }],
         trust: TrustFinding::Registered,
         refused: None,
     }
+}
+
+/// The demo request: the right-to-work template's twelve version 1 claims of the example
+/// citizen.
+fn demo_request() -> ConsentRequest {
+    request_for(
+        "right_to_work",
+        RTW,
+        include_str!("../../specs/examples/right-to-work.claims.json"),
+    )
 }
 
 /// The text a person reads in `html` (tags dropped), without the folded technical details.
@@ -206,4 +257,65 @@ fn the_issuers_own_labels_come_first_and_an_unknown_verifier_is_not_named_by_its
     assert!(text.contains("Not on the trust register"), "{text}");
     assert!(!text.contains("localhost"), "{text}");
     assert!(html.contains(r#"id="finding""#));
+}
+
+/// Version 2 (the assurance as OIDC4IA `verified_claims`): every claim the template asks of
+/// it is shown by its type metadata label, nested ones included, its value in words; no
+/// raw key, code or ISO date.
+#[test]
+fn a_version_2_consent_screen_is_in_plain_words_too() {
+    let req = request_for(
+        "right_to_work_v2",
+        RTW_V2,
+        include_str!("../../specs/examples/right-to-work-v2.claims.json"),
+    );
+    let html = consent_html(&req, &held());
+    let text = visible(&html);
+    for raw in [
+        "verified_claims",
+        "verification",
+        "assurance",
+        "trust_framework",
+        "uk_tfida",
+        "gpg45",
+        "document_details",
+        "date_of_expiry",
+        "check_details",
+        "organization",
+        "GBR",
+        "right_to_work",
+        "urn:vouch",
+    ] {
+        assert!(!text.contains(raw), "{raw:?} is shown: {text}");
+    }
+    let bytes = text.as_bytes();
+    let iso = bytes.windows(10).any(|w| {
+        w.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        })
+    });
+    assert!(!iso, "an ISO date is shown: {text}");
+    for said in [
+        "Given names Ada",
+        "Surname Lovelace",
+        "Date of birth 10 December 1990",
+        "Nationalities British",
+        "Trust framework UK digital identity and attributes trust framework",
+        "Level of confidence Medium",
+        "Standard followed GPG 45",
+        "GPG 45 profile M1B",
+        "Date of check 20 November 2026",
+        "Type of evidence Document",
+        "Document type Passport",
+        "Document number 123456789",
+        "Document expiry date 14 March 2033",
+        "Checked by Vouch Test IDSP Ltd",
+        "From your Right to work check, issued by Vouch Test IDSP Ltd",
+    ] {
+        assert!(text.contains(said), "{said:?} not in: {text}");
+    }
+    assert!(html.contains(r#"<img class="portrait" src="data:image/jpeg;base64,"#));
+    // Fifteen claims asked; the organisation of each of the two checks is its own row.
+    assert_eq!(html.matches("<tr data-claim=").count(), 16);
 }

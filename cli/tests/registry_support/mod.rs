@@ -113,7 +113,7 @@ pub fn registration(entry_id: &str, cab: &str, jwk: &Value) -> Value {
         "body": {
             "entry_id": entry_id,
             "provider": {"provider_id": format!("p-{entry_id}"), "legal_name": format!("{entry_id} Identity Ltd"), "company_number": "01234567", "jurisdiction": "GB"},
-            "service": {"name": format!("{entry_id} ID"), "roles": ["identity_service_provider"], "credential_types": ["urn:vouch:uk:right-to-work:1"]},
+            "service": {"name": format!("{entry_id} ID"), "roles": ["identity_service_provider"], "credential_types": ["urn:vouch:uk:right-to-work:1", "urn:vouch:uk:right-to-work:2"]},
             "certificate": cert(&format!("{entry_id}-1"), cab, "2025-06-01T00:00:00Z", "2028-06-01T00:00:00Z"),
             "anchors": [{"anchor_id": "k1", "kind": "iss_key", "iss": format!("https://{entry_id}.example"), "jwk": jwk}],
             "expires_at": "2028-06-01T00:00:00Z"
@@ -147,7 +147,8 @@ pub fn populate(url: &str, issuer: &SoftwareSigner) {
         201
     );
     let rp = json!({"body": {"relying_party": {"relying_party_id": "https://hr.employer.example", "name": "Employer plc",
-        "purposes": [{"purpose": "right_to_work", "credential_types": ["urn:vouch:uk:right-to-work:1"], "claims": ["given_name", "family_name", "portrait"]}]}}});
+        "purposes": [{"purpose": "right_to_work", "credential_types": ["urn:vouch:uk:right-to-work:2", "urn:vouch:uk:right-to-work:1"],
+            "claims": ["given_name", "family_name", "portrait", "verified_claims/claims/given_name", "verified_claims/claims/family_name"]}]}}});
     assert_eq!(
         post(url, "/events/relying_party.registered", Some(OPERATOR), &rp).status,
         201

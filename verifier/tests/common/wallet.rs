@@ -54,9 +54,18 @@ pub async fn request_from_link(r: &Running, link: &str) -> AuthorizationRequest 
 
 /// Answers `req` with `presentation` (encrypted when the request says direct_post.jwt).
 pub async fn answer(req: &AuthorizationRequest, presentation: &str) -> reqwest::Response {
+    answer_as(req, "right_to_work", presentation).await
+}
+
+/// As [`answer`], for the credential query `query_id`.
+pub async fn answer_as(
+    req: &AuthorizationRequest,
+    query_id: &str,
+    presentation: &str,
+) -> reqwest::Response {
     let resp = AuthorizationResponse {
         vp_token: [(
-            "right_to_work".to_string(),
+            query_id.to_string(),
             vec![Value::String(presentation.into())],
         )]
         .into(),
@@ -93,9 +102,15 @@ pub async fn share_link(r: &Running, link: &str, scheme: &Scheme, cred: &SdJwt) 
     present_to(&req, scheme, cred).await
 }
 
-async fn present_to(req: &AuthorizationRequest, scheme: &Scheme, cred: &SdJwt) -> Value {
-    let p = scheme.present(cred, &req.client_id.as_string(), &req.nonce);
-    let resp = answer(req, &p).await;
+/// The whole wallet side for a version 2 credential: it answers the template's version 2
+/// query ([`super::RTW_V2_QUERY`]). Returns the response body.
+pub async fn share_v2(r: &Running, id: &str, scheme: &Scheme, cred: &SdJwt) -> Value {
+    let req = fetch_request(r, id).await;
+    let p = scheme.present_v2(cred, &req.client_id.as_string(), &req.nonce);
+    answered(answer_as(&req, super::RTW_V2_QUERY, &p).await, p).await
+}
+
+async fn answered(resp: reqwest::Response, p: String) -> Value {
     assert_eq!(
         resp.status(),
         200,
@@ -110,6 +125,11 @@ async fn present_to(req: &AuthorizationRequest, scheme: &Scheme, cred: &SdJwt) -
         "{v}"
     );
     json!({"ack": v, "presentation": p})
+}
+
+async fn present_to(req: &AuthorizationRequest, scheme: &Scheme, cred: &SdJwt) -> Value {
+    let p = scheme.present(cred, &req.client_id.as_string(), &req.nonce);
+    answered(answer(req, &p).await, p).await
 }
 
 /// Answers `req` for credential query `query_id` with `item` (direct_post).
