@@ -16,7 +16,7 @@
 //   {"event":"done","activity":[...],"screenshot":"..."}
 // and fails (exit 1, message on stderr) on any broken expectation.
 import { chromium } from "playwright-core";
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
@@ -60,7 +60,19 @@ async function runCheck(employer, wallet, n) {
   if (!link || !link.startsWith("openid4vp://")) fail(`wallet link: ${link}`);
 
   await wallet.goto(ready.wallet_url + "/");
-  await wallet.getByLabel("Presentation request link").fill(link);
+  if (n === 1) {
+    // The first time, the citizen scans the employer's QR code with the camera (a fake
+    // camera that films the code on the employer's page; jsQR decodes it, as headless
+    // Chromium on Linux has no BarcodeDetector).
+    await filmQr(employer, cameraFile);
+    await accessible(wallet, "wallet home (scanner shown)");
+    await wallet.locator('button[aria-controls="scan-request"]').click();
+    await wallet.waitForURL(/\/present\?request=/, { timeout: 30_000 });
+    await accessible(wallet, "request link page");
+  } else {
+    // Pasting the link stays.
+    await wallet.getByLabel("Presentation request link").fill(link);
+  }
   await wallet.getByRole("button", { name: "Open the request" }).click();
   await wallet.waitForURL(/\/consent\/[^/]+$/);
   await accessible(wallet, "consent screen");
@@ -82,6 +94,38 @@ async function runCheck(employer, wallet, n) {
   return employer.locator("#outcome").getAttribute("data-outcome");
 }
 
+// The fake camera's film (YUV4MPEG2, 4:2:0): white until filmQr puts a QR code in it.
+const FILM = 480;
+function writeFilm(file, luma) {
+  const header = Buffer.from(`YUV4MPEG2 W${FILM} H${FILM} F10:1 Ip A1:1 C420jpeg\n`);
+  const chroma = Buffer.alloc((FILM / 2) * (FILM / 2) * 2, 128);
+  const frame = Buffer.concat([Buffer.from("FRAME\n"), luma, chroma]);
+  writeFileSync(file, Buffer.concat([header, ...Array(10).fill(frame)]));
+}
+// Films the QR code the employer's page shows (its SVG drawn large on white).
+async function filmQr(employer, file) {
+  const rgba = await employer.locator(".qr svg").evaluate(async (svg, size) => {
+    const img = new Image();
+    img.src =
+      "data:image/svg+xml;charset=utf-8," + encodeURIComponent(new XMLSerializer().serializeToString(svg));
+    await img.decode();
+    const c = document.createElement("canvas");
+    c.width = size;
+    c.height = size;
+    const g = c.getContext("2d");
+    g.fillStyle = "#fff";
+    g.fillRect(0, 0, size, size);
+    g.drawImage(img, 40, 40, size - 80, size - 80);
+    return Array.from(g.getImageData(0, 0, size, size).data);
+  }, FILM);
+  const luma = Buffer.alloc(FILM * FILM);
+  for (let i = 0; i < FILM * FILM; i++)
+    luma[i] = Math.round(0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2]);
+  writeFilm(file, luma);
+}
+const cameraFile = path.join(outDir, "camera.y4m");
+writeFilm(cameraFile, Buffer.alloc(FILM * FILM, 255));
+
 const profile = mkdtempSync(path.join(os.tmpdir(), "vouch-chromium-"));
 const ctx = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.VOUCH_CHROMIUM || "/usr/bin/chromium",
@@ -95,6 +139,9 @@ const ctx = await chromium.launchPersistentContext(profile, {
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    `--use-file-for-fake-video-capture=${cameraFile}`,
   ],
 });
 ctx.setDefaultTimeout(30_000);

@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod display;
+pub mod scan;
 pub mod words;
 
 use std::collections::HashMap;
@@ -125,6 +126,8 @@ fn router(state: Shared) -> Router {
         .route("/present", get(present_get).post(present_post))
         .route("/consent/{id}", get(consent_page).post(consent_submit))
         .route("/activity", get(activity_page))
+        .route("/assets/scan.js", get(scan::scan_js))
+        .route("/assets/jsQR.js", get(scan::jsqr_js))
         .route(
             "/healthz",
             get(|| async { vouch_ops::health::answer("wallet", vec![], Default::default()) }),
@@ -198,6 +201,7 @@ async fn metrics(State(s): State<Shared>) -> Response {
 
 /// The wallet's own rules, after the shared stylesheet (`vouch_ops::html::BASE_CSS`).
 const STYLE: &str = r#"
+.scanner video{display:block;width:100%;max-width:320px;height:auto;border:1px solid #b1b4b6;margin:0 0 10px}
 .caption{color:#505a5f;font-size:19px;font-weight:400;display:block;margin-bottom:5px}
 .input-short{max-width:12em}
 .tag-grey{background:#e5e6e7;color:#383f43}
@@ -469,8 +473,9 @@ async fn home(State(s): State<Shared>) -> Response {
 <h2>Add a credential</h2>
 <form method="post" action="/offer">
 <label class="label" for="offer">Credential offer link</label>
-<span class="hint" id="offer-hint">Paste the link that starts with openid-credential-offer://</span>
+<span class="hint" id="offer-hint">Scan the QR code your identity provider shows, or paste the link that starts with openid-credential-offer://</span>
 <textarea id="offer" name="offer" aria-describedby="offer-hint" spellcheck="false"></textarea>
+{scan_offer}
 <label class="label" for="tx_code">Transaction code, if you were sent one</label>
 <input class="input-short" type="text" id="tx_code" name="tx_code" inputmode="numeric" autocomplete="one-time-code">
 <button class="button" type="submit">Add to wallet</button>
@@ -478,10 +483,15 @@ async fn home(State(s): State<Shared>) -> Response {
 <h2>Answer a request</h2>
 <form method="post" action="/present">
 <label class="label" for="request">Presentation request link</label>
-<span class="hint" id="request-hint">Paste the link that starts with openid4vp://</span>
+<span class="hint" id="request-hint">Scan the QR code the organisation shows, or paste the link that starts with openid4vp://</span>
 <input type="text" id="request" name="request" aria-describedby="request-hint" spellcheck="false">
+{scan_request}
 <button class="button" type="submit">Open the request</button>
-</form>"#
+</form>
+{script}"#,
+        scan_offer = scan::controls("offer"),
+        scan_request = scan::controls("request"),
+        script = scan::SCRIPT_TAG,
     );
     page("Your credentials", &body).into_response()
 }

@@ -495,28 +495,34 @@ pub(crate) async fn records_list(
     Html(web::records_list(&rows, &filter, v.as_ref())).into_response()
 }
 
+/// The record `id` for a signed-in caller of its organisation, with `action` on it logged
+/// as theirs; or the answer to send instead.
+async fn logged_record(
+    s: &Service,
+    headers: &HeaderMap,
+    id: &str,
+    action: &str,
+) -> Result<(Caller, StoredRecord), Response> {
+    let c = signed_in(s, headers).await?;
+    let r = owned_record(s, &c, id).await.map_err(html_error)?;
+    let now = s.clock.now().unix_timestamp();
+    s.store
+        .log_access(&r.org_id, &r.id, action, c.actor(), now)
+        .await
+        .map_err(|e| html_error(e.into()))?;
+    Ok((c, r))
+}
+
 /// `GET /records/{id}`: one record, its view logged.
 pub(crate) async fn record_page(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let c = match signed_in(&s, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
+    let (c, r) = match logged_record(&s, &headers, &id, "viewed").await {
+        Ok(x) => x,
+        Err(resp) => return resp,
     };
-    let r = match owned_record(&s, &c, &id).await {
-        Ok(r) => r,
-        Err(e) => return html_error(e),
-    };
-    let now = s.clock.now().unix_timestamp();
-    if let Err(e) = s
-        .store
-        .log_access(&r.org_id, &r.id, "viewed", c.actor(), now)
-        .await
-    {
-        return html_error(e.into());
-    }
     let org = organisation_name(&s, &c).await;
     let v = viewer(&c, &org);
     Html(web::stored_record(&r, v.as_ref())).into_response()
@@ -528,22 +534,10 @@ pub(crate) async fn record_download(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let c = match signed_in(&s, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
+    let r = match logged_record(&s, &headers, &id, "downloaded").await {
+        Ok((_, r)) => r,
+        Err(resp) => return resp,
     };
-    let r = match owned_record(&s, &c, &id).await {
-        Ok(r) => r,
-        Err(e) => return html_error(e),
-    };
-    let now = s.clock.now().unix_timestamp();
-    if let Err(e) = s
-        .store
-        .log_access(&r.org_id, &r.id, "downloaded", c.actor(), now)
-        .await
-    {
-        return html_error(e.into());
-    }
     (
         [
             (header::CONTENT_TYPE, "application/jose".to_string()),
