@@ -10,6 +10,10 @@ CREATE TABLE IF NOT EXISTS organisations (
     -- client id, registered in the register as its relying party) instead of the
     -- deployment's.
     own_client_id BOOLEAN NOT NULL DEFAULT FALSE,
+    -- The email domains its members' addresses must be at (comma-separated, set by the
+    -- operator; NULL: any), so that one organisation cannot invite, and so claim, the
+    -- addresses of another's staff.
+    email_domains TEXT,
     created_at BIGINT NOT NULL
 );
 -- The organisation that the checks and records of the previous version belong to.
@@ -23,7 +27,9 @@ CREATE TABLE IF NOT EXISTS members (
     role TEXT NOT NULL,
     -- Argon2id, PHC string form.
     password_hash TEXT NOT NULL,
-    created_at BIGINT NOT NULL
+    created_at BIGINT NOT NULL,
+    -- When an HR administrator removed them (kept, so the access log still names them).
+    removed_at BIGINT
 );
 CREATE TABLE IF NOT EXISTS invitations (
     -- SHA-256 (hex) of the one-time token in the invitation link.
@@ -48,6 +54,8 @@ CREATE TABLE IF NOT EXISTS sessions (
 ALTER TABLE vp_transactions ADD COLUMN org_id TEXT NOT NULL DEFAULT 'default';
 -- The member who started the check (NULL: the organisation's HR system, through the API).
 ALTER TABLE vp_transactions ADD COLUMN member_id TEXT;
+-- Each organisation's bound on checks waiting for a wallet is counted through this.
+CREATE INDEX IF NOT EXISTS vp_transactions_org_pending ON vp_transactions (org_id, state, expires_at);
 ALTER TABLE rtw_records ADD COLUMN org_id TEXT NOT NULL DEFAULT 'default';
 -- One chain per organisation, numbered from 1; the entries of the previous version are the
 -- default organisation's chain, their hashes unchanged (an empty actor is not hashed).

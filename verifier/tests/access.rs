@@ -372,6 +372,39 @@ async fn an_invitation_is_used_once_and_sign_in_says_nothing_about_which_part_wa
     let start = page.find("id=\"invitation-link\">").unwrap() + "id=\"invitation-link\">".len();
     let link = &page[start..start + page[start..].find('<').unwrap()];
     assert!(link.starts_with(&format!("{base}/invitations/")), "{link}");
+    // An organisation limited to its own email domain cannot invite (and so claim) another
+    // organisation's staff; an address that is another organisation's member is not named.
+    r.service
+        .store
+        .set_email_domains("globex", &["globex.test".to_string()])
+        .await
+        .unwrap();
+    for (email, says) in [
+        ("someone@employer.test", "own domain"),
+        ("admin@globex.test", "member already"),
+    ] {
+        let page = browser(GLOBEX_SESSION, Some(CSRF))
+            .post(format!("{base}/members"))
+            .form(&[("email", email), ("role", "recruiter")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 400);
+        assert!(page.text().await.unwrap().contains(says), "{email}");
+    }
+    let page = client()
+        .post(format!("{base}/members"))
+        .form(&[("email", "admin@globex.test"), ("role", "recruiter")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("This email address cannot be invited"),
+        "{page}"
+    );
     // A recruiter cannot invite; another organisation does not see these members.
     assert_eq!(
         status(
@@ -483,13 +516,28 @@ async fn an_invitation_is_used_once_and_sign_in_says_nothing_about_which_part_wa
     assert_eq!(ok.status(), 303);
     let fresh = session_cookie(&ok);
     assert_ne!(fresh, token, "a new session at each sign-in");
-    // A sign-in form posted from another site is refused.
-    let cross = sign_in("new.recruiter@employer.test", password)
-        .header("sec-fetch-site", "cross-site")
+    // A sign-in form posted from another site, or another service on this site (another
+    // port of localhost), is refused.
+    for (header, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+        ("origin", "http://localhost:1"),
+    ] {
+        let foreign = sign_in("new.recruiter@employer.test", password)
+            .header(header, value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(foreign.status(), 400, "{header}: {value}");
+        assert!(foreign.headers().get("set-cookie").is_none());
+    }
+    let own = sign_in("new.recruiter@employer.test", password)
+        .header("origin", base.as_str())
+        .header("sec-fetch-site", "same-origin")
         .send()
         .await
         .unwrap();
-    assert_eq!(cross.status(), 400);
+    assert_eq!(own.status(), 303, "the service's own page");
     // Signing out ends the session (it needs the session's form token).
     let session = r
         .service
@@ -520,5 +568,59 @@ async fn an_invitation_is_used_once_and_sign_in_says_nothing_about_which_part_wa
         status(browser(&fresh, None).get(format!("{base}/records"))).await,
         303,
         "signed out: to the sign-in page"
+    );
+    // Removing a member ends their access at once: only their own organisation's HR
+    // administrator can, and the access log still names them.
+    let rita = r
+        .service
+        .store
+        .member_by_email("new.recruiter@employer.test")
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
+    let again = sign_in("new.recruiter@employer.test", password)
+        .send()
+        .await
+        .unwrap();
+    let live = session_cookie(&again);
+    let remove = |c: reqwest::Client| {
+        c.post(format!("{base}/members/{}/remove", rita.id))
+            .form(&[("from", "test")])
+    };
+    assert_eq!(
+        status(remove(browser(GLOBEX_SESSION, Some(CSRF)))).await,
+        404
+    );
+    assert_eq!(
+        status(remove(browser(RECRUITER_SESSION, Some(CSRF)))).await,
+        403
+    );
+    assert_eq!(
+        status(browser(&live, None).get(format!("{base}/records"))).await,
+        200
+    );
+    assert_eq!(status(remove(client())).await, 303);
+    assert_eq!(
+        status(browser(&live, None).get(format!("{base}/records"))).await,
+        303,
+        "the removed member's session ended"
+    );
+    let refused = sign_in("new.recruiter@employer.test", password)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400, "a removed member cannot sign in");
+    let members = client()
+        .get(format!("{base}/members"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !members.contains("new.recruiter@employer.test"),
+        "{members}"
     );
 }

@@ -85,3 +85,48 @@ async fn a_flood_of_checks_stores_no_more_than_the_bound_and_is_told_busy() {
     clock.set(start + time::Duration::seconds(601));
     assert_eq!(create(url.clone()).await, 200);
 }
+
+#[tokio::test]
+async fn one_organisations_flood_does_not_block_another() {
+    let scheme = Scheme::new(Story::Good);
+    let clock = Arc::new(FixedClock::new(time::OffsetDateTime::now_utc()));
+    let r = verifier_custom(
+        &scheme,
+        MemFetcher::serving(STATUS_URI, scheme.status_token(0)),
+        Policy::default(),
+        clock,
+        Default::default(),
+        3,
+    )
+    .await;
+    let t = common::now().unix_timestamp() - 60;
+    let key = "globex-api-key-0123456789abcdefghijklmnopq";
+    r.service
+        .store
+        .create_organisation("globex", "Globex", Some(&verifier::access::digest(key)), t)
+        .await
+        .unwrap();
+    let url = format!("{}/api/transactions", r.base);
+    let body = json!({"template": "right-to-work"});
+    let hr = common::hr_system();
+    for _ in 0..3 {
+        assert_eq!(
+            hr.post(&url).json(&body).send().await.unwrap().status(),
+            200
+        );
+    }
+    assert_eq!(
+        hr.post(&url).json(&body).send().await.unwrap().status(),
+        503,
+        "the default organisation is at its bound"
+    );
+    let globex = reqwest::Client::new();
+    let answer = globex
+        .post(&url)
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200, "Globex still starts its checks");
+}

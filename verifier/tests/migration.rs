@@ -159,3 +159,30 @@ async fn a_database_of_the_previous_version_gets_organisations_and_keeps_its_acc
     assert_eq!(AccessEntry::verify_chain(&forged), Err(3));
     assert!(store.organisation("default").await.unwrap().is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_views_each_get_their_place_in_the_access_log_chain() {
+    use verifier::store::AccessEntry;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("verifier.db").display()
+    );
+    let store = Store::connect(&url, None).await.unwrap();
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .log_access("default", "rec", "viewed", &format!("m-{i}"), 1000 + i)
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().expect("every view is logged");
+    }
+    let log = store.access_log("default").await.unwrap();
+    assert_eq!(log.len(), 16);
+    assert_eq!(AccessEntry::verify_chain(&log), Ok(()));
+}

@@ -36,6 +36,10 @@ pub struct AddArgs {
     /// Where to write its API key; refused if the file exists.
     #[arg(long)]
     api_key_file: PathBuf,
+    /// An email domain its members' addresses must be at (repeatable), so that no other
+    /// organisation can invite its staff; any domain when none is given.
+    #[arg(long = "email-domain")]
+    email_domains: Vec<String>,
     /// Give it its own request-signing key and certificate (its own `x509_hash` client id,
     /// printed, to register as its relying party), so wallets name this employer. Needs
     /// `--data-dir` and `--public-url` of the verifier.
@@ -120,6 +124,16 @@ async fn add(a: AddArgs) -> CliResult<i32> {
     {
         return Err(format!("an organisation {} exists already", a.id));
     }
+    let domains: Vec<String> = a
+        .email_domains
+        .iter()
+        .map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase())
+        .filter(|d| !d.is_empty())
+        .collect();
+    store
+        .set_email_domains(&a.id, &domains)
+        .await
+        .map_err(|e| e.to_string())?;
     vouch_ops::files::write_private(&a.api_key_file, &key)
         .map_err(|e| format!("{}: {e}", a.api_key_file.display()))?;
     let mut out = serde_json::json!({"id": a.id});
@@ -154,6 +168,13 @@ async fn invite(a: InviteArgs) -> CliResult<i32> {
             .rename_organisation(&org.id, name)
             .await
             .map_err(|e| e.to_string())?;
+    }
+    if !org.admits_email(&email) {
+        return Err(format!(
+            "{email} is not at {}'s email domains ({})",
+            org.id,
+            org.email_domains.join(", ")
+        ));
     }
     if store
         .member_by_email(&email)

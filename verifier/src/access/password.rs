@@ -42,6 +42,45 @@ pub fn verify(password: &str, phc: &str) -> bool {
         })
 }
 
+/// How many password hashes run at once (each takes 19 MiB and tens of milliseconds of one
+/// core): more wait, up to [`WAIT`], then are refused, so sign-ins can neither starve the
+/// server's async workers nor queue without end.
+pub const CONCURRENT: usize = 2;
+
+/// How long a sign-in waits for a turn to hash.
+pub const WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+static TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT);
+
+/// Too many sign-ins at once: try again shortly (503).
+#[derive(Debug, thiserror::Error)]
+#[error("too many sign-ins at once; try again in a moment")]
+pub struct Busy;
+
+/// Runs `work` (a hash or a verification) on the blocking pool, one of at most
+/// [`CONCURRENT`]; [`Busy`] when no turn came within [`WAIT`].
+async fn in_turn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, Busy> {
+    let permit = tokio::time::timeout(WAIT, TURNS.acquire())
+        .await
+        .map_err(|_| Busy)?
+        .map_err(|_| Busy)?;
+    let out = tokio::task::spawn_blocking(work).await.map_err(|_| Busy)?;
+    drop(permit);
+    Ok(out)
+}
+
+/// [`verify`] off the async workers, in turn.
+pub async fn verify_in_turn(password: String, phc: String) -> Result<bool, Busy> {
+    in_turn(move || verify(&password, &phc)).await
+}
+
+/// [`hash`] off the async workers, in turn.
+pub async fn hash_in_turn(
+    password: String,
+) -> Result<Result<String, argon2::password_hash::Error>, Busy> {
+    in_turn(move || hash(&password)).await
+}
+
 /// A hash to verify against when no member has the email given, so that a wrong email
 /// costs the same time as a wrong password.
 pub fn decoy() -> &'static str {

@@ -87,6 +87,7 @@ pub fn router(s: Arc<Service>) -> Router {
             "/members",
             get(workspace::members_page).post(workspace::invite),
         )
+        .route("/members/{id}/remove", post(workspace::remove_member))
         .route("/access-log", get(workspace::access_log))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -18,12 +18,32 @@ use crate::oid4vp::{Oid4vpError, Service};
 use crate::store::{Acceptance, AccessEntry, Invitation, Role};
 use crate::web::workspace as pages;
 
-/// Whether the browser says the form comes from another site (Fetch Metadata).
-fn cross_site(headers: &HeaderMap) -> bool {
-    headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == "cross-site")
+/// Whether a form comes from anywhere but this service's own pages: by Fetch Metadata
+/// (`Sec-Fetch-Site` other than `same-origin` or `none`; other services on the same site,
+/// such as the other ports of `vouch up` on `localhost`, included), or else by an `Origin`
+/// other than the service's own. A client that sends neither is not a browser.
+fn foreign_form(headers: &HeaderMap, base_url: &str) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return site != "same-origin" && site != "none";
+    }
+    match (header("origin"), url::Url::parse(base_url)) {
+        (Some(origin), Ok(base)) => origin != base.origin().ascii_serialization(),
+        (Some(_), Err(_)) => true,
+        (None, _) => false,
+    }
+}
+
+/// 503 when sign-ins queue beyond their turn.
+fn too_busy(e: password::Busy) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Html(crate::web::error(
+            "Sorry, the service is busy",
+            &e.to_string(),
+        )),
+    )
+        .into_response()
 }
 
 fn expired_form() -> Response {
@@ -71,7 +91,7 @@ pub(crate) async fn sign_in(
     headers: HeaderMap,
     Form(f): Form<SignInForm>,
 ) -> Response {
-    if cross_site(&headers) {
+    if foreign_form(&headers, &s.base_url) {
         return expired_form();
     }
     let email = f.email.unwrap_or_default().trim().to_lowercase();
@@ -88,15 +108,13 @@ pub(crate) async fn sign_in(
             Ok(m) => m,
             Err(e) => return html_error(e.into()),
         };
-        let (member, ok) = match found {
-            Some((m, hash)) => {
-                let ok = password::verify(&pw, &hash);
-                (Some(m), ok)
-            }
-            None => {
-                password::verify(&pw, password::decoy());
-                (None, false)
-            }
+        let (member, phc) = match found {
+            Some((m, hash)) => (Some(m), hash),
+            None => (None, password::decoy().to_string()),
+        };
+        let ok = match password::verify_in_turn(pw, phc).await {
+            Ok(ok) => ok,
+            Err(busy) => return too_busy(busy),
         };
         match (member, ok) {
             (Some(m), true) => {
@@ -203,7 +221,7 @@ pub(crate) async fn accept_invitation(
     Path(token): Path<String>,
     Form(f): Form<AcceptForm>,
 ) -> Response {
-    if cross_site(&headers) {
+    if foreign_form(&headers, &s.base_url) {
         return expired_form();
     }
     let inv = match usable_invitation(&s, &token).await {
@@ -239,9 +257,10 @@ pub(crate) async fn accept_invitation(
         )
             .into_response();
     }
-    let hash = match password::hash(&pw) {
-        Ok(h) => h,
-        Err(e) => return html_error(Oid4vpError::Server(format!("password hashing: {e}"))),
+    let hash = match password::hash_in_turn(pw).await {
+        Ok(Ok(h)) => h,
+        Ok(Err(e)) => return html_error(Oid4vpError::Server(format!("password hashing: {e}"))),
+        Err(busy) => return too_busy(busy),
     };
     let id = format!("m-{}", &access::new_token()[..16]);
     let now = s.clock.now().unix_timestamp();
@@ -252,13 +271,17 @@ pub(crate) async fn accept_invitation(
     {
         Ok(Acceptance::Joined(m)) => {
             tracing::info!(member = %m.id, role = m.role.as_str(), "member joined");
+            // Whoever was signed in in this browser is signed out.
+            if let Some(old) = access::session_token(&headers) {
+                let _ = s.store.delete_session(&access::digest(&old)).await;
+            }
             start_session(&s, &m.id).await.unwrap_or_else(html_error)
         }
         Ok(Acceptance::Unusable) => html_error(Oid4vpError::InvalidRequest(
             "this invitation link has been used or has expired".into(),
         )),
         Ok(Acceptance::EmailTaken) => html_error(Oid4vpError::InvalidRequest(
-            "an account with this email address exists already: sign in instead".into(),
+            "this invitation cannot be used: ask your HR administrator".into(),
         )),
         Err(e) => html_error(e.into()),
     }
@@ -284,7 +307,7 @@ async fn members_answer(
     };
     let now = s.clock.now().unix_timestamp();
     let (members, pending) = match (
-        s.store.members_of(org_id).await,
+        s.store.members_of(org_id, false).await,
         s.store.pending_invitations(org_id, now).await,
     ) {
         (Ok(m), Ok(p)) => (m, p),
@@ -348,11 +371,25 @@ pub(crate) async fn invite(
             "email",
             "Enter an email address in the right format, like name@example.com",
         ));
-    } else if matches!(s.store.member_by_email(&email).await, Ok(Some(_))) {
-        errors.push((
-            "email",
-            "Someone with this email address is a member already",
-        ));
+    } else {
+        let org = s.store.organisation(org_id).await.ok().flatten();
+        let existing = s.store.member_by_email(&email).await.ok().flatten();
+        if !org.as_ref().is_some_and(|o| o.admits_email(&email)) {
+            errors.push((
+                "email",
+                "Enter an email address at your organisation's own domain",
+            ));
+        } else if let Some((m, _)) = existing {
+            // Another organisation's member is not named as such.
+            errors.push((
+                "email",
+                if m.org_id == org_id {
+                    "Someone with this email address is a member already"
+                } else {
+                    "This email address cannot be invited"
+                },
+            ));
+        }
     }
     if role.is_none() {
         errors.push(("role-recruiter", "Select the role of the person to invite"));
@@ -391,6 +428,43 @@ pub(crate) async fn invite(
     members_answer(&s, &headers, &form, &[]).await
 }
 
+/// `POST /members/{id}/remove`: an HR administrator removes another member of their
+/// organisation; their sessions end at once.
+pub(crate) async fn remove_member(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let c = match signed_in(&s, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if !c.form_ok(&headers, f.csrf.as_deref()) {
+        return expired_form();
+    }
+    let (Some(org_id), true) = (c.org(), c.may(Action::ManageMembers)) else {
+        return forbidden();
+    };
+    if c.actor() == id {
+        return html_error(Oid4vpError::InvalidRequest(
+            "you cannot remove yourself: ask another HR administrator".into(),
+        ));
+    }
+    match s
+        .store
+        .remove_member(org_id, &id, s.clock.now().unix_timestamp())
+        .await
+    {
+        Ok(true) => {
+            tracing::info!(member = %id, "member removed");
+            Redirect::to("/members").into_response()
+        }
+        Ok(false) => html_error(Oid4vpError::UnknownTransaction),
+        Err(e) => html_error(e.into()),
+    }
+}
+
 /// `GET /access-log`: the organisation's access log, for HR administrators and auditors.
 pub(crate) async fn access_log(State(s): State<Arc<Service>>, headers: HeaderMap) -> Response {
     let c = match signed_in(&s, &headers).await {
@@ -402,7 +476,7 @@ pub(crate) async fn access_log(State(s): State<Arc<Service>>, headers: HeaderMap
     };
     let (entries, members) = match (
         s.store.access_log(org_id).await,
-        s.store.members_of(org_id).await,
+        s.store.members_of(org_id, true).await,
     ) {
         (Ok(e), Ok(m)) => (e, m),
         (Err(e), _) | (_, Err(e)) => return html_error(e.into()),
@@ -414,6 +488,9 @@ pub(crate) async fn access_log(State(s): State<Arc<Service>>, headers: HeaderMap
     };
     Html(pages::access_log(&entries, intact, &members, &v)).into_response()
 }
+
+/// The most records one export names.
+const MAX_EXPORT: usize = 1000;
 
 /// `POST /records/export`: the inspection archive of the records named (`record` fields),
 /// or of every record of the organisation when none is named.
@@ -441,6 +518,11 @@ pub(crate) async fn export(
         .filter(|(k, _)| k == "record")
         .map(|(_, v)| v)
         .collect();
+    if ids.len() > MAX_EXPORT {
+        return html_error(Oid4vpError::InvalidRequest(format!(
+            "export at most {MAX_EXPORT} records at a time: narrow the search"
+        )));
+    }
     match s.inspection_export(org_id, c.actor(), &ids).await {
         Ok(bytes) => {
             let day = s.clock.now().date();

@@ -29,6 +29,14 @@ pub enum KeyFileError {
     /// No file, and a new key could not be generated.
     #[error(transparent)]
     Generate(KeyError),
+    /// The file is there but cannot be read.
+    #[error("{}: {source}", .path.display())]
+    Read {
+        /// The key file.
+        path: PathBuf,
+        /// Why it could not be read.
+        source: std::io::Error,
+    },
     /// No file, and the new key could not be written.
     #[error("{}: {source}", .path.display())]
     Write {
@@ -53,17 +61,31 @@ pub enum RequestSignerError {
     /// The new reader root certificate could not be written.
     #[error(transparent)]
     WriteRoot(std::io::Error),
+    /// An organisation id is not lower-case letters, digits and `-` (it names a folder).
+    #[error("an organisation id must be lower-case letters, digits and -")]
+    OrganisationId,
 }
 
 /// The text callers that report errors as strings (the CLI) show: the error's message.
 /// Loads a JWK key file, or generates and writes one.
 pub fn load_or_create_key(path: &Path) -> Result<SoftwareSigner, KeyFileError> {
-    if let Ok(text) = std::fs::read_to_string(path) {
-        let jwk = Jwk::from_json(&text).map_err(|source| KeyFileError::Malformed {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        return SoftwareSigner::from_jwk(&jwk).map_err(KeyFileError::Unusable);
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let jwk = Jwk::from_json(&text).map_err(|source| KeyFileError::Malformed {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            return SoftwareSigner::from_jwk(&jwk).map_err(KeyFileError::Unusable);
+        }
+        // Only a key that is not there is made: one that cannot be read (permissions, an
+        // I/O error) is an error, never silently replaced by a new key and client id.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(source) => {
+            return Err(KeyFileError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
     }
     let (signer, secret) =
         SoftwareSigner::generate(Algorithm::Es256).map_err(KeyFileError::Generate)?;
@@ -132,6 +154,14 @@ impl RequestSigner {
         org_name: &str,
         dns: &str,
     ) -> Result<Self, RequestSignerError> {
+        if org_id.is_empty()
+            || org_id.len() > 64
+            || !org_id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(RequestSignerError::OrganisationId);
+        }
         let (root_key, root) = reader_root(data_dir)?;
         let dir = data_dir.join("organisations").join(org_id);
         vouch_ops::files::private_dir(&dir).map_err(RequestSignerError::WriteRoot)?;
@@ -143,7 +173,11 @@ impl RequestSigner {
             .and_then(|p| Certificate::from_pem_chain(&p).ok())
             .and_then(|mut v| (!v.is_empty()).then(|| v.remove(0)))
             .filter(|c| {
+                // The same key, name and host (a renamed organisation gets a certificate,
+                // and so a client id, of its new name).
                 c.public_key().ok().as_ref() == Some(signer.public_key())
+                    && c.subject().contains(&format!("O={org_name}"))
+                    && c.subject_alt_names().0.iter().any(|d| d == dns)
                     && c.validity().1 > now + 7 * 86_400
                     && credentials::x509::validate_chain(
                         std::slice::from_ref(c),
@@ -169,7 +203,14 @@ impl RequestSigner {
                     &root,
                     root_key,
                 )?;
-                std::fs::write(&cert_path, c.to_pem()).map_err(RequestSignerError::WriteRoot)?;
+                vouch_ops::files::write_private(&cert_path, c.to_pem())
+                    .map_err(RequestSignerError::WriteRoot)?;
+                // A new certificate is a new client id: the register's relying-party entry
+                // must name it before wallets will.
+                tracing::warn!(
+                    organisation = org_id,
+                    "a new request-signing certificate: register its client id"
+                );
                 c
             }
         };

@@ -92,8 +92,12 @@ impl Oid4vpError {
     }
 }
 
-/// The default bound on pending, unexpired transactions ([`Service::max_pending_transactions`]).
+/// The default bound on one organisation's pending, unexpired transactions
+/// ([`Service::max_pending_transactions`]).
 pub const MAX_PENDING_TRANSACTIONS: i64 = 10_000;
+
+/// The whole deployment's bound on pending transactions, in organisation bounds.
+pub const PENDING_BACKSTOP: i64 = 10;
 
 /// How long the record of a candidate never hired is kept after the check: six months
 /// (183 days), unless the deployment sets otherwise.
@@ -162,8 +166,9 @@ pub struct Service {
     pub api_key_digest: Option<String>,
     /// Where completion notices go (the organisation's HR system), if anywhere.
     pub webhook: Option<Arc<crate::webhook::Webhook>>,
-    /// Pending, unexpired transactions kept at once; past it, new checks are refused (503).
-    /// [`MAX_PENDING_TRANSACTIONS`] by default.
+    /// Pending, unexpired transactions one organisation keeps at once; past it, its new
+    /// checks are refused (503). [`MAX_PENDING_TRANSACTIONS`] by default; the deployment
+    /// as a whole keeps at most [`PENDING_BACKSTOP`] times as many.
     pub max_pending_transactions: i64,
 }
 

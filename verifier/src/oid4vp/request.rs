@@ -61,10 +61,20 @@ impl Service {
                 "response_mode must be direct_post or direct_post.jwt".into(),
             ));
         }
-        // Anyone can start a check: the number waiting is bounded, so a flood cannot fill
-        // the disk (and each expires after the transaction lifetime).
+        // The number of checks waiting for a wallet is bounded per organisation, so that
+        // one employer's flood cannot block the others (nor fill the disk: each expires
+        // after the transaction lifetime), with a backstop over the whole deployment.
         let now = self.clock.now().unix_timestamp();
-        if self.store.pending_transactions(now).await? >= self.max_pending_transactions {
+        if self
+            .store
+            .pending_transactions_of(&owner.org_id, now)
+            .await?
+            >= self.max_pending_transactions
+            || self.store.pending_transactions(now).await?
+                >= self
+                    .max_pending_transactions
+                    .saturating_mul(super::PENDING_BACKSTOP)
+        {
             return Err(Oid4vpError::Busy);
         }
         let enc_key = if response_mode == "direct_post.jwt" {
@@ -163,6 +173,11 @@ impl Service {
                               "cryptosuite_values": ["ecdsa-rdfc-2019", "ecdsa-jcs-2019", "eddsa-rdfc-2022", "eddsa-jcs-2022"]}}),
         );
         let signer = self.signer_for(&t.org_id);
+        // The answer is judged against the client id the check was made with: a signer
+        // changed since (a restart with a new certificate) cannot speak for it.
+        if signer.client_id.as_string() != t.client_id {
+            return Err(Oid4vpError::AlreadyAnswered);
+        }
         let req = AuthorizationRequest {
             client_id: signer.client_id.clone(),
             response_mode: t.response_mode.clone(),

@@ -236,6 +236,24 @@ macro_rules! with_pool {
     };
 }
 
+/// Runs `$body` in a write transaction `$tx`: on SQLite one that takes the write lock at
+/// once (`BEGIN IMMEDIATE`), so that concurrent writers queue on the busy timeout instead
+/// of failing when one commits between another's read and write.
+macro_rules! with_write_tx {
+    ($store:expr, $tx:ident => $body:expr) => {
+        match $store {
+            Store::Sqlite(pool) => {
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                $body
+            }
+            Store::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                $body
+            }
+        }
+    };
+}
+
 const TX_COLS: &str = "id, created_at, expires_at, state, nonce, client_id, response_mode, template, dcql, enc_key, response_code, presentation, outcome, responded_at, completed_at, record_id, planned_start, browser_hash, org_id, member_id";
 
 macro_rules! tx_from_row {
@@ -375,8 +393,7 @@ impl Store {
         actor: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let n = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+        let n = with_write_tx!(self, tx => {
             let n = sqlx::query("UPDATE vp_transactions SET state = 'completed', completed_at = $2, record_id = $3 WHERE id = $1 AND state = 'responded'")
                 .bind(id).bind(now).bind(&record.id).execute(&mut *tx).await?.rows_affected();
             if n == 1 {
@@ -430,8 +447,7 @@ impl Store {
         actor: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let n = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+        let n = with_write_tx!(self, tx => {
             let old: Option<(Option<String>, String)> =
                 sqlx::query_as("SELECT employment_end, org_id FROM rtw_records WHERE id = $1")
                     .bind(id).fetch_optional(&mut *tx).await?;
@@ -457,12 +473,24 @@ impl Store {
         actor: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            append_access!(tx, org, now, id, action, "", actor);
-            tx.commit().await?;
-        });
-        Ok(())
+        // Two views at once may race for the same position in the chain: the loser's
+        // transaction fails whole (the primary key, or SQLite's busy writer) and is tried
+        // again on the new last entry.
+        let mut attempt = 0;
+        loop {
+            let done: Result<(), StoreError> = async {
+                with_write_tx!(self, tx => {
+                    append_access!(tx, org, now, id, action, "", actor);
+                    tx.commit().await?;
+                });
+                Ok(())
+            }
+            .await;
+            match done {
+                Err(StoreError::Db(_)) if attempt < 4 => attempt += 1,
+                other => return other,
+            }
+        }
     }
 
     /// Organisation `org`'s whole access log, in order.
@@ -483,6 +511,14 @@ impl Store {
         }))
     }
 
+    /// How many of organisation `org`'s transactions are pending and unexpired.
+    pub async fn pending_transactions_of(&self, org: &str, now: i64) -> Result<i64, StoreError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM vp_transactions WHERE org_id = $1 AND state = 'pending' AND expires_at > $2")
+                .bind(org).bind(now).fetch_one(pool).await?
+        }))
+    }
+
     /// How many transactions are pending and unexpired.
     pub async fn pending_transactions(&self, now: i64) -> Result<i64, StoreError> {
         Ok(with_pool!(self, pool => {
@@ -495,8 +531,7 @@ impl Store {
     /// same transaction), and transactions (with the personal data of their responses) older
     /// than `tx_max_age` seconds. Returns (records, transactions).
     pub async fn purge(&self, now: i64, tx_max_age: i64) -> Result<(u64, u64), StoreError> {
-        Ok(with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+        Ok(with_write_tx!(self, tx => {
             let due: Vec<(String, String)> = sqlx::query_as(
                 "SELECT id, org_id FROM rtw_records WHERE delete_after IS NOT NULL AND delete_after <= $1 ORDER BY id",
             )

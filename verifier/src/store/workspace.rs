@@ -54,6 +54,26 @@ pub struct Organisation {
     pub id: String,
     /// Its name, as its members see it.
     pub name: String,
+    /// The email domains its members' addresses must be at (empty: any).
+    pub email_domains: Vec<String>,
+}
+
+impl Organisation {
+    /// Whether `email` may be a member's address here.
+    pub fn admits_email(&self, email: &str) -> bool {
+        self.email_domains.is_empty()
+            || email
+                .rsplit_once('@')
+                .is_some_and(|(_, d)| self.email_domains.iter().any(|x| x.eq_ignore_ascii_case(d)))
+    }
+}
+
+fn domains(v: Option<String>) -> Vec<String> {
+    v.unwrap_or_default()
+        .split(',')
+        .map(|d| d.trim().to_ascii_lowercase())
+        .filter(|d| !d.is_empty())
+        .collect()
 }
 
 /// A member of an organisation.
@@ -110,15 +130,17 @@ pub enum Acceptance {
 
 const MEMBER_COLS: &str = "m.id, m.org_id, m.email, m.name, m.role";
 
+/// A member from a row, or `None` when its role is not one this version knows (an unknown
+/// role grants nothing).
 macro_rules! member_from_row {
     ($r:expr) => {
-        Member {
+        Role::parse($r.get::<String, _>(4).as_str()).map(|role| Member {
             id: $r.get(0),
             org_id: $r.get(1),
             email: $r.get(2),
             name: $r.get(3),
-            role: Role::parse($r.get::<String, _>(4).as_str()).unwrap_or(Role::Auditor),
-        }
+            role,
+        })
     };
 }
 
@@ -160,19 +182,36 @@ impl Store {
 
     /// The organisations that sign their requests with their own key.
     pub async fn organisations_with_own_client_id(&self) -> Result<Vec<Organisation>, StoreError> {
-        let sql = "SELECT id, name FROM organisations WHERE own_client_id ORDER BY id";
+        let sql =
+            "SELECT id, name, email_domains FROM organisations WHERE own_client_id ORDER BY id";
         Ok(with_pool!(self, pool => {
             sqlx::query(sql).fetch_all(pool).await?.into_iter()
-                .map(|r| Organisation { id: r.get(0), name: r.get(1) }).collect()
+                .map(|r| Organisation { id: r.get(0), name: r.get(1), email_domains: domains(r.get(2)) }).collect()
         }))
+    }
+
+    /// Sets the email domains organisation `id`'s members must be at (empty: any); false
+    /// if there is no such organisation.
+    pub async fn set_email_domains(
+        &self,
+        id: &str,
+        domains: &[String],
+    ) -> Result<bool, StoreError> {
+        let list = domains.join(",");
+        let value = (!list.is_empty()).then_some(list);
+        let sql = "UPDATE organisations SET email_domains = $2 WHERE id = $1";
+        let n = with_pool!(self, pool => {
+            sqlx::query(sql).bind(id).bind(&value).execute(pool).await?.rows_affected()
+        });
+        Ok(n == 1)
     }
 
     /// Organisation `id`.
     pub async fn organisation(&self, id: &str) -> Result<Option<Organisation>, StoreError> {
-        let sql = "SELECT id, name FROM organisations WHERE id = $1";
+        let sql = "SELECT id, name, email_domains FROM organisations WHERE id = $1";
         Ok(with_pool!(self, pool => {
             sqlx::query(sql).bind(id).fetch_optional(pool).await?
-                .map(|r| Organisation { id: r.get(0), name: r.get(1) })
+                .map(|r| Organisation { id: r.get(0), name: r.get(1), email_domains: domains(r.get(2)) })
         }))
     }
 
@@ -271,13 +310,16 @@ impl Store {
                 .bind(id).bind(&org_id).bind(&email).bind(name).bind(&role).bind(password_hash).bind(now)
                 .execute(&mut *tx).await?;
             tx.commit().await?;
-            Acceptance::Joined(Member {
-                id: id.to_string(),
-                org_id,
-                email,
-                name: name.to_string(),
-                role: Role::parse(&role).unwrap_or(Role::Auditor),
-            })
+            match Role::parse(&role) {
+                Some(role) => Acceptance::Joined(Member {
+                    id: id.to_string(),
+                    org_id,
+                    email,
+                    name: name.to_string(),
+                    role,
+                }),
+                None => Acceptance::Unusable,
+            }
         }))
     }
 
@@ -287,20 +329,35 @@ impl Store {
         email: &str,
     ) -> Result<Option<(Member, String)>, StoreError> {
         let sql =
-            format!("SELECT {MEMBER_COLS}, m.password_hash FROM members m WHERE m.email = $1");
+            format!("SELECT {MEMBER_COLS}, m.password_hash FROM members m WHERE m.email = $1 AND m.removed_at IS NULL");
         Ok(with_pool!(self, pool => {
             sqlx::query(&sql).bind(email).fetch_optional(pool).await?
-                .map(|r| (member_from_row!(r), r.get::<String, _>(5)))
+                .and_then(|r| Some((member_from_row!(r)?, r.get::<String, _>(5))))
         }))
     }
 
-    /// Organisation `org`'s members, by name.
-    pub async fn members_of(&self, org: &str) -> Result<Vec<Member>, StoreError> {
+    /// Organisation `org`'s members, by name; with `removed`, those removed too.
+    pub async fn members_of(&self, org: &str, removed: bool) -> Result<Vec<Member>, StoreError> {
         let sql = format!(
-            "SELECT {MEMBER_COLS} FROM members m WHERE m.org_id = $1 ORDER BY m.name, m.email"
+            "SELECT {MEMBER_COLS} FROM members m WHERE m.org_id = $1 AND ($2 OR m.removed_at IS NULL) ORDER BY m.name, m.email"
         );
         Ok(with_pool!(self, pool => {
-            sqlx::query(&sql).bind(org).fetch_all(pool).await?.into_iter().map(|r| member_from_row!(r)).collect()
+            sqlx::query(&sql).bind(org).bind(removed).fetch_all(pool).await?.into_iter().filter_map(|r| member_from_row!(r)).collect()
+        }))
+    }
+
+    /// Removes member `id` of organisation `org` (kept, marked removed, for the access log)
+    /// and ends their sessions, together; false if there is no such active member there.
+    pub async fn remove_member(&self, org: &str, id: &str, now: i64) -> Result<bool, StoreError> {
+        Ok(with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query("UPDATE members SET removed_at = $3 WHERE id = $1 AND org_id = $2 AND removed_at IS NULL")
+                .bind(id).bind(org).bind(now).execute(&mut *tx).await?.rows_affected();
+            if n == 1 {
+                sqlx::query("DELETE FROM sessions WHERE member_id = $1").bind(id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            n == 1
         }))
     }
 
@@ -323,14 +380,14 @@ impl Store {
 
     /// The session whose cookie token has digest `token_hash`, unexpired at `now`.
     pub async fn session(&self, token_hash: &str, now: i64) -> Result<Option<Session>, StoreError> {
-        let sql = format!("SELECT {MEMBER_COLS}, s.csrf FROM sessions s JOIN members m ON m.id = s.member_id WHERE s.token_hash = $1 AND s.expires_at > $2");
+        let sql = format!("SELECT {MEMBER_COLS}, s.csrf FROM sessions s JOIN members m ON m.id = s.member_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND m.removed_at IS NULL");
         Ok(with_pool!(self, pool => {
             sqlx::query(&sql).bind(token_hash).bind(now).fetch_optional(pool).await?
-                .map(|r| Session {
-                    member: member_from_row!(r),
+                .and_then(|r| Some(Session {
+                    member: member_from_row!(r)?,
                     csrf: r.get(5),
                     token_hash: token_hash.to_string(),
-                })
+                }))
         }))
     }
 

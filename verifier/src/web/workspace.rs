@@ -102,10 +102,21 @@ pub fn members(
             esc(link)
         ));
     }
-    b.push_str("<div class=\"table-scroll\" role=\"region\" aria-label=\"Members\" tabindex=\"0\"><table class=\"summary\" id=\"members\"><caption>Members of your organisation</caption><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Email address</th><th scope=\"col\">Role</th></tr></thead><tbody>");
+    b.push_str("<div class=\"table-scroll\" role=\"region\" aria-label=\"Members\" tabindex=\"0\"><table class=\"summary\" id=\"members\"><caption>Members of your organisation</caption><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Email address</th><th scope=\"col\">Role</th><th scope=\"col\">Access</th></tr></thead><tbody>");
     for m in members {
+        let remove = if m.id == v.session.member.id {
+            "You".to_string()
+        } else {
+            format!(
+                r#"<form method="post" action="/members/{id}/remove">{csrf}<button class="link" type="submit" data-remove="{email}">Remove<span class="visually-hidden"> {name}</span></button></form>"#,
+                id = esc(&m.id),
+                csrf = v.csrf_field(),
+                email = esc(&m.email),
+                name = esc(&m.name),
+            )
+        };
         b.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{remove}</td></tr>",
             esc(&m.name),
             esc(&m.email),
             esc(m.role.label())
