@@ -6,8 +6,8 @@ use time::OffsetDateTime;
 
 use crate::events::{Actor, ActorRole, Event, EventKind};
 use crate::model::{
-    AnchorKey, CabCertificate, CertifyingBody, NoteCode, Provider, Purpose, RelyingParty, Role,
-    Service, SupplementaryNote, TrustAnchor,
+    AnchorKey, CabCertificate, CertifyingBody, NoteCode, Provider, Purpose, RelyingParty,
+    Retention, Role, Service, SupplementaryNote, TrustAnchor,
 };
 
 /// The right-to-work credential type (SD-JWT VC `vct`), version 1 (flat claims).
@@ -168,6 +168,10 @@ pub fn employer() -> RelyingParty {
             .chain(RTW_V2_CLAIMS.iter().filter(|c| **c != "portrait"))
             .map(|s| s.to_string())
             .collect(),
+            retention: Some(Retention {
+                period: "P2Y".into(),
+                description: "For your employment and 2 years after it ends; 6 months after the check if you are not employed".into(),
+            }),
         }],
     }
 }

@@ -245,6 +245,56 @@ pub struct Purpose {
     pub credential_types: Vec<String>,
     /// Claims it may request (names or JSON pointer-like paths).
     pub claims: Vec<String>,
+    /// How long it keeps what it is given for this purpose: one source for the wallet's
+    /// consent screen (and, later, registration certificates). Optional: registrations
+    /// made before it existed carry none, and their log entries are unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Retention>,
+}
+
+/// How long a relying party keeps what it is given for a purpose.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retention {
+    /// The longest it keeps it, as an ISO 8601 duration (`P6M`, `P2Y`), from the moment it
+    /// is given unless `description` says otherwise.
+    pub period: String,
+    /// The rule in words for the person deciding, e.g. "For your employment and 2 years
+    /// after it ends; 6 months if you are not employed".
+    pub description: String,
+}
+
+impl Retention {
+    /// Whether `period` is an ISO 8601 duration of whole years, months, weeks or days
+    /// (`P2Y`, `P6M`, `P1Y6M`, `P30D`), the forms a retention period takes.
+    pub fn period_is_valid(&self) -> bool {
+        let Some(rest) = self.period.strip_prefix('P') else {
+            return false;
+        };
+        let mut digits = 0;
+        let mut units = 0;
+        let mut last = 0;
+        for c in rest.chars() {
+            match c {
+                '0'..='9' => digits += 1,
+                'Y' | 'M' | 'W' | 'D' => {
+                    let rank = match c {
+                        'Y' => 1,
+                        'M' => 2,
+                        'W' => 3,
+                        _ => 4,
+                    };
+                    if digits == 0 || digits > 4 || rank <= last {
+                        return false;
+                    }
+                    last = rank;
+                    digits = 0;
+                    units += 1;
+                }
+                _ => return false,
+            }
+        }
+        digits == 0 && units > 0
+    }
 }
 
 /// A relying party (a verifier, e.g. an employer) and its registered purposes.
@@ -259,4 +309,36 @@ pub struct RelyingParty {
     pub company_number: Option<String>,
     /// Registered purposes.
     pub purposes: Vec<Purpose>,
+}
+
+#[cfg(test)]
+mod retention_tests {
+    use super::*;
+
+    fn r(period: &str) -> Retention {
+        Retention {
+            period: period.into(),
+            description: "x".into(),
+        }
+    }
+
+    #[test]
+    fn retention_periods_are_whole_iso_8601_durations() {
+        for ok in ["P6M", "P2Y", "P1Y6M", "P30D", "P2W", "P1Y2M3D"] {
+            assert!(r(ok).period_is_valid(), "{ok}");
+        }
+        for bad in [
+            "", "P", "6M", "PM", "P6", "P6M2Y", "P1.5Y", "PT6H", "P6m", "P99999Y", "P6M6M",
+        ] {
+            assert!(!r(bad).period_is_valid(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_purpose_registered_before_retention_existed_reads_and_writes_the_same_bytes() {
+        let old = r#"{"purpose":"right_to_work","description":"Checks","credential_types":["t"],"claims":["given_name"]}"#;
+        let p: Purpose = serde_json::from_str(old).unwrap();
+        assert_eq!(p.retention, None);
+        assert_eq!(serde_json::to_string(&p).unwrap(), old);
+    }
 }

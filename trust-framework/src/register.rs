@@ -91,6 +91,10 @@ pub enum RegisterError {
     /// A relying party with this id already exists.
     #[error("relying party \"{0}\" already exists")]
     DuplicateRelyingParty(String),
+    /// A purpose's retention is not an ISO 8601 period of years, months, weeks or days with
+    /// a description in words (at most 500 characters).
+    #[error("the retention of purpose \"{0}\" needs a period such as P6M or P2Y and a description in words")]
+    BadRetention(String),
     /// The first event must be `log.genesis`, and only the first.
     #[error("log.genesis must be the first event and only the first")]
     Genesis,
@@ -117,6 +121,7 @@ impl RegisterError {
             RegisterError::DuplicateAnchor { .. } => "duplicate_anchor",
             RegisterError::AnchorInactive(_) => "anchor_inactive",
             RegisterError::DuplicateRelyingParty(_) => "duplicate_relying_party",
+            RegisterError::BadRetention(_) => "bad_retention",
             RegisterError::Genesis => "genesis_misplaced",
             RegisterError::Rotation(_) => "rotation_rejected",
             RegisterError::BadCorrection(_) => "bad_correction",
@@ -736,6 +741,14 @@ impl Register {
                 let id = &relying_party.relying_party_id;
                 if self.relying_parties.contains_key(id) {
                     return Err(RegisterError::DuplicateRelyingParty(id.clone()));
+                }
+                for p in &relying_party.purposes {
+                    if let Some(r) = &p.retention {
+                        let words = r.description.trim().chars().count();
+                        if !r.period_is_valid() || words == 0 || words > 500 {
+                            return Err(RegisterError::BadRetention(p.purpose.clone()));
+                        }
+                    }
                 }
                 self.relying_parties.insert(
                     id.clone(),

@@ -241,3 +241,39 @@ fn snapshot_store_state_round_trips_as_json() {
     let text = serde_json::to_string(&store).unwrap();
     assert_eq!(serde_json::from_str::<SnapshotStore>(&text).unwrap(), store);
 }
+
+#[test]
+fn a_relying_partys_retention_is_registered_once_and_a_malformed_one_is_refused() {
+    let mut w = world();
+    let registered = |w: &common::World, id: &str| {
+        w.log
+            .register()
+            .relying_parties
+            .get(id)
+            .map(|r| r.relying_party.purposes[0].retention.clone())
+    };
+    // The employer fixture registers its retention; the wallet reads it from the register.
+    assert!(registered(&w, &fixtures::employer().relying_party_id)
+        .flatten()
+        .is_some_and(|r| r.period == "P2Y" && r.description.contains("2 years")));
+    for (id, period, description) in [
+        ("rp-bad-period", "two years", "For two years"),
+        ("rp-no-words", "P2Y", " "),
+    ] {
+        let mut rp = trust_framework::model::RelyingParty {
+            relying_party_id: id.into(),
+            ..fixtures::employer()
+        };
+        rp.purposes[0].retention = Some(trust_framework::model::Retention {
+            period: period.into(),
+            description: description.into(),
+        });
+        let refused = w.log.append(fixtures::event(
+            t("2026-10-01T10:00:00Z"),
+            operator(),
+            trust_framework::events::EventKind::RelyingPartyRegistered { relying_party: rp },
+        ));
+        assert!(refused.is_err(), "{id} was registered");
+        assert_eq!(registered(&w, id), None, "nothing half-written for {id}");
+    }
+}

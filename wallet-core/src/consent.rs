@@ -10,6 +10,9 @@ use serde::Serialize;
 use trust_framework::decision::{may_request, Reason};
 use trust_framework::register::Register;
 
+/// How long a verifier keeps what it is given, as its registration says.
+pub use trust_framework::model::Retention;
+
 /// How the verifier stands in the trust register.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -96,6 +99,8 @@ pub struct ConsentRequest {
     pub purpose: Option<String>,
     /// The registered description of that purpose.
     pub purpose_description: Option<String>,
+    /// How long the verifier keeps what it is given for that purpose, as registered.
+    pub retention: Option<Retention>,
     /// What would be released.
     pub credentials: Vec<RequestedCredential>,
     /// The trust finding.
@@ -176,13 +181,20 @@ pub fn relying_party_id(register: &Register, client_id: &ClientId) -> Option<Str
 }
 
 /// Looks the verifier up and marks each asked claim registered or not.
-/// `asked` is `(credential type, claim names)` per credential.
+/// `asked` is `(credential type, claim names)` per credential. Returns the finding, the
+/// registered name, the registered purpose (its description and retention) and what is
+/// beyond the registration.
 pub fn evaluate(
     register: Option<&Register>,
     client_id: &ClientId,
     purpose: Option<&str>,
     asked: &[(String, Vec<String>)],
-) -> (TrustFinding, Option<String>, Option<String>, Vec<String>) {
+) -> (
+    TrustFinding,
+    Option<String>,
+    Option<trust_framework::model::Purpose>,
+    Vec<String>,
+) {
     let Some(register) = register else {
         return (TrustFinding::NoRegister, None, None, Vec::new());
     };
@@ -195,7 +207,7 @@ pub fn evaluate(
         return (TrustFinding::NoPurpose, name, None, Vec::new());
     };
     let registered = rp.purposes.iter().find(|p| p.purpose == purpose);
-    let description = registered.map(|p| p.description.clone());
+    let found = registered.cloned();
     // A registered claim covers what is beneath it (`address` covers `address/locality`).
     let covering = |n: &str| -> String {
         registered
@@ -219,7 +231,7 @@ pub fn evaluate(
             return (
                 TrustFinding::PurposeNotRegistered { purpose },
                 name,
-                description,
+                found,
                 Vec::new(),
             )
         }
@@ -238,14 +250,14 @@ pub fn evaluate(
     beyond.sort();
     beyond.dedup();
     if beyond.is_empty() {
-        (TrustFinding::Registered, name, description, Vec::new())
+        (TrustFinding::Registered, name, found, Vec::new())
     } else {
         (
             TrustFinding::OverAsking {
                 beyond: beyond.clone(),
             },
             name,
-            description,
+            found,
             beyond,
         )
     }

@@ -254,6 +254,10 @@ pub struct FfiConsentRequest {
     pub verifier_registered: bool,
     /// The stated purpose.
     pub purpose: Option<String>,
+    /// The registered description of that purpose.
+    pub purpose_description: Option<String>,
+    /// How long the verifier keeps what it is given, in words, as registered.
+    pub retention: Option<String>,
     /// The trust finding (JSON).
     pub trust_json: String,
     /// Set when the wallet refuses regardless.
@@ -421,6 +425,8 @@ impl WalletHandle {
             verifier_name: r.verifier.name.clone(),
             verifier_registered: r.verifier.registered,
             purpose: r.purpose.clone(),
+            purpose_description: r.purpose_description.clone(),
+            retention: r.retention.as_ref().map(|x| x.description.clone()),
             trust_json: serde_json::to_string(&r.trust).expect("JSON"),
             refused: r.refused.clone(),
             claims: r

@@ -256,7 +256,7 @@ impl Wallet {
             asked.push((c.type_name().to_string(), names));
         }
         let register = self.register.lock().expect("register lock").clone();
-        let (trust, name, description, beyond) = evaluate(
+        let (trust, name, registered_purpose, beyond) = evaluate(
             register.as_ref(),
             &request.client_id,
             request.purpose.as_deref(),
@@ -322,7 +322,8 @@ impl Wallet {
                 certificate_subject: subject,
             },
             purpose: request.purpose.clone(),
-            purpose_description: description,
+            purpose_description: registered_purpose.as_ref().map(|p| p.description.clone()),
+            retention: registered_purpose.and_then(|p| p.retention),
             credentials: creds,
             trust,
             refused,

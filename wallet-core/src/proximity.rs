@@ -774,13 +774,13 @@ fn lookup_reader(
         .collect();
     let mut best: Option<LookedUp> = None;
     for purpose in &purposes {
-        let (trust, name, description, beyond) =
+        let (trust, name, registered, beyond) =
             evaluate(Some(register), client_id, Some(purpose), asked);
         let found = LookedUp {
             trust,
             name,
             purpose: Some(purpose.clone()),
-            description,
+            description: registered.map(|p| p.description),
             beyond,
         };
         if found.trust == TrustFinding::Registered {

@@ -103,6 +103,7 @@ fn scheme(iaca: &Certificate) -> (Verifier, trust_framework::register::Register)
                         .iter()
                         .map(|s| s.to_string())
                         .collect(),
+                    retention: None,
                 }],
             },
         },

@@ -567,6 +567,7 @@ fn register(iss: &str, issuer_key: &PublicKey) -> Register {
                     .chain(fixtures::RTW_V2_CLAIMS.iter().filter(|c| **c != "portrait"))
                     .map(|s| s.to_string())
                     .collect(),
+                    retention: None,
                 }],
             },
         },

@@ -934,6 +934,8 @@ pub fn consent_html(req: &ConsentRequest, held: &HashMap<String, Held>) -> Strin
 <h2>What will be shared</h2>
 <div id="requested-claims">{tables}</div>
 <p>Only these details are sent. Your wallet keeps a note of this in your activity log.</p>
+<h2>How long they will keep it</h2>
+<p id="retention">{retention}</p>
 {actions}
 <details class="details" id="technical"><summary>Technical details</summary>
 <table><tbody>
@@ -944,6 +946,13 @@ pub fn consent_html(req: &ConsentRequest, held: &HashMap<String, Held>) -> Strin
 </tbody></table></details>"#,
         who = esc(&who),
         purpose = esc(&purpose),
+        retention = esc(&req
+            .retention
+            .as_ref()
+            .map(|r| r.description.clone())
+            .unwrap_or_else(|| {
+                "They have not registered how long they keep it. Ask them before you share.".into()
+            })),
         client = esc(&req.verifier.client_id),
         cert = esc(req
             .verifier

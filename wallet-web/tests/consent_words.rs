@@ -96,6 +96,10 @@ fn request_for(query_id: &str, vct: &str, example: &str) -> ConsentRequest {
         },
         purpose: Some("right_to_work".into()),
         purpose_description: Some("Right-to-work check before employment starts".into()),
+        retention: Some(wallet_core::consent::Retention {
+            period: "P2Y".into(),
+            description: "For your employment and 2 years after it ends; 6 months after the check if you are not employed".into(),
+        }),
         credentials: vec![RequestedCredential {
             query_id: query_id.into(),
             credential_id: "cred-1".into(),
@@ -206,8 +210,12 @@ fn the_consent_screen_is_in_plain_words() {
     );
     assert_eq!(text.matches("From your").count(), 1, "{text}");
     assert!(text.contains("Share") && text.contains("Decline"), "{text}");
-    // Nothing said about how long they keep it: the register does not say.
-    assert!(!text.to_lowercase().contains("keep it for"), "{text}");
+    // How long they keep it, in the register's words, once.
+    assert!(
+        text.contains("How long they will keep it For your employment and 2 years after it ends; 6 months after the check if you are not employed"),
+        "{text}"
+    );
+    assert!(!text.contains("P2Y"), "{text}");
 
     // The photo is a picture a person can compare, at least 120 px wide.
     assert!(html.contains(r#"<img class="portrait" src="data:image/jpeg;base64,"#));

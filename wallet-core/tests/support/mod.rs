@@ -37,6 +37,7 @@ pub fn register() -> Register {
                         .iter()
                         .map(|s| s.to_string())
                         .collect(),
+                    retention: None,
                 }],
             },
             registered_at: OffsetDateTime::now_utc(),

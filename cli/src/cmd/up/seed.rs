@@ -76,6 +76,11 @@ pub(super) fn employer(client_id: &str) -> CliResult<Value> {
             "description": "Right-to-work check before employment starts",
             "credential_types": [RTW_V2_VCT, RTW_VCT],
             "claims": claims,
+            // As the employer's verifier keeps records (`vouch verifier serve`'s retention).
+            "retention": {
+                "period": "P2Y",
+                "description": "For your employment and 2 years after it ends; 6 months after the check if you are not employed",
+            },
         }],
     }}))
 }
