@@ -318,20 +318,24 @@ fn page(title: &str, body: &str) -> Html<String> {
 /// A whole page in the shared shell, every `POST` form carrying the anti-forgery token;
 /// `error` prefixes its title with `Error: `.
 fn shell(title: &str, error: bool, body: &str) -> Html<String> {
-    Html(
-        Page::new(SERVICE, title)
-            .error(error)
-            .badge("demo")
-            .css(STYLE)
-            .nav("Wallet", NAV)
-            .render(&with_csrf(body)),
-    )
+    let page = Page::new(SERVICE, title)
+        .error(error)
+        .badge("demo")
+        .css(STYLE)
+        .nav("Wallet", NAV);
+    // On an error, focus moves to the error summary (GOV.UK error pattern).
+    let page = if error {
+        page.script(vouch_ops::html::FOCUS_ERROR_SUMMARY)
+    } else {
+        page
+    };
+    Html(page.render(&with_csrf(body)))
 }
 
 fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     let body = format!(
         r#"<h1>{t}</h1>
-<div class="error-summary" role="alert"><h2>There is a problem</h2><p id="error">{m}</p></div>
+<div class="error-summary" role="alert" tabindex="-1" id="error-summary"><h2>There is a problem</h2><p id="error">{m}</p></div>
 <p><a href="/" class="button button-secondary">Back to your wallet</a></p>"#,
         t = esc(title),
         m = esc(message)
@@ -542,12 +546,17 @@ async fn offer_form(s: &Web, url: &str, problem: Option<&str>) -> Response {
         ),
         None => String::new(),
     };
+    // GOV.UK error pattern: the summary first, linked to the code field when there is one.
     let problem = problem
         .map(|p| {
-            format!(
-                r#"<div class="error-summary" role="alert"><h2>There is a problem</h2><p id="error">{}</p></div>"#,
-                esc(p)
-            )
+            if tx.is_some() {
+                vouch_ops::html::error_summary(&[("tx_code", p)])
+            } else {
+                format!(
+                    r#"<div class="error-summary" role="alert" tabindex="-1" id="error-summary"><h2>There is a problem</h2><p id="error">{}</p></div>"#,
+                    esc(p)
+                )
+            }
         })
         .unwrap_or_default();
     let body = format!(

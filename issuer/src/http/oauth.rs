@@ -236,13 +236,9 @@ fn sign_in_page(
         .filter_map(|c| configurations::find(c))
         .map(|c| format!("<li>{}</li>", escape(c.display)))
         .collect();
+    // GOV.UK error pattern: the summary first, linked to the field to correct, and focused.
     let problem = error
-        .map(|e| {
-            format!(
-                "<div class=\"error-summary\" role=\"alert\"><h2>There is a problem</h2><p class=\"error-message\">{}</p></div>",
-                escape(e)
-            )
-        })
+        .map(|e| vouch_ops::html::error_summary(&[("subject_id", e)]))
         .unwrap_or_default();
     let to = to
         .map(|t| {
@@ -261,13 +257,16 @@ fn sign_in_page(
 <button class="button" type="submit">Continue</button></form>"#,
         escape(request_uri),
     );
-    Html(
-        Page::new(issuer, "Sign in")
-            .home(None)
-            .error(error.is_some())
-            .css(SIGN_IN_CSS)
+    let page = Page::new(issuer, "Sign in")
+        .home(None)
+        .error(error.is_some())
+        .css(SIGN_IN_CSS);
+    Html(match error {
+        Some(_) => page
+            .script(vouch_ops::html::FOCUS_ERROR_SUMMARY)
             .render(&body),
-    )
+        None => page.render(&body),
+    })
 }
 
 async fn authorize_page(

@@ -237,14 +237,14 @@ pub(crate) struct CheckQuery {
 fn outcome_page(
     s: &Service,
     t: &Transaction,
-    form_error: Option<&str>,
+    errors: &[(&str, &str)],
     v: Option<&Viewer<'_>>,
 ) -> String {
     let o: CheckOutcome =
         serde_json::from_str(t.outcome.as_deref().unwrap_or("{}")).unwrap_or_default();
     let rows = provider_rows(s, &o);
     let at = rfc3339(from_ts(t.responded_at.unwrap_or(t.created_at)));
-    web::outcome(&t.id, &o, &rows, form_error, &at, v)
+    web::outcome(&t.id, &o, &rows, errors, &at, v)
 }
 
 /// `GET /checks/{id}`: the QR code while the wallet has not answered, then the outcome.
@@ -290,7 +290,7 @@ pub(crate) async fn check_page(
                 .unwrap_or_default();
             Html(web::pending(&t.id, &url, &qr, v.as_ref())).into_response()
         }
-        "responded" => Html(outcome_page(&s, &t, None, v.as_ref())).into_response(),
+        "responded" => Html(outcome_page(&s, &t, &[], v.as_ref())).into_response(),
         _ => match t.record_id {
             Some(r) => Redirect::to(&format!("/records/{r}")).into_response(),
             None => html_error(Oid4vpError::UnknownTransaction),
@@ -340,12 +340,18 @@ pub(crate) async fn likeness(
         return forbidden();
     }
     let checked_by = f.checked_by.unwrap_or_default().trim().to_string();
-    let err = match (f.likeness.as_deref(), checked_by.is_empty()) {
-        (None, _) => Some("Select yes if the person in front of you is the person in the photo"),
-        (_, true) => Some("Enter your full name"),
-        _ => None,
-    };
-    if let Some(e) = err {
+    // Every error at once, each linked to its field (GOV.UK error pattern).
+    let mut errors = vec![];
+    if f.likeness.is_none() {
+        errors.push((
+            "likeness-yes",
+            "Select yes if the person in front of you is the person in the photo",
+        ));
+    }
+    if checked_by.is_empty() {
+        errors.push(("checked-by", "Enter your full name"));
+    }
+    if !errors.is_empty() {
         if t.state != "responded" {
             return html_error(Oid4vpError::UnknownTransaction);
         }
@@ -353,7 +359,7 @@ pub(crate) async fn likeness(
         let v = viewer(&c, &org);
         return (
             StatusCode::BAD_REQUEST,
-            Html(outcome_page(&s, &t, Some(e), v.as_ref())),
+            Html(outcome_page(&s, &t, &errors, v.as_ref())),
         )
             .into_response();
     }

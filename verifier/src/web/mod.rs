@@ -315,7 +315,7 @@ pub fn outcome(
     id: &str,
     o: &CheckOutcome,
     provider: &[(String, String)],
-    form_error: Option<&str>,
+    errors: &[(&str, &str)],
     checked_at: &str,
     v: Option<&Viewer<'_>>,
 ) -> String {
@@ -360,9 +360,7 @@ pub fn outcome(
         b.push_str(&how);
     }
     if o.passed && v.is_some_and(|v| v.may(Action::ConfirmLikeness)) {
-        let err = form_error.map(|e| format!(
-            "<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" aria-labelledby=\"error-summary-title\"><h2 id=\"error-summary-title\">There is a problem</h2><ul><li><a href=\"#likeness-yes\">{}</a></li></ul></div>", esc(e))).unwrap_or_default();
-        b.insert_str(0, &err);
+        b.insert_str(0, &vouch_ops::html::error_summary(errors));
         b.push_str(&format!(
             r#"<form method="post" action="/checks/{id}/likeness" novalidate>{csrf}
 <div class="form-group{cls}"><fieldset aria-describedby="likeness-hint">
@@ -372,13 +370,15 @@ pub fn outcome(
 <div class="radio"><input type="radio" id="likeness-yes" name="likeness" value="yes"><label for="likeness-yes">Yes, the photo is of this person</label></div>
 <div class="radio"><input type="radio" id="likeness-no" name="likeness" value="no"><label for="likeness-no">No, the photo is not of this person</label></div>
 </fieldset></div>
-<div class="form-group"><label for="checked-by">Your full name</label><input type="text" id="checked-by" name="checked_by" autocomplete="name"></div>
+<div class="form-group{name_cls}"><label for="checked-by">Your full name</label>{name_msg}<input type="text" id="checked-by" name="checked_by" autocomplete="name"></div>
 <button class="button" type="submit" id="confirm">Confirm and save the record</button>
 </form>"#,
             id = esc(id),
             csrf = csrf(v),
-            cls = if form_error.is_some() { " error" } else { "" },
-            msg = form_error.map(|e| format!("<span class=\"error-message\">Error: {}</span>", esc(e))).unwrap_or_default(),
+            cls = if errors.iter().any(|(f, _)| *f == "likeness-yes") { " error" } else { "" },
+            msg = vouch_ops::html::field_error(errors, "likeness-yes"),
+            name_cls = if errors.iter().any(|(f, _)| *f == "checked-by") { " error" } else { "" },
+            name_msg = vouch_ops::html::field_error(errors, "checked-by"),
         ));
         b.push_str(&how);
     } else if o.passed {
@@ -390,9 +390,9 @@ pub fn outcome(
         } else {
             "The right to work check did not pass"
         },
-        form_error.is_some(),
+        !errors.is_empty(),
         &b,
-        None,
+        (!errors.is_empty()).then_some(vouch_ops::html::FOCUS_ERROR_SUMMARY),
         v,
     )
 }
