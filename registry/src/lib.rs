@@ -10,12 +10,15 @@
 //! - [`keys`]: the log and snapshot signing keys, in files of their own.
 //! - [`audit`]: replays a register (over HTTP or from its database) and checks every leaf,
 //!   checkpoint and snapshot.
+//! - [`monitor`]: follows the log through its tiles, reading only what is new, and finds
+//!   rewrites, shrinking and tiles that disagree with their entries.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod audit;
 pub mod http;
 pub mod keys;
+pub mod monitor;
 pub mod service;
 pub mod store;
 pub mod web;

@@ -17,6 +17,8 @@
 //! - [`note`]: C2SP signed notes with Ed25519 keys.
 //! - [`register`]: the register, a pure fold over the log that keeps validity intervals.
 //! - [`snapshot`]: signed snapshots for offline use, and the store that refuses rollbacks.
+//! - [`tiles`]: the log as C2SP `tlog-tiles` (hash tiles, entry bundles) and the compact
+//!   range a monitor extends with new leaves only.
 //!
 //! The register covers certified providers, their services, CAB certificates, supplementary
 //! notes and trust anchors, and relying parties with their registered purposes; it is kept
@@ -44,3 +46,4 @@ pub mod model;
 pub mod note;
 pub mod register;
 pub mod snapshot;
+pub mod tiles;

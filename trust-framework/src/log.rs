@@ -31,6 +31,9 @@ pub enum LogError {
     /// A stored leaf is not in canonical form.
     #[error("log entry {0} is not canonical JSON")]
     NotCanonical(u64),
+    /// The event's leaf is longer than a tlog-tiles entry bundle can hold (65,535 bytes).
+    #[error("the event is {0} bytes as a log entry; at most 65,535 fit in the log's tiles")]
+    LeafTooLong(usize),
     /// A proof request is out of range.
     #[error(transparent)]
     Proof(#[from] ProofError),
@@ -120,6 +123,9 @@ impl Log {
             Some(scratch)
         };
         let leaf = event.to_leaf();
+        if leaf.len() > crate::tiles::MAX_ENTRY {
+            return Err(LogError::LeafTooLong(leaf.len()));
+        }
         Ok(Prepared {
             index,
             leaf_hash: merkle::leaf_hash(&leaf),
@@ -162,6 +168,9 @@ impl Log {
             .apply(index, &event)
             .map_err(|source| LogError::Register { index, source })?;
         let leaf = event.to_leaf();
+        if leaf.len() > crate::tiles::MAX_ENTRY {
+            return Err(LogError::LeafTooLong(leaf.len()));
+        }
         Ok(Prepared {
             index,
             leaf_hash: merkle::leaf_hash(&leaf),

@@ -129,6 +129,12 @@ impl MerkleTree {
             .copied()
     }
 
+    /// The hashes of the complete subtrees of `2^level` leaves, left to right (the nodes
+    /// at that height; empty above the tree): what a tile at height `level` holds.
+    pub fn node_hashes(&self, level: usize) -> &[Hash] {
+        self.levels.get(level).map_or(&[], Vec::as_slice)
+    }
+
     /// The root of the whole tree.
     pub fn root(&self) -> Hash {
         self.root_at(self.len())

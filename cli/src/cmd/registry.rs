@@ -28,6 +28,26 @@ pub enum RegistryCommand {
     Audit(AuditArgs),
     /// Decide offline, from a snapshot file alone, whether an issuer was certified.
     Authorize(AuthorizeArgs),
+    /// Follow the log through its tiles (C2SP tlog-tiles), reading only what is new since
+    /// the state file; print a JSON report. Exit 0 when all is well, 1 on any finding (a
+    /// rewritten entry, a log that shrank, tiles that disagree with their entries, a bad
+    /// checkpoint signature).
+    Monitor(MonitorArgs),
+}
+
+/// `vouch registry monitor`.
+#[derive(Args)]
+pub struct MonitorArgs {
+    /// The registry's base URL (`https://host[:port]` or `http://host:port`).
+    #[arg(long)]
+    url: String,
+    /// A trusted log key (`name+id+key`, repeatable: each key the log has used).
+    #[arg(long = "log-key", required = true)]
+    log_keys: Vec<String>,
+    /// The state file: what was verified so far (made on the first run; moved forward only
+    /// after a clean run).
+    #[arg(long)]
+    state: PathBuf,
 }
 
 /// `vouch registry serve`.
@@ -129,6 +149,7 @@ pub fn run(cmd: RegistryCommand) -> CliResult<i32> {
         RegistryCommand::Serve(a) => rt.block_on(serve(a)),
         RegistryCommand::Audit(a) => rt.block_on(audit_cmd(a)),
         RegistryCommand::Authorize(a) => authorize(a),
+        RegistryCommand::Monitor(a) => rt.block_on(monitor_cmd(a)),
     }
 }
 
@@ -166,6 +187,35 @@ async fn serve(a: ServeArgs) -> CliResult<i32> {
         .await
         .map_err(|e| format!("server failed: {e}"))?;
     Ok(0)
+}
+
+async fn monitor_cmd(a: MonitorArgs) -> CliResult<i32> {
+    use vouch_registry::monitor::{self, MonitorState};
+    let keys = a
+        .log_keys
+        .iter()
+        .map(|v| NoteKey::from_vkey(v).map_err(|e| format!("--log-key: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let state: MonitorState = if a.state.exists() {
+        serde_json::from_str(&io::read_text(&a.state)?)
+            .map_err(|e| format!("{} is not a monitor state: {e}", a.state.display()))?
+    } else {
+        MonitorState::default()
+    };
+    let http = vouch_registry::http::client::Client::new().map_err(|e| e.to_string())?;
+    let (report, next) = monitor::run(&http, &a.url, &keys, &state).await;
+    if let Some(next) = next {
+        vouch_ops::files::write_private(
+            &a.state,
+            serde_json::to_string_pretty(&next).map_err(|e| e.to_string())?,
+        )
+        .map_err(|e| format!("{}: {e}", a.state.display()))?;
+    }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+    );
+    Ok(if report.ok() { 0 } else { 1 })
 }
 
 async fn audit_cmd(a: AuditArgs) -> CliResult<i32> {

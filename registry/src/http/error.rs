@@ -52,7 +52,9 @@ impl IntoResponse for ApiError {
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         if let Some(r) = e.register_error() {
-            let status = if r.is_conflict() {
+            let status = if matches!(r, trust_framework::register::RegisterError::BadRetention(_)) {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else if r.is_conflict() {
                 StatusCode::CONFLICT
             } else {
                 StatusCode::NOT_FOUND
@@ -61,6 +63,16 @@ impl From<ServiceError> for ApiError {
         }
         if let ServiceError::Refused(r) = &e {
             return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, r.code(), r.to_string());
+        }
+        if let ServiceError::Store(crate::store::StoreError::Log(
+            trust_framework::log::LogError::LeafTooLong(_),
+        )) = &e
+        {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "entry_too_long",
+                e.to_string(),
+            );
         }
         tracing::error!(error = %e, "registry failure");
         match e {

@@ -34,6 +34,47 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/log/entries/{index}", get(log_entry))
         .route("/log/proof/inclusion", get(inclusion))
         .route("/log/proof/consistency", get(consistency))
+        .route("/log/tile/{*path}", get(tile))
+}
+
+/// `GET /log/tile/...`: the log as C2SP `tlog-tiles` (hash tiles and entry bundles). Full
+/// tiles never change and are cached for a year; partial ones for ten seconds.
+async fn tile(
+    State(s): State<Arc<AppState>>,
+    Path(path): Path<String>,
+) -> Result<Response, ApiError> {
+    use trust_framework::tiles::{entry_bundle, hash_tile, TileError, TileRef};
+    let t = TileRef::parse(&format!("tile/{path}"))
+        .map_err(|_| ApiError::not_found("not_a_tile", format!("no tile at tile/{path}")))?;
+    let log = s.registry.log().await?;
+    let body = match t.level {
+        Some(_) => hash_tile(log.tree(), &t),
+        None => entry_bundle(|i| log.leaf(i), &t),
+    }
+    .map_err(|e| match e {
+        TileError::EntryTooLong(_) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "entry_too_long",
+            e.to_string(),
+        ),
+        _ => ApiError::not_found(
+            "tile_not_found",
+            format!("the log of size {} has no {}", log.len(), t.path()),
+        ),
+    })?;
+    let cache = if t.partial.is_some() {
+        "public, max-age=10"
+    } else {
+        "public, max-age=31536000, immutable"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, cache),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 fn text(content_type: &'static str, body: String) -> Response {
