@@ -54,6 +54,14 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyStoreError + '_ {
 }
 
 /// Reads a private JWK file.
+/// A witness's cosigning key (Ed25519) in `dir/witness.jwk`, made on first use.
+pub fn witness_key(dir: &Path) -> Result<Arc<dyn Signer>, KeyStoreError> {
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    let path = dir.join("witness.jwk");
+    create_key(&path, Algorithm::EdDsa)?;
+    read_key(&path)
+}
+
 fn read_key(path: &Path) -> Result<Arc<dyn Signer>, KeyStoreError> {
     let text = fs::read_to_string(path).map_err(io(path))?;
     let jwk = Jwk::from_json(&text).map_err(|_| KeyStoreError::BadKey(path.to_path_buf()))?;

@@ -12,6 +12,8 @@
 //!   checkpoint and snapshot.
 //! - [`monitor`]: follows the log through its tiles, reading only what is new, and finds
 //!   rewrites, shrinking and tiles that disagree with their entries.
+//! - [`witness`]: a C2SP `tlog-witness` (verifies consistency before it cosigns), and the
+//!   register's client that gathers its cosignatures.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -22,3 +24,4 @@ pub mod monitor;
 pub mod service;
 pub mod store;
 pub mod web;
+pub mod witness;

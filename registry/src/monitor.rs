@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::http::client;
 use trust_framework::checkpoint::Checkpoint;
+use trust_framework::cosignature::WitnessPolicy;
 use trust_framework::events::Event;
 use trust_framework::merkle::leaf_hash;
 use trust_framework::note::NoteKey;
@@ -66,6 +67,12 @@ pub enum Finding {
         /// The entry.
         index: u64,
     },
+    /// Fewer trusted witnesses cosigned the checkpoint than the policy requires.
+    #[error("the checkpoint lacks its witness quorum: {message}")]
+    Quorum {
+        /// Why.
+        message: String,
+    },
     /// An entry is not an event.
     #[error("entry {index} is not an event: {message}")]
     BadEntry {
@@ -98,6 +105,9 @@ pub struct MonitorReport {
     pub requests: u64,
     /// New entries, by event type.
     pub new_events: std::collections::BTreeMap<String, u64>,
+    /// The trusted witnesses that cosigned the checkpoint (with a policy).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub witnesses: Vec<String>,
     /// What is wrong; empty when all is well.
     pub findings: Vec<Finding>,
 }
@@ -141,13 +151,24 @@ pub async fn run(
     keys: &[NoteKey],
     state: &MonitorState,
 ) -> (MonitorReport, Option<MonitorState>) {
+    run_with_policy(http, base, keys, None, state).await
+}
+
+/// As [`run`], requiring also the witness quorum of `policy` on the checkpoint.
+pub async fn run_with_policy(
+    http: &client::Client,
+    base: &str,
+    keys: &[NoteKey],
+    policy: Option<&WitnessPolicy>,
+    state: &MonitorState,
+) -> (MonitorReport, Option<MonitorState>) {
     let mut report = MonitorReport {
         source: base.to_string(),
         from_size: state.range.size,
         to_size: state.range.size,
         ..Default::default()
     };
-    match step(http, base, keys, state, &mut report).await {
+    match step(http, base, keys, policy, state, &mut report).await {
         Ok(next) => {
             report.to_size = next.range.size;
             (report, Some(next))
@@ -163,15 +184,21 @@ async fn step(
     http: &client::Client,
     base: &str,
     keys: &[NoteKey],
+    policy: Option<&WitnessPolicy>,
     state: &MonitorState,
     report: &mut MonitorReport,
 ) -> Result<MonitorState, Finding> {
-    let note = get(http, base, "/log/checkpoint", report).await?;
-    let cp = Checkpoint::open(&String::from_utf8_lossy(&note), keys).map_err(|e| {
-        Finding::CheckpointSignature {
-            message: e.to_string(),
-        }
+    let note =
+        String::from_utf8_lossy(&get(http, base, "/log/checkpoint", report).await?).into_owned();
+    let cp = Checkpoint::open(&note, keys).map_err(|e| Finding::CheckpointSignature {
+        message: e.to_string(),
     })?;
+    if let Some(p) = policy {
+        let by = p.check(&note).map_err(|e| Finding::Quorum {
+            message: e.to_string(),
+        })?;
+        report.witnesses = by.iter().map(|s| s.to_string()).collect();
+    }
     if !state.origin.is_empty() && state.origin != cp.origin {
         return Err(Finding::OriginChanged {
             expected: state.origin.clone(),

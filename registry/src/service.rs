@@ -79,6 +79,8 @@ pub struct Registry {
     snapshot_key: Arc<dyn Signer>,
     /// Settings.
     pub settings: Settings,
+    /// Witness cosignature lines gathered for checkpoints, by tree size.
+    cosignatures: std::sync::Mutex<std::collections::BTreeMap<u64, String>>,
 }
 
 impl Registry {
@@ -118,6 +120,7 @@ impl Registry {
             keys: Mutex::new(keys),
             snapshot_key,
             settings,
+            cosignatures: Default::default(),
         })
     }
 
@@ -186,13 +189,64 @@ impl Registry {
         self.snapshot_key.public_key().to_jwk().to_value()
     }
 
-    /// The latest signed checkpoint.
+    /// The latest signed checkpoint, with the witness cosignatures gathered for it.
     pub async fn checkpoint(&self) -> Result<String, ServiceError> {
         let size = self.log().await?.len();
-        self.store
+        let note = self
+            .store
             .checkpoint(size)
             .await?
-            .ok_or(ServiceError::Store(StoreError::MissingCheckpoint(size)))
+            .ok_or(ServiceError::Store(StoreError::MissingCheckpoint(size)))?;
+        let cosigned = self
+            .cosignatures
+            .lock()
+            .map(|c| c.get(&size).cloned())
+            .unwrap_or_default();
+        Ok(format!("{note}{}", cosigned.unwrap_or_default()))
+    }
+
+    /// Submits the current checkpoint to `witnesses` (each with the consistency proof from
+    /// what it last cosigned) and keeps the cosignatures gathered; how many cosigned.
+    pub async fn witness_round(
+        &self,
+        http: &crate::http::client::Client,
+        witnesses: &mut [crate::witness::submit::WitnessEndpoint],
+    ) -> Result<usize, ServiceError> {
+        let log = self.log().await?;
+        let size = log.len();
+        if self
+            .cosignatures
+            .lock()
+            .map(|c| {
+                c.get(&size)
+                    .is_some_and(|l| l.lines().count() >= witnesses.len())
+            })
+            .unwrap_or(false)
+        {
+            return Ok(witnesses.len());
+        }
+        let note = self
+            .store
+            .checkpoint(size)
+            .await?
+            .ok_or(ServiceError::Store(StoreError::MissingCheckpoint(size)))?;
+        let mut lines = String::new();
+        let mut got = 0;
+        for w in witnesses.iter_mut() {
+            match crate::witness::submit::submit(http, w, &log, &note).await {
+                Ok(line) => {
+                    lines.push_str(&line);
+                    got += 1;
+                }
+                Err(e) => tracing::warn!(witness = %w.url, error = %e, "a witness did not cosign"),
+            }
+        }
+        if let Ok(mut c) = self.cosignatures.lock() {
+            // Only the latest size's are served; older ones go.
+            c.retain(|s, _| *s >= size);
+            c.insert(size, lines);
+        }
+        Ok(got)
     }
 
     /// The current snapshot: the latest stored one if it covers the whole log and is fresh

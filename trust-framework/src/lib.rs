@@ -13,6 +13,7 @@
 //! - [`gpg45`]: GPG 45 levels of confidence and the identity profiles that reach each one.
 //! - [`log`]: the transparency log in memory: leaves, Merkle tree and folded register.
 //! - [`merkle`]: the RFC 9162 Merkle tree, inclusion and consistency proofs.
+//! - [`cosignature`]: witness cosignatures (C2SP `cosignature/v1`) and the quorum policy.
 //! - [`model`]: providers, services, CAB certificates, notes, trust anchors, relying parties.
 //! - [`note`]: C2SP signed notes with Ed25519 keys.
 //! - [`register`]: the register, a pure fold over the log that keeps validity intervals.
@@ -35,6 +36,7 @@
 pub mod admission;
 pub mod canonical;
 pub mod checkpoint;
+pub mod cosignature;
 pub mod decision;
 pub mod events;
 pub mod fixtures;

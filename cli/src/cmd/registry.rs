@@ -33,6 +33,34 @@ pub enum RegistryCommand {
     /// rewritten entry, a log that shrank, tiles that disagree with their entries, a bad
     /// checkpoint signature).
     Monitor(MonitorArgs),
+    /// Run a witness (C2SP tlog-witness): cosign a register's checkpoints after checking
+    /// each is consistent with the last one it cosigned. Prints its verifier key.
+    #[command(subcommand)]
+    Witness(WitnessCommand),
+}
+
+/// `vouch registry witness`.
+#[derive(Subcommand)]
+pub enum WitnessCommand {
+    /// Serve `POST /add-checkpoint`.
+    Serve(WitnessServeArgs),
+}
+
+/// `vouch registry witness serve`.
+#[derive(Args)]
+pub struct WitnessServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    listen: String,
+    /// The witness's name (its cosignatures' key name), e.g. `witness1.example.org`.
+    #[arg(long)]
+    name: String,
+    /// Its key (`witness.jwk`, made on first start) and state (`witness-state.json`).
+    #[arg(long, default_value = "witness-data")]
+    data_dir: PathBuf,
+    /// A log it witnesses, by one of its keys (`origin+id+key`; repeatable).
+    #[arg(long = "log-key", required = true)]
+    log_keys: Vec<String>,
 }
 
 /// `vouch registry monitor`.
@@ -48,6 +76,13 @@ pub struct MonitorArgs {
     /// after a clean run).
     #[arg(long)]
     state: PathBuf,
+    /// A trusted witness (`name+id+base64(0x04 || key)`, repeatable): the checkpoint must
+    /// carry the quorum of their cosignatures.
+    #[arg(long = "witness")]
+    witnesses: Vec<String>,
+    /// How many of the trusted witnesses must have cosigned (default: all of them).
+    #[arg(long)]
+    quorum: Option<usize>,
 }
 
 /// `vouch registry serve`.
@@ -62,6 +97,13 @@ pub struct ServeArgs {
     /// Directory of the log and snapshot keys (created, with keys, on first run).
     #[arg(long, default_value = "registry-data")]
     data_dir: PathBuf,
+    /// A witness the register submits each new checkpoint to, `URL=VKEY` (repeatable); the
+    /// cosignatures gathered are served with the checkpoint.
+    #[arg(long = "witness")]
+    witnesses: Vec<String>,
+    /// Seconds between submissions of a new checkpoint to the witnesses.
+    #[arg(long, default_value_t = 1)]
+    witness_interval_seconds: u64,
     /// How far (seconds) a written event's `occurred_at` may be from this server's clock.
     /// Only an operator importing an existing register's history raises it.
     #[arg(long, default_value_t = trust_framework::admission::DEFAULT_MAX_SKEW.as_secs())]
@@ -150,6 +192,7 @@ pub fn run(cmd: RegistryCommand) -> CliResult<i32> {
         RegistryCommand::Audit(a) => rt.block_on(audit_cmd(a)),
         RegistryCommand::Authorize(a) => authorize(a),
         RegistryCommand::Monitor(a) => rt.block_on(monitor_cmd(a)),
+        RegistryCommand::Witness(WitnessCommand::Serve(a)) => rt.block_on(witness_serve(a)),
     }
 }
 
@@ -180,10 +223,72 @@ async fn serve(a: ServeArgs) -> CliResult<i32> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", a.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let mut endpoints = Vec::new();
+    for w in &a.witnesses {
+        let (url, vkey) = w
+            .split_once('=')
+            .ok_or_else(|| format!("--witness {w}: expected URL=VKEY"))?;
+        endpoints.push(vouch_registry::witness::submit::WitnessEndpoint {
+            url: url.to_string(),
+            key: trust_framework::cosignature::CosignerKey::from_vkey(vkey)
+                .map_err(|e| format!("--witness {url}: {e}"))?,
+            size: 0,
+        });
+    }
     println!("vouch registry listening on http://{addr}");
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    http::serve(listener, Arc::new(AppState { registry, tokens }))
+    let state = Arc::new(AppState { registry, tokens });
+    if !endpoints.is_empty() {
+        let s = state.clone();
+        let every = std::time::Duration::from_secs(a.witness_interval_seconds.max(1));
+        tokio::spawn(async move {
+            let http = match vouch_registry::http::client::Client::new() {
+                Ok(h) => h,
+                Err(e) => return tracing::error!(error = %e, "no HTTP client for the witnesses"),
+            };
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(e) = s.registry.witness_round(&http, &mut endpoints).await {
+                    tracing::warn!(error = %e, "witness round failed");
+                }
+            }
+        });
+    }
+    http::serve(listener, state)
+        .await
+        .map_err(|e| format!("server failed: {e}"))?;
+    Ok(0)
+}
+
+async fn witness_serve(a: WitnessServeArgs) -> CliResult<i32> {
+    vouch_ops::files::restrict_umask();
+    let mut logs: std::collections::BTreeMap<String, Vec<NoteKey>> = Default::default();
+    for v in &a.log_keys {
+        let k = NoteKey::from_vkey(v).map_err(|e| format!("--log-key: {e}"))?;
+        logs.entry(k.name().to_string()).or_default().push(k);
+    }
+    let signer = vouch_registry::keys::witness_key(&a.data_dir)
+        .map_err(|e| format!("{}: {e}", a.data_dir.display()))?;
+    let witness = vouch_registry::witness::Witness::new(
+        &a.name,
+        signer,
+        logs,
+        a.data_dir.join("witness-state.json"),
+    )
+    .map_err(|e| format!("the witness's state: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(&a.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", a.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!(
+        "vouch witness {} listening on http://{addr}",
+        witness.vkey()
+    );
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    vouch_ops::serve(listener, Arc::new(witness).router(), "witness")
         .await
         .map_err(|e| format!("server failed: {e}"))?;
     Ok(0)
@@ -202,8 +307,21 @@ async fn monitor_cmd(a: MonitorArgs) -> CliResult<i32> {
     } else {
         MonitorState::default()
     };
+    let witnesses = a
+        .witnesses
+        .iter()
+        .map(|v| {
+            trust_framework::cosignature::CosignerKey::from_vkey(v)
+                .map_err(|e| format!("--witness: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let policy = (!witnesses.is_empty()).then(|| trust_framework::cosignature::WitnessPolicy {
+        quorum: a.quorum.unwrap_or(witnesses.len()),
+        witnesses,
+    });
     let http = vouch_registry::http::client::Client::new().map_err(|e| e.to_string())?;
-    let (report, next) = monitor::run(&http, &a.url, &keys, &state).await;
+    let (report, next) =
+        monitor::run_with_policy(&http, &a.url, &keys, policy.as_ref(), &state).await;
     if let Some(next) = next {
         vouch_ops::files::write_private(
             &a.state,

@@ -50,6 +50,11 @@ pub fn write_tokens(dir: &Path) {
 }
 
 pub fn serve(dir: &Path, database_url: &str) -> Server {
+    serve_with(dir, database_url, &[])
+}
+
+/// As [`serve`], with more arguments.
+pub fn serve_with(dir: &Path, database_url: &str, extra: &[&str]) -> Server {
     // A port below 32768 (the kernel hands out the ones above).
     let listen = format!("127.0.0.1:{}", vouch_ops::loopback::free_ports(1));
     let mut child = Command::new(env!("CARGO_BIN_EXE_vouch"))
@@ -69,6 +74,7 @@ pub fn serve(dir: &Path, database_url: &str) -> Server {
         .arg(dir.join("cabs.tokens"))
         // The tests seed a history that starts in 2025: an import, as an operator would.
         .args(["--max-event-skew-seconds", "1000000000"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
