@@ -32,8 +32,11 @@ if [ "$(id -u)" = 0 ] && command -v pg_ctlcluster >/dev/null; then
     || su postgres -c "createdb test"
 fi
 python3 -c "import jsonschema" 2>/dev/null || python3 -m pip install -q jsonschema
-# The wallet's Python FFI test implements the platform key store and device keys with it.
+# The wallet's Python FFI test implements the platform key store and device keys with it;
+# the independent cosignature and VICAL readers (tests/tlog-witness, tests/vical) too.
 python3 -c "import cryptography" 2>/dev/null || python3 -m pip install -q cryptography
+# The independent VICAL reader decodes CBOR with it.
+python3 -c "import cbor2" 2>/dev/null || python3 -m pip install -q cbor2
 
 # Every npm peer and browser driver the tests use: one package (tests/package.json), one npm ci.
 bash scripts/setup-peers.sh

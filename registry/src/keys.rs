@@ -62,6 +62,41 @@ pub fn witness_key(dir: &Path) -> Result<Arc<dyn Signer>, KeyStoreError> {
     read_key(&path)
 }
 
+/// The register's VICAL signing key (ES256, `vical-signer.jwk`) and its certificate
+/// (`vical-signer.pem`, self-signed, naming the register's `origin`), made on first use.
+pub fn vical_signer(
+    dir: &Path,
+    origin: &str,
+) -> Result<(Arc<dyn Signer>, credentials::x509::Certificate), KeyStoreError> {
+    let key_path = dir.join("vical-signer.jwk");
+    create_key(&key_path, Algorithm::Es256)?;
+    let signer = read_key(&key_path)?;
+    let cert_path = dir.join("vical-signer.pem");
+    let kept = fs::read_to_string(&cert_path)
+        .ok()
+        .and_then(|p| credentials::x509::Certificate::from_pem_chain(&p).ok())
+        .and_then(|mut v| (!v.is_empty()).then(|| v.remove(0)))
+        .filter(|c| c.public_key().ok().as_ref() == Some(signer.public_key()));
+    let cert = match kept {
+        Some(c) => c,
+        None => {
+            let c = credentials::x509::dev::self_signed(
+                &credentials::x509::dev::CertSpec {
+                    common_name: format!("{origin} VICAL signer"),
+                    organization: Some("Vouch trust register".into()),
+                    days: 3650,
+                    ..Default::default()
+                },
+                signer.clone(),
+            )
+            .map_err(|_| KeyStoreError::BadKey(cert_path.clone()))?;
+            vouch_ops::files::write_private(&cert_path, c.to_pem()).map_err(io(&cert_path))?;
+            c
+        }
+    };
+    Ok((signer, cert))
+}
+
 fn read_key(path: &Path) -> Result<Arc<dyn Signer>, KeyStoreError> {
     let text = fs::read_to_string(path).map_err(io(path))?;
     let jwk = Jwk::from_json(&text).map_err(|_| KeyStoreError::BadKey(path.to_path_buf()))?;

@@ -12,6 +12,7 @@
 //!   checkpoint and snapshot.
 //! - [`monitor`]: follows the log through its tiles, reading only what is new, and finds
 //!   rewrites, shrinking and tiles that disagree with their entries.
+//! - [`vical`]: the IACA list as an ISO/IEC 18013-5 Annex C VICAL (CBOR, `COSE_Sign1`).
 //! - [`witness`]: a C2SP `tlog-witness` (verifies consistency before it cosigns), and the
 //!   register's client that gathers its cosignatures.
 #![forbid(unsafe_code)]
@@ -23,5 +24,6 @@ pub mod keys;
 pub mod monitor;
 pub mod service;
 pub mod store;
+pub mod vical;
 pub mod web;
 pub mod witness;

@@ -81,6 +81,8 @@ pub struct Registry {
     pub settings: Settings,
     /// Witness cosignature lines gathered for checkpoints, by tree size.
     cosignatures: std::sync::Mutex<std::collections::BTreeMap<u64, String>>,
+    /// The VICAL signing key and its certificate.
+    vical_signer: (Arc<dyn Signer>, credentials::x509::Certificate),
 }
 
 impl Registry {
@@ -114,6 +116,7 @@ impl Registry {
             });
         }
         let snapshot_key = keys.snapshot_key.clone();
+        let vical_signer = crate::keys::vical_signer(data_dir, &settings.origin)?;
         Ok(Registry {
             store,
             log: Mutex::new(log),
@@ -121,6 +124,7 @@ impl Registry {
             snapshot_key,
             settings,
             cosignatures: Default::default(),
+            vical_signer,
         })
     }
 
@@ -203,6 +207,28 @@ impl Registry {
             .map(|c| c.get(&size).cloned())
             .unwrap_or_default();
         Ok(format!("{note}{}", cosigned.unwrap_or_default()))
+    }
+
+    /// The IACA list as an ISO/IEC 18013-5 Annex C VICAL (`COSE_Sign1` bytes), its issue id
+    /// the log size.
+    pub async fn vical_cbor(&self) -> Result<Vec<u8>, ServiceError> {
+        let now = OffsetDateTime::now_utc();
+        let log = self.log().await?;
+        crate::vical::vical(
+            log.register(),
+            &self.settings.origin,
+            log.len(),
+            now,
+            now + self.settings.snapshot_validity,
+            self.vical_signer.0.as_ref(),
+            &self.vical_signer.1,
+        )
+        .map_err(ServiceError::Signing)
+    }
+
+    /// The VICAL signing certificate (PEM), for those who trust the register's VICAL.
+    pub fn vical_certificate(&self) -> String {
+        self.vical_signer.1.to_pem()
     }
 
     /// Submits the current checkpoint to `witnesses` (each with the consistency proof from

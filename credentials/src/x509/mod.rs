@@ -9,6 +9,7 @@ pub mod profile;
 use der::{Decode, Encode};
 use x509_cert::ext::pkix::{
     name::GeneralName, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
+    SubjectKeyIdentifier,
 };
 use x509_cert::Certificate as X509;
 
@@ -26,6 +27,8 @@ const EC_PUBLIC_KEY: der::oid::ObjectIdentifier =
 const P256: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 const P384: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const SUBJECT_KEY_IDENTIFIER: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("2.5.29.14");
 const BASIC_CONSTRAINTS: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("2.5.29.19");
 const KEY_USAGE: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("2.5.29.15");
@@ -238,6 +241,19 @@ impl Certificate {
             }
         }
         (dns, uris)
+    }
+
+    /// The subjectKeyIdentifier extension's value, if present.
+    pub fn subject_key_identifier(&self) -> Option<Vec<u8>> {
+        self.extension::<SubjectKeyIdentifier>(SUBJECT_KEY_IDENTIFIER)
+            .ok()
+            .flatten()
+            .map(|s| s.0.as_bytes().to_vec())
+    }
+
+    /// The serial number's bytes (big-endian, as encoded).
+    pub fn serial_number(&self) -> Vec<u8> {
+        self.cert.tbs_certificate.serial_number.as_bytes().to_vec()
     }
 
     /// The subject as an RFC 4514 string.

@@ -28,6 +28,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/relying-parties/{id}", get(relying_party))
         .route("/snapshot", get(snapshot))
         .route("/vical", get(vical))
+        .route("/vical.cbor", get(vical_cbor))
         .route("/keys", get(keys))
         .route("/log/checkpoint", get(checkpoint))
         .route("/log/checkpoints", get(checkpoints))
@@ -35,6 +36,15 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/log/proof/inclusion", get(inclusion))
         .route("/log/proof/consistency", get(consistency))
         .route("/log/tile/{*path}", get(tile))
+}
+
+/// `GET /vical.cbor`: the ISO/IEC 18013-5 Annex C VICAL (`COSE_Sign1`).
+async fn vical_cbor(State(s): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    Ok((
+        [(header::CONTENT_TYPE, "application/cose")],
+        s.registry.vical_cbor().await?,
+    )
+        .into_response())
 }
 
 /// `GET /log/tile/...`: the log as C2SP `tlog-tiles` (hash tiles and entry bundles). Full
@@ -163,6 +173,7 @@ async fn keys(State(s): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
         "origin": log.register().origin,
         "log_keys": log.register().log_keys,
         "snapshot_key": s.registry.snapshot_jwk(),
+        "vical_certificate": s.registry.vical_certificate(),
     })))
 }
 
