@@ -14,6 +14,8 @@ CREATE TABLE IF NOT EXISTS organisations (
     -- operator; NULL: any), so that one organisation cannot invite, and so claim, the
     -- addresses of another's staff.
     email_domains TEXT,
+    -- The IANA time zone its members read times in.
+    time_zone TEXT NOT NULL DEFAULT 'Europe/London',
     created_at BIGINT NOT NULL
 );
 -- The organisation that the checks and records of the previous version belong to.

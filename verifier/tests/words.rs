@@ -165,3 +165,36 @@ async fn the_photo_form_shows_every_error_at_once_linked_to_its_field() {
         "responded"
     );
 }
+
+#[tokio::test]
+async fn times_are_in_the_organisations_time_zone_which_its_administrator_sets() {
+    let s = Scheme::new(Story::Good);
+    let r = running(&s, MemFetcher::serving(STATUS_URI, s.status_token(0))).await;
+    let id = start_check(&r, "direct_post.jwt").await;
+    wallet::share(
+        &r,
+        &id,
+        &s,
+        &s.issue(None, |_| {}, now() + Duration::days(300)),
+    )
+    .await;
+    // UK employers read UK time by default: GMT in winter, BST in summer.
+    let uk = read(&page(&r, &id).await);
+    assert!(uk.contains("(GMT)") || uk.contains("(BST)"), "{uk}");
+    assert!(!uk.contains("(UTC)"), "{uk}");
+    let set = |zone: &str| {
+        client()
+            .post(format!("{}/organisation/time-zone", r.base))
+            .form(&[("time_zone", zone)])
+    };
+    let wrong = set("Mars/Olympus_Mons").send().await.unwrap();
+    assert_eq!(wrong.status(), 400);
+    assert!(wrong
+        .text()
+        .await
+        .unwrap()
+        .contains(r##"href="#time-zone""##));
+    assert_eq!(set("America/New_York").send().await.unwrap().status(), 303);
+    let ny = read(&page(&r, &id).await);
+    assert!(ny.contains("(EST)") || ny.contains("(EDT)"), "{ny}");
+}

@@ -40,6 +40,9 @@ pub struct AddArgs {
     /// organisation can invite its staff; any domain when none is given.
     #[arg(long = "email-domain")]
     email_domains: Vec<String>,
+    /// The time zone its members read times in (an IANA name).
+    #[arg(long, default_value = "Europe/London")]
+    time_zone: String,
     /// Give it its own request-signing key and certificate (its own `x509_hash` client id,
     /// printed, to register as its relying party), so wallets name this employer. Needs
     /// `--data-dir` and `--public-url` of the verifier.
@@ -124,6 +127,12 @@ async fn add(a: AddArgs) -> CliResult<i32> {
     {
         return Err(format!("an organisation {} exists already", a.id));
     }
+    if verifier::words::Zone::named(&a.time_zone).is_none() {
+        return Err(format!(
+            "--time-zone {}: not a time zone the tz database knows",
+            a.time_zone
+        ));
+    }
     let domains: Vec<String> = a
         .email_domains
         .iter()
@@ -132,6 +141,10 @@ async fn add(a: AddArgs) -> CliResult<i32> {
         .collect();
     store
         .set_email_domains(&a.id, &domains)
+        .await
+        .map_err(|e| e.to_string())?;
+    store
+        .set_time_zone(&a.id, &a.time_zone)
         .await
         .map_err(|e| e.to_string())?;
     vouch_ops::files::write_private(&a.api_key_file, &key)

@@ -53,26 +53,35 @@ pub(crate) fn forbidden() -> Response {
         .into_response()
 }
 
-/// The name of the caller's organisation, for the page header.
-pub(crate) async fn organisation_name(s: &Service, c: &Caller) -> String {
-    match c.org() {
-        Some(id) => s
-            .store
-            .organisation(id)
-            .await
-            .ok()
-            .flatten()
-            .map(|o| o.name)
-            .unwrap_or_default(),
-        None => String::new(),
+/// The caller's organisation as its pages show it: its name and time zone.
+pub(crate) struct OrgView {
+    /// Its name.
+    pub name: String,
+    /// The zone its members read times in.
+    pub zone: crate::words::Zone,
+}
+
+/// The caller's organisation, for the page header and the times on its pages.
+pub(crate) async fn organisation_name(s: &Service, c: &Caller) -> OrgView {
+    let org = match c.org() {
+        Some(id) => s.store.organisation(id).await.ok().flatten(),
+        None => None,
+    };
+    OrgView {
+        zone: org
+            .as_ref()
+            .and_then(|o| crate::words::Zone::named(&o.time_zone))
+            .unwrap_or_else(crate::words::Zone::utc),
+        name: org.map(|o| o.name).unwrap_or_default(),
     }
 }
 
 /// The viewer of a page, when the caller is a member.
-pub(crate) fn viewer<'a>(c: &'a Caller, organisation: &'a str) -> Option<Viewer<'a>> {
+pub(crate) fn viewer<'a>(c: &'a Caller, org: &'a OrgView) -> Option<Viewer<'a>> {
     c.session().map(|session| Viewer {
         session,
-        organisation,
+        organisation: &org.name,
+        zone: &org.zone,
     })
 }
 

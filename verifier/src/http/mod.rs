@@ -88,6 +88,7 @@ pub fn router(s: Arc<Service>) -> Router {
             get(workspace::members_page).post(workspace::invite),
         )
         .route("/members/{id}/remove", post(workspace::remove_member))
+        .route("/organisation/time-zone", post(workspace::set_time_zone))
         .route("/access-log", get(workspace::access_log))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY))

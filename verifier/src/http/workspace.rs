@@ -465,6 +465,48 @@ pub(crate) async fn remove_member(
     }
 }
 
+#[derive(Deserialize)]
+pub(crate) struct ZoneForm {
+    time_zone: Option<String>,
+    csrf: Option<String>,
+}
+
+/// `POST /organisation/time-zone`: an HR administrator sets the time zone of the
+/// organisation's pages (an IANA name the tz database knows).
+pub(crate) async fn set_time_zone(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Form(f): Form<ZoneForm>,
+) -> Response {
+    let c = match signed_in(&s, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if !c.form_ok(&headers, f.csrf.as_deref()) {
+        return expired_form();
+    }
+    let (Some(org_id), true) = (c.org(), c.may(Action::ManageMembers)) else {
+        return forbidden();
+    };
+    let name = f.time_zone.unwrap_or_default().trim().to_string();
+    if crate::words::Zone::named(&name).is_none() {
+        return members_answer(
+            &s,
+            &headers,
+            &pages::MembersForm::default(),
+            &[(
+                "time-zone",
+                "Enter a time zone by its place name, for example Europe/London",
+            )],
+        )
+        .await;
+    }
+    match s.store.set_time_zone(org_id, &name).await {
+        Ok(_) => Redirect::to("/members").into_response(),
+        Err(e) => html_error(e.into()),
+    }
+}
+
 /// `GET /access-log`: the organisation's access log, for HR administrators and auditors.
 pub(crate) async fn access_log(State(s): State<Arc<Service>>, headers: HeaderMap) -> Response {
     let c = match signed_in(&s, &headers).await {

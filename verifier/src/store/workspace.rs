@@ -56,6 +56,8 @@ pub struct Organisation {
     pub name: String,
     /// The email domains its members' addresses must be at (empty: any).
     pub email_domains: Vec<String>,
+    /// The IANA time zone its members read times in.
+    pub time_zone: String,
 }
 
 impl Organisation {
@@ -182,12 +184,21 @@ impl Store {
 
     /// The organisations that sign their requests with their own key.
     pub async fn organisations_with_own_client_id(&self) -> Result<Vec<Organisation>, StoreError> {
-        let sql =
-            "SELECT id, name, email_domains FROM organisations WHERE own_client_id ORDER BY id";
+        let sql = "SELECT id, name, email_domains, time_zone FROM organisations WHERE own_client_id ORDER BY id";
         Ok(with_pool!(self, pool => {
             sqlx::query(sql).fetch_all(pool).await?.into_iter()
-                .map(|r| Organisation { id: r.get(0), name: r.get(1), email_domains: domains(r.get(2)) }).collect()
+                .map(|r| Organisation { id: r.get(0), name: r.get(1), email_domains: domains(r.get(2)), time_zone: r.get(3) }).collect()
         }))
+    }
+
+    /// Sets the time zone organisation `id`'s members read times in (an IANA name the
+    /// caller checked); false if there is no such organisation.
+    pub async fn set_time_zone(&self, id: &str, zone: &str) -> Result<bool, StoreError> {
+        let sql = "UPDATE organisations SET time_zone = $2 WHERE id = $1";
+        let n = with_pool!(self, pool => {
+            sqlx::query(sql).bind(id).bind(zone).execute(pool).await?.rows_affected()
+        });
+        Ok(n == 1)
     }
 
     /// Sets the email domains organisation `id`'s members must be at (empty: any); false
@@ -208,10 +219,10 @@ impl Store {
 
     /// Organisation `id`.
     pub async fn organisation(&self, id: &str) -> Result<Option<Organisation>, StoreError> {
-        let sql = "SELECT id, name, email_domains FROM organisations WHERE id = $1";
+        let sql = "SELECT id, name, email_domains, time_zone FROM organisations WHERE id = $1";
         Ok(with_pool!(self, pool => {
             sqlx::query(sql).bind(id).fetch_optional(pool).await?
-                .map(|r| Organisation { id: r.get(0), name: r.get(1), email_domains: domains(r.get(2)) })
+                .map(|r| Organisation { id: r.get(0), name: r.get(1), email_domains: domains(r.get(2)), time_zone: r.get(3) })
         }))
     }
 

@@ -45,6 +45,16 @@ pub struct Viewer<'a> {
     pub session: &'a Session,
     /// Their organisation's name.
     pub organisation: &'a str,
+    /// The time zone their organisation reads times in.
+    pub zone: &'a words::Zone,
+}
+
+/// A time in the viewer's zone (UTC without a viewer, as in the inspection archive).
+fn time_for(v: Option<&Viewer<'_>>, rfc3339: &str) -> String {
+    match v {
+        Some(v) => v.zone.time(rfc3339),
+        None => words::time(rfc3339),
+    }
 }
 
 impl Viewer<'_> {
@@ -353,7 +363,7 @@ pub fn outcome(
             .iter()
             .find(|(k, _)| k == "Provider")
             .map(|(_, v)| v.as_str());
-        b.push_str(&person_table(p, name, checked_at));
+        b.push_str(&person_table(p, name, checked_at, v));
     }
     let how = how_checked(provider, report);
     if !o.passed {
@@ -398,7 +408,12 @@ pub fn outcome(
 }
 
 /// The person, photo first and large enough to compare with a face.
-fn person_table(p: &Person, provider: Option<&str>, checked_at: &str) -> String {
+fn person_table(
+    p: &Person,
+    provider: Option<&str>,
+    checked_at: &str,
+    v: Option<&Viewer<'_>>,
+) -> String {
     let mut t = String::from("<h2>The person</h2>");
     if let Some(img) = &p.portrait {
         if img.starts_with("data:image/") {
@@ -461,7 +476,7 @@ fn person_table(p: &Person, provider: Option<&str>, checked_at: &str) -> String 
         "Date of this check",
         &format!(
             "<span id=\"check-date\">{}</span>",
-            esc(&words::time(checked_at))
+            esc(&time_for(v, checked_at))
         ),
     ));
     t.push_str("</tbody></table>");
@@ -576,7 +591,7 @@ pub fn record(
     ));
     if let Some(p) = &o.person {
         let checked = payload["timestamps"]["responded_at"].as_str().unwrap_or("");
-        b.push_str(&person_table(p, None, checked));
+        b.push_str(&person_table(p, None, checked, v));
     }
     b.push_str(&format!(
         "<h2>Photo check</h2><table class=\"summary\"><tbody>{}{}</tbody></table>",
@@ -593,7 +608,7 @@ pub fn record(
             &esc(&format!(
                 "{}, {}",
                 payload["likeness"]["checked_by"].as_str().unwrap_or(""),
-                words::time(payload["likeness"]["at"].as_str().unwrap_or(""))
+                time_for(v, payload["likeness"]["at"].as_str().unwrap_or(""))
             ))
         )
     ));
@@ -609,7 +624,7 @@ pub fn record(
         "<h2>Keeping this record</h2><p>If you employ the person, keep it for the employment and two years after it ends. If you do not employ them, it is deleted six months after the check unless you enter an employment end date.</p><table class=\"summary\"><tbody>{}{}{}</tbody></table>",
         row("Planned start date", &esc(&dates.planned_start.map(words::date).unwrap_or_else(|| "not given".into()))),
         row("Employment ends", &esc(&employment_end.map(words::date).unwrap_or_else(|| "not set".into()))),
-        row("Deleted after", &esc(&delete_after.map(words::time).unwrap_or_else(|| "not set".into())))
+        row("Deleted after", &esc(&delete_after.map(|d| time_for(v, d)).unwrap_or_else(|| "not set".into())))
     ));
     if v.is_some_and(|v| v.may(Action::ChangeRecord)) {
         b.push_str(&format!(

@@ -7,7 +7,6 @@ use vouch_ops::html::{error_summary, escape as esc, field_error, FOCUS_ERROR_SUM
 
 use super::{shell, Viewer};
 use crate::store::{AccessEntry, Invitation, Member, Role};
-use crate::words;
 
 /// A form's errors: `(field id, message)`.
 pub type Errors<'a> = [(&'a str, &'a str)];
@@ -130,7 +129,7 @@ pub fn members(
                 "<li>{} as {}, until {}</li>",
                 esc(&i.email),
                 esc(i.role.label()),
-                esc(&words::time(&crate::rfc3339(crate::from_ts(i.expires_at))))
+                esc(&v.zone.time(&crate::rfc3339(crate::from_ts(i.expires_at))))
             ));
         }
         b.push_str("</ul>");
@@ -152,6 +151,11 @@ pub fn members(
 <div class="{ge}"><label for="email">Email address</label>{ee}<input type="email" id="email" name="email" spellcheck="false" value="{email}"></div>
 <div class="{gr}"><fieldset><legend>Role</legend>{er}{radios}</fieldset></div>
 <button class="button" type="submit" id="invite">Make an invitation link</button>
+</form>
+<h2>Times on your pages</h2>
+<form method="post" action="/organisation/time-zone" novalidate>{csrf}
+<div class="{gz}"><label for="time-zone">Time zone</label><p class="hint" id="time-zone-hint">The place name of a time zone, for example Europe/London. Times on your checks and records are shown in it, with summer time.</p>{ez}<input type="text" id="time-zone" name="time_zone" aria-describedby="time-zone-hint" spellcheck="false" value="{zone}"></div>
+<button class="button button-secondary" type="submit" id="save-time-zone">Save the time zone</button>
 </form>"#,
         csrf = v.csrf_field(),
         ge = group(errors, "email"),
@@ -159,6 +163,9 @@ pub fn members(
         email = esc(form.email),
         gr = group(errors, "role-recruiter"),
         er = field_error(errors, "role-recruiter"),
+        gz = group(errors, "time-zone"),
+        ez = field_error(errors, "time-zone"),
+        zone = esc(v.zone.name()),
     ));
     form_page("Members", &b, errors, Some(v))
 }
@@ -207,7 +214,7 @@ pub fn access_log(
     for e in entries.iter().rev() {
         b.push_str(&format!(
             "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&words::time(&crate::rfc3339(crate::from_ts(e.at)))),
+            esc(&v.zone.time(&crate::rfc3339(crate::from_ts(e.at)))),
             esc(action_words(&e.action)),
             if e.detail.is_empty() {
                 String::new()
