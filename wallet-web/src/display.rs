@@ -85,7 +85,8 @@ impl Names {
         Names {
             type_name: type_name.to_string(),
             issuer: credential_metadata.cloned(),
-            builtin: credentials::sd_jwt_vc::type_metadata::builtin(type_name),
+            builtin: credentials::sd_jwt_vc::type_metadata::builtin(type_name)
+                .or_else(|| w3c_display(type_name)),
         }
     }
 
@@ -111,6 +112,18 @@ impl Names {
         };
         from(&self.issuer, &["name", "label"]).or_else(|| from(&self.builtin, &["label", "name"]))
     }
+}
+
+/// The display map of a W3C credential type Vouch knows (`specs/credential-types/`, in the
+/// shape of SD-JWT VC Type Metadata, paths under `credentialSubject`).
+fn w3c_display(vc_type: &str) -> Option<Value> {
+    let text = match vc_type {
+        "RightToWorkCredential" => {
+            include_str!("../../specs/credential-types/right-to-work.w3c-display.json")
+        }
+        _ => return None,
+    };
+    serde_json::from_str(text).ok()
 }
 
 /// The name a person reads for a credential type the wallet has no metadata for.
@@ -204,6 +217,21 @@ fn string_html(name: &str, key: &str, s: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_w3c_right_to_work_credential_reads_with_the_same_labels() {
+        let w3c = Names::new("RightToWorkCredential", None);
+        let sd = Names::new("urn:vouch:uk:right-to-work:1", None);
+        assert_eq!(w3c.credential(), sd.credential());
+        for (w, s) in [
+            ("credentialSubject/birthdate", "birthdate"),
+            ("credentialSubject/document/expiry_date", "document/expiry_date"),
+            ("credentialSubject/gpg45_profile", "gpg45_profile"),
+        ] {
+            assert_eq!(w3c.labelled(w), sd.labelled(s), "{w}");
+            assert!(w3c.labelled(w).is_some(), "{w}");
+        }
+    }
 
     #[test]
     fn labels_come_from_the_issuer_then_the_type_metadata_then_the_key() {
