@@ -225,7 +225,10 @@ mod tests {
         assert_eq!(w3c.credential(), sd.credential());
         for (w, s) in [
             ("credentialSubject/birthdate", "birthdate"),
-            ("credentialSubject/document/expiry_date", "document/expiry_date"),
+            (
+                "credentialSubject/document/expiry_date",
+                "document/expiry_date",
+            ),
             ("credentialSubject/gpg45_profile", "gpg45_profile"),
         ] {
             assert_eq!(w3c.labelled(w), sd.labelled(s), "{w}");
