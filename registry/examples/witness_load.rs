@@ -13,28 +13,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use credentials::keys::{Algorithm, SoftwareSigner};
-use trust_framework::events::EventKind;
-use trust_framework::fixtures;
-use trust_framework::model::RelyingParty;
 use trust_framework::note::NoteKey;
-use vouch_registry::http::auth::Tokens;
 use vouch_registry::http::client::Client;
-use vouch_registry::http::AppState;
 use vouch_registry::monitor::{self, MonitorState};
-use vouch_registry::service::{Registry, Settings};
 use vouch_registry::witness::submit::WitnessEndpoint;
 use vouch_registry::witness::Witness;
 
-const ORIGIN: &str = "register.load.vouch.example/log";
+#[path = "../tests/common/mod.rs"]
+mod common;
 
-fn rp(i: usize) -> EventKind {
-    EventKind::RelyingPartyRegistered {
-        relying_party: RelyingParty {
-            relying_party_id: format!("rp-{i:07}"),
-            ..fixtures::employer()
-        },
-    }
-}
+use common::{add_relying_parties, open, serve, ORIGIN};
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
@@ -42,33 +30,10 @@ async fn main() {
     let entries: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let rounds: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(50);
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
-    let r = Registry::open(
-        &url,
-        &dir.path().join("keys"),
-        Settings {
-            origin: ORIGIN.into(),
-            snapshot_validity: time::Duration::hours(24),
-            write_policy: Default::default(),
-        },
-    )
-    .await
-    .unwrap();
-    let now = time::OffsetDateTime::now_utc();
-    for i in 0..entries {
-        r.append(fixtures::event(now, fixtures::operator(), rp(i)))
-            .await
-            .unwrap();
-    }
+    let r = open(dir.path(), &dir.path().join("keys")).await;
+    add_relying_parties(&r, 0, entries).await;
     let log_key = NoteKey::from_vkey(&r.genesis_vkey().await.unwrap()).unwrap();
-    let state = Arc::new(AppState {
-        registry: r,
-        tokens: Tokens::new("ofdia", "operator-token-0123456789abcdef"),
-    });
-    let listener = vouch_ops::loopback::listener().await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let s = state.clone();
-    tokio::spawn(async move { vouch_registry::http::serve(listener, s).await });
+    let (base, state) = serve(r).await;
     let http = Client::new().unwrap();
 
     let t0 = Instant::now();
@@ -115,11 +80,7 @@ async fn main() {
     );
     let mut times = Vec::with_capacity(rounds);
     for i in 0..rounds {
-        state
-            .registry
-            .append(fixtures::event(now, fixtures::operator(), rp(entries + i)))
-            .await
-            .unwrap();
+        add_relying_parties(&state.registry, entries + i, 1).await;
         let t = Instant::now();
         assert_eq!(
             state

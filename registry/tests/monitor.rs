@@ -2,64 +2,12 @@
 //! up on a later run reading only the new tiles (its requests are counted), and a register
 //! that shows another history under the same log key (an entry rewritten) is caught.
 
-use std::sync::Arc;
+mod common;
 
-use trust_framework::events::EventKind;
-use trust_framework::fixtures;
-use trust_framework::model::RelyingParty;
+use common::{add_relying_parties, open, serve};
 use trust_framework::note::NoteKey;
-use vouch_registry::http::auth::Tokens;
 use vouch_registry::http::client::Client;
-use vouch_registry::http::AppState;
 use vouch_registry::monitor::{self, Finding, MonitorState};
-use vouch_registry::service::{Registry, Settings};
-
-const ORIGIN: &str = "register.test.vouch.example/log";
-
-async fn open(dir: &std::path::Path, keys: &std::path::Path) -> Registry {
-    let url = format!("sqlite://{}?mode=rwc", dir.join("registry.db").display());
-    Registry::open(
-        &url,
-        keys,
-        Settings {
-            origin: ORIGIN.into(),
-            snapshot_validity: time::Duration::hours(24),
-            write_policy: Default::default(),
-        },
-    )
-    .await
-    .unwrap()
-}
-
-async fn add_relying_parties(r: &Registry, from: usize, n: usize) {
-    for i in from..from + n {
-        r.append(fixtures::event(
-            time::OffsetDateTime::now_utc(),
-            fixtures::operator(),
-            EventKind::RelyingPartyRegistered {
-                relying_party: RelyingParty {
-                    relying_party_id: format!("rp-{i:06}"),
-                    ..fixtures::employer()
-                },
-            },
-        ))
-        .await
-        .unwrap();
-    }
-}
-
-/// Serves `r`; returns its base URL.
-async fn serve(r: Registry) -> (String, Arc<AppState>) {
-    let state = Arc::new(AppState {
-        registry: r,
-        tokens: Tokens::new("ofdia", "operator-token-0123456789abcdef"),
-    });
-    let listener = vouch_ops::loopback::listener().await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let s = state.clone();
-    tokio::spawn(async move { vouch_registry::http::serve(listener, s).await });
-    (base, state)
-}
 
 fn leaf_tiles_between(from: u64, to: u64) -> u64 {
     trust_framework::tiles::leaf_tiles(from, to).len() as u64

@@ -7,65 +7,16 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+mod common;
+
+use common::{add_relying_parties, open, serve, ORIGIN};
 use credentials::keys::{Algorithm, SoftwareSigner};
 use trust_framework::cosignature::{CosignerKey, WitnessPolicy};
-use trust_framework::events::EventKind;
-use trust_framework::fixtures;
-use trust_framework::model::RelyingParty;
 use trust_framework::note::NoteKey;
-use vouch_registry::http::auth::Tokens;
 use vouch_registry::http::client::Client;
-use vouch_registry::http::AppState;
 use vouch_registry::monitor::{self, Finding, MonitorState};
-use vouch_registry::service::{Registry, Settings};
 use vouch_registry::witness::submit::WitnessEndpoint;
 use vouch_registry::witness::Witness;
-
-const ORIGIN: &str = "register.test.vouch.example/log";
-
-async fn open(dir: &std::path::Path, keys: &std::path::Path) -> Registry {
-    let url = format!("sqlite://{}?mode=rwc", dir.join("registry.db").display());
-    Registry::open(
-        &url,
-        keys,
-        Settings {
-            origin: ORIGIN.into(),
-            snapshot_validity: time::Duration::hours(24),
-            write_policy: Default::default(),
-        },
-    )
-    .await
-    .unwrap()
-}
-
-async fn add(r: &Registry, from: usize, n: usize) {
-    for i in from..from + n {
-        r.append(fixtures::event(
-            time::OffsetDateTime::now_utc(),
-            fixtures::operator(),
-            EventKind::RelyingPartyRegistered {
-                relying_party: RelyingParty {
-                    relying_party_id: format!("rp-{i:04}"),
-                    ..fixtures::employer()
-                },
-            },
-        ))
-        .await
-        .unwrap();
-    }
-}
-
-async fn serve_registry(r: Registry) -> (String, Arc<AppState>) {
-    let state = Arc::new(AppState {
-        registry: r,
-        tokens: Tokens::new("ofdia", "operator-token-0123456789abcdef"),
-    });
-    let listener = vouch_ops::loopback::listener().await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let s = state.clone();
-    tokio::spawn(async move { vouch_registry::http::serve(listener, s).await });
-    (base, state)
-}
 
 /// A witness of the log whose key is `log_key`; its URL and key.
 async fn witness(n: usize, log_key: &NoteKey, dir: &std::path::Path) -> (String, CosignerKey) {
@@ -91,7 +42,7 @@ async fn witnesses_cosign_one_history_and_a_split_view_gets_no_quorum() {
     let dir = tempfile::tempdir().unwrap();
     let keys_dir = dir.path().join("keys");
     let honest = open(dir.path(), &keys_dir).await;
-    add(&honest, 0, 40).await;
+    add_relying_parties(&honest, 0, 40).await;
     let log_key = NoteKey::from_vkey(&honest.genesis_vkey().await.unwrap()).unwrap();
     let mut endpoints = Vec::new();
     let mut keys = Vec::new();
@@ -110,13 +61,13 @@ async fn witnesses_cosign_one_history_and_a_split_view_gets_no_quorum() {
         3
     );
     // The log grows: each witness checks the consistency proof from what it cosigned.
-    add(&honest, 40, 25).await;
+    add_relying_parties(&honest, 40, 25).await;
     assert_eq!(
         honest.witness_round(&http, &mut endpoints).await.unwrap(),
         3
     );
     assert!(endpoints.iter().all(|w| w.size == 66));
-    let (base, _honest) = serve_registry(honest).await;
+    let (base, _honest) = serve(honest).await;
     let policy = WitnessPolicy {
         witnesses: keys.clone(),
         quorum: 2,
@@ -158,7 +109,7 @@ async fn witnesses_cosign_one_history_and_a_split_view_gets_no_quorum() {
     // carries no cosignature and the monitor's quorum rule refuses it.
     let other = tempfile::tempdir().unwrap();
     let forked = open(other.path(), &keys_dir).await;
-    add(&forked, 0, 80).await;
+    add_relying_parties(&forked, 0, 80).await;
     let mut fork_endpoints: Vec<WitnessEndpoint> = endpoints
         .iter()
         .map(|w| WitnessEndpoint {
@@ -174,7 +125,7 @@ async fn witnesses_cosign_one_history_and_a_split_view_gets_no_quorum() {
         0,
         "no witness cosigns a tree that does not extend the one it saw"
     );
-    let (fork_base, _forked) = serve_registry(forked).await;
+    let (fork_base, _forked) = serve(forked).await;
     let (refused, moved) = monitor::run_with_policy(
         &http,
         &fork_base,

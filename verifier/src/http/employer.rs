@@ -53,6 +53,32 @@ pub(crate) fn forbidden() -> Response {
         .into_response()
 }
 
+/// 400 for a form without its session's form token, or posted from elsewhere.
+pub(crate) fn expired_form() -> Response {
+    html_error(Oid4vpError::InvalidRequest(
+        "this form has expired: go back, reload the page and try again".into(),
+    ))
+}
+
+/// For a form a member posts: the caller (signed in, the form carrying the session's token)
+/// and their organisation, when their role allows `action`; otherwise the answer to send
+/// (the sign-in page, 400, or 403), in that order.
+pub(crate) async fn member_form(
+    s: &Service,
+    headers: &HeaderMap,
+    csrf: Option<&str>,
+    action: Action,
+) -> Result<(Caller, String), Response> {
+    let c = signed_in(s, headers).await?;
+    if !c.form_ok(headers, csrf) {
+        return Err(expired_form());
+    }
+    match c.org().filter(|_| c.may(action)).map(str::to_string) {
+        Some(org) => Ok((c, org)),
+        None => Err(forbidden()),
+    }
+}
+
 /// The caller's organisation as its pages show it: its name and time zone.
 pub(crate) struct OrgView {
     /// Its name.
@@ -133,16 +159,11 @@ pub(crate) async fn start_check(
     headers: HeaderMap,
     Form(f): Form<StartForm>,
 ) -> Response {
-    let c = match signed_in(&s, &headers).await {
-        Ok(c) => c,
+    let c = match member_form(&s, &headers, f.csrf.as_deref(), Action::StartCheck).await {
+        Ok((c, _)) => c,
         Err(r) => return r,
     };
-    if !c.form_ok(&headers, f.csrf.as_deref()) {
-        return html_error(Oid4vpError::InvalidRequest(
-            "this form has expired: go back, reload the page and try again".into(),
-        ));
-    }
-    let Some(session) = c.session().filter(|_| c.may(Action::StartCheck)) else {
+    let Some(session) = c.session() else {
         return forbidden();
     };
     let planned_start = match date_field(f.planned_start.as_deref(), "planned start date") {
@@ -341,9 +362,7 @@ pub(crate) async fn likeness(
         Err(e) => return html_error(e),
     };
     if !c.form_ok(&headers, f.csrf.as_deref()) {
-        return html_error(Oid4vpError::InvalidRequest(
-            "this form has expired: go back, reload the page and try again".into(),
-        ));
+        return expired_form();
     }
     if !c.may(Action::ConfirmLikeness) {
         return forbidden();
@@ -587,9 +606,7 @@ pub(crate) async fn employment_end(
         return html_error(e);
     }
     if !c.form_ok(&headers, f.csrf.as_deref()) {
-        return html_error(Oid4vpError::InvalidRequest(
-            "this form has expired: go back, reload the page and try again".into(),
-        ));
+        return expired_form();
     }
     if !c.may(Action::ChangeRecord) {
         return forbidden();

@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::employer::{forbidden, organisation_name, signed_in, viewer};
+use super::employer::{expired_form, forbidden, member_form, organisation_name, signed_in, viewer};
 use super::html_error;
 use crate::access::{self, password, Action};
 use crate::oid4vp::{Oid4vpError, Service};
@@ -44,12 +44,6 @@ fn too_busy(e: password::Busy) -> Response {
         )),
     )
         .into_response()
-}
-
-fn expired_form() -> Response {
-    html_error(Oid4vpError::InvalidRequest(
-        "this form has expired: go back, reload the page and try again".into(),
-    ))
 }
 
 /// Starts a session for `member_id`: the response redirects to `/` with its cookie.
@@ -351,16 +345,12 @@ pub(crate) async fn invite(
     headers: HeaderMap,
     Form(f): Form<InviteForm>,
 ) -> Response {
-    let c = match signed_in(&s, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    if !c.form_ok(&headers, f.csrf.as_deref()) {
-        return expired_form();
-    }
-    let (Some(org_id), true) = (c.org(), c.may(Action::ManageMembers)) else {
-        return forbidden();
-    };
+    let (c, org_id) =
+        match member_form(&s, &headers, f.csrf.as_deref(), Action::ManageMembers).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+    let org_id = org_id.as_str();
     let email = f.email.unwrap_or_default().trim().to_lowercase();
     let role = f.role.as_deref().and_then(Role::parse);
     let mut errors = vec![];
@@ -436,16 +426,12 @@ pub(crate) async fn remove_member(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let c = match signed_in(&s, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    if !c.form_ok(&headers, f.csrf.as_deref()) {
-        return expired_form();
-    }
-    let (Some(org_id), true) = (c.org(), c.may(Action::ManageMembers)) else {
-        return forbidden();
-    };
+    let (c, org_id) =
+        match member_form(&s, &headers, f.csrf.as_deref(), Action::ManageMembers).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+    let org_id = org_id.as_str();
     if c.actor() == id {
         return html_error(Oid4vpError::InvalidRequest(
             "you cannot remove yourself: ask another HR administrator".into(),
@@ -478,16 +464,12 @@ pub(crate) async fn set_time_zone(
     headers: HeaderMap,
     Form(f): Form<ZoneForm>,
 ) -> Response {
-    let c = match signed_in(&s, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    if !c.form_ok(&headers, f.csrf.as_deref()) {
-        return expired_form();
-    }
-    let (Some(org_id), true) = (c.org(), c.may(Action::ManageMembers)) else {
-        return forbidden();
-    };
+    let (_, org_id) =
+        match member_form(&s, &headers, f.csrf.as_deref(), Action::ManageMembers).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+    let org_id = org_id.as_str();
     let name = f.time_zone.unwrap_or_default().trim().to_string();
     if crate::words::Zone::named(&name).is_none() {
         return members_answer(
@@ -541,20 +523,15 @@ pub(crate) async fn export(
     headers: HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let c = match signed_in(&s, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
     let csrf = fields
         .iter()
         .find(|(k, _)| k == "csrf")
         .map(|(_, v)| v.as_str());
-    if !c.form_ok(&headers, csrf) {
-        return expired_form();
-    }
-    let (Some(org_id), true) = (c.org(), c.may(Action::Export)) else {
-        return forbidden();
+    let (c, org_id) = match member_form(&s, &headers, csrf, Action::Export).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
+    let org_id = org_id.as_str();
     let ids: Vec<String> = fields
         .into_iter()
         .filter(|(k, _)| k == "record")
