@@ -4,8 +4,10 @@
 //!
 //! Layout of `DATA_DIR/keys/` (private files are created with mode 0600, never printed):
 //! `iaca.jwk` + `iaca.pem` (the mdoc root), `signing-<kid>.jwk` (software keys),
-//! `signing-<kid>.pem` (each key's DS certificate), `encryption.jwk`, and `keyring.json`
-//! naming the active key and, for retired ones, until when they stay published.
+//! `signing-<kid>.pem` (each key's DS certificate), `signing-<kid>.x5c.pem` (its credential
+//! signer certificate for SD-JWT VC and status list `x5c`; made on first use for keys of an
+//! earlier version), `encryption.jwk`, and `keyring.json` naming the active key and, for
+//! retired ones, until when they stay published.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -91,6 +93,10 @@ pub struct ActiveKey {
     pub kid: String,
     /// Its Document Signer certificate (issued by the IACA).
     pub ds_cert: Certificate,
+    /// The `x5c` of its JOSE credentials (SD-JWT VCs, status list tokens): its credential
+    /// signer certificate (issued by the IACA, naming the issuer identifier), without the
+    /// trust anchor.
+    pub x5c: Vec<Certificate>,
 }
 
 /// The active key, every key's record, and the keyring file's mtime when they were read.
@@ -112,6 +118,7 @@ pub struct KeyRing {
     state: RwLock<RingState>,
     name: String,
     country: String,
+    issuer_id: String,
 }
 
 pub(crate) fn write_private(path: &Path, text: &str) -> Result<(), KeyStoreError> {
@@ -173,11 +180,13 @@ const CERT_DAYS: u32 = 3 * 365;
 
 impl KeyRing {
     /// Opens the keys in `data_dir/keys`, making any that are missing (first run). With
-    /// `hsm`, new signing keys are made in the module instead of in software.
+    /// `hsm`, new signing keys are made in the module instead of in software. `issuer_id`
+    /// (the credential issuer identifier) is named in the credential signer certificates.
     pub fn open(
         data_dir: &Path,
         name: &str,
         country: &str,
+        issuer_id: &str,
         hsm: Option<Arc<dyn HsmBackend>>,
     ) -> Result<Self, KeyStoreError> {
         let dir = data_dir.join("keys");
@@ -221,6 +230,7 @@ impl KeyRing {
             state: RwLock::new((None, Vec::new(), None)),
             name: name.to_string(),
             country: country.to_string(),
+            issuer_id: issuer_id.to_string(),
         };
         if !ring.dir.join("keyring.json").exists() {
             let entry = ring.make_signing_key()?;
@@ -323,13 +333,47 @@ impl KeyRing {
             .ok()
             .and_then(|c| c.into_iter().next())
             .ok_or(KeyStoreError::Malformed(pem_path))?;
+        let x5c = vec![self.credential_signer_cert(&entry.kid, signer.public_key())?];
         let active = ActiveKey {
             signer,
             kid: entry.kid.clone(),
             ds_cert,
+            x5c,
         };
         *self.state.write().expect("lock") = (Some(Arc::new(active)), file.keys, mtime);
         Ok(())
+    }
+
+    /// The credential signer certificate of key `kid` from `signing-<kid>.x5c.pem`, made
+    /// (and kept) when missing or when it names another issuer identifier or key.
+    fn credential_signer_cert(
+        &self,
+        kid: &str,
+        key: &credentials::keys::PublicKey,
+    ) -> Result<Certificate, KeyStoreError> {
+        let path = self.dir.join(format!("signing-{kid}.x5c.pem"));
+        if path.exists() {
+            let kept = Certificate::from_pem_chain(&read(&path)?)
+                .ok()
+                .and_then(|c| c.into_iter().next())
+                .ok_or_else(|| KeyStoreError::Malformed(path.clone()))?;
+            let names_us = kept.subject_alt_names().1.contains(&self.issuer_id);
+            let same_key = kept.public_key().ok().as_ref() == Some(key);
+            if names_us && same_key {
+                return Ok(kept);
+            }
+        }
+        let cert = profile::credential_signer(
+            key,
+            &self.iaca,
+            self.iaca_signer.clone(),
+            &self.name,
+            &self.issuer_id,
+            CERT_DAYS,
+        )
+        .map_err(|e| KeyStoreError::Certificate(e.to_string()))?;
+        write_private(&path, &cert.to_pem())?;
+        Ok(cert)
     }
 
     /// Makes a new signing key the active one. The old key stops signing now and stays in

@@ -69,7 +69,13 @@ pub fn open_with_store(
     data_dir: &Path,
     hsm: Option<Arc<dyn keys::HsmBackend>>,
 ) -> Result<Shared, OpenError> {
-    let keys = keys::KeyRing::open(data_dir, &config.name, &config.country, hsm)?;
+    let keys = keys::KeyRing::open(
+        data_dir,
+        &config.name,
+        &config.country,
+        &config.issuer_url,
+        hsm,
+    )?;
     let token_path = data_dir.join("admin.token");
     let admin_token = if token_path.exists() {
         std::fs::read_to_string(&token_path)

@@ -1,6 +1,7 @@
 //! What this issuer asks the trust register to record about it: the `entry.registered`
 //! event body's service (roles, credential types, URL) and trust anchors (the `iss` and keys
-//! of its SD-JWT VCs, the `did:key` of its W3C credentials, the IACA of its mdocs). Provider and CAB certificate details are the
+//! of its SD-JWT VCs, the `did:key` of its W3C credentials, the IACA of its mdocs, and the
+//! same root for the `x5c` chains of its SD-JWT VCs). Provider and CAB certificate details are the
 //! scheme operator's to fill in; they are left as placeholders.
 
 use serde_json::{json, Value};
@@ -69,11 +70,19 @@ pub fn anchors(s: &Issuer) -> Vec<TrustAnchor> {
             did: credentials::did::did_key(credentials::keys::Signer::public_key(&*s.keys.eddsa())),
         },
     });
+    // The register keeps certificates as base64url DER. The IACA is the root of both the
+    // mdocs' Document Signers and the credential signer certificates in the `x5c` of the
+    // SD-JWT VCs and status list tokens.
+    let root = credentials::b64::encode(s.keys.iaca().der());
     out.push(TrustAnchor {
         anchor_id: "iaca".into(),
         key: AnchorKey::Iaca {
-            certificate: s.keys.iaca().to_pem(),
+            certificate: root.clone(),
         },
+    });
+    out.push(TrustAnchor {
+        anchor_id: "x5c-root".into(),
+        key: AnchorKey::X5cRoot { certificate: root },
     });
     out
 }

@@ -523,7 +523,8 @@ async fn rotation_signs_with_the_new_key_and_keeps_the_old_one_published() {
     let m = w.issue(&token, "mdl_mdoc", &[&k]).await.unwrap();
     mdoc_verifies(&t, &m[0], &k);
     // a restarted process finds the same active key
-    let again = issuer::keys::KeyRing::open(t.dir.path(), "Vouch Test IDSP", "GB", None).unwrap();
+    let again =
+        issuer::keys::KeyRing::open(t.dir.path(), "Vouch Test IDSP", "GB", ISSUER, None).unwrap();
     assert_eq!(again.active().kid, new);
 }
 

@@ -106,6 +106,13 @@ async fn hsm_keys_sign_credentials_and_rotate_inside_the_token() {
     assert_eq!(r.status, 200);
     assert_ne!(t.issuer.keys.active().kid, old);
     // reopening finds both keys in the token
-    let again = issuer::keys::KeyRing::open(&data, "Vouch Test IDSP", "GB", Some(hsm)).unwrap();
+    let again = issuer::keys::KeyRing::open(
+        &data,
+        "Vouch Test IDSP",
+        "GB",
+        "https://issuer.test/tenant",
+        Some(hsm),
+    )
+    .unwrap();
     assert_eq!(again.active().kid, t.issuer.keys.active().kid);
 }

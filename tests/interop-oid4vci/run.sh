@@ -2,7 +2,8 @@
 # Interop: an independent OpenID4VCI 1.0 wallet (@openid4vc/openid4vci) completes the
 # pre-authorized code flow (tx_code, DPoP, nonce, JWT proofs, notification) against a running
 # `vouch issuer serve`; the SD-JWT VC it receives passes `vouch sd-jwt verify`, and the
-# metadata validates against specs/openid4vci/credential-issuer-metadata.schema.json.
+# metadata validates against specs/openid4vci/credential-issuer-metadata.schema.json; the
+# SD-JWT VCs and their status lists verify through their x5c with an independent verifier.
 # The wallet (client.mjs) is one of the npm test peers of tests/package.json.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -58,6 +59,17 @@ for id in pid_sd_jwt right_to_work_sd_jwt; do
   field "$tmp/result.json" ".credentials.$id" > "$tmp/$id.txt"
   "$VOUCH" sd-jwt verify --issuer-key "$tmp/issuer.pub.jwk" < "$tmp/$id.txt" > "$tmp/$id.report.json"
   echo "ok: $id received by the independent wallet passes vouch sd-jwt verify"
+done
+# HAIP x5c: an independent verifier (@sd-jwt/sd-jwt-vc with @peculiar/x509) verifies each
+# SD-JWT VC and its status list token through their x5c to the issuer's published root,
+# and refuses them under another root.
+node -e "fetch(process.argv[1]).then(r=>r.text()).then(t=>process.stdout.write(t))" "$url/iaca.pem" > "$tmp/root.pem"
+for id in pid_sd_jwt right_to_work_sd_jwt; do
+  (cd "$here" && node x5c.mjs "$tmp/$id.txt" "$tmp/root.pem") > "$tmp/$id.x5c.json"
+  if (cd "$here" && node x5c.mjs "$tmp/$id.txt" "$tmp/wp-root.pem") 2>/dev/null; then
+    echo "FAIL: $id verified under a root that did not issue its signer"; exit 1
+  fi
+  echo "ok: $id and its status list token verify through their x5c with @sd-jwt/sd-jwt-vc and @peculiar/x509, and not under another root"
 done
 [ -n "$(field "$tmp/result.json" '.credentials.mdl_mdoc')" ]
 echo "ok: mdl_mdoc received by the independent wallet"

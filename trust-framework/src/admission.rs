@@ -9,7 +9,8 @@
 //!   event of the same entry (history of an entry only moves forward). A correction keeps
 //!   its own rule: it may describe the past, but is itself dated now.
 //! - **Names**: a root (`x5c_root`) or IACA certificate whose subject copies the subject of
-//!   another entry's root is refused, so no provider can be taken for another by name.
+//!   another entry's root is refused, so no provider can be taken for another by name; one
+//!   that is not base64url DER (a PEM pasted in, say) is refused, since nothing could match it.
 //! - **Attribution**: the server stamps `logged_at` on each new leaf (see
 //!   [`Event::logged_at`]); leaves written before that field existed stay valid.
 
@@ -91,6 +92,13 @@ pub enum Refusal {
         /// The entry that holds it.
         other_entry: String,
     },
+    /// A root (`x5c_root`) or IACA anchor is not a base64url DER certificate, so no
+    /// verifier could ever match it.
+    #[error("anchor {anchor_id}: its certificate is not base64url DER of an X.509 certificate")]
+    BadAnchor {
+        /// The anchor refused.
+        anchor_id: String,
+    },
 }
 
 impl Refusal {
@@ -101,6 +109,7 @@ impl Refusal {
             Refusal::FutureDated { .. } => "occurred_at_in_future",
             Refusal::OutOfOrder { .. } => "occurred_at_out_of_order",
             Refusal::SubjectTaken { .. } => "anchor_subject_taken",
+            Refusal::BadAnchor { .. } => "bad_anchor",
         }
     }
 }
@@ -165,7 +174,16 @@ pub fn admit(
         _ => return Ok(()),
     };
     for anchor in anchors {
+        let is_certificate = matches!(
+            anchor.key,
+            AnchorKey::X5cRoot { .. } | AnchorKey::Iaca { .. }
+        );
         let Some(root) = root_cert(&anchor.key) else {
+            if is_certificate {
+                return Err(Refusal::BadAnchor {
+                    anchor_id: anchor.anchor_id.clone(),
+                });
+            }
             continue;
         };
         let subject = &root.inner().tbs_certificate.subject;

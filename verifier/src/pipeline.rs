@@ -142,6 +142,39 @@ pub struct Verifier {
     pub policy: Policy,
 }
 
+/// The `iss` and registered key of an `x5c` chain that no registered root names, when its
+/// leaf's key is one the register gives that `iss`.
+fn registered_leaf_key(
+    trust: &TrustData,
+    chain: &[Certificate],
+    iss: Option<&str>,
+    vct: &str,
+    now: OffsetDateTime,
+) -> Option<(String, PublicKey)> {
+    let iss = iss?;
+    let unknown = authorize(
+        trust.register(),
+        &Evidence::X5c {
+            chain,
+            iss: Some(iss),
+        },
+        vct,
+        "",
+        now,
+    )
+    .reason
+        == Reason::UnknownAnchor;
+    if !unknown {
+        return None;
+    }
+    let leaf = chain.first()?.public_key().ok()?;
+    trust
+        .iss_keys(iss)
+        .iter()
+        .any(|k| *k.public_key() == leaf)
+        .then(|| (iss.to_string(), leaf))
+}
+
 /// What a credential offers as issuer evidence.
 enum Issuer {
     Chain(Vec<Certificate>),
@@ -469,6 +502,15 @@ impl Verifier {
                     }
                 }
             }
+        };
+        // An issuer may put its `x5c` on credentials before its root is on the register
+        // (an entry registered by key before HAIP): when no registered root names the
+        // chain but its leaf key is one the register gives this `iss`, the credential is
+        // judged by that registered key, as one without `x5c` would be.
+        let issuer = match issuer {
+            Issuer::Chain(chain) => registered_leaf_key(&trust, &chain, iss.as_deref(), &vct, now)
+                .map_or(Issuer::Chain(chain), |(iss, key)| Issuer::Key { iss, key }),
+            other => other,
         };
         let roots;
         let mut sub = CheckLog::default();

@@ -363,3 +363,53 @@ async fn a_wallet_providers_right_to_work_credential_is_refused() {
         "only by a certified identity service provider",
     );
 }
+
+/// A chain for `key` under a root nobody registered, naming the provider's `iss`.
+fn unregistered_chain(key: &credentials::keys::PublicKey) -> Vec<credentials::x509::Certificate> {
+    use credentials::x509::dev::{issue, self_signed, CertSpec};
+    let root_key: Arc<dyn credentials::keys::Signer> = Arc::new(common::signer());
+    let root = self_signed(
+        &CertSpec {
+            common_name: "Unregistered Root".into(),
+            days: 30,
+            ca: Some(Some(0)),
+            ..Default::default()
+        },
+        root_key.clone(),
+    )
+    .unwrap();
+    let leaf = issue(
+        &CertSpec {
+            common_name: "Signer".into(),
+            days: 30,
+            uris: vec![common::ISS.into()],
+            ..Default::default()
+        },
+        key,
+        &root,
+        root_key,
+    )
+    .unwrap();
+    vec![leaf]
+}
+
+#[tokio::test]
+async fn an_x5c_to_a_root_not_yet_registered_is_judged_by_the_registered_key() {
+    // A provider registered by key that starts putting x5c on its credentials (HAIP) before
+    // its root is on the register: its registered key still vouches for it.
+    let s = Scheme::new(Story::Good);
+    let chain = unregistered_chain(credentials::keys::Signer::public_key(&s.idp));
+    let cred = s.issue_with_x5c(&s.idp, chain, now() + Duration::days(300));
+    let seen = check(&s, valid_token(&s), cred).await;
+    assert_eq!(seen.outcome["passed"], true, "{:#}", seen.outcome);
+}
+
+#[tokio::test]
+async fn an_x5c_to_an_unregistered_root_for_an_unregistered_key_is_unknown() {
+    let s = Scheme::new(Story::Good);
+    let stranger = common::signer();
+    let chain = unregistered_chain(credentials::keys::Signer::public_key(&stranger));
+    let cred = s.issue_with_x5c(&stranger, chain, now() + Duration::days(300));
+    let seen = check(&s, valid_token(&s), cred).await;
+    assert_failed(&seen, "trust_register", "unknown_anchor", "");
+}

@@ -123,27 +123,30 @@ fn sd_jwt(raw: &str, register: &Register, now: OffsetDateTime) -> Result<Standin
         .unwrap_or(now);
     let has_x5c = matches!(sd.jws().header().x5c(), Ok(Some(_)));
     let opts = VcVerifyOptions::new(VerifyOptions::at(now.unix_timestamp()));
+    // With `x5c`, the chain to a registered root; failing that (an issuer registered by key
+    // before it added its root), the issuer's registered keys below.
+    let mut chain_refusal = None;
     if has_x5c {
         let roots = register.x5c_roots();
-        if roots.is_empty() {
-            return Ok(unverified("no certificate root in this wallet's register"));
-        }
-        let v = sd_jwt_vc::verify(
+        match sd_jwt_vc::verify(
             raw,
             &IssuerKeySource::X5c(&roots),
             &opts,
             &mut CheckLog::default(),
-        )
-        .map_err(|e| refused(e.code(), e))?;
-        return Ok(standing(
-            register,
-            &Evidence::X5c {
-                chain: &v.chain,
-                iss: v.iss.as_deref(),
-            },
-            vct,
-            issued_at,
-        ));
+        ) {
+            Ok(v) => {
+                return Ok(standing(
+                    register,
+                    &Evidence::X5c {
+                        chain: &v.chain,
+                        iss: v.iss.as_deref(),
+                    },
+                    vct,
+                    issued_at,
+                ))
+            }
+            Err(e) => chain_refusal = Some(e),
+        }
     }
     let keys: Vec<PublicKey> = register
         .iss_keys(iss)
@@ -151,9 +154,13 @@ fn sd_jwt(raw: &str, register: &Register, now: OffsetDateTime) -> Result<Standin
         .map(|k| k.public_key().clone())
         .collect();
     if keys.is_empty() {
-        return Ok(unverified(
-            "the issuer is not in this wallet's copy of the register yet",
-        ));
+        return match chain_refusal {
+            Some(e) if !register.x5c_roots().is_empty() => Err(refused(e.code(), e)),
+            Some(_) => Ok(unverified("no certificate root in this wallet's register")),
+            None => Ok(unverified(
+                "the issuer is not in this wallet's copy of the register yet",
+            )),
+        };
     }
     // One of the issuer's registered keys must verify it; the register then judges that key.
     let mut last = None;

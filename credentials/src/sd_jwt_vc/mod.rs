@@ -112,11 +112,12 @@ impl<'a> SdJwtVcIssuer<'a> {
             plain.insert("status".into(), status.clone());
         }
         let mut issuer = SdJwtIssuer::new(self.signer).typ(TYP);
-        if self.x5c.is_empty() {
-            if let Some(kid) = self.signer.key_id() {
-                issuer = issuer.header_param("kid", kid.into());
-            }
-        } else {
+        // The `kid` also beside an `x5c`: verifiers that take the key from JWT VC Issuer
+        // Metadata pick it by `kid`.
+        if let Some(kid) = self.signer.key_id() {
+            issuer = issuer.header_param("kid", kid.into());
+        }
+        if !self.x5c.is_empty() {
             use base64::Engine;
             let chain = self
                 .x5c

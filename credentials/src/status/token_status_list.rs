@@ -45,6 +45,8 @@ const CWT_STATUS_LIST: i64 = 65533;
 const CWT_TTL: i64 = 65534;
 /// COSE header label `typ` (RFC 9596).
 const COSE_TYP: i64 = 16;
+/// COSE header label `x5chain` (RFC 9360).
+const COSE_X5CHAIN: i64 = 33;
 
 /// The largest list this module inflates (64 MiB: 2^29 one-bit entries); a bigger
 /// decompressed size is refused so a small token cannot exhaust memory.
@@ -407,10 +409,28 @@ impl StatusListToken {
 
     /// Signs the JWT form: header `typ: statuslist+jwt` and the signer's `kid`.
     pub fn sign_jwt(&self, signer: &dyn Signer) -> Result<String, StatusListError> {
+        self.sign_jwt_with_x5c(signer, &[])
+    }
+
+    /// As [`Self::sign_jwt`], with the signer's certificate chain (leaf first, without the
+    /// trust anchor) in the `x5c` header when `chain` is not empty (HAIP 1.0).
+    pub fn sign_jwt_with_x5c(
+        &self,
+        signer: &dyn Signer,
+        chain: &[crate::x509::Certificate],
+    ) -> Result<String, StatusListError> {
         let mut header = Map::new();
         header.insert("typ".into(), JWT_TYP.into());
         if let Some(kid) = signer.key_id() {
             header.insert("kid".into(), kid.into());
+        }
+        if !chain.is_empty() {
+            use base64::Engine;
+            let x5c: Vec<Value> = chain
+                .iter()
+                .map(|c| Value::from(base64::engine::general_purpose::STANDARD.encode(c.der())))
+                .collect();
+            header.insert("x5c".into(), Value::Array(x5c));
         }
         let payload =
             serde_json::to_vec(&Value::Object(self.jwt_claims())).expect("a JSON map serializes");
@@ -517,6 +537,17 @@ impl StatusListToken {
     /// Signs the CWT form: a tagged COSE_Sign1 with `alg` and `typ` protected, `kid`
     /// unprotected.
     pub fn sign_cwt(&self, signer: &dyn Signer) -> Result<Vec<u8>, StatusListError> {
+        self.sign_cwt_with_x5chain(signer, &[])
+    }
+
+    /// As [`Self::sign_cwt`], with the signer's certificate chain (leaf first, without the
+    /// trust anchor) in a protected `x5chain` (RFC 9360, label 33) when `chain` is not
+    /// empty: one certificate as a byte string, several as an array.
+    pub fn sign_cwt_with_x5chain(
+        &self,
+        signer: &dyn Signer,
+        chain: &[crate::x509::Certificate],
+    ) -> Result<Vec<u8>, StatusListError> {
         let mut payload = Vec::new();
         ciborium::into_writer(&self.cwt_claims(), &mut payload)
             .expect("writing CBOR to a Vec cannot fail");
@@ -524,13 +555,19 @@ impl StatusListToken {
         if let Some(kid) = signer.key_id() {
             unprotected = unprotected.key_id(kid.as_bytes().to_vec());
         }
+        let mut protected = HeaderBuilder::new()
+            .algorithm(cose_alg(signer.algorithm()))
+            .value(COSE_TYP, Cbor::Text(CWT_TYP.into()));
+        match chain {
+            [] => {}
+            [one] => protected = protected.value(COSE_X5CHAIN, Cbor::Bytes(one.der().to_vec())),
+            many => {
+                let ders = many.iter().map(|c| Cbor::Bytes(c.der().to_vec())).collect();
+                protected = protected.value(COSE_X5CHAIN, Cbor::Array(ders));
+            }
+        }
         let mut sign1 = CoseSign1Builder::new()
-            .protected(
-                HeaderBuilder::new()
-                    .algorithm(cose_alg(signer.algorithm()))
-                    .value(COSE_TYP, Cbor::Text(CWT_TYP.into()))
-                    .build(),
-            )
+            .protected(protected.build())
             .unprotected(unprotected.build())
             .payload(payload)
             .build();

@@ -1,6 +1,7 @@
 //! ISO/IEC 18013-5 Annex B certificate profiles: the IACA root, the Document Signer, the
 //! reader root and the reader authentication certificate; how to make them and how to
-//! check a Document Signer against its IACA.
+//! check a Document Signer against its IACA. Beside them, the issuer's JOSE credential
+//! signer certificate (HAIP `x5c`) under the same root.
 
 use std::sync::Arc;
 
@@ -52,6 +53,30 @@ pub fn document_signer(
         ..Default::default()
     };
     dev::issue(&spec, ds_key, iaca, iaca_signer)
+}
+
+/// The certificate of an issuer's JOSE signing key (SD-JWT VC and status list token `x5c`,
+/// HAIP 1.0 section 6.1), issued by the provider's root (its IACA): digitalSignature, the
+/// issuer identifier as a URI subjectAltName (SD-JWT VC section 3.5 binds an HTTPS `iss` to
+/// the leaf that way), the provider's name and country in the subject, and no mdoc EKU (it
+/// is not a Document Signer).
+pub fn credential_signer(
+    key: &PublicKey,
+    root: &Certificate,
+    root_signer: Arc<dyn Signer>,
+    name: &str,
+    issuer_id: &str,
+    days: u32,
+) -> Result<Certificate, DevPkiError> {
+    let spec = CertSpec {
+        common_name: format!("{name} credential signer"),
+        organization: Some(name.into()),
+        country: subject_attr(root, "2.5.4.6"),
+        days,
+        uris: vec![issuer_id.into()],
+        ..Default::default()
+    };
+    dev::issue(&spec, key, root, root_signer)
 }
 
 /// A reader root CA.

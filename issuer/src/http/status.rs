@@ -45,11 +45,11 @@ pub async fn status_token(
     let key = s.keys.active();
     Ok(Some(if cwt {
         token
-            .sign_cwt(key.signer.as_ref())
+            .sign_cwt_with_x5chain(key.signer.as_ref(), &key.x5c)
             .map_err(ApiError::internal)?
     } else {
         token
-            .sign_jwt(key.signer.as_ref())
+            .sign_jwt_with_x5c(key.signer.as_ref(), &key.x5c)
             .map_err(ApiError::internal)?
             .into_bytes()
     }))

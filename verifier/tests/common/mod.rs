@@ -307,12 +307,37 @@ impl Scheme {
         self.issue_claims(issuer, RTW_V2_VCT, claims, exp)
     }
 
+    /// A right-to-work credential signed by `issuer` with `chain` in its `x5c` header.
+    pub fn issue_with_x5c(
+        &self,
+        issuer: &SoftwareSigner,
+        chain: Vec<credentials::x509::Certificate>,
+        exp: OffsetDateTime,
+    ) -> SdJwt {
+        let claims: Map<String, Value> = serde_json::from_str(include_str!(
+            "../../../specs/examples/right-to-work.claims.json"
+        ))
+        .unwrap();
+        self.issue_claims_x5c(Some(issuer), RTW_VCT, claims, exp, chain)
+    }
+
     fn issue_claims(
         &self,
         issuer: Option<&SoftwareSigner>,
         vct: &str,
         claims: Map<String, Value>,
         exp: OffsetDateTime,
+    ) -> SdJwt {
+        self.issue_claims_x5c(issuer, vct, claims, exp, Vec::new())
+    }
+
+    fn issue_claims_x5c(
+        &self,
+        issuer: Option<&SoftwareSigner>,
+        vct: &str,
+        claims: Map<String, Value>,
+        exp: OffsetDateTime,
+        chain: Vec<credentials::x509::Certificate>,
     ) -> SdJwt {
         let frame = type_metadata::default_frame(vct, &claims).unwrap();
         let env = VcEnvelope {
@@ -331,6 +356,7 @@ impl Scheme {
             ),
         };
         SdJwtVcIssuer::new(issuer.unwrap_or(&self.idp))
+            .with_x5c(chain)
             .issue(&env, &claims, &frame, false)
             .unwrap()
     }
