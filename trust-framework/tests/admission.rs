@@ -174,3 +174,46 @@ fn a_root_copying_another_providers_subject_is_refused() {
     )
     .unwrap();
 }
+
+#[test]
+fn a_root_given_as_pem_is_refused_since_no_verifier_could_match_it() {
+    let now = t("2026-12-07T12:00:00Z");
+    let log = log_at(now - time::Duration::days(30));
+    let der = b64::decode(&pki("attacker-lookalike-root.der")).unwrap();
+    let pem = format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der)
+    );
+    for key in [
+        AnchorKey::Iaca {
+            certificate: pem.clone(),
+        },
+        AnchorKey::X5cRoot { certificate: pem },
+    ] {
+        let reg = registration(
+            "newcomer",
+            "Newcomer Ltd",
+            &["org.iso.18013.5.1.mDL"],
+            certificate("newcomer-1", "cab-b", now, now + time::Duration::days(700)),
+            vec![TrustAnchor {
+                anchor_id: "root".into(),
+                key,
+            }],
+            now + time::Duration::days(700),
+        );
+        let e = admit(
+            &log,
+            &event(now, operator(), reg),
+            now,
+            &WritePolicy::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            Refusal::BadAnchor {
+                anchor_id: "root".into()
+            }
+        );
+        assert_eq!(e.code(), "bad_anchor");
+    }
+}
