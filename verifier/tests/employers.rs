@@ -178,3 +178,23 @@ async fn an_employers_certificate_and_client_id_survive_a_restart() {
         "under the deployment's reader root"
     );
 }
+
+#[tokio::test]
+async fn the_deployments_x509_hash_client_id_survives_a_restart() {
+    use credentials::openid4vp::ClientId;
+    let dir = tempfile::tempdir().unwrap();
+    let first = verifier::oid4vp::RequestSigner::dev(dir.path(), "localhost", true).unwrap();
+    let again = verifier::oid4vp::RequestSigner::dev(dir.path(), "localhost", true).unwrap();
+    assert!(matches!(first.client_id, ClientId::X509Hash(_)));
+    assert_eq!(
+        first.client_id, again.client_id,
+        "the registered client id stays"
+    );
+    // Another host is another certificate, and so another client id.
+    let moved = verifier::oid4vp::RequestSigner::dev(dir.path(), "verifier.example", true).unwrap();
+    assert_ne!(first.client_id, moved.client_id);
+    assert_eq!(
+        moved.chain[0].subject_alt_names().0,
+        vec!["verifier.example".to_string()]
+    );
+}

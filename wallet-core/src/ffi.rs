@@ -381,6 +381,12 @@ impl WalletHandle {
             .block_on(self.wallet.refresh_register(&registry_url, &key, &log_vkey))?)
     }
 
+    /// Turns HAIP 1.0 mode on or off: on redirect-based flows, only signed requests from an
+    /// `x509_hash` or `x509_san_dns` client whose response is encrypted.
+    pub fn set_haip_mode(&self, on: bool) -> Result<(), FfiError> {
+        Ok(self.rt.block_on(self.wallet.set_haip(on))?)
+    }
+
     /// Trusts PEM roots for verifier request objects.
     pub fn add_verifier_root(&self, pem: String) -> Result<(), FfiError> {
         Ok(self.rt.block_on(self.wallet.add_verifier_root(&pem))?)

@@ -59,7 +59,45 @@ impl StoredCredential {
     }
 }
 
-credentials::dcql_candidate!(StoredCredential);
+credentials::dcql_candidate!(
+    StoredCredential,
+    /// The `aki` values of the issuer's certificate chain (the SD-JWT VC's `x5c`, the
+    /// mdoc's x5chain), so a DCQL `trusted_authorities` query can match it.
+    fn authorities(&self) -> Vec<(String, Vec<String>)> {
+        let chain = self.issuer_chain();
+        let aki = credentials::dcql::aki_values(&chain);
+        if aki.is_empty() {
+            Vec::new()
+        } else {
+            vec![("aki".to_string(), aki)]
+        }
+    }
+);
+
+impl StoredCredential {
+    /// The issuer's certificate chain as the credential carries it (empty when it names
+    /// its key another way).
+    pub fn issuer_chain(&self) -> Vec<credentials::x509::Certificate> {
+        let ders: Vec<Vec<u8>> = match self.format.as_str() {
+            credentials::mdoc::FORMAT => {
+                return b64::decode(&self.raw)
+                    .and_then(|b| IssuerSigned::from_cbor(&b).ok())
+                    .and_then(|i| i.issuer_chain().ok())
+                    .unwrap_or_default()
+            }
+            _ => {
+                let jws = self.raw.split('~').next().unwrap_or_default();
+                credentials::jose::CompactJws::parse(jws)
+                    .ok()
+                    .and_then(|j| j.header().x5c().ok().flatten())
+                    .unwrap_or_default()
+            }
+        };
+        ders.iter()
+            .filter_map(|d| credentials::x509::Certificate::from_der(d).ok())
+            .collect()
+    }
+}
 
 /// A batch of credentials of one configuration from one issuer, and how to refill it.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -50,6 +50,33 @@ pub struct PresentationOutcome {
     pub claims: Vec<String>,
 }
 
+/// HAIP 1.0 on a redirect-based flow: the client is identified by certificate
+/// (`x509_hash`, or `x509_san_dns`) and the response is encrypted (`direct_post.jwt`).
+fn haip_allows(request: &AuthorizationRequest) -> Result<()> {
+    if !matches!(
+        request.client_id,
+        ClientId::X509Hash(_) | ClientId::X509SanDns(_)
+    ) {
+        return Err(Error::request(
+            WalletError::InvalidClient,
+            format!(
+                "HAIP mode: the client id {} is not x509_hash or x509_san_dns",
+                request.client_id
+            ),
+        ));
+    }
+    if request.response_mode != "direct_post.jwt" {
+        return Err(Error::request(
+            WalletError::InvalidRequest,
+            format!(
+                "HAIP mode: response_mode {} would send the credentials unencrypted; direct_post.jwt is required",
+                request.response_mode
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Where a request came from.
 enum RequestSource {
     Signed(String, Option<String>),
@@ -114,7 +141,14 @@ impl Wallet {
         } else {
             RequestSource::Unsigned(params.clone())
         };
-        match source {
+        let haip = self.settings().haip;
+        if haip && matches!(source, RequestSource::Unsigned(_)) {
+            return Err(Error::request(
+                WalletError::InvalidRequest,
+                "HAIP mode: an unsigned request is not accepted on a redirect-based flow",
+            ));
+        }
+        let (request, subject) = match source {
             RequestSource::Signed(jwt, wallet_nonce) => {
                 let prefix = param("client_id").map(|c| ClientId::parse(&c));
                 if let Some(ClientId::DecentralizedIdentifier(d)) = &prefix {
@@ -154,7 +188,7 @@ impl Wallet {
                         }
                     }
                 }
-                Ok((verified.request, Some(verified.chain[0].subject())))
+                (verified.request, Some(verified.chain[0].subject()))
             }
             RequestSource::Unsigned(params) => {
                 let req = AuthorizationRequest::from_claims(&params)
@@ -182,9 +216,13 @@ impl Wallet {
                         ))
                     }
                 }
-                Ok((req, None))
+                (req, None)
             }
+        };
+        if haip {
+            haip_allows(&request)?;
         }
+        Ok((request, subject))
     }
 
     /// Reads a presentation request (by value or by `request_uri`), authenticates it,

@@ -43,6 +43,10 @@ pub struct Settings {
     pub over_asking: Option<OverAskingPolicy>,
     /// Refill a single-use batch when fewer than this many are left (None: 2).
     pub refill_below: Option<usize>,
+    /// HAIP 1.0 mode: on redirect-based flows only signed requests from an `x509_hash` or
+    /// `x509_san_dns` client, answered encrypted (`direct_post.jwt`).
+    #[serde(default)]
+    pub haip: bool,
 }
 
 /// A pinned snapshot: the JWS and the keys that verify it.
@@ -183,6 +187,13 @@ impl Wallet {
     /// The current settings.
     pub fn settings(&self) -> Settings {
         self.settings.lock().expect("settings lock").clone()
+    }
+
+    /// Turns HAIP 1.0 mode on or off (see [`Settings::haip`]).
+    pub async fn set_haip(&self, on: bool) -> Result<()> {
+        let mut s = self.settings();
+        s.haip = on;
+        self.save_settings(s).await
     }
 
     /// Replaces the settings.

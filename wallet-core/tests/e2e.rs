@@ -504,3 +504,100 @@ async fn client_id_prefixes_redirect_uri_x509_hash_and_decentralized_identifier(
     );
     let _ = DcqlQuery::from_json(&rtw_query()).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trusted_authorities_aki_matches_the_issuers_chain_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let (w, iss, ver) = issued_wallet(dir.path()).await;
+    // The aki a verifier names: the IACA's subjectKeyIdentifier, read with x509-cert here.
+    let iaca = {
+        use x509_cert::der::Decode;
+        x509_cert::Certificate::from_der(iss.iaca.der()).unwrap()
+    };
+    let ski = iaca
+        .tbs_certificate
+        .extensions
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|e| e.extn_id.to_string() == "2.5.29.14")
+        .map(|e| e.extn_value.as_bytes()[2..].to_vec())
+        .expect("the IACA has a subjectKeyIdentifier");
+    let query = |aki: &str| {
+        json!({"credentials": [
+            {"id": "mdl", "format": "mso_mdoc", "meta": {"doctype_value": "org.iso.18013.5.1.mDL"},
+             "trusted_authorities": [{"type": "aki", "values": [aki]}],
+             "claims": [{"path": ["org.iso.18013.5.1", "family_name"]}]}]})
+    };
+    let (url, _) = ver.request(
+        query(&b64::encode(&ski)),
+        "direct_post.jwt",
+        Some("right_to_work"),
+        false,
+        None,
+    );
+    let consent = w.prepare_presentation(&url).await.unwrap();
+    assert_eq!(consent.credentials[0].query_id, "mdl");
+    let (url, _) = ver.request(
+        query(&b64::encode([7u8; 20])),
+        "direct_post.jwt",
+        Some("right_to_work"),
+        false,
+        None,
+    );
+    let e = w.prepare_presentation(&url).await.unwrap_err();
+    assert!(matches!(e, Error::NoMatchingCredential), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn haip_mode_refuses_unsigned_requests_other_client_ids_and_unencrypted_responses() {
+    let dir = tempfile::tempdir().unwrap();
+    let (w, _iss, ver) = issued_wallet(dir.path()).await;
+    w.set_haip(true).await.unwrap();
+    let code = |e: Error| match e {
+        Error::Request { code, message } => (code.code().to_string(), message),
+        other => panic!("not a request refusal: {other}"),
+    };
+    // Unsigned, by value (redirect_uri), as accepted outside HAIP mode.
+    let response_uri = format!("{}/response", ver.base);
+    let mut u = url::Url::parse("openid4vp://").unwrap();
+    u.query_pairs_mut()
+        .append_pair("client_id", &format!("redirect_uri:{response_uri}"))
+        .append_pair("response_type", "vp_token")
+        .append_pair("response_mode", "direct_post")
+        .append_pair("response_uri", &response_uri)
+        .append_pair("nonce", "n-unsigned")
+        .append_pair("dcql_query", &rtw_query().to_string());
+    let (c, m) = code(w.prepare_presentation(u.as_str()).await.unwrap_err());
+    assert_eq!(c, "invalid_request");
+    assert!(m.contains("unsigned"), "{m}");
+    // Signed, but the credentials would go back unencrypted.
+    let hash = ClientId::X509Hash(ClientId::x509_hash_of(ver.leaf()));
+    let (url, _) = ver.request(
+        rtw_query(),
+        "direct_post",
+        Some("right_to_work"),
+        false,
+        Some(hash.clone()),
+    );
+    let (c, m) = code(w.prepare_presentation(&url).await.unwrap_err());
+    assert_eq!(c, "invalid_request");
+    assert!(m.contains("direct_post.jwt"), "{m}");
+    // Signed, x509_hash, encrypted: accepted and answered.
+    let (url, _) = ver.request(
+        rtw_query(),
+        "direct_post.jwt",
+        Some("right_to_work"),
+        false,
+        Some(hash),
+    );
+    let consent = w.prepare_presentation(&url).await.unwrap();
+    w.respond(&consent.id, &Consent::approve_all(&consent))
+        .await
+        .unwrap();
+    assert!(ver.last_response().vp_token["pid"][0].is_string());
+    // The setting is kept: a reopened wallet is still in HAIP mode.
+    drop(w);
+    let again = wallet(dir.path()).await;
+    assert!(again.settings().haip);
+}

@@ -98,8 +98,9 @@ pub struct ServeArgs {
     /// No network: status lists come from the on-disk cache only.
     #[arg(long)]
     offline: bool,
-    /// Client identifier prefix: `x509_san_dns` (default) or `x509_hash`.
-    #[arg(long, default_value = "x509_san_dns")]
+    /// Client identifier prefix: `x509_hash` (default; HAIP 1.0: the SHA-256 of the kept
+    /// request-signing certificate) or `x509_san_dns` (the host of `--public-url`).
+    #[arg(long, default_value = "x509_hash", value_parser = ["x509_hash", "x509_san_dns"])]
     client_id_prefix: String,
     /// Oldest registry snapshot accepted, hours.
     #[arg(long, default_value_t = 168)]

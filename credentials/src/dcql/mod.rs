@@ -13,4 +13,4 @@ mod select;
 pub use check::{check_response, PresentedCredential, Unsatisfied};
 pub use path::{ClaimsPath, PathElement};
 pub use query::{ClaimsQuery, CredentialQuery, CredentialSetQuery, DcqlError, DcqlQuery, Meta};
-pub use select::{select, Candidate, CredentialMatch, Selection};
+pub use select::{aki_values, select, Candidate, CredentialMatch, Selection};

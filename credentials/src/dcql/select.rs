@@ -63,6 +63,27 @@ pub trait Candidate {
     fn authority(&self) -> Option<(&str, &[String])> {
         None
     }
+    /// Every kind of trust information about its issuer (type and values); by default the
+    /// one [`Candidate::authority`] gives. A credential with an issuer certificate chain
+    /// gives its `aki` values ([`aki_values`]).
+    fn authorities(&self) -> Vec<(String, Vec<String>)> {
+        self.authority()
+            .map(|(k, v)| vec![(k.to_string(), v.to_vec())])
+            .unwrap_or_default()
+    }
+}
+
+/// The `aki` values of an issuer certificate chain (OpenID4VP 1.0 section 6.1.1.1): the
+/// base64url keyIdentifier of the authorityKeyIdentifier of each certificate in it, so a
+/// query naming the chain's root (its subjectKeyIdentifier) or an intermediate matches.
+pub fn aki_values(chain: &[crate::x509::Certificate]) -> Vec<String> {
+    let mut out: Vec<String> = chain
+        .iter()
+        .filter_map(crate::x509::Certificate::authority_key_identifier)
+        .map(crate::b64::encode)
+        .collect();
+    out.dedup();
+    out
 }
 
 /// One credential answering one credential query.
@@ -150,9 +171,9 @@ pub(crate) fn match_with(
         }
     }
     if let Some(tas) = q.trusted_authorities.as_ref().and_then(Value::as_array) {
-        let trusted = c.authority().is_some_and(|(kind, values)| {
+        let trusted = c.authorities().iter().any(|(kind, values)| {
             tas.iter().any(|ta| {
-                ta.get("type").and_then(Value::as_str) == Some(kind)
+                ta.get("type").and_then(Value::as_str) == Some(kind.as_str())
                     && ta
                         .get("values")
                         .and_then(Value::as_array)

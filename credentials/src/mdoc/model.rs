@@ -145,6 +145,12 @@ impl IssuerSigned {
         })
     }
 
+    /// The issuer's certificate chain in issuerAuth's x5chain, leaf first, as received
+    /// (not validated: [`crate::mdoc::verify_issuer_signed`] does that).
+    pub fn issuer_chain(&self) -> Result<Vec<crate::x509::Certificate>, MdocError> {
+        super::verify::x5chain(&self.issuer_auth.sign1)
+    }
+
     /// Encodes IssuerSigned, keeping every item's and issuerAuth's bytes.
     pub fn to_cbor(&self) -> Vec<u8> {
         let mut out = vec![0xa2];

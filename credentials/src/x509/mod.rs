@@ -8,8 +8,8 @@ pub mod profile;
 
 use der::{Decode, Encode};
 use x509_cert::ext::pkix::{
-    name::GeneralName, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
-    SubjectKeyIdentifier,
+    name::GeneralName, AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage,
+    KeyUsages, SubjectAltName, SubjectKeyIdentifier,
 };
 use x509_cert::Certificate as X509;
 
@@ -29,6 +29,8 @@ const P256: der::oid::ObjectIdentifier =
 const P384: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const SUBJECT_KEY_IDENTIFIER: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("2.5.29.14");
+const AUTHORITY_KEY_IDENTIFIER: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("2.5.29.35");
 const BASIC_CONSTRAINTS: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("2.5.29.19");
 const KEY_USAGE: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("2.5.29.15");
@@ -249,6 +251,16 @@ impl Certificate {
             .ok()
             .flatten()
             .map(|s| s.0.as_bytes().to_vec())
+    }
+
+    /// The keyIdentifier of the authorityKeyIdentifier extension, if present (what a DCQL
+    /// `aki` trusted authority names, OpenID4VP 1.0 section 6.1.1.1).
+    pub fn authority_key_identifier(&self) -> Option<Vec<u8>> {
+        self.extension::<AuthorityKeyIdentifier>(AUTHORITY_KEY_IDENTIFIER)
+            .ok()
+            .flatten()
+            .and_then(|a| a.key_identifier)
+            .map(|k| k.as_bytes().to_vec())
     }
 
     /// The serial number's bytes (big-endian, as encoded).

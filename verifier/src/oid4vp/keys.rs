@@ -142,6 +142,66 @@ fn reader_root(data_dir: &Path) -> Result<(Arc<dyn Signer>, Certificate), Reques
     Ok((root_key, root))
 }
 
+/// The request-signing certificate kept in `dir/request-signing.pem` while it is for the
+/// same key, name and host and valid for another week, so an `x509_hash` client id (the one
+/// the register's relying-party entry names) stays the same across restarts; otherwise a
+/// new one under the reader root, kept. `who` names the signer in the log.
+fn kept_or_issued(
+    dir: &Path,
+    signer: &SoftwareSigner,
+    (root_key, root): (Arc<dyn Signer>, &Certificate),
+    org_name: &str,
+    dns: &str,
+    who: &str,
+) -> Result<Certificate, RequestSignerError> {
+    let cert_path = dir.join("request-signing.pem");
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let kept = std::fs::read_to_string(&cert_path)
+        .ok()
+        .and_then(|p| Certificate::from_pem_chain(&p).ok())
+        .and_then(|mut v| (!v.is_empty()).then(|| v.remove(0)))
+        .filter(|c| {
+            // The same key, name and host (a renamed organisation gets a certificate, and
+            // so a client id, of its new name).
+            c.public_key().ok().as_ref() == Some(signer.public_key())
+                && c.subject().contains(&format!("O={org_name}"))
+                && c.subject_alt_names().0.iter().any(|d| d == dns)
+                && c.validity().1 > now + 7 * 86_400
+                && credentials::x509::validate_chain(
+                    std::slice::from_ref(c),
+                    std::slice::from_ref(root),
+                    now,
+                    &Default::default(),
+                )
+                .is_ok()
+        });
+    if let Some(c) = kept {
+        return Ok(c);
+    }
+    let c = dev::issue(
+        &CertSpec {
+            common_name: dns.into(),
+            organization: Some(org_name.into()),
+            not_before: Some(now - 3600),
+            days: 365,
+            dns_names: vec![dns.into()],
+            ..Default::default()
+        },
+        signer.public_key(),
+        root,
+        root_key,
+    )?;
+    vouch_ops::files::write_private(&cert_path, c.to_pem())
+        .map_err(RequestSignerError::WriteRoot)?;
+    // A new certificate is a new x509_hash client id: the register's relying-party entry
+    // must name it before wallets will.
+    tracing::warn!(
+        signer = who,
+        "a new request-signing certificate: register its client id"
+    );
+    Ok(c)
+}
+
 impl RequestSigner {
     /// An employer organisation's own signer, so that wallets name that employer: its own
     /// key and certificate (subject `O=` the organisation's name, the verifier's `dns`)
@@ -166,54 +226,7 @@ impl RequestSigner {
         let dir = data_dir.join("organisations").join(org_id);
         vouch_ops::files::private_dir(&dir).map_err(RequestSignerError::WriteRoot)?;
         let signer = Arc::new(load_or_create_key(&dir.join("request-signing.jwk"))?);
-        let cert_path = dir.join("request-signing.pem");
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        let kept = std::fs::read_to_string(&cert_path)
-            .ok()
-            .and_then(|p| Certificate::from_pem_chain(&p).ok())
-            .and_then(|mut v| (!v.is_empty()).then(|| v.remove(0)))
-            .filter(|c| {
-                // The same key, name and host (a renamed organisation gets a certificate,
-                // and so a client id, of its new name).
-                c.public_key().ok().as_ref() == Some(signer.public_key())
-                    && c.subject().contains(&format!("O={org_name}"))
-                    && c.subject_alt_names().0.iter().any(|d| d == dns)
-                    && c.validity().1 > now + 7 * 86_400
-                    && credentials::x509::validate_chain(
-                        std::slice::from_ref(c),
-                        std::slice::from_ref(&root),
-                        now,
-                        &Default::default(),
-                    )
-                    .is_ok()
-            });
-        let leaf = match kept {
-            Some(c) => c,
-            None => {
-                let c = dev::issue(
-                    &CertSpec {
-                        common_name: dns.into(),
-                        organization: Some(org_name.into()),
-                        not_before: Some(now - 3600),
-                        days: 365,
-                        dns_names: vec![dns.into()],
-                        ..Default::default()
-                    },
-                    signer.public_key(),
-                    &root,
-                    root_key,
-                )?;
-                vouch_ops::files::write_private(&cert_path, c.to_pem())
-                    .map_err(RequestSignerError::WriteRoot)?;
-                // A new certificate is a new client id: the register's relying-party entry
-                // must name it before wallets will.
-                tracing::warn!(
-                    organisation = org_id,
-                    "a new request-signing certificate: register its client id"
-                );
-                c
-            }
-        };
+        let leaf = kept_or_issued(&dir, &signer, (root_key, &root), org_name, dns, org_id)?;
         Ok(RequestSigner {
             signer,
             client_id: ClientId::X509Hash(ClientId::x509_hash_of(&leaf)),
@@ -222,24 +235,19 @@ impl RequestSigner {
         })
     }
 
-    /// A development signer: a reader root kept in `data_dir` (created on first run) and a
-    /// fresh leaf certificate for `dns` issued at every start. `x509_hash` selects that
-    /// prefix instead of `x509_san_dns`.
+    /// The deployment's signer: a reader root kept in `data_dir` (created on first run) and
+    /// a leaf certificate for `dns` kept as [`RequestSigner::organisation`] keeps its own.
+    /// `x509_hash` selects that prefix (HAIP 1.0) instead of `x509_san_dns`.
     pub fn dev(data_dir: &Path, dns: &str, x509_hash: bool) -> Result<Self, RequestSignerError> {
         let (root_key, root) = reader_root(data_dir)?;
         let signer = Arc::new(load_or_create_key(&data_dir.join("request-signing.jwk"))?);
-        let leaf = dev::issue(
-            &CertSpec {
-                common_name: dns.into(),
-                organization: Some("Vouch verifier".into()),
-                not_before: Some(OffsetDateTime::now_utc().unix_timestamp() - 3600),
-                days: 90,
-                dns_names: vec![dns.into()],
-                ..Default::default()
-            },
-            signer.public_key(),
-            &root,
-            root_key,
+        let leaf = kept_or_issued(
+            data_dir,
+            &signer,
+            (root_key, &root),
+            "Vouch verifier",
+            dns,
+            "deployment",
         )?;
         let client_id = if x509_hash {
             ClientId::X509Hash(ClientId::x509_hash_of(&leaf))

@@ -165,6 +165,10 @@ impl Plan {
             &self.registry_url,
             "--snapshot-refresh-seconds",
             &self.snapshot_refresh_seconds.to_string(),
+            // The demo employer is registered under its DNS name (CLIENT_ID), which a
+            // register seeded by an earlier version also names.
+            "--client-id-prefix",
+            "x509_san_dns",
         ])
     }
 
