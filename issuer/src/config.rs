@@ -46,6 +46,9 @@ pub struct IssuerConfig {
     /// Which wallet providers' key attestations are accepted (OpenID4VCI 1.0 Appendix D),
     /// and what is required of them; none by default.
     pub key_attestations: crate::proofs::attestation::KeyAttestationPolicy,
+    /// Which wallet providers' wallet attestations are taken at PAR and the token endpoint
+    /// (HAIP 1.0 section 4.4.1), and whether one is required; none by default.
+    pub wallet_attestation: crate::client_attestation::WalletAttestationPolicy,
     /// Whether the VC API keeps a caller's well-formed `credentialStatus` (Bitstring Status
     /// List entries of a list the caller runs) instead of refusing it; off by default, when
     /// the issuer assigns status itself.
@@ -76,6 +79,7 @@ impl IssuerConfig {
             max_body: 64 * 1024,
             max_pending_pars: crate::store::MAX_PENDING_PARS,
             key_attestations: Default::default(),
+            wallet_attestation: Default::default(),
             accept_caller_status: false,
         }
     }

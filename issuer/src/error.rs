@@ -41,6 +41,11 @@ impl ApiError {
     pub fn invalid_client(d: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_client", d)
     }
+    /// 401 `invalid_client`: client authentication (a wallet attestation) failed or was
+    /// missing where required (RFC 6749 section 5.2).
+    pub fn unauthorized_client(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "invalid_client", d)
+    }
     /// 503 `temporarily_unavailable` (RFC 6749 §4.1.2.1): a bound is reached; try later.
     pub fn temporarily_unavailable(d: impl Into<String>) -> Self {
         Self::new(

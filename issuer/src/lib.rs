@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod client_attestation;
 pub mod config;
 pub mod configurations;
 pub mod error;

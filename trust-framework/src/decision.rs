@@ -450,6 +450,123 @@ pub fn authorize_at_level(
     first_refusal.unwrap_or_else(|| Decision::deny(Reason::UnknownAnchor, None))
 }
 
+/// Decides whether the wallet provider behind `chain` (the `x5c` of a wallet attestation
+/// or key attestation, leaf first) was a certified, registered holder service provider at
+/// `at`: an entry's `x5c_root` anchor validates the chain, the entry stood on the register
+/// then, and its service is certified for the role `holder_service_provider`.
+pub fn authorize_wallet_provider(
+    register: &Register,
+    chain: &[Certificate],
+    at: OffsetDateTime,
+) -> Decision {
+    let evidence = Evidence::X5c { chain, iss: None };
+    let mut first_refusal: Option<Decision> = None;
+    for entry in register.entries.values() {
+        for anchor in &entry.anchors {
+            if !matches!(anchor.anchor.key, AnchorKey::X5cRoot { .. }) {
+                continue;
+            }
+            let Some(matched) = matches(anchor, &evidence, at) else {
+                continue;
+            };
+            let who = subject(entry, at, Some(&anchor.anchor.anchor_id));
+            let decision = match standing(entry, anchor, matched, at) {
+                Err(reason) => Decision::deny(reason, Some(who)),
+                Ok(_) if !entry.service.roles.contains(&Role::HolderServiceProvider) => {
+                    Decision::deny(
+                        Reason::RoleNotCertified {
+                            role: Role::HolderServiceProvider,
+                            credential_type: WALLET_ATTESTATION.to_string(),
+                        },
+                        Some(who),
+                    )
+                }
+                Ok(_) => Decision {
+                    allowed: true,
+                    reason: Reason::Authorized,
+                    subject: Some(who),
+                },
+            };
+            if decision.allowed {
+                return decision;
+            }
+            first_refusal.get_or_insert(decision);
+        }
+    }
+    first_refusal.unwrap_or_else(|| Decision::deny(Reason::UnknownAnchor, None))
+}
+
+/// What [`authorize_wallet_provider`] names as the "credential type" a wallet provider's
+/// role is needed for, in a `role_not_certified` refusal.
+pub const WALLET_ATTESTATION: &str = "wallet attestation";
+
+/// Whether `entry`, recognised through `anchor` (`matched`), stood on the register at `at`:
+/// the anchor trusted then, the entry registered and not lapsed, its service certificate
+/// valid. `Ok` gives the highest level of confidence the certificate covers, if it says.
+fn standing(
+    entry: &Entry,
+    anchor: &AnchorRecord,
+    matched: Result<(), Reason>,
+    at: OffsetDateTime,
+) -> Result<Option<Level>, Reason> {
+    let anchor_id = anchor.anchor.anchor_id.clone();
+    if let Some(nta) = anchor.not_trusted_after {
+        if at > nta {
+            return Err(Reason::AnchorCompromised {
+                anchor_id,
+                not_trusted_after: nta,
+            });
+        }
+    }
+    if let Some(retired) = anchor.retired_at {
+        if at >= retired {
+            return Err(Reason::AnchorRetired {
+                anchor_id,
+                since: retired,
+            });
+        }
+    }
+    if let Err(reason) = matched {
+        return Err(reason);
+    }
+    match entry.state_at(at) {
+        None => {
+            return Err(Reason::NotYetRegistered {
+                registered_at: entry.registered_at,
+            })
+        }
+        Some(s) if s.state == EntryState::Removed => {
+            return Err(Reason::EntryRemoved {
+                since: s.at,
+                reason: s.reason,
+            })
+        }
+        Some(_) => {}
+    }
+    if anchor.added_at > at {
+        // The key exists now but was not an anchor of the service at that time.
+        return Err(Reason::UnknownAnchor);
+    }
+    if at >= entry.expires_at {
+        return Err(Reason::EntryLapsed {
+            expired_at: entry.expires_at,
+        });
+    }
+    match entry.service_certificate_at(at) {
+        None => {
+            return Err(Reason::CertificateNotYetValid {
+                number: String::new(),
+            })
+        }
+        Some(c) => {
+            if let Some(reason) = certificate_reason(c, at) {
+                return Err(reason);
+            }
+            Ok(c.certificate.max_confidence)
+        }
+    }
+}
+
 fn decide_for(
     entry: &Entry,
     anchor: &AnchorRecord,
@@ -461,61 +578,9 @@ fn decide_for(
 ) -> Decision {
     let who = subject(entry, at, Some(&anchor.anchor.anchor_id));
     let deny = |reason| Decision::deny(reason, Some(who.clone()));
-    let anchor_id = anchor.anchor.anchor_id.clone();
-    if let Some(nta) = anchor.not_trusted_after {
-        if at > nta {
-            return deny(Reason::AnchorCompromised {
-                anchor_id,
-                not_trusted_after: nta,
-            });
-        }
-    }
-    if let Some(retired) = anchor.retired_at {
-        if at >= retired {
-            return deny(Reason::AnchorRetired {
-                anchor_id,
-                since: retired,
-            });
-        }
-    }
-    if let Err(reason) = matched {
-        return deny(reason);
-    }
-    match entry.state_at(at) {
-        None => {
-            return deny(Reason::NotYetRegistered {
-                registered_at: entry.registered_at,
-            })
-        }
-        Some(s) if s.state == EntryState::Removed => {
-            return deny(Reason::EntryRemoved {
-                since: s.at,
-                reason: s.reason,
-            })
-        }
-        Some(_) => {}
-    }
-    if anchor.added_at > at {
-        // The key exists now but was not an anchor of the service at that time.
-        return deny(Reason::UnknownAnchor);
-    }
-    if at >= entry.expires_at {
-        return deny(Reason::EntryLapsed {
-            expired_at: entry.expires_at,
-        });
-    }
-    let certified = match entry.service_certificate_at(at) {
-        None => {
-            return deny(Reason::CertificateNotYetValid {
-                number: String::new(),
-            })
-        }
-        Some(c) => {
-            if let Some(reason) = certificate_reason(c, at) {
-                return deny(reason);
-            }
-            c.certificate.max_confidence
-        }
+    let certified = match standing(entry, anchor, matched, at) {
+        Ok(certified) => certified,
+        Err(reason) => return deny(reason),
     };
     if !entry
         .service

@@ -30,6 +30,13 @@ pub trait DeviceKeys: Send + Sync {
     fn key_attestation(&self, _keys: &[PublicKey], _nonce: Option<&str>) -> Result<Option<String>> {
         Ok(None)
     }
+    /// A wallet attestation (HAIP 1.0 section 4.4.1: an `oauth-client-attestation+jwt` from
+    /// the wallet provider's backend) for this wallet instance as OAuth client `client_id`,
+    /// with the handle of the instance key its `cnf.jwk` names (that key signs each PoP).
+    /// `None` (the default) when the platform has none: issuers that require one refuse.
+    fn wallet_attestation(&self, _client_id: &str) -> Result<Option<(String, Zeroizing<Vec<u8>>)>> {
+        Ok(None)
+    }
 }
 
 /// Software ES256 keys: the handle is the private JWK.

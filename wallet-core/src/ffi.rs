@@ -98,6 +98,24 @@ pub trait PlatformDeviceKeys: Send + Sync {
         public_jwks: Vec<String>,
         nonce: Option<String>,
     ) -> Result<Option<String>, FfiError>;
+    /// A wallet attestation (HAIP 1.0 section 4.4.1, an `oauth-client-attestation+jwt` from
+    /// the wallet provider's backend) for this instance as OAuth client `client_id`, with
+    /// the handle of the device key its `cnf.jwk` names (the core signs each PoP with it
+    /// through [`PlatformDeviceKeys::sign`]); `None` when there is none (issuers that
+    /// require one then refuse).
+    fn wallet_attestation(
+        &self,
+        client_id: String,
+    ) -> Result<Option<PlatformWalletAttestation>, FfiError>;
+}
+
+/// A wallet attestation the platform gives: the JWT and the handle of its instance key.
+#[derive(uniffi::Record)]
+pub struct PlatformWalletAttestation {
+    /// The `oauth-client-attestation+jwt`.
+    pub jwt: String,
+    /// The handle of the key its `cnf.jwk` names.
+    pub key_handle: Vec<u8>,
 }
 
 struct ForeignKeyStore(Arc<dyn PlatformKeyStore>);
@@ -165,6 +183,16 @@ impl DeviceKeys for ForeignDeviceKeys {
         self.0
             .key_attestation(jwks, nonce.map(str::to_string))
             .map_err(|e| crate::Error::KeyStore(e.to_string()))
+    }
+    fn wallet_attestation(
+        &self,
+        client_id: &str,
+    ) -> crate::Result<Option<(String, Zeroizing<Vec<u8>>)>> {
+        Ok(self
+            .0
+            .wallet_attestation(client_id.to_string())
+            .map_err(|e| crate::Error::KeyStore(e.to_string()))?
+            .map(|a| (a.jwt, Zeroizing::new(a.key_handle))))
     }
 }
 
@@ -704,6 +732,23 @@ mod tests {
             self.0.lock().unwrap().push((public_jwks, nonce));
             Ok(Some("attestation.jwt.here".into()))
         }
+        fn wallet_attestation(
+            &self,
+            client_id: String,
+        ) -> Result<Option<PlatformWalletAttestation>, FfiError> {
+            Ok(Some(PlatformWalletAttestation {
+                jwt: format!("wallet.attestation.{client_id}"),
+                key_handle: b"instance-key".to_vec(),
+            }))
+        }
+    }
+
+    #[test]
+    fn a_wallet_attestation_crosses_the_ffi_with_its_instance_key_handle() {
+        let keys = ForeignDeviceKeys(Arc::new(Attesting(Default::default())));
+        let (jwt, handle) = keys.wallet_attestation("vouch-wallet").unwrap().unwrap();
+        assert_eq!(jwt, "wallet.attestation.vouch-wallet");
+        assert_eq!(handle.as_slice(), b"instance-key");
     }
 
     #[test]

@@ -70,6 +70,8 @@ struct IssuerContext {
     nonce_endpoint: Option<String>,
     batch_size: usize,
     dpop: Option<Dpop>,
+    /// The authorization server's issuer identifier (a wallet attestation PoP's `aud`).
+    as_issuer: String,
 }
 
 struct Token {
@@ -155,20 +157,54 @@ impl Wallet {
                 .map_or(1, |n| n.clamp(1, 100) as usize),
             metadata,
             dpop,
+            as_issuer: text(&as_meta, "issuer").unwrap_or(as_id),
         })
     }
 
-    /// POSTs a form, with DPoP and one retry on `use_dpop_nonce`.
+    /// The wallet attestation headers for a PAR or token request to `ctx`'s authorization
+    /// server, when the platform gives an attestation: the attestation and a fresh PoP.
+    fn client_attestation(&self, ctx: &IssuerContext) -> Result<Option<(String, String)>> {
+        use credentials::openid4vci::client_attestation::sign_pop;
+        let Some((attestation, handle)) = self.device_keys.wallet_attestation(DEFAULT_CLIENT_ID)?
+        else {
+            return Ok(None);
+        };
+        let signer = self.device_keys.signer(&handle)?;
+        let pop = sign_pop(
+            signer.as_ref(),
+            &ctx.as_issuer,
+            &crate::oauth::random_b64(16),
+            now(),
+            None,
+        )
+        .map_err(|e| Error::Offer(format!("wallet attestation PoP: {e}")))?;
+        Ok(Some((attestation, pop)))
+    }
+
+    /// POSTs a form, with DPoP and one retry on `use_dpop_nonce`; `attest`: with the
+    /// platform's wallet attestation (PAR and the token endpoint).
     async fn post_form(
         &self,
         ctx: &mut IssuerContext,
         url: &str,
         form: &[(&str, String)],
+        attest: bool,
     ) -> Result<JsonAnswer> {
         for _ in 0..2 {
             let mut req = self.http_post(url)?.form(form);
             if let Some(d) = &ctx.dpop {
                 req = req.header("DPoP", d.proof("POST", url, None)?);
+            }
+            let attestation = if attest {
+                self.client_attestation(ctx)?
+            } else {
+                None
+            };
+            if let Some((attestation, pop)) = attestation {
+                use credentials::openid4vci::client_attestation::{ATTESTATION_HEADER, POP_HEADER};
+                req = req
+                    .header(ATTESTATION_HEADER, attestation)
+                    .header(POP_HEADER, pop);
             }
             let ans = oauth::send(req).await?;
             if let (Some(d), Some(n)) = (ctx.dpop.as_mut(), ans.dpop_nonce.clone()) {
@@ -218,7 +254,7 @@ impl Wallet {
 
     async fn token(&self, ctx: &mut IssuerContext, form: &[(&str, String)]) -> Result<Token> {
         let endpoint = ctx.token_endpoint.clone();
-        let body = self.post_form(ctx, &endpoint, form).await?.ok()?;
+        let body = self.post_form(ctx, &endpoint, form, true).await?.ok()?;
         let access_token = text(&body, "access_token")
             .ok_or_else(|| Error::Offer("the token response has no access_token".into()))?;
         let token_type = text(&body, "token_type").unwrap_or_default();
@@ -248,7 +284,7 @@ impl Wallet {
         let Some(url) = ctx.nonce_endpoint.clone() else {
             return Ok(None);
         };
-        let body = self.post_form(ctx, &url, &[]).await?.ok()?;
+        let body = self.post_form(ctx, &url, &[], false).await?.ok()?;
         let n: NonceResponse = serde_json::from_value(body)
             .map_err(|_| Error::Offer("the nonce response has no c_nonce".into()))?;
         Ok(Some(n.c_nonce))
@@ -633,7 +669,7 @@ impl Wallet {
         let mut url = url::Url::parse(&endpoint).map_err(Error::http)?;
         match ctx.par_endpoint.clone() {
             Some(par) => {
-                let body = self.post_form(&mut ctx, &par, &params).await?.ok()?;
+                let body = self.post_form(&mut ctx, &par, &params, true).await?.ok()?;
                 let request_uri = text(&body, "request_uri")
                     .ok_or_else(|| Error::Offer("PAR response has no request_uri".into()))?;
                 url.query_pairs_mut()

@@ -111,6 +111,8 @@ class PyDeviceKeys(wc.PlatformDeviceKeys):
         return self.keys[bytes(handle)].sign(bytes(message), ec.ECDSA(hashes.SHA256()))
     def key_attestation(self, public_jwks, nonce):
         return None  # no wallet provider here: every key signs its own proof
+    def wallet_attestation(self, client_id):
+        return None  # nor a wallet attestation: the issuer does not require one
 
 data = os.environ["DATA"]
 ks = PyKeyStore(os.urandom(32))

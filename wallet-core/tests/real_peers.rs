@@ -1015,3 +1015,204 @@ async fn w3c_right_to_work_credentials_go_from_the_real_issuer_through_the_walle
         assert_nothing_in_clear(dir.path(), &["Lovelace", "1990-12-10"]);
     }
 }
+
+/// Device keys whose wallet provider gives a wallet attestation (HAIP 1.0 section 4.4.1)
+/// for the instance key it keeps: what an app's platform and provider backend give.
+struct WalletAttested(issuer::wallet::WalletProvider);
+
+impl wallet_core::device_keys::DeviceKeys for WalletAttested {
+    fn create(&self) -> wallet_core::Result<(zeroize::Zeroizing<Vec<u8>>, PublicKey)> {
+        wallet_core::device_keys::SoftwareDeviceKeys.create()
+    }
+    fn signer(&self, handle: &[u8]) -> wallet_core::Result<Arc<dyn Signer>> {
+        wallet_core::device_keys::SoftwareDeviceKeys.signer(handle)
+    }
+    fn wallet_attestation(
+        &self,
+        client_id: &str,
+    ) -> wallet_core::Result<Option<(String, zeroize::Zeroizing<Vec<u8>>)>> {
+        use credentials::openid4vci::client_attestation::WalletAttestationClaims;
+        let (handle, instance_key) = self.create()?;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let jwt = WalletAttestationClaims {
+            iss: "https://wallet-provider.example".into(),
+            client_id: client_id.into(),
+            instance_key,
+            iat: now,
+            exp: now + 3600,
+            wallet_name: Some("Test Wallet".into()),
+        }
+        .sign(self.0.signer.as_ref(), &self.0.chain[..1])
+        .unwrap();
+        Ok(Some((jwt, handle)))
+    }
+}
+
+/// A register where `provider`'s root is the `x5c_root` of a service certified for `role`.
+fn register_with_wallet_provider(
+    provider: &issuer::wallet::WalletProvider,
+    role: trust_framework::model::Role,
+) -> trust_framework::register::Register {
+    let now = OffsetDateTime::now_utc();
+    let log_key = SoftwareSigner::generate(Algorithm::EdDsa).unwrap().0;
+    let mut log = Log::new();
+    log.append(genesis::genesis("register.test/log", &log_key, now - Duration::days(2)).unwrap())
+        .unwrap();
+    let mut reg = registration(
+        "wallet-provider",
+        "Wallet Provider Ltd",
+        &[],
+        certificate(
+            "wp-1",
+            "cab-a",
+            now - Duration::days(1),
+            now + Duration::days(300),
+        ),
+        vec![trust_framework::model::TrustAnchor {
+            anchor_id: "root".into(),
+            key: trust_framework::model::AnchorKey::X5cRoot {
+                certificate: credentials::b64::encode(provider.root().der()),
+            },
+        }],
+        now + Duration::days(300),
+    );
+    if let EventKind::EntryRegistered { service, .. } = &mut reg {
+        service.roles = vec![role];
+    }
+    log.append(event(now - Duration::days(1), operator(), reg))
+        .unwrap();
+    log.register().clone()
+}
+
+async fn attested_wallet(
+    dir: &std::path::Path,
+    provider: issuer::wallet::WalletProvider,
+) -> Wallet {
+    let w = Wallet::open_with(
+        dir,
+        &PassphraseKeyStore::with_cost("pw", Argon2Cost::TEST_ONLY),
+        Arc::new(WalletAttested(provider)),
+    )
+    .await
+    .unwrap();
+    w.set_fetch_policy(vouch_fetch::FetchPolicy {
+        any_loopback_origin: true,
+        ..Default::default()
+    });
+    w
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issuer_requiring_wallet_attestations_takes_only_registered_wallet_providers() {
+    use trust_framework::model::Role;
+    let provider = issuer::wallet::WalletProvider::generate("Registered Wallet Provider");
+    let register = register_with_wallet_provider(&provider, Role::HolderServiceProvider);
+    let iss = start_issuer_with(|c| {
+        c.wallet_attestation = issuer::client_attestation::WalletAttestationPolicy {
+            required: true,
+            register: Some(Arc::new(register)),
+            roots: Vec::new(),
+        };
+    })
+    .await;
+    iss.subject("subj-wa").await;
+    async fn offer(iss: &RealIssuer) -> String {
+        iss.offer("subj-wa", &["pid_sd_jwt"], json!({"tx_code": false}))
+            .await["offer_url"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+    let invalid_client = |e: &Error| match e {
+        Error::Issuer { error, description } => {
+            assert_eq!(error, "invalid_client", "{description:?}");
+            description.clone().unwrap_or_default()
+        }
+        other => panic!("not an issuer refusal: {other}"),
+    };
+
+    // No attestation: refused at the token endpoint, nothing issued.
+    let plain_dir = tempfile::tempdir().unwrap();
+    let plain = wallet(plain_dir.path()).await;
+    let e = plain
+        .accept_offer(&offer(&iss).await, None)
+        .await
+        .unwrap_err();
+    assert!(invalid_client(&e).contains("required"), "{e}");
+
+    // An attestation from a provider not on the register: refused as untrusted.
+    let stranger_dir = tempfile::tempdir().unwrap();
+    let stranger = attested_wallet(
+        stranger_dir.path(),
+        issuer::wallet::WalletProvider::generate("Unregistered Wallet Provider"),
+    )
+    .await;
+    let e = stranger
+        .accept_offer(&offer(&iss).await, None)
+        .await
+        .unwrap_err();
+    assert!(invalid_client(&e).contains("not trusted"), "{e}");
+    assert_eq!(iss.shared.store.count("credentials").await.unwrap(), 0);
+
+    // The registered provider's wallet gets its credentials.
+    let dir = tempfile::tempdir().unwrap();
+    let w = attested_wallet(dir.path(), provider).await;
+    let got = w.accept_offer(&offer(&iss).await, None).await.unwrap();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(iss.shared.store.count("credentials").await.unwrap() > 0);
+
+    // The metadata says how clients authenticate.
+    let meta: Value = iss
+        .http
+        .get(format!(
+            "{}/.well-known/oauth-authorization-server",
+            iss.url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        meta["token_endpoint_auth_methods_supported"],
+        json!(["attest_jwt_client_auth"])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wallet_attestation_from_a_register_entry_not_certified_as_a_wallet_provider_is_refused()
+{
+    use trust_framework::model::Role;
+    let provider = issuer::wallet::WalletProvider::generate("Identity Provider Posing");
+    let register = register_with_wallet_provider(&provider, Role::IdentityServiceProvider);
+    let iss = start_issuer_with(|c| {
+        c.wallet_attestation = issuer::client_attestation::WalletAttestationPolicy {
+            required: true,
+            register: Some(Arc::new(register)),
+            roots: Vec::new(),
+        };
+    })
+    .await;
+    iss.subject("subj-wa2").await;
+    let offer = iss
+        .offer("subj-wa2", &["pid_sd_jwt"], json!({"tx_code": false}))
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let w = attested_wallet(dir.path(), provider).await;
+    let e = w
+        .accept_offer(offer["offer_url"].as_str().unwrap(), None)
+        .await
+        .unwrap_err();
+    match e {
+        Error::Issuer { error, description } => {
+            assert_eq!(error, "invalid_client");
+            let d = description.unwrap_or_default();
+            assert!(
+                d.contains("holder service provider"),
+                "names the missing role: {d}"
+            );
+        }
+        other => panic!("{other}"),
+    }
+}

@@ -86,6 +86,27 @@ pub struct ServeArgs {
     /// any by default.
     #[arg(long, value_delimiter = ',', requires = "key_attestation_roots")]
     user_authentication: Vec<String>,
+    /// Wallet attestations (HAIP 1.0 section 4.4.1) at PAR and the token endpoint:
+    /// `optional` checks one when sent, `required` refuses requests without one (401
+    /// `invalid_client`). The trusted wallet providers come from `--register-snapshot`
+    /// (entries certified as holder service providers) or `--wallet-provider-roots`.
+    #[arg(long, default_value = "off", value_parser = ["off", "optional", "required"])]
+    wallet_attestation: String,
+    /// The trust register's signed snapshot (JWS file): its holder service providers are
+    /// the wallet providers whose attestations are trusted. Needs `--snapshot-key` and
+    /// `--log-key`.
+    #[arg(long, requires_all = ["snapshot_key", "log_key"])]
+    register_snapshot: Option<PathBuf>,
+    /// The register's snapshot signing key (public JWK file).
+    #[arg(long)]
+    snapshot_key: Option<PathBuf>,
+    /// The register's log verifier key (`origin+hash+key`).
+    #[arg(long)]
+    log_key: Option<String>,
+    /// PEM file of wallet provider roots, trusted for wallet attestations when there is no
+    /// `--register-snapshot` (a closed pilot).
+    #[arg(long, conflicts_with = "register_snapshot")]
+    wallet_provider_roots: Option<PathBuf>,
     /// A PKCS#11 module: new signing keys are generated in its token, never leaving it.
     #[arg(long, requires = "pkcs11_pin_file")]
     pkcs11_module: Option<PathBuf>,
@@ -214,6 +235,7 @@ async fn serve(a: ServeArgs) -> CliResult<i32> {
         policy.user_authentication = a.user_authentication.clone();
         config.key_attestations = policy;
     }
+    config.wallet_attestation = wallet_attestation(&a)?;
     let shared = issuer::open(config, &a.database_url, &a.data_dir, hsm(&a)?)
         .await
         .map_err(|e| format!("cannot open the issuer: {e}"))?;
@@ -341,4 +363,41 @@ fn print_json(v: &Value) {
         "{}",
         serde_json::to_string_pretty(v).expect("JSON serializes")
     );
+}
+
+/// The wallet attestation policy of `--wallet-attestation`, `--register-snapshot` and
+/// `--wallet-provider-roots`.
+fn wallet_attestation(
+    a: &ServeArgs,
+) -> CliResult<issuer::client_attestation::WalletAttestationPolicy> {
+    let mut policy = issuer::client_attestation::WalletAttestationPolicy {
+        required: a.wallet_attestation == "required",
+        ..Default::default()
+    };
+    if a.wallet_attestation == "off" {
+        return Ok(policy);
+    }
+    if let Some(path) = &a.register_snapshot {
+        let (Some(key), Some(log_key)) = (&a.snapshot_key, &a.log_key) else {
+            return Err("--register-snapshot needs --snapshot-key and --log-key".into());
+        };
+        let sv = trust_framework::snapshot::SnapshotVerifier {
+            snapshot_key: io::read_jwk(key, false)?.public_key().clone(),
+            log_key: trust_framework::note::NoteKey::from_vkey(log_key)
+                .map_err(|e| format!("--log-key: {e}"))?,
+        };
+        let snapshot = sv
+            .verify(&io::read_text(path)?, time::OffsetDateTime::now_utc())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        policy.register = Some(std::sync::Arc::new(snapshot.register().clone()));
+    } else if let Some(path) = &a.wallet_provider_roots {
+        policy.roots = credentials::x509::Certificate::from_pem_chain(&io::read_text(path)?)
+            .map_err(|e| format!("--wallet-provider-roots: {e}"))?;
+    }
+    if !policy.enabled() {
+        return Err(
+            "--wallet-attestation needs --register-snapshot or --wallet-provider-roots".into(),
+        );
+    }
+    Ok(policy)
 }

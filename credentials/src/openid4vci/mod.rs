@@ -8,6 +8,8 @@
 //!   and the notification request (section 11.1).
 //! - [`proof`]: the two proof-of-possession JWTs a wallet signs: key proofs
 //!   (`openid4vci-proof+jwt`, Appendix F.1) and DPoP proofs (RFC 9449 section 4.2).
+//! - [`client_attestation`]: wallet attestations (OAuth 2.0 Attestation-Based Client
+//!   Authentication, HAIP 1.0 section 4.4.1) at PAR and the token endpoint.
 //! - [`error`]: the error codes of the credential and notification endpoints (sections
 //!   8.3.1.2 and 11.3) and the typed error that carries one.
 //!
@@ -15,6 +17,7 @@
 //! gives, exactly one credential selector, exactly one proof type); what a given issuer
 //! accepts (its configurations, its key attestation policy, its batch size) is the issuer's.
 
+pub mod client_attestation;
 pub mod error;
 pub mod offer;
 pub mod proof;

@@ -7,6 +7,7 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use credentials::openid4vci::client_attestation;
 use serde_json::{json, Value};
 
 use super::Shared;
@@ -73,7 +74,15 @@ async fn credential_issuer(State(s): State<Shared>) -> Response {
 pub fn authorization_server_metadata(s: &super::Issuer) -> Value {
     let c = &s.config;
     let algs: Vec<&str> = PROOF_ALGS.iter().map(|a| a.jose_name()).collect();
-    json!({
+    let auth_methods = match (
+        c.wallet_attestation.enabled(),
+        c.wallet_attestation.required,
+    ) {
+        (true, true) => json!([client_attestation::AUTH_METHOD]),
+        (true, false) => json!([client_attestation::AUTH_METHOD, "none"]),
+        _ => json!(["none"]),
+    };
+    let mut m = json!({
         "issuer": c.issuer_url,
         "authorization_endpoint": c.endpoint("/authorize"),
         "token_endpoint": c.endpoint("/token"),
@@ -86,13 +95,18 @@ pub fn authorization_server_metadata(s: &super::Issuer) -> Value {
             "urn:ietf:params:oauth:grant-type:pre-authorized_code"
         ],
         "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["none"],
+        "token_endpoint_auth_methods_supported": auth_methods,
         "dpop_signing_alg_values_supported": algs,
         "authorization_details_types_supported": ["openid_credential"],
         "scopes_supported": CONFIGURATIONS.iter().map(|c| c.id).collect::<Vec<_>>(),
         "pre-authorized_grant_anonymous_access_supported": true,
         "authorization_response_iss_parameter_supported": true,
-    })
+    });
+    if c.wallet_attestation.enabled() {
+        m["client_attestation_signing_alg_values_supported"] = json!(algs);
+        m["client_attestation_pop_signing_alg_values_supported"] = json!(algs);
+    }
+    m
 }
 
 async fn authorization_server(State(s): State<Shared>) -> Response {

@@ -115,6 +115,7 @@ async fn par(
     }
     let client_id =
         get("client_id").ok_or_else(|| ApiError::invalid_request("client_id is required"))?;
+    crate::client_attestation::authenticate(&s, &headers, Some(&client_id)).await?;
     let redirect_uri =
         get("redirect_uri").ok_or_else(|| ApiError::invalid_request("redirect_uri is required"))?;
     url::Url::parse(&redirect_uri)
@@ -433,6 +434,12 @@ async fn token(
     let body = read_body(req, s.config.max_body).await?;
     let form = parse_form(&body)?;
     let now = crate::util::now();
+    crate::client_attestation::authenticate(
+        &s,
+        &headers,
+        form.get("client_id").map(String::as_str),
+    )
+    .await?;
     let dpop = match single_header(&headers, "dpop")? {
         Some(proof) => Some(
             verify_dpop(
