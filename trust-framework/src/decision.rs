@@ -526,9 +526,7 @@ fn standing(
             });
         }
     }
-    if let Err(reason) = matched {
-        return Err(reason);
-    }
+    matched?;
     match entry.state_at(at) {
         None => {
             return Err(Reason::NotYetRegistered {
@@ -553,11 +551,9 @@ fn standing(
         });
     }
     match entry.service_certificate_at(at) {
-        None => {
-            return Err(Reason::CertificateNotYetValid {
-                number: String::new(),
-            })
-        }
+        None => Err(Reason::CertificateNotYetValid {
+            number: String::new(),
+        }),
         Some(c) => {
             if let Some(reason) = certificate_reason(c, at) {
                 return Err(reason);

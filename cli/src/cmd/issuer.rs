@@ -14,7 +14,7 @@ use crate::io::{self, CliResult};
 #[derive(Subcommand)]
 pub enum IssuerCommand {
     /// Serve OpenID4VCI (metadata, offers, tokens, credentials), status lists and the admin API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create or update a subject's verified attributes and make a credential offer; prints
     /// the admin API's answer (offer links, QR, the transaction code to send out of band).
     Offer(OfferArgs),
@@ -178,7 +178,7 @@ pub fn run(cmd: IssuerCommand) -> CliResult<i32> {
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     match cmd {
-        IssuerCommand::Serve(a) => rt.block_on(serve(a)),
+        IssuerCommand::Serve(a) => rt.block_on(serve(*a)),
         IssuerCommand::Offer(a) => rt.block_on(offer(a)),
         IssuerCommand::Status(a) => rt.block_on(status(a)),
         IssuerCommand::RotateKey(a) => rt.block_on(async {
