@@ -68,6 +68,7 @@ fn request(
         enc_values: vec!["A128GCM".into()],
         client_metadata: Map::new(),
         purpose: Some("right_to_work".into()),
+        verifier_info: Vec::new(),
     };
     (req, enc_key)
 }

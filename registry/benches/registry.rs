@@ -116,6 +116,7 @@ fn snapshots(c: &mut Criterion) {
     let snap_key = SoftwareSigner::generate(Algorithm::Es256).unwrap().0;
     let log = log_with(10_000, &log_key);
     let payload = SnapshotPayload {
+        registrar_roots: Vec::new(),
         register: log.register().clone(),
         checkpoint: log.sign_checkpoint(&log_key).unwrap(),
         sequence: 1,

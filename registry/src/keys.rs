@@ -97,6 +97,93 @@ pub fn vical_signer(
     Ok((signer, cert))
 }
 
+/// The register's registrar (ETSI TS 119 475): a CA (`registrar-ca.jwk`, self-signed
+/// `registrar-ca.pem`, named in every snapshot) and the signing key of relying parties'
+/// registration certificates (`registrar.jwk`, `registrar.pem` issued by that CA), made on
+/// first use. Returns the signer, its certificate and the CA's.
+pub fn registrar(dir: &Path, origin: &str) -> Result<Registrar, KeyStoreError> {
+    use credentials::x509::dev::{issue, self_signed, CertSpec};
+    use credentials::x509::Certificate;
+    let kept = |path: &Path, key: &Arc<dyn Signer>| {
+        fs::read_to_string(path)
+            .ok()
+            .and_then(|p| Certificate::from_pem_chain(&p).ok())
+            .and_then(|mut v| (!v.is_empty()).then(|| v.remove(0)))
+            .filter(|c| c.public_key().ok().as_ref() == Some(key.public_key()))
+    };
+    let ca_key_path = dir.join("registrar-ca.jwk");
+    create_key(&ca_key_path, Algorithm::Es256)?;
+    let ca_key = read_key(&ca_key_path)?;
+    let ca_path = dir.join("registrar-ca.pem");
+    let ca = match kept(&ca_path, &ca_key) {
+        Some(c) => c,
+        None => {
+            let c = self_signed(
+                &CertSpec {
+                    common_name: format!("{origin} registrar CA"),
+                    organization: Some("Vouch trust register".into()),
+                    days: 3650,
+                    ca: Some(Some(0)),
+                    ..Default::default()
+                },
+                ca_key.clone(),
+            )
+            .map_err(|_| KeyStoreError::BadKey(ca_path.clone()))?;
+            vouch_ops::files::write_private(&ca_path, c.to_pem()).map_err(io(&ca_path))?;
+            c
+        }
+    };
+    let key_path = dir.join("registrar.jwk");
+    create_key(&key_path, Algorithm::Es256)?;
+    let signer = read_key(&key_path)?;
+    let cert_path = dir.join("registrar.pem");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let cert = match kept(&cert_path, &signer).filter(|c| {
+        c.validity().1 > now + 30 * 86_400
+            && credentials::x509::validate_chain(
+                std::slice::from_ref(c),
+                std::slice::from_ref(&ca),
+                now,
+                &Default::default(),
+            )
+            .is_ok()
+    }) {
+        Some(c) => c,
+        None => {
+            let c = issue(
+                &CertSpec {
+                    common_name: format!("{origin} registrar"),
+                    organization: Some("Vouch trust register".into()),
+                    days: 825,
+                    ..Default::default()
+                },
+                signer.public_key(),
+                &ca,
+                ca_key,
+            )
+            .map_err(|_| KeyStoreError::BadKey(cert_path.clone()))?;
+            vouch_ops::files::write_private(&cert_path, c.to_pem()).map_err(io(&cert_path))?;
+            c
+        }
+    };
+    Ok(Registrar {
+        signer,
+        certificate: cert,
+        ca,
+    })
+}
+
+/// The registrar's signing key, its certificate and its CA.
+#[derive(Clone)]
+pub struct Registrar {
+    /// Signs registration certificates and their status list.
+    pub signer: Arc<dyn Signer>,
+    /// The signer's certificate (the `x5c`).
+    pub certificate: credentials::x509::Certificate,
+    /// The CA wallets trust (named in every snapshot).
+    pub ca: credentials::x509::Certificate,
+}
+
 fn read_key(path: &Path) -> Result<Arc<dyn Signer>, KeyStoreError> {
     let text = fs::read_to_string(path).map_err(io(path))?;
     let jwk = Jwk::from_json(&text).map_err(|_| KeyStoreError::BadKey(path.to_path_buf()))?;

@@ -83,6 +83,10 @@ pub struct Registry {
     cosignatures: std::sync::Mutex<std::collections::BTreeMap<u64, String>>,
     /// The VICAL signing key and its certificate.
     vical_signer: (Arc<dyn Signer>, credentials::x509::Certificate),
+    /// The registrar of relying parties' registration certificates.
+    registrar: crate::keys::Registrar,
+    /// Where the registry is reached (the status list URI in registration certificates).
+    public_url: std::sync::OnceLock<String>,
 }
 
 impl Registry {
@@ -117,6 +121,7 @@ impl Registry {
         }
         let snapshot_key = keys.snapshot_key.clone();
         let vical_signer = crate::keys::vical_signer(data_dir, &settings.origin)?;
+        let registrar = crate::keys::registrar(data_dir, &settings.origin)?;
         Ok(Registry {
             store,
             log: Mutex::new(log),
@@ -125,7 +130,81 @@ impl Registry {
             settings,
             cosignatures: Default::default(),
             vical_signer,
+            registrar,
+            public_url: Default::default(),
         })
+    }
+
+    /// Sets the URL the registry is reached at (once): registration certificates then
+    /// carry a status list entry there.
+    pub fn set_public_url(&self, url: &str) {
+        let _ = self.public_url.set(url.trim_end_matches('/').to_string());
+    }
+
+    /// The registrar CA (PEM) that relying parties' registration certificates chain to.
+    pub fn registrar_ca(&self) -> &credentials::x509::Certificate {
+        &self.registrar.ca
+    }
+
+    fn registration_status_uri(&self) -> Option<String> {
+        self.public_url
+            .get()
+            .map(|u| format!("{u}/relying-parties/status"))
+    }
+
+    /// The registration certificate (`rc-wrp+jwt`) of relying party `id` as the register
+    /// holds it now; `None` for an unknown or removed relying party.
+    pub async fn registration_certificate(&self, id: &str) -> Result<Option<String>, ServiceError> {
+        use trust_framework::registration_certificate::RegistrationCertificate;
+        let log = self.log().await?;
+        let uri = self.registration_status_uri();
+        let Some(rc) = RegistrationCertificate::of(
+            log.register(),
+            id,
+            &self.settings.origin,
+            uri.as_deref(),
+            OffsetDateTime::now_utc(),
+        ) else {
+            return Ok(None);
+        };
+        rc.sign(
+            self.registrar.signer.as_ref(),
+            std::slice::from_ref(&self.registrar.certificate),
+        )
+        .map(Some)
+        .map_err(|e| ServiceError::Signing(e.to_string()))
+    }
+
+    /// The registrar's Token Status List (JWT, `x5c` to the registrar CA) of registration
+    /// certificates: one bit per relying party in order of registration, set when removed.
+    pub async fn registration_status(&self) -> Result<String, ServiceError> {
+        use credentials::status::{StatusList, StatusListToken, INVALID};
+        let log = self.log().await?;
+        let register = log.register();
+        let mut rps: Vec<_> = register.relying_parties.values().collect();
+        rps.sort_by_key(|r| r.log_index);
+        let size = (rps.len() as u64).max(16).next_power_of_two();
+        let mut list =
+            StatusList::new(1, size).map_err(|e| ServiceError::Signing(e.to_string()))?;
+        for (i, r) in rps.iter().enumerate() {
+            if r.removed_at.is_some() {
+                list.set(i as u64, INVALID)
+                    .map_err(|e| ServiceError::Signing(e.to_string()))?;
+            }
+        }
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        StatusListToken {
+            sub: self.registration_status_uri().unwrap_or_default(),
+            iat: now,
+            exp: Some(now + 86_400),
+            ttl: Some(300),
+            list,
+        }
+        .sign_jwt_with_x5c(
+            self.registrar.signer.as_ref(),
+            std::slice::from_ref(&self.registrar.certificate),
+        )
+        .map_err(|e| ServiceError::Signing(e.to_string()))
     }
 
     /// The log, brought up to date with the database.
@@ -290,6 +369,7 @@ impl Registry {
         let mut log = self.log.lock().await;
         let validity = self.settings.snapshot_validity;
         let signer = self.snapshot_key.clone();
+        let registrar_roots = vec![credentials::b64::encode(self.registrar.ca.der())];
         let published = self
             .store
             .publish_snapshot(&mut log, move |log, prev, sequence, checkpoint| {
@@ -303,6 +383,7 @@ impl Registry {
                         ),
                     });
                 let payload = SnapshotPayload {
+                    registrar_roots: registrar_roots.clone(),
                     register: log.register().clone(),
                     checkpoint,
                     sequence,

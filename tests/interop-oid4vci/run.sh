@@ -15,7 +15,12 @@ bash "$root/scripts/setup-peers.sh"
 
 tmp="$(mktemp -d)"
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$tmp"; }
+pid2=""
+cleanup() {
+  for p in "$pid" "$pid2"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
 trap cleanup EXIT
 
 # A wallet provider made with openssl (not with our code): a root the issuer trusts for key
@@ -91,3 +96,29 @@ for i in 0 1 2; do
   "$VOUCH" sd-jwt verify --issuer-key "$tmp/issuer.pub.jwk" < "$tmp/attested-$i.txt" > /dev/null
 done
 echo "ok: one key attestation by @openid4vc/openid4vci (keyattestation+jwt, x5c to an openssl root) got 3 credentials, one per attested key, each passing vouch sd-jwt verify"
+
+# Wallet attestation (HAIP 1.0 section 4.4.1, OAuth 2.0 Attestation-Based Client
+# Authentication): a second issuer requires one at PAR and the token endpoint, trusting the
+# openssl wallet provider root. @openid4vc/oauth2 (wallet-attestation.mjs) is refused
+# without an attestation (401 invalid_client), gets a token with its own Client Attestation
+# JWT (x5c: the openssl leaf) and PoP, and is refused when it replays that PoP.
+"$VOUCH" issuer serve --listen 127.0.0.1:0 --data-dir "$tmp/data-wa" \
+  --database-url "sqlite://$tmp/issuer-wa.db" --status-list-size 4096 \
+  --wallet-attestation required --wallet-provider-roots "$tmp/wp-root.pem" > "$tmp/serve-wa.log" 2>&1 &
+pid2=$!
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$tmp/serve-wa.log" 2>/dev/null && break
+  sleep 0.1
+done
+url2="$(sed -n 's/^vouch issuer listening on \(http:[^ ]*\).*/\1/p' "$tmp/serve-wa.log")"
+[ -n "$url2" ] || { cat "$tmp/serve-wa.log"; exit 1; }
+pre_auth='.credential_offer.grants["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]'
+for n in 1 2; do
+  "$VOUCH" issuer offer --url "$url2" --token-file "$tmp/data-wa/admin.token" --subject "interop-wa-$n" \
+    --gpg45-profile M1B --attributes "$here/attributes.json" --config pid_sd_jwt --no-tx-code > "$tmp/offer-wa-$n.json"
+done
+code1="$(field "$tmp/offer-wa-1.json" "$pre_auth")"
+code2="$(field "$tmp/offer-wa-2.json" "$pre_auth")"
+[ -n "$code1" ] && [ -n "$code2" ] || { cat "$tmp/offer-wa-1.json"; exit 1; }
+(cd "$here" && WALLET_PROVIDER_KEY="$tmp/wp.key" WALLET_PROVIDER_CERT="$tmp/wp.pem" \
+  node wallet-attestation.mjs "$url2" "$code1" "$code2")

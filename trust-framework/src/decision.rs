@@ -154,6 +154,12 @@ pub enum Reason {
     },
     /// No relying party with this id.
     UnknownRelyingParty,
+    /// The relying party was removed from the register.
+    RelyingPartyRemoved {
+        /// Since when.
+        #[serde(with = "time::serde::rfc3339")]
+        since: OffsetDateTime,
+    },
     /// The relying party did not register this purpose.
     PurposeNotRegistered {
         /// The purpose asked about.
@@ -261,6 +267,9 @@ impl fmt::Display for Reason {
                 certified.name().replace('_', " ")
             ),
             Reason::UnknownRelyingParty => write!(f, "the relying party is not registered"),
+            Reason::RelyingPartyRemoved { since } => {
+                write!(f, "the relying party was removed from the register on {}", since.date())
+            }
             Reason::PurposeNotRegistered { purpose } => {
                 write!(
                     f,
@@ -632,6 +641,9 @@ pub fn may_request(
     let Some(rp) = register.relying_parties.get(relying_party_id) else {
         return Decision::deny(Reason::UnknownRelyingParty, None);
     };
+    if let Some(since) = rp.removed_at {
+        return Decision::deny(Reason::RelyingPartyRemoved { since }, None);
+    }
     let who = Subject {
         entry_id: rp.relying_party.relying_party_id.clone(),
         provider: rp.relying_party.name.clone(),

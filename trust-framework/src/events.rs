@@ -177,6 +177,15 @@ pub enum EventKind {
         /// The relying party.
         relying_party: RelyingParty,
     },
+    /// A relying party is taken off the register: its registration certificates are
+    /// revoked and wallets refuse its requests from then on.
+    #[serde(rename = "relying_party.removed")]
+    RelyingPartyRemoved {
+        /// The relying party.
+        relying_party_id: String,
+        /// Why, in words.
+        reason: String,
+    },
     /// Corrects an earlier event by reference; the earlier entry stays in the log as it was.
     #[serde(rename = "correction.recorded")]
     CorrectionRecorded {
@@ -223,6 +232,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "anchor.compromised",
     "entry.removed",
     "relying_party.registered",
+    "relying_party.removed",
     "correction.recorded",
 ];
 
@@ -245,6 +255,7 @@ impl EventKind {
             EventKind::AnchorCompromised { .. } => "anchor.compromised",
             EventKind::EntryRemoved { .. } => "entry.removed",
             EventKind::RelyingPartyRegistered { .. } => "relying_party.registered",
+            EventKind::RelyingPartyRemoved { .. } => "relying_party.removed",
             EventKind::CorrectionRecorded { .. } => "correction.recorded",
         }
     }

@@ -18,6 +18,8 @@
 //! - [`note`]: C2SP signed notes with Ed25519 keys.
 //! - [`register`]: the register, a pure fold over the log that keeps validity intervals.
 //! - [`snapshot`]: signed snapshots for offline use, and the store that refuses rollbacks.
+//! - [`registration_certificate`]: the registrar's `rc-wrp+jwt` certificates of relying
+//!   parties (ETSI TS 119 475), checked by wallets offline.
 //! - [`tiles`]: the log as C2SP `tlog-tiles` (hash tiles, entry bundles) and the compact
 //!   range a monitor extends with new leaves only.
 //!
@@ -47,5 +49,6 @@ pub mod merkle;
 pub mod model;
 pub mod note;
 pub mod register;
+pub mod registration_certificate;
 pub mod snapshot;
 pub mod tiles;

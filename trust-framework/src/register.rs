@@ -91,6 +91,9 @@ pub enum RegisterError {
     /// A relying party with this id already exists.
     #[error("relying party \"{0}\" already exists")]
     DuplicateRelyingParty(String),
+    /// No relying party with this id (or it was removed already).
+    #[error("no relying party \"{0}\" on the register")]
+    UnknownRelyingParty(String),
     /// A purpose's retention is not an ISO 8601 period of years, months, weeks or days with
     /// a description in words (at most 500 characters).
     #[error("the retention of purpose \"{0}\" needs a period such as P6M or P2Y and a description in words")]
@@ -121,6 +124,7 @@ impl RegisterError {
             RegisterError::DuplicateAnchor { .. } => "duplicate_anchor",
             RegisterError::AnchorInactive(_) => "anchor_inactive",
             RegisterError::DuplicateRelyingParty(_) => "duplicate_relying_party",
+            RegisterError::UnknownRelyingParty(_) => "unknown_relying_party",
             RegisterError::BadRetention(_) => "bad_retention",
             RegisterError::Genesis => "genesis_misplaced",
             RegisterError::Rotation(_) => "rotation_rejected",
@@ -133,6 +137,7 @@ impl RegisterError {
         !matches!(
             self,
             RegisterError::UnknownEntry(_)
+                | RegisterError::UnknownRelyingParty(_)
                 | RegisterError::UnknownCertificate { .. }
                 | RegisterError::UnknownAnchor { .. }
                 | RegisterError::UnknownNote { .. }
@@ -410,6 +415,14 @@ pub struct RelyingPartyRecord {
     pub registered_at: OffsetDateTime,
     /// The log index of the registration.
     pub log_index: u64,
+    /// When it was removed from the register, if it was (absent in registers folded
+    /// before removal existed).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub removed_at: Option<OffsetDateTime>,
 }
 
 /// A log key and the first tree size whose checkpoint it signs.
@@ -756,8 +769,19 @@ impl Register {
                         relying_party: relying_party.clone(),
                         registered_at: at,
                         log_index: index,
+                        removed_at: None,
                     },
                 );
+            }
+            EventKind::RelyingPartyRemoved {
+                relying_party_id, ..
+            } => {
+                let rp = self
+                    .relying_parties
+                    .get_mut(relying_party_id)
+                    .filter(|r| r.removed_at.is_none())
+                    .ok_or_else(|| RegisterError::UnknownRelyingParty(relying_party_id.clone()))?;
+                rp.removed_at = Some(at);
             }
             EventKind::CorrectionRecorded { corrects, .. } => {
                 return Err(RegisterError::BadCorrection(*corrects))

@@ -48,6 +48,10 @@ pub struct SnapshotPayload {
     /// Consistency with the previous snapshot's tree.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consistency: Option<ConsistencyFrom>,
+    /// The registrar roots (DER, base64url) that relying parties' registration
+    /// certificates chain to; absent in snapshots of registers without a registrar.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registrar_roots: Vec<String>,
 }
 
 /// Why a snapshot was refused.

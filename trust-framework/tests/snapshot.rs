@@ -15,6 +15,7 @@ use trust_framework::snapshot::{
 
 fn payload(w: &common::World, sequence: u64, from: Option<u64>) -> SnapshotPayload {
     SnapshotPayload {
+        registrar_roots: Vec::new(),
         register: w.log.register().clone(),
         checkpoint: w.log.sign_checkpoint(&w.log_key).unwrap(),
         sequence,

@@ -354,6 +354,7 @@ fn pipeline(m: &Value) -> Verifier {
     let snapshot_key = SoftwareSigner::generate(Algorithm::Es256).unwrap().0;
     let issued = at(m) - time::Duration::hours(1);
     let payload = SnapshotPayload {
+        registrar_roots: Vec::new(),
         register: log.register().clone(),
         checkpoint: log.sign_checkpoint(&log_key).unwrap(),
         sequence: 1,

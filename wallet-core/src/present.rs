@@ -16,6 +16,8 @@ use credentials::{b64, sd_jwt_vc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use trust_framework::registration_certificate::{self, RcError, RegistrationCertificate};
+
 use crate::activity::{ActivityEntry, Outcome};
 use crate::consent::{
     claim_name, evaluate, Consent, ConsentRequest, RequestedClaim, RequestedCredential,
@@ -48,6 +50,111 @@ pub struct PresentationOutcome {
     pub redirect_uri: Option<String>,
     /// The names of the claims released.
     pub claims: Vec<String>,
+}
+
+/// The organisation (`O=`) a certificate's subject names.
+fn organisation(cert: &credentials::x509::Certificate) -> Option<String> {
+    credentials::x509::profile::subject_attr(cert, "2.5.4.10")
+}
+
+impl Wallet {
+    /// The request's registration certificate (ETSI TS 119 475, in `verifier_info`),
+    /// checked offline: from the register's registrar (a root the snapshot names), for
+    /// this client id and for the organisation its request-signing certificate names, and
+    /// not revoked (the wallet's snapshot, or the registrar's status list when it can be
+    /// read). `None` when the request carries none.
+    async fn registration_certificate(
+        &self,
+        request: &AuthorizationRequest,
+        signer: Option<&credentials::x509::Certificate>,
+    ) -> Result<Option<RegistrationCertificate>> {
+        let jwts = request.verifier_info_jwts(registration_certificate::TYP);
+        let Some(jwt) = jwts.first() else {
+            return Ok(None);
+        };
+        let refuse =
+            |e: RcError| Error::request(WalletError::InvalidClient, format!("{}: {e}", e.code()));
+        let roots = self.registrar_roots.lock().expect("registrar lock").clone();
+        let rc = RegistrationCertificate::verify(jwt, &roots, now()).map_err(refuse)?;
+        rc.names(&request.client_id.as_string()).map_err(refuse)?;
+        if let Some(org) = signer.and_then(organisation) {
+            if org != rc.name {
+                return Err(refuse(RcError::OtherRelyingParty {
+                    certified: rc.name.clone(),
+                    asking: org,
+                }));
+            }
+        }
+        let revoked = |why: String| {
+            Error::request(
+                WalletError::InvalidClient,
+                format!("registration_certificate_revoked: {why}"),
+            )
+        };
+        let removed = self
+            .register
+            .lock()
+            .expect("register lock")
+            .as_ref()
+            .and_then(|r| r.relying_parties.get(&rc.sub))
+            .and_then(|r| r.removed_at);
+        if let Some(since) = removed {
+            return Err(revoked(format!(
+                "the relying party was removed from the register on {}",
+                since.date()
+            )));
+        }
+        if let Some(reference) = rc
+            .status
+            .as_ref()
+            .and_then(|s| credentials::status::StatusReference::from_json(s).ok())
+        {
+            match self.registrar_status(&reference, &roots).await {
+                Ok(credentials::status::INVALID) => {
+                    return Err(revoked("the registrar's status list revokes it".into()))
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::info!(error = %e, "registration certificate status not read; judged by the certificate and snapshot");
+                }
+            }
+        }
+        Ok(Some(rc))
+    }
+
+    /// The status of a registration certificate in the registrar's status list, a
+    /// `statuslist+jwt` whose `x5c` leads to a registrar root.
+    async fn registrar_status(
+        &self,
+        reference: &credentials::status::StatusReference,
+        roots: &[credentials::x509::Certificate],
+    ) -> std::result::Result<u8, String> {
+        let text = self
+            .http_get(&reference.uri)
+            .map_err(|e| e.to_string())?
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .text()
+            .await
+            .map_err(|e| e.to_string())?;
+        let jws = CompactJws::parse(text.trim()).map_err(|e| e.to_string())?;
+        let chain: Vec<credentials::x509::Certificate> = jws
+            .header()
+            .x5c()
+            .map_err(|e| e.to_string())?
+            .ok_or("the status list has no x5c")?
+            .iter()
+            .filter_map(|d| credentials::x509::Certificate::from_der(d).ok())
+            .collect();
+        credentials::x509::validate_chain(&chain, roots, now(), &Default::default())
+            .map_err(|e| e.to_string())?;
+        let key = chain[0].public_key().map_err(|e| e.to_string())?;
+        let token =
+            credentials::status::StatusListToken::verify_jwt(&text, &key, &reference.uri, now())
+                .map_err(|e| e.to_string())?;
+        token.status(reference.idx).map_err(|e| e.to_string())
+    }
 }
 
 /// HAIP 1.0 on a redirect-based flow: the client is identified by certificate
@@ -84,7 +191,11 @@ enum RequestSource {
 }
 
 impl Wallet {
-    async fn load_request(&self, url: &str) -> Result<(AuthorizationRequest, Option<String>)> {
+    /// The request, authenticated, and its signer's certificate (leaf), if it was signed.
+    async fn load_request(
+        &self,
+        url: &str,
+    ) -> Result<(AuthorizationRequest, Option<credentials::x509::Certificate>)> {
         let u = url::Url::parse(url.trim())
             .map_err(|e| Error::request(WalletError::InvalidRequest, format!("not a URL: {e}")))?;
         let params: Map<String, Value> = u
@@ -188,7 +299,7 @@ impl Wallet {
                         }
                     }
                 }
-                (verified.request, Some(verified.chain[0].subject()))
+                (verified.request, verified.chain.into_iter().next())
             }
             RequestSource::Unsigned(params) => {
                 let req = AuthorizationRequest::from_claims(&params)
@@ -228,7 +339,11 @@ impl Wallet {
     /// Reads a presentation request (by value or by `request_uri`), authenticates it,
     /// matches it against the stored credentials and returns what the app must show.
     pub async fn prepare_presentation(&self, url: &str) -> Result<ConsentRequest> {
-        let (request, subject) = self.load_request(url).await?;
+        let (request, signer) = self.load_request(url).await?;
+        let subject = signer.as_ref().map(|c| c.subject());
+        let certified = self
+            .registration_certificate(&request, signer.as_ref())
+            .await?;
         let stored = self.credentials().await?;
         // One candidate per batch: a fresh (unused) member when there is one, so that two
         // verifiers never see the same credential or holder key.
@@ -293,7 +408,12 @@ impl Wallet {
             let names: Vec<String> = paths.iter().map(|p| claim_name(&c.format, p)).collect();
             asked.push((c.type_name().to_string(), names));
         }
-        let register = self.register.lock().expect("register lock").clone();
+        // A registration certificate is what the register says of this verifier; without
+        // one, the wallet's copy of the register.
+        let register = match &certified {
+            Some(rc) => Some(rc.as_register()),
+            None => self.register.lock().expect("register lock").clone(),
+        };
         let (trust, name, registered_purpose, beyond) = evaluate(
             register.as_ref(),
             &request.client_id,

@@ -75,6 +75,8 @@ pub struct Wallet {
     net: std::sync::RwLock<vouch_fetch::Fetcher>,
     pub(crate) settings: Mutex<Settings>,
     pub(crate) register: Mutex<Option<Register>>,
+    /// The registrar roots the snapshot names (relying parties' registration certificates).
+    pub(crate) registrar_roots: Mutex<Vec<Certificate>>,
     pub(crate) pending: Mutex<HashMap<String, crate::present::Pending>>,
     pub(crate) pending_auth: Mutex<HashMap<String, crate::issuance::AuthSession>>,
 }
@@ -111,6 +113,7 @@ impl Wallet {
             net,
             settings: Mutex::new(settings),
             register: Mutex::new(None),
+            registrar_roots: Mutex::new(Vec::new()),
             pending: Mutex::new(HashMap::new()),
             pending_auth: Mutex::new(HashMap::new()),
         };
@@ -250,6 +253,12 @@ impl Wallet {
         *self.register.lock().expect("register lock") = Some(register);
     }
 
+    /// Trusts these registrar roots for registration certificates (as a snapshot naming
+    /// them does).
+    pub fn use_registrar_roots(&self, roots: Vec<Certificate>) {
+        *self.registrar_roots.lock().expect("registrar lock") = roots;
+    }
+
     fn load_register(&self) -> Result<()> {
         let s = self.settings();
         if let Some(snap) = &s.snapshot {
@@ -257,6 +266,13 @@ impl Wallet {
             // Offline use: an expired snapshot still names who registered what; the
             // consent screen says how old it is.
             let verified = verify_snapshot_archived(&snap.jws, &key, &snap.log_vkey)?;
+            *self.registrar_roots.lock().expect("registrar lock") = verified
+                .payload
+                .registrar_roots
+                .iter()
+                .filter_map(|r| credentials::b64::decode(r))
+                .filter_map(|d| Certificate::from_der(&d).ok())
+                .collect();
             *self.register.lock().expect("register lock") = Some(verified.payload.register);
         }
         Ok(())

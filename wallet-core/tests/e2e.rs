@@ -601,3 +601,159 @@ async fn haip_mode_refuses_unsigned_requests_other_client_ids_and_unencrypted_re
     let again = wallet(dir.path()).await;
     assert!(again.settings().haip);
 }
+
+/// A registrar (CA and signing certificate) made here, and the registration certificate it
+/// gives relying party `rp` of `register` (the register's own data, signed).
+struct Registrar {
+    ca: credentials::x509::Certificate,
+    leaf: credentials::x509::Certificate,
+    key: credentials::keys::SoftwareSigner,
+}
+
+impl Registrar {
+    fn new() -> Self {
+        use credentials::keys::{Algorithm, SoftwareSigner};
+        use credentials::x509::dev::{issue, self_signed, CertSpec};
+        let ca_key: std::sync::Arc<dyn Signer> =
+            std::sync::Arc::new(SoftwareSigner::generate(Algorithm::Es256).unwrap().0);
+        let ca = self_signed(
+            &CertSpec {
+                common_name: "Test registrar CA".into(),
+                days: 30,
+                ca: Some(Some(0)),
+                ..Default::default()
+            },
+            ca_key.clone(),
+        )
+        .unwrap();
+        let key = SoftwareSigner::generate(Algorithm::Es256).unwrap().0;
+        let leaf = issue(
+            &CertSpec {
+                common_name: "Test registrar".into(),
+                days: 30,
+                ..Default::default()
+            },
+            key.public_key(),
+            &ca,
+            ca_key,
+        )
+        .unwrap();
+        Registrar { ca, leaf, key }
+    }
+
+    fn certificate(&self, register: &trust_framework::register::Register, rp: &str) -> Value {
+        use trust_framework::registration_certificate::RegistrationCertificate;
+        let rc = RegistrationCertificate::of(
+            register,
+            rp,
+            "register.test/log",
+            None,
+            time::OffsetDateTime::now_utc(),
+        )
+        .unwrap()
+        .sign(&self.key, std::slice::from_ref(&self.leaf))
+        .unwrap();
+        json!({"format": "jwt", "data": rc})
+    }
+}
+
+/// The support register with its employer registered under `id`.
+fn register_as(id: &str) -> trust_framework::register::Register {
+    let mut r = support::register();
+    let mut rec = r.relying_parties.remove("https://localhost").unwrap();
+    rec.relying_party.relying_party_id = id.into();
+    r.relying_parties.insert(id.into(), rec);
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registration_certificate_names_the_verifier_without_a_register_in_the_wallet() {
+    let dir = tempfile::tempdir().unwrap();
+    let iss = issuer::start().await;
+    let ver = verifier::start().await;
+    let w = wallet(dir.path()).await;
+    w.accept_offer(&iss.offer_by_reference("pre"), Some(issuer::TX_CODE))
+        .await
+        .unwrap();
+    w.add_verifier_root(&ver.root.to_pem()).await.unwrap();
+    // No register in the wallet: only the registrar's root, as a snapshot names it.
+    let registrar = Registrar::new();
+    w.use_registrar_roots(vec![registrar.ca.clone()]);
+    let register = register_as("x509_san_dns:localhost");
+    *ver.verifier_info.lock().unwrap() =
+        vec![registrar.certificate(&register, "x509_san_dns:localhost")];
+    let (url, _) = ver.request(
+        rtw_query(),
+        "direct_post.jwt",
+        Some("right_to_work"),
+        false,
+        None,
+    );
+    let consent = w.prepare_presentation(&url).await.unwrap();
+    assert!(consent.verifier.registered);
+    assert_eq!(
+        consent.verifier.name.as_deref(),
+        Some("Example Employer plc")
+    );
+    assert_eq!(consent.trust, TrustFinding::Registered);
+    assert!(consent.refused.is_none());
+
+    // Asking beyond what the certificate registers is refused, naming the claim.
+    let over = json!({"credentials": [{"id": "pid", "format": "dc+sd-jwt", "meta": {"vct_values": [PID_VCT]},
+        "claims": [{"path": ["given_name"]}, {"path": ["address"]}]}]});
+    let (url, _) = ver.request(over, "direct_post.jwt", Some("right_to_work"), false, None);
+    let consent = w.prepare_presentation(&url).await.unwrap();
+    let refused = consent.refused.expect("over-asking is refused");
+    assert!(refused.contains("address"), "{refused}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_certificates_of_another_party_an_unknown_registrar_or_a_removed_party_are_refused(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let (w, _iss, ver) = issued_wallet(dir.path()).await;
+    let registrar = Registrar::new();
+    w.use_registrar_roots(vec![registrar.ca.clone()]);
+    let refusal = |e: Error| match e {
+        Error::Request { code, message } => (code.code().to_string(), message),
+        other => panic!("not a request refusal: {other}"),
+    };
+    let ask = |info: Value| {
+        *ver.verifier_info.lock().unwrap() = vec![info];
+        ver.request(
+            rtw_query(),
+            "direct_post.jwt",
+            Some("right_to_work"),
+            false,
+            None,
+        )
+        .0
+    };
+    // Another relying party's certificate, replayed by this verifier.
+    let other = register_as("x509_san_dns:other.example");
+    let url = ask(registrar.certificate(&other, "x509_san_dns:other.example"));
+    let (code, m) = refusal(w.prepare_presentation(&url).await.unwrap_err());
+    assert_eq!(code, "invalid_client");
+    assert!(
+        m.starts_with("registration_certificate_other_relying_party"),
+        "{m}"
+    );
+    // A certificate from a registrar the register does not name.
+    let mine = register_as("x509_san_dns:localhost");
+    let url = ask(Registrar::new().certificate(&mine, "x509_san_dns:localhost"));
+    let (_, m) = refusal(w.prepare_presentation(&url).await.unwrap_err());
+    assert!(m.starts_with("registration_certificate_untrusted"), "{m}");
+    // A relying party the wallet's register shows as removed, with a certificate from
+    // before its removal.
+    let rc = registrar.certificate(&mine, "x509_san_dns:localhost");
+    let mut removed = mine.clone();
+    removed
+        .relying_parties
+        .get_mut("x509_san_dns:localhost")
+        .unwrap()
+        .removed_at = Some(time::OffsetDateTime::now_utc());
+    w.use_register(removed);
+    let url = ask(rc);
+    let (_, m) = refusal(w.prepare_presentation(&url).await.unwrap_err());
+    assert!(m.starts_with("registration_certificate_revoked"), "{m}");
+}

@@ -109,6 +109,7 @@ fn scheme(iaca: &Certificate) -> (Verifier, trust_framework::register::Register)
         },
     );
     let payload = SnapshotPayload {
+        registrar_roots: Vec::new(),
         register: log.register().clone(),
         checkpoint: log.sign_checkpoint(&log_key).unwrap(),
         sequence: 1,

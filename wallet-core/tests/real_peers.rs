@@ -574,6 +574,7 @@ fn register(iss: &str, issuer_key: &PublicKey) -> Register {
     );
     let issued_at = n - Duration::hours(1);
     let payload = SnapshotPayload {
+        registrar_roots: Vec::new(),
         register: log.register().clone(),
         checkpoint: log.sign_checkpoint(&log_key).unwrap(),
         sequence: 1,
@@ -646,6 +647,7 @@ async fn start_verifier(reg: &Register, fetch_from: &str) -> RealVerifier {
         api_key_digest: Some(verifier::access::digest(API_KEY)),
         webhook: None,
         max_pending_transactions: verifier::oid4vp::MAX_PENDING_TRANSACTIONS,
+        registration: Default::default(),
     });
     tokio::spawn(async move { verifier::http::serve(listener, service).await });
     RealVerifier {
@@ -1177,6 +1179,10 @@ async fn an_issuer_requiring_wallet_attestations_takes_only_registered_wallet_pr
     assert_eq!(
         meta["token_endpoint_auth_methods_supported"],
         json!(["attest_jwt_client_auth"])
+    );
+    assert_eq!(
+        meta["pre-authorized_grant_anonymous_access_supported"],
+        false
     );
 }
 

@@ -94,6 +94,10 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the address is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
+    /// The URL the registry is reached at (registration certificates point their status
+    /// list there); `http://` and the listening address by default.
+    #[arg(long)]
+    public_url: Option<String>,
     /// Directory of the log and snapshot keys (created, with keys, on first run).
     #[arg(long, default_value = "registry-data")]
     data_dir: PathBuf,
@@ -235,6 +239,11 @@ async fn serve(a: ServeArgs) -> CliResult<i32> {
             size: 0,
         });
     }
+    registry.set_public_url(
+        &a.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}")),
+    );
     println!("vouch registry listening on http://{addr}");
     use std::io::Write;
     let _ = std::io::stdout().flush();

@@ -309,8 +309,13 @@ async fn serve(a: ServeArgs) -> CliResult<i32> {
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
         .ok_or("--public-url is not a URL")?;
-    let request_signer = RequestSigner::dev(&a.data_dir, &host, a.client_id_prefix == "x509_hash")
-        .map_err(|e| e.to_string())?;
+    let request_signer = RequestSigner::deployment(
+        &a.data_dir,
+        &host,
+        a.organisation_name.as_deref().unwrap_or("Vouch verifier"),
+        a.client_id_prefix == "x509_hash",
+    )
+    .map_err(|e| e.to_string())?;
     let record_key =
         Arc::new(load_or_create_key(&a.data_dir.join("record.jwk")).map_err(|e| e.to_string())?);
     let proofs: Option<Arc<dyn LogProofs>> = match (&a.registry_url, a.offline) {
@@ -367,7 +372,22 @@ async fn serve(a: ServeArgs) -> CliResult<i32> {
             ))
         }),
         max_pending_transactions: a.max_pending_transactions,
+        registration: Default::default(),
     });
+    // The registration certificates of every client id this verifier signs requests as,
+    // from the register, refreshed with the snapshot.
+    if let (Some(u), false) = (&a.registry_url, a.offline) {
+        let client_ids: Vec<String> = std::iter::once(&service.request_signer)
+            .chain(service.org_signers.values())
+            .map(|s| s.client_id.as_string())
+            .collect();
+        service.registration.clone().spawn(
+            reqwest_client(),
+            u.clone(),
+            client_ids,
+            std::time::Duration::from_secs(a.snapshot_refresh_seconds.max(60)),
+        );
+    }
     let purger = service.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));

@@ -36,6 +36,10 @@ pub struct AuthorizationRequest {
     /// Verifier-chosen extension: the registered purpose the request serves (for the
     /// wallet's over-asking check against the trust register).
     pub purpose: Option<String>,
+    /// `verifier_info` (OpenID4VP 1.0 section 5.1): attestations about the verifier, each
+    /// `{"format", "data", "credential_ids"?}`; a registration certificate is
+    /// `{"format": "jwt", "data": "<rc-wrp+jwt>"}`.
+    pub verifier_info: Vec<Value>,
 }
 
 /// Why a request object was refused.
@@ -111,7 +115,27 @@ impl AuthorizationRequest {
         if let Some(p) = &self.purpose {
             m.insert("purpose".into(), p.clone().into());
         }
+        if !self.verifier_info.is_empty() {
+            m.insert(
+                "verifier_info".into(),
+                Value::Array(self.verifier_info.clone()),
+            );
+        }
         m
+    }
+
+    /// The `data` of each `verifier_info` entry of format `jwt` whose `typ` is `typ`.
+    pub fn verifier_info_jwts(&self, typ: &str) -> Vec<&str> {
+        self.verifier_info
+            .iter()
+            .filter(|v| v.get("format").and_then(Value::as_str) == Some("jwt"))
+            .filter_map(|v| v.get("data").and_then(Value::as_str))
+            .filter(|d| {
+                CompactJws::parse(d)
+                    .map(|j| j.header().typ() == Some(typ))
+                    .unwrap_or(false)
+            })
+            .collect()
     }
 
     /// Parses request parameters (from a request object or from URL query parameters,
@@ -183,6 +207,22 @@ impl AuthorizationRequest {
             enc_values,
             client_metadata,
             purpose: text("purpose"),
+            verifier_info: match json_param("verifier_info")? {
+                None => Vec::new(),
+                Some(Value::Array(a))
+                    if !a.is_empty()
+                        && a.iter().all(|v| {
+                            v.get("format").is_some_and(Value::is_string) && v.get("data").is_some()
+                        }) =>
+                {
+                    a
+                }
+                Some(_) => {
+                    return Err(bad(
+                        "verifier_info must be a non-empty array of objects with format and data",
+                    ))
+                }
+            },
         })
     }
 

@@ -99,7 +99,8 @@ pub fn authorization_server_metadata(s: &super::Issuer) -> Value {
         "dpop_signing_alg_values_supported": algs,
         "authorization_details_types_supported": ["openid_credential"],
         "scopes_supported": CONFIGURATIONS.iter().map(|c| c.id).collect::<Vec<_>>(),
-        "pre-authorized_grant_anonymous_access_supported": true,
+        // Anonymous token requests are refused when a wallet attestation is required.
+        "pre-authorized_grant_anonymous_access_supported": !c.wallet_attestation.required,
         "authorization_response_iss_parameter_supported": true,
     });
     if c.wallet_attestation.enabled() {

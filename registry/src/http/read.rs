@@ -25,7 +25,12 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/entries/{entry_id}", get(entry))
         .route("/entries/{entry_id}/history", get(history))
         .route("/relying-parties", get(relying_parties))
+        .route("/relying-parties/status", get(registration_status))
         .route("/relying-parties/{id}", get(relying_party))
+        .route(
+            "/relying-parties/{id}/registration-certificate",
+            get(registration_certificate),
+        )
         .route("/snapshot", get(snapshot))
         .route("/vical", get(vical))
         .route("/vical.cbor", get(vical_cbor))
@@ -159,6 +164,33 @@ async fn relying_party(
     Ok(Json(serde_json::to_value(rp).unwrap_or_default()))
 }
 
+/// The relying party's registration certificate (`rc-wrp+jwt`, ETSI TS 119 475), issued
+/// now from the register; 404 for an unknown or removed relying party.
+async fn registration_certificate(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let rc = s
+        .registry
+        .registration_certificate(&id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "unknown_relying_party",
+                format!("no relying party \"{id}\" on the register"),
+            )
+        })?;
+    Ok(text("application/rc-wrp+jwt", rc))
+}
+
+/// The registrar's status list of registration certificates (`statuslist+jwt`).
+async fn registration_status(State(s): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    Ok(text(
+        credentials::status::token_status_list::JWT_MEDIA_TYPE,
+        s.registry.registration_status().await?,
+    ))
+}
+
 async fn snapshot(State(s): State<Arc<AppState>>) -> Result<Response, ApiError> {
     Ok(text("application/jwt", s.registry.snapshot().await?.jws))
 }
@@ -174,6 +206,7 @@ async fn keys(State(s): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
         "log_keys": log.register().log_keys,
         "snapshot_key": s.registry.snapshot_jwk(),
         "vical_certificate": s.registry.vical_certificate(),
+        "registrar_ca": s.registry.registrar_ca().to_pem(),
     })))
 }
 

@@ -239,13 +239,24 @@ impl RequestSigner {
     /// a leaf certificate for `dns` kept as [`RequestSigner::organisation`] keeps its own.
     /// `x509_hash` selects that prefix (HAIP 1.0) instead of `x509_san_dns`.
     pub fn dev(data_dir: &Path, dns: &str, x509_hash: bool) -> Result<Self, RequestSignerError> {
+        Self::deployment(data_dir, dns, "Vouch verifier", x509_hash)
+    }
+
+    /// As [`RequestSigner::dev`], its certificate naming `org_name` (`O=`): the
+    /// organisation the register's registration certificate of this client id names.
+    pub fn deployment(
+        data_dir: &Path,
+        dns: &str,
+        org_name: &str,
+        x509_hash: bool,
+    ) -> Result<Self, RequestSignerError> {
         let (root_key, root) = reader_root(data_dir)?;
         let signer = Arc::new(load_or_create_key(&data_dir.join("request-signing.jwk"))?);
         let leaf = kept_or_issued(
             data_dir,
             &signer,
             (root_key, &root),
-            "Vouch verifier",
+            org_name,
             dns,
             "deployment",
         )?;

@@ -32,6 +32,7 @@ mod clock;
 mod completion;
 mod evaluate;
 mod keys;
+mod registration;
 mod request;
 mod response;
 mod retention;
@@ -39,6 +40,7 @@ mod templates;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use keys::{load_or_create_key, KeyFileError, RequestSigner, RequestSignerError};
+pub use registration::RegistrationCertificates;
 pub use request::Owner;
 pub use templates::{templates, TEMPLATES};
 
@@ -170,6 +172,8 @@ pub struct Service {
     /// checks are refused (503). [`MAX_PENDING_TRANSACTIONS`] by default; the deployment
     /// as a whole keeps at most [`PENDING_BACKSTOP`] times as many.
     pub max_pending_transactions: i64,
+    /// The registration certificates from the register, sent in `verifier_info`.
+    pub registration: RegistrationCertificates,
 }
 
 fn random_id() -> String {

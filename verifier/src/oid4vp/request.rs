@@ -193,6 +193,9 @@ impl Service {
             },
             client_metadata,
             purpose: Some(self.verifier.policy.purpose.clone()),
+            verifier_info: self
+                .registration
+                .verifier_info(&t.client_id, self.clock.now().unix_timestamp()),
         };
         // `alg: ECDH-ES` is left out of the JWK: credentials::keys::Jwk refuses a non-signature alg.
         let mut claims = req.to_claims();

@@ -247,6 +247,7 @@ impl Scheme {
         issued_at: OffsetDateTime,
     ) -> String {
         let payload = SnapshotPayload {
+            registrar_roots: Vec::new(),
             register: log.register().clone(),
             checkpoint: log.sign_checkpoint(log_key).unwrap(),
             sequence: seq,
@@ -676,6 +677,7 @@ async fn verifier_serving(
         api_key_digest: Some(verifier::access::digest(API_KEY)),
         webhook,
         max_pending_transactions,
+        registration: Default::default(),
     });
     let s2 = service.clone();
     tokio::spawn(async move { verifier::http::serve(listener, s2).await });

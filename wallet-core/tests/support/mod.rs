@@ -42,6 +42,7 @@ pub fn register() -> Register {
             },
             registered_at: OffsetDateTime::now_utc(),
             log_index: 1,
+            removed_at: None,
         },
     );
     let _ = BTreeMap::<(), ()>::new();

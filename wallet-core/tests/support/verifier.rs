@@ -30,6 +30,8 @@ pub struct VerifierState {
     pub request_methods: Mutex<Vec<String>>,
     /// Leave the wallet_nonce out of request objects fetched by POST (a misbehaving verifier).
     pub omit_wallet_nonce: std::sync::atomic::AtomicBool,
+    /// The `verifier_info` of the requests it makes from now on.
+    pub verifier_info: Mutex<Vec<Value>>,
 }
 
 pub type Shared = Arc<VerifierState>;
@@ -71,6 +73,7 @@ pub async fn start() -> Shared {
         responses: Mutex::new(Vec::new()),
         request_methods: Mutex::new(Vec::new()),
         omit_wallet_nonce: Default::default(),
+        verifier_info: Mutex::new(Vec::new()),
     });
     let app = Router::new()
         .route("/request/{id}", get(request_get).post(request_post))
@@ -111,6 +114,7 @@ impl VerifierState {
             enc_values: vec!["A128GCM".into()],
             client_metadata: Map::new(),
             purpose: purpose.map(str::to_string),
+            verifier_info: self.verifier_info.lock().unwrap().clone(),
         };
         self.enc_keys
             .lock()
