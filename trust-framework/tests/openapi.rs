@@ -32,6 +32,8 @@ fn documents_every_read_route() {
         "/entries/{entry_id}/history",
         "/relying-parties",
         "/relying-parties/{id}",
+        "/relying-parties/{id}/registration-certificate",
+        "/relying-parties/status",
         "/snapshot",
         "/vical",
         "/keys",
