@@ -70,8 +70,11 @@ struct IssuerContext {
     nonce_endpoint: Option<String>,
     batch_size: usize,
     dpop: Option<Dpop>,
-    /// The authorization server's issuer identifier (a wallet attestation PoP's `aud`).
+    /// The authorization server's issuer identifier (a wallet attestation PoP's `aud`,
+    /// the `iss` of its authorization responses).
     as_issuer: String,
+    /// Whether the server says its authorization responses carry `iss` (RFC 9207).
+    iss_in_response: bool,
 }
 
 struct Token {
@@ -157,6 +160,10 @@ impl Wallet {
                 .map_or(1, |n| n.clamp(1, 100) as usize),
             metadata,
             dpop,
+            iss_in_response: as_meta
+                .get("authorization_response_iss_parameter_supported")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             as_issuer: text(&as_meta, "issuer").unwrap_or(as_id),
         })
     }
@@ -720,6 +727,21 @@ impl Wallet {
         }
         if q.get("state") != Some(&session.state) {
             return Err(Error::Offer("the redirect's state does not match".into()));
+        }
+        // RFC 9207 (HAIP 1.0 section 4): the response names the server it came from, so a
+        // code from another server (a mix-up) is never sent to this one's token endpoint.
+        match q.get("iss") {
+            Some(iss) if *iss != session.ctx.as_issuer => {
+                return Err(Error::Offer(
+                    "the authorization response's iss is another server (mix-up)".into(),
+                ))
+            }
+            None if session.ctx.iss_in_response => {
+                return Err(Error::Offer(
+                    "the authorization response has no iss, which its server promises".into(),
+                ))
+            }
+            _ => {}
         }
         let code = q
             .get("code")

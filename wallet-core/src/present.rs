@@ -686,8 +686,11 @@ impl Wallet {
             .first()
             .cloned()
             .ok_or_else(|| Error::request(WalletError::InvalidRequest, "no encryption key"))?;
+        // A256GCM when the verifier takes it (HAIP 1.0 section 5), else the first it lists.
         let enc = if req.enc_values.is_empty() {
             Enc::A128Gcm
+        } else if req.enc_values.iter().any(|e| e == "A256GCM") {
+            Enc::A256Gcm
         } else {
             req.enc_values
                 .iter()

@@ -1222,3 +1222,54 @@ async fn a_wallet_attestation_from_a_register_entry_not_certified_as_a_wallet_pr
         other => panic!("{other}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authorization_response_from_another_server_or_without_iss_is_refused() {
+    let iss = start_issuer().await;
+    iss.subject("subj-mixup").await;
+    for tamper in [
+        |l: &str| l.replace("iss=", "iss=https%3A%2F%2Fevil.example&was="),
+        |l: &str| {
+            let u = url::Url::parse(l).unwrap();
+            let kept: Vec<(String, String)> = u
+                .query_pairs()
+                .filter(|(k, _)| k != "iss")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            let mut out = u.clone();
+            out.query_pairs_mut().clear().extend_pairs(kept);
+            out.to_string()
+        },
+    ] {
+        let offer = iss
+            .offer(
+                "subj-mixup",
+                &["right_to_work_sd_jwt"],
+                json!({"pre_authorized": false, "authorization_code": true}),
+            )
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        let w = wallet(dir.path()).await;
+        let resolved = w
+            .resolve_offer(offer["offer_url"].as_str().unwrap())
+            .await
+            .unwrap();
+        let start = w
+            .start_authorization(resolved, "https://wallet.example/cb")
+            .await
+            .unwrap();
+        let location = sign_in(&iss, &start.authorize_url, "subj-mixup").await;
+        assert!(
+            location.contains("iss="),
+            "the issuer names itself: {location}"
+        );
+        let e = w
+            .finish_authorization(&start.id, &tamper(&location))
+            .await
+            .unwrap_err();
+        assert!(matches!(&e, Error::Offer(m) if m.contains("iss")), "{e}");
+        assert!(w.credentials().await.unwrap().is_empty());
+    }
+    // The codes were never redeemed.
+    assert_eq!(iss.shared.store.count("credentials").await.unwrap(), 0);
+}
