@@ -603,16 +603,7 @@ pub fn key_attestation_of(
         "typ".into(),
         crate::proofs::attestation::KEY_ATTESTATION_TYP.into(),
     );
-    h.insert(
-        "x5c".into(),
-        chain
-            .iter()
-            .map(|c| {
-                use base64::Engine;
-                Value::from(base64::engine::general_purpose::STANDARD.encode(c.der()))
-            })
-            .collect(),
-    );
+    h.insert("x5c".into(), credentials::x509::x5c_value(chain));
     let mut c = json!({
         "iat": claims.iat,
         "attested_keys": keys.iter().map(header_jwk).collect::<Vec<_>>(),

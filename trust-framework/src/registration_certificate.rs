@@ -134,21 +134,9 @@ impl RegistrationCertificate {
 
     /// Signs it with the registrar's key, its chain (leaf first, without the root) in `x5c`.
     pub fn sign(&self, registrar: &dyn Signer, x5c: &[Certificate]) -> Result<String, RcError> {
-        use base64::Engine;
         let mut header = Map::new();
         header.insert("typ".into(), TYP.into());
-        header.insert(
-            "x5c".into(),
-            Value::Array(
-                x5c.iter()
-                    .map(|c| {
-                        base64::engine::general_purpose::STANDARD
-                            .encode(c.der())
-                            .into()
-                    })
-                    .collect(),
-            ),
-        );
+        header.insert("x5c".into(), credentials::x509::x5c_value(x5c));
         let payload = serde_json::to_vec(self).expect("a certificate serializes");
         sign_compact(&header, &payload, registrar).map_err(|e| RcError::Malformed(e.to_string()))
     }

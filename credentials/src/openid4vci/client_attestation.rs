@@ -55,21 +55,9 @@ impl WalletAttestationClaims {
     /// Signs the Client Attestation JWT with the provider's key, its certificate chain
     /// (leaf first, without the trust anchor) in `x5c`.
     pub fn sign(&self, provider: &dyn Signer, x5c: &[Certificate]) -> Result<String, JoseError> {
-        use base64::Engine;
         let mut header = Map::new();
         header.insert("typ".into(), ATTESTATION_TYP.into());
-        header.insert(
-            "x5c".into(),
-            Value::Array(
-                x5c.iter()
-                    .map(|c| {
-                        base64::engine::general_purpose::STANDARD
-                            .encode(c.der())
-                            .into()
-                    })
-                    .collect(),
-            ),
-        );
+        header.insert("x5c".into(), crate::x509::x5c_value(x5c));
         let mut claims = json!({
             "iss": self.iss,
             "sub": self.client_id,

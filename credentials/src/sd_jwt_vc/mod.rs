@@ -118,13 +118,7 @@ impl<'a> SdJwtVcIssuer<'a> {
             issuer = issuer.header_param("kid", kid.into());
         }
         if !self.x5c.is_empty() {
-            use base64::Engine;
-            let chain = self
-                .x5c
-                .iter()
-                .map(|c| Value::from(base64::engine::general_purpose::STANDARD.encode(c.der())))
-                .collect();
-            issuer = issuer.header_param("x5c", Value::Array(chain));
+            issuer = issuer.header_param("x5c", crate::x509::x5c_value(&self.x5c));
         }
         if json {
             issuer.issue_json(claims, frame, &plain)

@@ -425,12 +425,7 @@ impl StatusListToken {
             header.insert("kid".into(), kid.into());
         }
         if !chain.is_empty() {
-            use base64::Engine;
-            let x5c: Vec<Value> = chain
-                .iter()
-                .map(|c| Value::from(base64::engine::general_purpose::STANDARD.encode(c.der())))
-                .collect();
-            header.insert("x5c".into(), Value::Array(x5c));
+            header.insert("x5c".into(), crate::x509::x5c_value(chain));
         }
         let payload =
             serde_json::to_vec(&Value::Object(self.jwt_claims())).expect("a JSON map serializes");

@@ -546,3 +546,19 @@ impl ChainCache {
         Ok(anchor)
     }
 }
+
+/// A certificate chain (leaf first) as a JOSE `x5c` header value: each certificate's DER in
+/// standard base64 with padding (RFC 7515 section 4.1.6).
+pub fn x5c_value(chain: &[Certificate]) -> serde_json::Value {
+    use base64::Engine;
+    serde_json::Value::Array(
+        chain
+            .iter()
+            .map(|c| {
+                base64::engine::general_purpose::STANDARD
+                    .encode(c.der())
+                    .into()
+            })
+            .collect(),
+    )
+}
