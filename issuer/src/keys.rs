@@ -359,7 +359,18 @@ impl KeyRing {
                 .ok_or_else(|| KeyStoreError::Malformed(path.clone()))?;
             let names_us = kept.subject_alt_names().1.contains(&self.issuer_id);
             let same_key = kept.public_key().ok().as_ref() == Some(key);
-            if names_us && same_key {
+            // Renewed while it still outlives any credential it signs (400 days ahead, past a
+            // year's validity), and whenever the IACA is no longer its issuer.
+            let now = crate::util::now();
+            let current = kept.validity().1 > now + 400 * 86_400
+                && credentials::x509::validate_chain(
+                    std::slice::from_ref(&kept),
+                    std::slice::from_ref(&self.iaca),
+                    now,
+                    &Default::default(),
+                )
+                .is_ok();
+            if names_us && same_key && current {
                 return Ok(kept);
             }
         }

@@ -149,7 +149,7 @@ impl Registry {
     fn registration_status_uri(&self) -> Option<String> {
         self.public_url
             .get()
-            .map(|u| format!("{u}/relying-parties/status"))
+            .map(|u| format!("{u}/registrar/status"))
     }
 
     /// The registration certificate (`rc-wrp+jwt`) of relying party `id` as the register

@@ -24,9 +24,10 @@ use crate::register::{Register, RelyingPartyRecord};
 /// The JWT `typ` of a registration certificate.
 pub const TYP: &str = "rc-wrp+jwt";
 
-/// How long a registration certificate is valid: 90 days (the status list revokes it
-/// sooner when the relying party is removed).
-pub const VALIDITY_DAYS: i64 = 90;
+/// How long a registration certificate is valid: 7 days. Verifiers fetch a fresh one with
+/// every snapshot refresh; a wallet that cannot read the registrar's status list still
+/// sees a removed relying party's certificate lapse within the week.
+pub const VALIDITY_DAYS: i64 = 7;
 
 /// What a registration certificate says.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

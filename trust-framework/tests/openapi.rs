@@ -33,7 +33,7 @@ fn documents_every_read_route() {
         "/relying-parties",
         "/relying-parties/{id}",
         "/relying-parties/{id}/registration-certificate",
-        "/relying-parties/status",
+        "/registrar/status",
         "/snapshot",
         "/vical",
         "/keys",

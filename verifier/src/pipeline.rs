@@ -142,29 +142,32 @@ pub struct Verifier {
     pub policy: Policy,
 }
 
-/// The `iss` and registered key of an `x5c` chain that no registered root names, when its
-/// leaf's key is one the register gives that `iss`.
+/// The `iss` and registered key of an `x5c` chain that no registered root names at one of
+/// `times` (now, or when it was issued: a root added after issuance names it now but not
+/// then), when its leaf's key is one the register gives that `iss`.
 fn registered_leaf_key(
     trust: &TrustData,
     chain: &[Certificate],
     iss: Option<&str>,
     vct: &str,
-    now: OffsetDateTime,
+    times: [OffsetDateTime; 2],
 ) -> Option<(String, PublicKey)> {
     let iss = iss?;
-    let unknown = authorize(
-        trust.register(),
-        &Evidence::X5c {
-            chain,
-            iss: Some(iss),
-        },
-        vct,
-        "",
-        now,
-    )
-    .reason
-        == Reason::UnknownAnchor;
-    if !unknown {
+    let unknown_at = |at| {
+        authorize(
+            trust.register(),
+            &Evidence::X5c {
+                chain,
+                iss: Some(iss),
+            },
+            vct,
+            "",
+            at,
+        )
+        .reason
+            == Reason::UnknownAnchor
+    };
+    if !times.into_iter().any(unknown_at) {
         return None;
     }
     let leaf = chain.first()?.public_key().ok()?;
@@ -507,9 +510,12 @@ impl Verifier {
         // (an entry registered by key before HAIP): when no registered root names the
         // chain but its leaf key is one the register gives this `iss`, the credential is
         // judged by that registered key, as one without `x5c` would be.
+        let issued_at = iat.map(from_ts).unwrap_or(now);
         let issuer = match issuer {
-            Issuer::Chain(chain) => registered_leaf_key(&trust, &chain, iss.as_deref(), &vct, now)
-                .map_or(Issuer::Chain(chain), |(iss, key)| Issuer::Key { iss, key }),
+            Issuer::Chain(chain) => {
+                registered_leaf_key(&trust, &chain, iss.as_deref(), &vct, [now, issued_at])
+                    .map_or(Issuer::Chain(chain), |(iss, key)| Issuer::Key { iss, key })
+            }
             other => other,
         };
         let roots;

@@ -201,6 +201,10 @@ pub fn evaluate(
     let Some(rp_id) = relying_party_id(register, client_id) else {
         return (TrustFinding::UnregisteredVerifier, None, None, Vec::new());
     };
+    if register.relying_parties[&rp_id].removed_at.is_some() {
+        // Taken off the register: it is no longer a registered verifier at all.
+        return (TrustFinding::UnregisteredVerifier, None, None, Vec::new());
+    }
     let rp = &register.relying_parties[&rp_id].relying_party;
     let name = Some(rp.name.clone());
     let Some(purpose) = purpose else {

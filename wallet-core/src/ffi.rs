@@ -1,6 +1,7 @@
 //! The FFI surface for the apps (uniffi; Kotlin, Swift, and Python in tests): open, accept
-//! an offer, list, prepare and answer a presentation, hold an ISO 18013-5 proximity
-//! session, read the activity log. Small and stable on purpose: records of strings and
+//! an offer (pre-authorized or authorization code), list, check a held credential's standing,
+//! delete, refill, refresh the register snapshot, prepare and answer a presentation (HAIP
+//! mode), hold an ISO 18013-5 proximity session, read the activity log. Small and stable on purpose: records of strings and
 //! flags, one error type.
 //!
 //! The platform brings its own keys through two foreign traits: [`PlatformKeyStore`] wraps
@@ -252,6 +253,31 @@ pub struct FfiCredential {
     pub issuer: String,
     /// Whether it was presented (single-use).
     pub used: bool,
+    /// The batch it belongs to (what `refill` tops up).
+    pub batch_id: Option<String>,
+    /// When it expires (seconds since the epoch), if it says.
+    pub expires_at: Option<i64>,
+}
+
+/// A held credential's standing now: its issuer judged against the wallet's current copy
+/// of the trust register, and its expiry.
+#[derive(uniffi::Record)]
+pub struct FfiCredentialStatus {
+    /// `registered` (a certified provider of the type when it was issued) or `unverified`.
+    pub standing: String,
+    /// The provider's registered name, or why it could not be confirmed, in plain words.
+    pub detail: String,
+    /// Whether it has expired.
+    pub expired: bool,
+}
+
+/// An authorization code flow started: where to send the person, and the id to finish it.
+#[derive(uniffi::Record)]
+pub struct FfiAuthorizationStart {
+    /// The pending flow.
+    pub id: String,
+    /// The issuer's authorization page (open it in the browser).
+    pub authorize_url: String,
 }
 
 /// One claim asked for.
@@ -444,8 +470,65 @@ impl WalletHandle {
                 format: c.value.format,
                 issuer: c.value.issuer,
                 used: c.used,
+                batch_id: c.batch_id,
+                expires_at: c.value.expires_at,
             })
             .collect())
+    }
+
+    /// Starts the authorization code flow of an offer (PKCE, PAR where the server has it):
+    /// the app opens `authorize_url`, then gives the redirect to `finish_authorization`.
+    pub fn start_authorization(
+        &self,
+        offer_url: String,
+        redirect_uri: String,
+    ) -> Result<FfiAuthorizationStart, FfiError> {
+        let start = self.rt.block_on(async {
+            let offer = self.wallet.resolve_offer(&offer_url).await?;
+            self.wallet.start_authorization(offer, &redirect_uri).await
+        })?;
+        Ok(FfiAuthorizationStart {
+            id: start.id,
+            authorize_url: start.authorize_url,
+        })
+    }
+
+    /// Completes the authorization code flow with the URL the browser was redirected to;
+    /// returns how many credentials arrived.
+    pub fn finish_authorization(&self, id: String, redirect_url: String) -> Result<u32, FfiError> {
+        let got = self
+            .rt
+            .block_on(self.wallet.finish_authorization(&id, &redirect_url))?;
+        Ok(got.iter().map(|r| r.count as u32).sum())
+    }
+
+    /// Deletes a credential and its device key.
+    pub fn delete_credential(&self, id: String) -> Result<(), FfiError> {
+        Ok(self.rt.block_on(self.wallet.delete_credential(&id))?)
+    }
+
+    /// Tops up a single-use batch through the issuer's refresh token; returns how many
+    /// credentials arrived.
+    pub fn refill(&self, batch_id: String) -> Result<u32, FfiError> {
+        Ok(self.rt.block_on(self.wallet.refill(&batch_id))? as u32)
+    }
+
+    /// A held credential's standing now, judged offline against the wallet's copy of the
+    /// trust register (its signature and issuer chain checked again).
+    pub fn credential_status(&self, id: String) -> Result<FfiCredentialStatus, FfiError> {
+        let c = self.rt.block_on(self.wallet.credential(&id))?;
+        let now = time::OffsetDateTime::now_utc();
+        let register = self.wallet.register.lock().expect("register lock").clone();
+        let standing = crate::receipt::check(&c.format, &c.raw, register.as_ref(), now)?;
+        let (standing, detail) = match standing {
+            crate::receipt::Standing::Registered { provider } => ("registered", provider),
+            crate::receipt::Standing::Unverified { reason } => ("unverified", reason),
+        };
+        Ok(FfiCredentialStatus {
+            standing: standing.into(),
+            detail,
+            expired: c.expires_at.is_some_and(|t| t <= now.unix_timestamp()),
+        })
     }
 
     /// Reads a presentation request and returns what to show the person.

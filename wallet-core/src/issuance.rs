@@ -75,6 +75,9 @@ struct IssuerContext {
     as_issuer: String,
     /// Whether the server says its authorization responses carry `iss` (RFC 9207).
     iss_in_response: bool,
+    /// Whether the server takes wallet attestations (`attest_jwt_client_auth`): only then
+    /// is one sent, as it identifies this wallet instance to the server.
+    takes_attestation: bool,
 }
 
 struct Token {
@@ -120,15 +123,26 @@ impl Wallet {
                 "credential_issuer in the metadata is not the offer's issuer".into(),
             ));
         }
-        let as_id = as_hint.map(str::to_string).or_else(|| {
-            metadata
-                .get("authorization_servers")
-                .and_then(Value::as_array)
-                .and_then(|a| a.first())
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        });
-        let as_id = as_id.unwrap_or_else(|| issuer.to_string());
+        let listed: Vec<&str> = metadata
+            .get("authorization_servers")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        // An offer may name one of the issuer's authorization servers, never another
+        // (OpenID4VCI 1.0 section 4.1.1): the wallet's attestation and codes go only where
+        // the issuer itself says.
+        if let Some(hint) = as_hint {
+            let known = listed.contains(&hint) || (listed.is_empty() && hint == issuer);
+            if !known {
+                return Err(Error::Offer(
+                    "the offer names an authorization server the issuer does not list".into(),
+                ));
+            }
+        }
+        let as_id = as_hint
+            .or_else(|| listed.first().copied())
+            .unwrap_or(issuer)
+            .to_string();
         let mut as_meta =
             oauth::send(self.http_get(&oauth::well_known(&as_id, "oauth-authorization-server")?)?)
                 .await?;
@@ -140,6 +154,13 @@ impl Wallet {
             .await?;
         }
         let as_meta = as_meta.ok()?;
+        // RFC 8414 section 3.3: the metadata is of the server it was fetched for, or a
+        // server could pass itself off as another (and collect PoPs made for it).
+        if text(&as_meta, "issuer").as_deref() != Some(as_id.as_str()) {
+            return Err(Error::Offer(
+                "the authorization server's metadata names another issuer".into(),
+            ));
+        }
         let need = |v: &Value, k: &str| {
             text(v, k).ok_or_else(|| Error::Offer(format!("metadata has no {k}")))
         };
@@ -164,7 +185,15 @@ impl Wallet {
                 .get("authorization_response_iss_parameter_supported")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
-            as_issuer: text(&as_meta, "issuer").unwrap_or(as_id),
+            takes_attestation: as_meta
+                .get("token_endpoint_auth_methods_supported")
+                .and_then(Value::as_array)
+                .is_some_and(|m| {
+                    m.iter().any(|v| {
+                        v.as_str() == Some(credentials::openid4vci::client_attestation::AUTH_METHOD)
+                    })
+                }),
+            as_issuer: as_id,
         })
     }
 
@@ -202,7 +231,7 @@ impl Wallet {
             if let Some(d) = &ctx.dpop {
                 req = req.header("DPoP", d.proof("POST", url, None)?);
             }
-            let attestation = if attest {
+            let attestation = if attest && ctx.takes_attestation {
                 self.client_attestation(ctx)?
             } else {
                 None

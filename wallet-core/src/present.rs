@@ -75,15 +75,25 @@ impl Wallet {
         let refuse =
             |e: RcError| Error::request(WalletError::InvalidClient, format!("{}: {e}", e.code()));
         let roots = self.registrar_roots.lock().expect("registrar lock").clone();
+        if roots.is_empty() {
+            // A snapshot of a register without a registrar (or none at all): the
+            // certificate cannot be judged, so the request is judged by the register.
+            return Ok(None);
+        }
         let rc = RegistrationCertificate::verify(jwt, &roots, now()).map_err(refuse)?;
         rc.names(&request.client_id.as_string()).map_err(refuse)?;
-        if let Some(org) = signer.and_then(organisation) {
-            if org != rc.name {
-                return Err(refuse(RcError::OtherRelyingParty {
-                    certified: rc.name.clone(),
-                    asking: org,
-                }));
-            }
+        // The organisation the request-signing certificate names must be the certified
+        // one; a signer that names none is not the certified organisation.
+        let org = signer.and_then(organisation).unwrap_or_default();
+        if org != rc.name {
+            return Err(refuse(RcError::OtherRelyingParty {
+                certified: rc.name.clone(),
+                asking: if org.is_empty() {
+                    "a signer that names no organisation".into()
+                } else {
+                    org
+                },
+            }));
         }
         let revoked = |why: String| {
             Error::request(
@@ -110,10 +120,12 @@ impl Wallet {
             .and_then(|s| credentials::status::StatusReference::from_json(s).ok())
         {
             match self.registrar_status(&reference, &roots).await {
-                Ok(credentials::status::INVALID) => {
-                    return Err(revoked("the registrar's status list revokes it".into()))
+                Ok(credentials::status::VALID) => {}
+                Ok(value) => {
+                    return Err(revoked(format!(
+                        "the registrar's status list gives it status {value}"
+                    )))
                 }
-                Ok(_) => {}
                 Err(e) => {
                     tracing::info!(error = %e, "registration certificate status not read; judged by the certificate and snapshot");
                 }

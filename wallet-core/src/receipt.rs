@@ -145,7 +145,37 @@ fn sd_jwt(raw: &str, register: &Register, now: OffsetDateTime) -> Result<Standin
                     issued_at,
                 ))
             }
-            Err(e) => chain_refusal = Some(e),
+            Err(e) => {
+                // Only a chain no registered root names (an issuer registered by key before
+                // it added its root) falls back to the registered keys; a chain to a
+                // registered root that does not validate is refused, as verifiers refuse it.
+                let chain: Vec<credentials::x509::Certificate> = sd
+                    .jws()
+                    .header()
+                    .x5c()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|d| credentials::x509::Certificate::from_der(d).ok())
+                    .collect();
+                let unknown = authorize(
+                    register,
+                    &Evidence::X5c {
+                        chain: &chain,
+                        iss: Some(iss),
+                    },
+                    vct,
+                    "identity_check",
+                    issued_at,
+                )
+                .reason
+                    == Reason::UnknownAnchor;
+                if !unknown {
+                    return Err(refused(e.code(), e));
+                }
+                chain_refusal = Some(e);
+            }
         }
     }
     let keys: Vec<PublicKey> = register

@@ -757,3 +757,28 @@ async fn registration_certificates_of_another_party_an_unknown_registrar_or_a_re
     let (_, m) = refusal(w.prepare_presentation(&url).await.unwrap_err());
     assert!(m.starts_with("registration_certificate_revoked"), "{m}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_naming_an_authorization_server_the_issuer_does_not_list_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let iss = issuer::start().await;
+    let w = wallet(dir.path()).await;
+    // An offer pointing the wallet at another server for the issuer's codes (RFC 8414 3.3,
+    // OpenID4VCI 4.1.1): its PoPs and codes would go to a server the issuer never named.
+    let mut offer = iss.offer_json("auth");
+    offer["grants"]["authorization_code"]["authorization_server"] =
+        json!("http://127.0.0.1:9/evil");
+    let url = format!(
+        "openid-credential-offer://?credential_offer={}",
+        support::issuer::url_encode(&offer.to_string())
+    );
+    let offer = w.resolve_offer(&url).await.unwrap();
+    let e = w
+        .start_authorization(offer, "https://wallet.example/cb")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Offer(m) if m.contains("does not list")),
+        "{e}"
+    );
+}

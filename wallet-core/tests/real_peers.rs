@@ -1112,7 +1112,9 @@ async fn an_issuer_requiring_wallet_attestations_takes_only_registered_wallet_pr
     let iss = start_issuer_with(|c| {
         c.wallet_attestation = issuer::client_attestation::WalletAttestationPolicy {
             required: true,
-            register: Some(Arc::new(register)),
+            register: Some(
+                Arc::new(register) as Arc<dyn issuer::client_attestation::RegisterSource>
+            ),
             roots: Vec::new(),
         };
     })
@@ -1195,7 +1197,9 @@ async fn a_wallet_attestation_from_a_register_entry_not_certified_as_a_wallet_pr
     let iss = start_issuer_with(|c| {
         c.wallet_attestation = issuer::client_attestation::WalletAttestationPolicy {
             required: true,
-            register: Some(Arc::new(register)),
+            register: Some(
+                Arc::new(register) as Arc<dyn issuer::client_attestation::RegisterSource>
+            ),
             roots: Vec::new(),
         };
     })

@@ -93,8 +93,9 @@ pub struct ServeArgs {
     #[arg(long, default_value = "off", value_parser = ["off", "optional", "required"])]
     wallet_attestation: String,
     /// The trust register's signed snapshot (JWS file): its holder service providers are
-    /// the wallet providers whose attestations are trusted. Needs `--snapshot-key` and
-    /// `--log-key`.
+    /// the wallet providers whose attestations are trusted. Re-read whenever the file
+    /// changes (keep it fresh as a verifier's is); refused past its next update. Needs
+    /// `--snapshot-key` and `--log-key`.
     #[arg(long, requires_all = ["snapshot_key", "log_key"])]
     register_snapshot: Option<PathBuf>,
     /// The register's snapshot signing key (public JWK file).
@@ -386,10 +387,10 @@ fn wallet_attestation(
             log_key: trust_framework::note::NoteKey::from_vkey(log_key)
                 .map_err(|e| format!("--log-key: {e}"))?,
         };
-        let snapshot = sv
-            .verify(&io::read_text(path)?, time::OffsetDateTime::now_utc())
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        policy.register = Some(std::sync::Arc::new(snapshot.register().clone()));
+        // Re-read whenever the file changes (keep it fresh as a verifier's snapshot is).
+        policy.register = Some(std::sync::Arc::new(
+            issuer::client_attestation::SnapshotFile::open(path, sv)?,
+        ));
     } else if let Some(path) = &a.wallet_provider_roots {
         policy.roots = credentials::x509::Certificate::from_pem_chain(&io::read_text(path)?)
             .map_err(|e| format!("--wallet-provider-roots: {e}"))?;

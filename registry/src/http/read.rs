@@ -25,7 +25,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/entries/{entry_id}", get(entry))
         .route("/entries/{entry_id}/history", get(history))
         .route("/relying-parties", get(relying_parties))
-        .route("/relying-parties/status", get(registration_status))
+        .route("/registrar/status", get(registration_status))
         .route("/relying-parties/{id}", get(relying_party))
         .route(
             "/relying-parties/{id}/registration-certificate",

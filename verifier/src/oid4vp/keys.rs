@@ -164,7 +164,8 @@ fn kept_or_issued(
             // The same key, name and host (a renamed organisation gets a certificate, and
             // so a client id, of its new name).
             c.public_key().ok().as_ref() == Some(signer.public_key())
-                && c.subject().contains(&format!("O={org_name}"))
+                && credentials::x509::profile::subject_attr(c, "2.5.4.10").as_deref()
+                    == Some(org_name)
                 && c.subject_alt_names().0.iter().any(|d| d == dns)
                 && c.validity().1 > now + 7 * 86_400
                 && credentials::x509::validate_chain(

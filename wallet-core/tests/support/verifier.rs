@@ -54,6 +54,7 @@ pub async fn start() -> Shared {
     let leaf = dev::issue(
         &CertSpec {
             common_name: "Example Employer plc".into(),
+            organization: Some("Example Employer plc".into()),
             days: 10,
             dns_names: vec!["localhost".into()],
             ..Default::default()
