@@ -398,6 +398,18 @@ fn assert_png(path: &str) {
 
 #[test]
 fn whole_journey_in_headless_chromium() {
+    whole_journey(&[]);
+}
+
+/// The same journey with the scheme in its HAIP 1.0 form: the employer asks as its
+/// `x509_hash` client id, the wallet is in HAIP mode, and the issuer takes the wallet only
+/// with its provider's attestation (the provider a register entry).
+#[test]
+fn whole_journey_in_the_haip_profile() {
+    whole_journey(&["--profile", "haip"]);
+}
+
+fn whole_journey(extra: &[&str]) {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let e2e = repo.join("tests/e2e");
     if let Err(why) = browser_prerequisites(&repo) {
@@ -409,7 +421,24 @@ fn whole_journey_in_headless_chromium() {
     let dir = tmp.path().join("data");
     let shots = tmp.path().join("screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    let mut up = Up::start(&dir, free_base_port());
+    let mut up = Up::start_with(&dir, free_base_port(), extra);
+    if extra.contains(&"haip") {
+        assert_eq!(up.ready["profile"], "haip");
+        let rp = up.url("employer_relying_party_id");
+        assert!(rp.starts_with("x509_hash:"), "{rp}");
+        let (s, meta) = http_get(&format!(
+            "{}/.well-known/oauth-authorization-server",
+            up.url("issuer_url")
+        ))
+        .unwrap();
+        assert_eq!(s, 200);
+        let meta: Value = serde_json::from_str(&meta).unwrap();
+        assert_eq!(
+            meta["token_endpoint_auth_methods_supported"],
+            serde_json::json!(["attest_jwt_client_auth"]),
+            "the issuer requires wallet attestations"
+        );
+    }
 
     let mut node = Command::new("timeout")
         .args(["400", "node"])

@@ -65,6 +65,47 @@ impl DeviceKeys for SoftwareDeviceKeys {
     }
 }
 
+/// Software device keys beside a wallet provider's attestation key: what a demonstration
+/// or test deployment runs where an app would have its provider's backend. Keys and
+/// signatures are [`SoftwareDeviceKeys`]'; each wallet attestation (HAIP 1.0 section
+/// 4.4.1) is signed here by the provider's key for a fresh instance key, valid one hour.
+pub struct ProviderAttestedKeys {
+    /// The wallet provider (`iss` of the attestations).
+    pub provider: String,
+    /// The provider's signing key.
+    pub signer: Arc<dyn Signer>,
+    /// Its certificate chain, leaf first, without the trust anchor (the `x5c`).
+    pub chain: Vec<credentials::x509::Certificate>,
+}
+
+impl DeviceKeys for ProviderAttestedKeys {
+    fn create(&self) -> Result<(Zeroizing<Vec<u8>>, PublicKey)> {
+        SoftwareDeviceKeys.create()
+    }
+    fn signer(&self, handle: &[u8]) -> Result<Arc<dyn Signer>> {
+        SoftwareDeviceKeys.signer(handle)
+    }
+    fn agreement_key(&self, handle: &[u8]) -> Result<Option<SecretKey>> {
+        SoftwareDeviceKeys.agreement_key(handle)
+    }
+    fn wallet_attestation(&self, client_id: &str) -> Result<Option<(String, Zeroizing<Vec<u8>>)>> {
+        use credentials::openid4vci::client_attestation::WalletAttestationClaims;
+        let (handle, instance_key) = self.create()?;
+        let now = crate::wallet::now();
+        let jwt = WalletAttestationClaims {
+            iss: self.provider.clone(),
+            client_id: client_id.into(),
+            instance_key,
+            iat: now,
+            exp: now + 3600,
+            wallet_name: Some("Vouch Wallet".into()),
+        }
+        .sign(self.signer.as_ref(), &self.chain)
+        .map_err(|e| Error::KeyStore(format!("wallet attestation: {e}")))?;
+        Ok(Some((jwt, handle)))
+    }
+}
+
 /// A device key as stored (sealed): the platform handle and the public key.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct DeviceKeyRecord {

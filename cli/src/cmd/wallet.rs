@@ -77,6 +77,10 @@ pub enum WalletCommand {
 }
 
 fn open_wallet(rt: &tokio::runtime::Runtime, args: &WalletArgs) -> CliResult<Wallet> {
+    let keys: std::sync::Arc<dyn wallet_core::device_keys::DeviceKeys> = match &args.command {
+        WalletCommand::Serve(a) => a.device_keys()?,
+        _ => std::sync::Arc::new(wallet_core::device_keys::SoftwareDeviceKeys),
+    };
     let dir = args
         .dir
         .clone()
@@ -87,8 +91,12 @@ fn open_wallet(rt: &tokio::runtime::Runtime, args: &WalletArgs) -> CliResult<Wal
         .clone()
         .or_else(|| std::env::var("VOUCH_WALLET_PASSPHRASE").ok())
         .ok_or("a passphrase is needed: --passphrase or VOUCH_WALLET_PASSPHRASE")?;
-    rt.block_on(Wallet::open(&dir, &PassphraseKeyStore::new(&pass)))
-        .map_err(|e| e.to_string())
+    rt.block_on(Wallet::open_with(
+        &dir,
+        &PassphraseKeyStore::new(&pass),
+        keys,
+    ))
+    .map_err(|e| e.to_string())
 }
 
 fn json(v: &impl serde::Serialize) -> String {

@@ -31,11 +31,50 @@ pub struct ServeArgs {
     /// Seconds between trust-register refreshes.
     #[arg(long, default_value_t = 60)]
     refresh_seconds: u64,
+    /// HAIP 1.0 mode: only signed requests from `x509_hash` / `x509_san_dns` clients,
+    /// answered encrypted (kept in the wallet's settings).
+    #[arg(long)]
+    pub haip: bool,
+    /// A wallet provider's private key (JWK file) beside this wallet, for a demonstration
+    /// of wallet attestations: each PAR and token request carries one it signs. Needs
+    /// `--wallet-provider-cert`.
+    #[arg(long, requires = "wallet_provider_cert")]
+    pub wallet_provider_key: Option<PathBuf>,
+    /// The provider's certificate (PEM, its chain without the root).
+    #[arg(long)]
+    pub wallet_provider_cert: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// The device keys to open the wallet with: software keys, with the wallet provider's
+    /// attestations when one is given.
+    pub fn device_keys(&self) -> CliResult<Arc<dyn wallet_core::device_keys::DeviceKeys>> {
+        let (Some(key), Some(cert)) = (&self.wallet_provider_key, &self.wallet_provider_cert)
+        else {
+            return Ok(Arc::new(wallet_core::device_keys::SoftwareDeviceKeys));
+        };
+        let signer = credentials::keys::SoftwareSigner::from_jwk(&read_jwk(key, true)?)
+            .map_err(|e| format!("--wallet-provider-key: {e}"))?;
+        let chain = credentials::x509::Certificate::from_pem_chain(&read_text(cert)?)
+            .map_err(|e| format!("--wallet-provider-cert: {e}"))?;
+        let provider = chain
+            .first()
+            .and_then(|c| c.subject_alt_names().1.into_iter().next())
+            .ok_or("--wallet-provider-cert: the certificate names no provider URI")?;
+        Ok(Arc::new(wallet_core::device_keys::ProviderAttestedKeys {
+            provider,
+            signer: Arc::new(signer),
+            chain,
+        }))
+    }
 }
 
 /// Runs the web wallet until Ctrl-C or SIGTERM.
 pub fn serve(rt: tokio::runtime::Runtime, w: Wallet, a: ServeArgs) -> CliResult<i32> {
     let e = |e: wallet_core::Error| e.to_string();
+    if a.haip != w.settings().haip {
+        rt.block_on(w.set_haip(a.haip)).map_err(e)?;
+    }
     for p in &a.verifier_root {
         let pem = read_text(p)?;
         let known = w.settings().verifier_roots_pem.iter().any(|x| x == &pem);

@@ -47,6 +47,12 @@ pub struct UpArgs {
     /// when `vouch up` sees the log grow).
     #[arg(long, default_value_t = 60)]
     snapshot_refresh_seconds: u64,
+    /// `haip`: the scheme in its HAIP 1.0 form: the employer's `x509_hash` client id, a
+    /// wallet in HAIP mode (signed requests, encrypted responses) whose wallet provider, a
+    /// register entry certified as a holder service provider, attests it to an issuer that
+    /// requires wallet attestations. Fixed by the first start of a data directory.
+    #[arg(long, default_value = "default", value_parser = ["default", "haip"])]
+    profile: String,
 }
 
 /// Global settings `vouch up` hands on to every service it starts.
@@ -93,10 +99,18 @@ struct Plan {
     issuer_db: String,
     verifier_db: String,
     snapshot_refresh_seconds: u64,
+    /// The HAIP profile.
+    haip: bool,
+    /// The employer's client id (its relying-party id on the register).
+    client_id: String,
 }
 
-/// The employer's client identifier (its verifier's certificate names `localhost`).
+/// The employer's client identifier (its verifier's certificate names `localhost`); in the
+/// HAIP profile its `x509_hash` instead.
 const CLIENT_ID: &str = "x509_san_dns:localhost";
+
+/// The demo wallet provider's identifier (its certificate's URI).
+const WALLET_PROVIDER: &str = "https://wallet-provider.vouch.example";
 
 impl Plan {
     fn path(&self, p: &str) -> String {
@@ -166,14 +180,18 @@ impl Plan {
             "--snapshot-refresh-seconds",
             &self.snapshot_refresh_seconds.to_string(),
             // The demo employer is registered under its DNS name (CLIENT_ID), which a
-            // register seeded by an earlier version also names.
+            // register seeded by an earlier version also names; under HAIP, its hash.
             "--client-id-prefix",
-            "x509_san_dns",
+            if self.haip {
+                "x509_hash"
+            } else {
+                "x509_san_dns"
+            },
         ])
     }
 
     fn wallet_args(&self, trust: &RegisterTrust) -> Vec<String> {
-        args(&[
+        let mut v = args(&[
             "wallet",
             "--dir",
             &self.path("wallet"),
@@ -190,7 +208,17 @@ impl Plan {
             &trust.log_key_file.display().to_string(),
             "--refresh-seconds",
             "5",
-        ])
+        ]);
+        if self.haip {
+            v.extend(args(&[
+                "--haip",
+                "--wallet-provider-key",
+                &self.path("wallet-provider/provider.jwk"),
+                "--wallet-provider-cert",
+                &self.path("wallet-provider/provider.pem"),
+            ]));
+        }
+        v
     }
 
     /// The origins the services may fetch from over plain HTTP on loopback (status lists,
@@ -344,8 +372,32 @@ async fn up(a: UpArgs, passed: Passed) -> CliResult<i32> {
     write_secret(&dir.join("cabs.tokens"), &format!("{CAB_ID} {cab}\n"))?;
     let passphrase = token_file(&dir.join("wallet.passphrase"))?;
 
+    let profile = state.profile.clone().unwrap_or_else(|| a.profile.clone());
+    if profile != a.profile && a.profile != "default" {
+        return Err(format!(
+            "{} was first started with --profile {profile}; start a new data directory for another",
+            dir.display()
+        ));
+    }
+    state.profile = Some(profile.clone());
+    let haip = profile == "haip";
+    let client_id = if haip {
+        // The verifier keeps this certificate, so its hash is the client id it will use.
+        let signer = verifier::oid4vp::RequestSigner::deployment(
+            &dir.join("verifier"),
+            "localhost",
+            EMPLOYER_NAME,
+            true,
+        )
+        .map_err(|e| format!("the verifier's request-signing certificate: {e}"))?;
+        signer.client_id.as_string()
+    } else {
+        CLIENT_ID.to_string()
+    };
     let pg = a.database_url.as_deref();
     let plan = Plan {
+        haip,
+        client_id,
         registry_url: format!("http://127.0.0.1:{}", ports.registry),
         issuer_url: format!("http://127.0.0.1:{}", ports.issuer),
         verifier_url: format!("http://localhost:{}", ports.verifier),
@@ -436,15 +488,29 @@ async fn start_all(
 
     // 2. First start: register the provider (with its issuer's anchors), its right-to-work
     //    note and the employer.
+    //    Under HAIP, the demo wallet provider too.
+    if plan.haip {
+        wallet_provider(plan)?;
+    }
     if !state.seeded {
         seed_register(sup, plan, operator).await?;
+        if plan.haip {
+            seed_wallet_provider(sup, plan, operator).await?;
+        }
         state.seeded = true;
         state.entry_id = Some(ENTRY_ID.into());
     }
     state.save(state_path)?;
+    // The register's snapshot as the issuer (wallet providers, under HAIP) and the
+    // verifier read it; rewritten whenever the log grows.
+    write_secret(
+        &dir.join("snapshot.jws"),
+        &sup.get_text(&format!("{}/snapshot", plan.registry_url))
+            .await?,
+    )?;
 
     // 3. The identity provider's issuer, Ada's verified attributes and a fresh offer.
-    let (offer_url, tx_code) = start_issuer(sup, plan).await?;
+    let (offer_url, tx_code) = start_issuer(sup, plan, &trust).await?;
 
     // 4. The employer's verifier, from the register's current snapshot.
     write_secret(
@@ -491,7 +557,8 @@ async fn start_all(
         snapshot_key_file: trust.snapshot_key_file,
         log_key: trust.log_key,
         record_key_file: dir.join("verifier/record.jwk"),
-        employer_relying_party_id: CLIENT_ID.into(),
+        employer_relying_party_id: plan.client_id.clone(),
+        profile: if plan.haip { "haip" } else { "default" }.into(),
         employer_token_file: dir.join("verifier/api.key"),
         employer_admin_email: EMPLOYER_ADMIN.into(),
         employer_admin_invitation: admin_invitation,
@@ -529,6 +596,86 @@ fn invite_employer_admin(sup: &Supervisor, plan: &Plan) -> CliResult<Option<Stri
     }
     let link = String::from_utf8_lossy(&out.stdout).trim().to_string();
     Ok((!link.is_empty()).then_some(link))
+}
+
+/// The demo wallet provider's keys in `wallet-provider/` (made on first use): a root, and
+/// the provider's signing key with its certificate (naming [`WALLET_PROVIDER`]) under it.
+fn wallet_provider(plan: &Plan) -> CliResult<()> {
+    use credentials::keys::{Algorithm, Jwk, SoftwareSigner};
+    use credentials::x509::dev::{issue, self_signed, CertSpec};
+    let dir = plan.dir.join("wallet-provider");
+    if dir.join("provider.pem").exists() {
+        return Ok(());
+    }
+    vouch_ops::files::private_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let root_key: std::sync::Arc<dyn credentials::keys::Signer> = std::sync::Arc::new(
+        SoftwareSigner::generate(Algorithm::Es256)
+            .map_err(|e| e.to_string())?
+            .0,
+    );
+    let root = self_signed(
+        &CertSpec {
+            common_name: "Vouch demo wallet provider root".into(),
+            organization: Some("Vouch Wallet Ltd".into()),
+            days: 3650,
+            ca: Some(Some(0)),
+            ..Default::default()
+        },
+        root_key.clone(),
+    )
+    .map_err(|e| e.to_string())?;
+    let (signer, secret) = SoftwareSigner::generate(Algorithm::Es256).map_err(|e| e.to_string())?;
+    let leaf = issue(
+        &CertSpec {
+            common_name: "Vouch demo wallet provider".into(),
+            organization: Some("Vouch Wallet Ltd".into()),
+            days: 825,
+            uris: vec![WALLET_PROVIDER.into()],
+            ..Default::default()
+        },
+        credentials::keys::Signer::public_key(&signer),
+        &root,
+        root_key,
+    )
+    .map_err(|e| e.to_string())?;
+    write_secret(&dir.join("root.pem"), &root.to_pem())?;
+    write_secret(
+        &dir.join("provider.jwk"),
+        &Jwk::from_secret_key(&secret).to_value().to_string(),
+    )?;
+    write_secret(&dir.join("provider.pem"), &leaf.to_pem())
+}
+
+/// Registers the demo wallet provider: a service certified as a holder service provider,
+/// its root the `x5c_root` of its wallet attestations.
+async fn seed_wallet_provider(sup: &Supervisor, plan: &Plan, operator: &str) -> CliResult<()> {
+    let root = credentials::x509::Certificate::from_pem_chain(
+        &std::fs::read_to_string(plan.dir.join("wallet-provider/root.pem"))
+            .map_err(|e| format!("the wallet provider's root: {e}"))?,
+    )
+    .map_err(|e| e.to_string())?;
+    let root = root.first().ok_or("the wallet provider's root is empty")?;
+    let (issued, expires) = (now_rfc3339(-30), now_rfc3339(3 * 365));
+    sup.send(
+        reqwest::Method::POST,
+        &format!("{}/events/entry.registered", plan.registry_url),
+        operator,
+        &json!({"legal_basis": "DUAA 2025 s.33", "body": {
+            "entry_id": "wallet-provider-demo",
+            "provider": {"provider_id": "vouch-wallet-ltd", "legal_name": "Vouch Wallet Ltd",
+                         "company_number": "07777777", "jurisdiction": "GB",
+                         "website": WALLET_PROVIDER},
+            "service": {"name": "Vouch Wallet", "roles": ["holder_service_provider"],
+                        "credential_types": [], "url": WALLET_PROVIDER},
+            "certificate": certificate("CAB-A-2026-0101", &issued, &expires),
+            "anchors": [{"anchor_id": "root", "kind": "x5c_root",
+                         "certificate": credentials::b64::encode(root.der())}],
+            "expires_at": expires,
+        }}),
+        true,
+    )
+    .await?;
+    Ok(())
 }
 
 /// Registers the provider (its issuer's registration, as `--print-registration` gives it),
@@ -582,7 +729,7 @@ async fn seed_register(sup: &Supervisor, plan: &Plan, operator: &str) -> CliResu
         reqwest::Method::POST,
         &format!("{events}/relying_party.registered"),
         operator,
-        &json!({"body": employer(CLIENT_ID)?}),
+        &json!({"body": employer(&plan.client_id)?}),
         true,
     )
     .await?;
@@ -591,11 +738,33 @@ async fn seed_register(sup: &Supervisor, plan: &Plan, operator: &str) -> CliResu
 
 /// Starts the issuer, gives it Ada's attributes and the demo wallet as its OAuth client,
 /// and makes a fresh offer: its link and transaction code.
-async fn start_issuer(sup: &mut Supervisor, plan: &Plan) -> CliResult<(String, String)> {
+async fn start_issuer(
+    sup: &mut Supervisor,
+    plan: &Plan,
+    trust: &RegisterTrust,
+) -> CliResult<(String, String)> {
     let issuer_url = &plan.issuer_url;
+    // Under HAIP, wallet attestations are required, from wallet providers the register
+    // certifies (read from the snapshot file `vouch up` keeps fresh).
+    let snapshot = plan.path("snapshot.jws");
+    let snapshot_key = trust.snapshot_key_file.display().to_string();
+    let haip: Vec<&str> = if plan.haip {
+        vec![
+            "--wallet-attestation",
+            "required",
+            "--register-snapshot",
+            &snapshot,
+            "--snapshot-key",
+            &snapshot_key,
+            "--log-key",
+            &trust.log_key,
+        ]
+    } else {
+        Vec::new()
+    };
     sup.start(
         "issuer",
-        plan.issuer_args(&[]),
+        plan.issuer_args(&haip),
         vec![],
         format!("{issuer_url}/healthz"),
     )

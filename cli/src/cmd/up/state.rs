@@ -19,6 +19,9 @@ pub(super) struct UpState {
     /// The seeded register entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry_id: Option<String>,
+    /// The profile of the first start (`haip`; absent: the default one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
 }
 
 impl UpState {
@@ -58,6 +61,9 @@ pub(super) struct Ready {
     pub log_key: String,
     pub record_key_file: PathBuf,
     pub employer_relying_party_id: String,
+    /// `default` or `haip`.
+    #[serde(default)]
+    pub profile: String,
     /// The employer organisation's API key (bearer for the verifier's JSON API).
     pub employer_token_file: PathBuf,
     /// The employer's HR administrator (their sign-in email).
