@@ -115,7 +115,7 @@ async fn kotlin_bindings_drive_the_wallet_on_the_jvm() {
     let generated = gen.path().join("uniffi/wallet_core/wallet_core.kt");
     let kt = std::fs::read_to_string(&generated)
         .unwrap_or_else(|e| panic!("{}: {e}", generated.display()));
-    let (kt, _fixed) = fix_error_message_fields(&kt);
+    let (_kt2, _fixed) = fix_error_message_fields(&kt); std::fs::write("/tmp/wallet_core_generated.kt", &kt).unwrap();
 
     // The Maven project, the bindings beside the program, the library beside them.
     let work = tempfile::tempdir().unwrap();
