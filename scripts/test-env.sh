@@ -16,6 +16,10 @@ apt_install() {
 
 command -v chromium >/dev/null || apt_install chromium
 command -v softhsm2-util >/dev/null || apt_install softhsm2
+# The wallet's Kotlin bindings run on the JVM in a test (wallet-core/tests/ffi_kotlin.rs):
+# Maven fetches the Kotlin compiler and JNA from Maven Central.
+command -v java >/dev/null || apt_install default-jdk-headless
+command -v mvn >/dev/null || apt_install maven
 # PostgreSQL: installed, its cluster started, and a `test` database the tests' URL names
 # (postgres://postgres:postgres@127.0.0.1:5432/test; scripts/test.sh sets it). Nothing runs
 # at the start of a CI machine, so this step must leave a server answering or fail loudly.

@@ -28,33 +28,33 @@ pub enum FfiError {
     #[error("the passphrase does not open this wallet")]
     WrongPassphrase,
     /// The request was refused with an OpenID4VP error code.
-    #[error("refused ({code}): {message}")]
+    #[error("refused ({code}): {reason}")]
     Refused {
         /// The OpenID4VP error code.
         code: String,
         /// What was wrong.
-        message: String,
+        reason: String,
     },
     /// A proximity session failed and ended; send `reply` (a SessionData status), if any.
-    #[error("proximity session: {message}")]
+    #[error("proximity session: {reason}")]
     ProximityFailed {
         /// What failed.
-        message: String,
+        reason: String,
         /// The bytes to send to the reader before closing the transport.
         reply: Option<Vec<u8>>,
     },
     /// Anything else.
-    #[error("{message}")]
+    #[error("{reason}")]
     Failed {
         /// What failed.
-        message: String,
+        reason: String,
     },
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for FfiError {
     fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
         FfiError::Failed {
-            message: format!("platform callback: {}", e.reason),
+            reason: format!("platform callback: {}", e.reason),
         }
     }
 }
@@ -231,10 +231,10 @@ impl From<crate::Error> for FfiError {
             crate::Error::WrongPassphrase => FfiError::WrongPassphrase,
             crate::Error::Request { code, message } => FfiError::Refused {
                 code: code.code().into(),
-                message,
+                reason: message,
             },
             other => FfiError::Failed {
-                message: other.to_string(),
+                reason: other.to_string(),
             },
         }
     }
@@ -428,7 +428,7 @@ impl WalletHandle {
     ) -> Result<(), FfiError> {
         let key =
             credentials::keys::Jwk::from_json(&snapshot_key_jwk).map_err(|e| FfiError::Failed {
-                message: format!("snapshot key: {e}"),
+                reason: format!("snapshot key: {e}"),
             })?;
         Ok(self
             .rt
@@ -606,7 +606,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, FfiError> {
         .enable_all()
         .build()
         .map_err(|e| FfiError::Failed {
-            message: e.to_string(),
+            reason: e.to_string(),
         })
 }
 
@@ -744,7 +744,7 @@ impl ProximityHandle {
                 ended: true,
             }),
             Err(crate::Error::Proximity(e)) => Err(FfiError::ProximityFailed {
-                message: e.to_string(),
+                reason: e.to_string(),
                 reply: s.fail(&e),
             }),
             Err(e) => Err(e.into()),
@@ -794,17 +794,17 @@ mod tests {
     impl PlatformDeviceKeys for Attesting {
         fn create_key(&self) -> Result<PlatformKey, FfiError> {
             Err(FfiError::Failed {
-                message: "not here".into(),
+                reason: "not here".into(),
             })
         }
         fn public_jwk(&self, _handle: Vec<u8>) -> Result<String, FfiError> {
             Err(FfiError::Failed {
-                message: "not here".into(),
+                reason: "not here".into(),
             })
         }
         fn sign(&self, _handle: Vec<u8>, _message: Vec<u8>) -> Result<Vec<u8>, FfiError> {
             Err(FfiError::Failed {
-                message: "not here".into(),
+                reason: "not here".into(),
             })
         }
         fn key_attestation(

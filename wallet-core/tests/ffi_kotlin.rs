@@ -44,49 +44,6 @@ fn copy_project(from: &Path, to: &Path) {
     }
 }
 
-/// uniffi 0.29 renders an error variant's field called `message` as a constructor property
-/// beside an `override val message` getter, which Kotlin rejects ("conflicting
-/// declarations"; mozilla/uniffi-rs#1434). `FfiError`'s Refused, ProximityFailed and Failed
-/// all have one, so the file as generated does not compile. Until the FFI or uniffi changes:
-/// the field itself overrides `Throwable.message` and the getter goes. The converters read
-/// and write `message` by name, so what crosses the FFI is unchanged.
-fn fix_error_message_fields(kt: &str) -> (String, usize) {
-    let mut out = String::with_capacity(kt.len());
-    let mut in_error = false;
-    let mut pending = false;
-    let mut skip_getter = false;
-    let mut fixed = 0;
-    for line in kt.lines() {
-        let t = line.trim();
-        if t.starts_with("sealed class ") && t.contains("kotlin.Exception()") {
-            in_error = true;
-        } else if t.starts_with("companion object ErrorHandler") {
-            in_error = false;
-        }
-        if skip_getter {
-            skip_getter = false;
-            if t.starts_with("get() =") {
-                continue;
-            }
-        }
-        if in_error && t.starts_with("val `message`:") {
-            out.push_str(&line.replacen("val `message`:", "override val `message`:", 1));
-            out.push('\n');
-            pending = true;
-            fixed += 1;
-            continue;
-        }
-        if pending && t == "override val message" {
-            pending = false;
-            skip_getter = true;
-            continue;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    (out, fixed)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kotlin_bindings_drive_the_wallet_on_the_jvm() {
     // `cargo test` links the rlib; build the cdylib the app loads, as it would.
@@ -115,7 +72,8 @@ async fn kotlin_bindings_drive_the_wallet_on_the_jvm() {
     let generated = gen.path().join("uniffi/wallet_core/wallet_core.kt");
     let kt = std::fs::read_to_string(&generated)
         .unwrap_or_else(|e| panic!("{}: {e}", generated.display()));
-    let (_kt2, _fixed) = fix_error_message_fields(&kt); std::fs::write("/tmp/wallet_core_generated.kt", &kt).unwrap();
+    // Compiled as generated: an error field called `message` would clash with
+    // `Throwable.message` (mozilla/uniffi-rs#1434), which is why `FfiError` says `reason`.
 
     // The Maven project, the bindings beside the program, the library beside them.
     let work = tempfile::tempdir().unwrap();
