@@ -253,6 +253,8 @@ pub struct FfiCredential {
     pub issuer: String,
     /// Whether it was presented (single-use).
     pub used: bool,
+    /// Whether its batch is single-use (each credential shown once; `refill` tops it up).
+    pub single_use: bool,
     /// The batch it belongs to (what `refill` tops up).
     pub batch_id: Option<String>,
     /// When it expires (seconds since the epoch), if it says.
@@ -460,9 +462,17 @@ impl WalletHandle {
 
     /// Every stored credential.
     pub fn list(&self) -> Result<Vec<FfiCredential>, FfiError> {
-        Ok(self
-            .rt
-            .block_on(self.wallet.credentials())?
+        let (creds, batches) = self.rt.block_on(async {
+            Ok::<_, crate::Error>((
+                self.wallet.credentials().await?,
+                self.wallet.batches().await?,
+            ))
+        })?;
+        let single_use: std::collections::HashMap<String, bool> = batches
+            .into_iter()
+            .map(|b| (b.id, b.value.single_use))
+            .collect();
+        Ok(creds
             .into_iter()
             .map(|c| FfiCredential {
                 id: c.id,
@@ -470,6 +480,11 @@ impl WalletHandle {
                 format: c.value.format,
                 issuer: c.value.issuer,
                 used: c.used,
+                single_use: c
+                    .batch_id
+                    .as_ref()
+                    .and_then(|b| single_use.get(b).copied())
+                    .unwrap_or(false),
                 batch_id: c.batch_id,
                 expires_at: c.value.expires_at,
             })

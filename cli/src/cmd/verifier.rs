@@ -377,14 +377,20 @@ async fn serve(a: ServeArgs) -> CliResult<i32> {
     // The registration certificates of every client id this verifier signs requests as,
     // from the register, refreshed with the snapshot.
     if let (Some(u), false) = (&a.registry_url, a.offline) {
-        let client_ids: Vec<String> = std::iter::once(&service.request_signer)
+        let signs_as: Vec<verifier::oid4vp::SignsAs> = std::iter::once(&service.request_signer)
             .chain(service.org_signers.values())
-            .map(|s| s.client_id.as_string())
+            .map(|s| verifier::oid4vp::SignsAs {
+                client_id: s.client_id.as_string(),
+                organisation: s
+                    .chain
+                    .first()
+                    .and_then(|c| credentials::x509::profile::subject_attr(c, "2.5.4.10")),
+            })
             .collect();
         service.registration.clone().spawn(
             reqwest_client(),
             u.clone(),
-            client_ids,
+            signs_as,
             std::time::Duration::from_secs(a.snapshot_refresh_seconds.max(60)),
         );
     }

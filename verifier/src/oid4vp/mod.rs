@@ -40,7 +40,7 @@ mod templates;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use keys::{load_or_create_key, KeyFileError, RequestSigner, RequestSignerError};
-pub use registration::RegistrationCertificates;
+pub use registration::{RegistrationCertificates, SignsAs};
 pub use request::Owner;
 pub use templates::{templates, TEMPLATES};
 

@@ -17,14 +17,28 @@ use serde_json::{json, Value};
 #[derive(Clone, Default)]
 pub struct RegistrationCertificates(Arc<RwLock<HashMap<String, (String, i64)>>>);
 
-/// The `exp` of a JWT, unverified (the register is the source; wallets verify).
-fn expiry(jwt: &str) -> Option<i64> {
+/// A claim of a JWT, unverified (the register is the source; wallets verify).
+fn claim(jwt: &str, name: &str) -> Option<Value> {
     credentials::jose::CompactJws::parse(jwt)
         .ok()?
         .claims()
         .ok()?
-        .get("exp")
-        .and_then(Value::as_i64)
+        .get(name)
+        .cloned()
+}
+
+fn expiry(jwt: &str) -> Option<i64> {
+    claim(jwt, "exp").and_then(|v| v.as_i64())
+}
+
+/// One client id this verifier signs requests as, and the organisation its certificate
+/// names (`O=`): wallets refuse a registration certificate naming another.
+#[derive(Clone, Debug)]
+pub struct SignsAs {
+    /// The client id.
+    pub client_id: String,
+    /// The request-signing certificate's organisation.
+    pub organisation: Option<String>,
 }
 
 impl RegistrationCertificates {
@@ -62,10 +76,14 @@ impl RegistrationCertificates {
         &self,
         client: &reqwest::Client,
         registry_url: &str,
-        client_ids: &[String],
+        signs_as: &[SignsAs],
     ) -> usize {
         let mut got = 0;
-        for id in client_ids {
+        for SignsAs {
+            client_id: id,
+            organisation,
+        } in signs_as
+        {
             let Ok(mut url) = url::Url::parse(registry_url) else {
                 return 0;
             };
@@ -78,6 +96,15 @@ impl RegistrationCertificates {
             match answer {
                 Ok(r) if r.status().is_success() => match r.text().await {
                     Ok(rc) if expiry(&rc).is_some() => {
+                        let named = claim(&rc, "name");
+                        let named = named.as_ref().and_then(Value::as_str);
+                        if named != organisation.as_deref() {
+                            tracing::warn!(
+                                registered = named.unwrap_or_default(),
+                                certificate = organisation.as_deref().unwrap_or_default(),
+                                "the register's registration certificate names another organisation than this verifier's request-signing certificate: wallets will refuse its requests (set --organisation-name to the registered name)"
+                            );
+                        }
                         self.set(id, rc.trim());
                         got += 1;
                     }
@@ -100,7 +127,7 @@ impl RegistrationCertificates {
         self,
         client: reqwest::Client,
         registry_url: String,
-        client_ids: Vec<String>,
+        signs_as: Vec<SignsAs>,
         every: std::time::Duration,
     ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
@@ -108,8 +135,48 @@ impl RegistrationCertificates {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                self.fetch(&client, &registry_url, &client_ids).await;
+                self.fetch(&client, &registry_url, &signs_as).await;
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use credentials::keys::{Algorithm, SoftwareSigner};
+
+    fn jwt(exp: i64) -> String {
+        let key = SoftwareSigner::generate(Algorithm::Es256).unwrap().0;
+        let mut h = serde_json::Map::new();
+        h.insert("typ".into(), "rc-wrp+jwt".into());
+        credentials::jose::sign_compact(
+            &h,
+            json!({"sub": "x509_hash:abc", "name": "Acme", "exp": exp})
+                .to_string()
+                .as_bytes(),
+            &key,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_held_certificate_goes_in_verifier_info_until_it_expires() {
+        let held = RegistrationCertificates::default();
+        assert!(held.verifier_info("x509_hash:abc", 1000).is_empty());
+        let rc = jwt(2000);
+        held.set("x509_hash:abc", &rc);
+        assert_eq!(
+            held.verifier_info("x509_hash:abc", 1000),
+            vec![json!({"format": "jwt", "data": rc})]
+        );
+        assert!(held.verifier_info("x509_hash:other", 1000).is_empty());
+        assert!(
+            held.verifier_info("x509_hash:abc", 2000).is_empty(),
+            "expired"
+        );
+        // Text that is not a JWT is never kept.
+        held.set("x509_hash:def", "not a jwt");
+        assert!(held.get("x509_hash:def", 0).is_none());
     }
 }

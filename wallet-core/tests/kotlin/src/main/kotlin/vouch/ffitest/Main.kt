@@ -158,6 +158,7 @@ fun passphraseWallet() {
         expect(c.batchId != null) { "${c.id} has no batch_id" }
         expect(c.expiresAt != null) { "${c.id} has no expires_at" }
         expect(!c.used) { "${c.id} is used already" }
+        expect(c.singleUse) { "${c.id} is in a batch of several, shown once each: single-use" }
     }
     val nowSecs = System.currentTimeMillis() / 1000
     expect(creds.all { it.expiresAt!! > nowSecs }) { "a fresh credential expires in the past" }
