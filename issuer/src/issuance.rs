@@ -142,7 +142,7 @@ pub fn sign(
                 status: Some(status.to_json()),
             };
             let sd = SdJwtVcIssuer::new(key.signer.as_ref())
-                .with_x5c(key.x5c.clone())
+                .with_x5c(&key.x5c)
                 .issue(&envelope, claims, frame, false)
                 .map_err(|e| IssueError::Signing(e.to_string()))?;
             Ok(sd.to_compact().into())

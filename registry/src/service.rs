@@ -181,12 +181,11 @@ impl Registry {
         use credentials::status::{StatusList, StatusListToken, INVALID};
         let log = self.log().await?;
         let register = log.register();
-        let mut rps: Vec<_> = register.relying_parties.values().collect();
-        rps.sort_by_key(|r| r.log_index);
+        let rps = trust_framework::registration_certificate::in_status_order(register);
         let size = (rps.len() as u64).max(16).next_power_of_two();
         let mut list =
             StatusList::new(1, size).map_err(|e| ServiceError::Signing(e.to_string()))?;
-        for (i, r) in rps.iter().enumerate() {
+        for (i, (_, r)) in rps.iter().enumerate() {
             if r.removed_at.is_some() {
                 list.set(i as u64, INVALID)
                     .map_err(|e| ServiceError::Signing(e.to_string()))?;

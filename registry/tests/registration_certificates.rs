@@ -45,10 +45,12 @@ async fn relying_parties_get_registration_certificates_until_they_are_removed() 
         let http = http.clone();
         async move { http.get(path).send().await.unwrap() }
     };
-    let r = get(format!(
-        "{base}/relying-parties/rp-000001/registration-certificate"
-    ))
-    .await;
+    let certificate = |id: &str| {
+        get(format!(
+            "{base}/relying-parties/{id}/registration-certificate"
+        ))
+    };
+    let r = certificate("rp-000001").await;
     assert_eq!(r.status(), 200);
     assert_eq!(
         r.headers()["content-type"].to_str().unwrap(),
@@ -81,6 +83,22 @@ async fn relying_parties_get_registration_certificates_until_they_are_removed() 
     .unwrap();
     assert!(RegistrationCertificate::verify(&jwt, &[stranger], now()).is_err());
 
+    let remove = |id: &'static str| {
+        let state = state.clone();
+        async move {
+            state
+                .registry
+                .append(fixtures::event(
+                    time::OffsetDateTime::now_utc(),
+                    fixtures::operator(),
+                    EventKind::RelyingPartyRemoved {
+                        relying_party_id: id.into(),
+                        reason: "asked for more than it registered".into(),
+                    },
+                ))
+                .await
+        }
+    };
     let list_status = |text: String| {
         let jws = CompactJws::parse(&text).unwrap();
         let leaf = Certificate::from_der(&jws.header().x5c().unwrap().unwrap()[0]).unwrap();
@@ -100,42 +118,15 @@ async fn relying_parties_get_registration_certificates_until_they_are_removed() 
     assert_eq!(list_status(text), VALID);
 
     // Removed: no new certificate, and the old one shows revoked.
-    state
-        .registry
-        .append(fixtures::event(
-            time::OffsetDateTime::now_utc(),
-            fixtures::operator(),
-            EventKind::RelyingPartyRemoved {
-                relying_party_id: "rp-000001".into(),
-                reason: "asked for more than it registered".into(),
-            },
-        ))
-        .await
-        .unwrap();
-    let r = get(format!(
-        "{base}/relying-parties/rp-000001/registration-certificate"
-    ))
-    .await;
+    remove("rp-000001").await.unwrap();
+    let r = certificate("rp-000001").await;
     assert_eq!(r.status(), 404);
     let text = get(status.uri.clone()).await.text().await.unwrap();
     assert_eq!(list_status(text), INVALID);
     // The others are untouched.
-    let r = get(format!(
-        "{base}/relying-parties/rp-000002/registration-certificate"
-    ))
-    .await;
+    let r = certificate("rp-000002").await;
     assert_eq!(r.status(), 200);
     // Removing it twice is refused.
-    assert!(state
-        .registry
-        .append(fixtures::event(
-            time::OffsetDateTime::now_utc(),
-            fixtures::operator(),
-            EventKind::RelyingPartyRemoved {
-                relying_party_id: "rp-000001".into(),
-                reason: "again".into(),
-            },
-        ))
-        .await
-        .is_err());
+    let again = remove("rp-000001").await.unwrap_err().to_string();
+    assert!(again.contains("no relying party"), "{again}");
 }

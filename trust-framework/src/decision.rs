@@ -341,6 +341,27 @@ fn decode_cert(b64url: &str) -> Option<Certificate> {
     Certificate::from_der(&b64::decode(b64url)?).ok()
 }
 
+/// Whether the top of `chain` is `root` or was issued under its name.
+fn names_root(chain: &[Certificate], root: &Certificate) -> bool {
+    chain.last().is_some_and(|last| {
+        last == root || last.inner().tbs_certificate.issuer == root.inner().tbs_certificate.subject
+    })
+}
+
+/// Whether any entry's `x5c_root` anchor, an anchor at `at`, names the root of `chain`,
+/// valid or not: when none does, [`authorize`] says [`Reason::UnknownAnchor`] of it. No
+/// signature is checked, so it costs no cryptography on the verification path.
+pub fn x5c_root_named(register: &Register, chain: &[Certificate], at: OffsetDateTime) -> bool {
+    register.entries.values().any(|e| {
+        e.anchors.iter().any(|a| match &a.anchor.key {
+            AnchorKey::X5cRoot { certificate } => {
+                a.added_at <= at && decode_cert(certificate).is_some_and(|r| names_root(chain, &r))
+            }
+            _ => false,
+        })
+    })
+}
+
 /// Whether `anchor` recognises `evidence`; `Err` when it names the anchor but fails.
 fn matches(
     anchor: &AnchorRecord,
@@ -350,10 +371,7 @@ fn matches(
     match (&anchor.anchor.key, evidence) {
         (AnchorKey::X5cRoot { certificate }, Evidence::X5c { chain, .. }) => {
             let root = decode_cert(certificate)?;
-            let last = chain.last()?;
-            let names_root = last == &root
-                || last.inner().tbs_certificate.issuer == root.inner().tbs_certificate.subject;
-            if !names_root {
+            if !names_root(chain, &root) {
                 return None;
             }
             Some(

@@ -91,12 +91,20 @@ impl RcError {
     }
 }
 
-/// The index of relying party `id` in the registrar's status list: its place in order of
-/// registration (stable: the register is append-only).
-pub fn status_index(register: &Register, id: &str) -> Option<u64> {
+/// The relying parties in order of registration: their places are their indices in the
+/// registrar's status list (stable: the register is append-only).
+pub fn in_status_order(register: &Register) -> Vec<(&String, &RelyingPartyRecord)> {
     let mut all: Vec<(&String, &RelyingPartyRecord)> = register.relying_parties.iter().collect();
     all.sort_by_key(|(_, r)| r.log_index);
-    all.iter().position(|(k, _)| *k == id).map(|i| i as u64)
+    all
+}
+
+/// The index of relying party `id` in the registrar's status list.
+pub fn status_index(register: &Register, id: &str) -> Option<u64> {
+    in_status_order(register)
+        .iter()
+        .position(|(k, _)| *k == id)
+        .map(|i| i as u64)
 }
 
 impl RegistrationCertificate {
@@ -149,15 +157,13 @@ impl RegistrationCertificate {
         if jws.header().typ() != Some(TYP) {
             return Err(RcError::Malformed(format!("typ must be {TYP}")));
         }
-        let chain = jws
+        let ders = jws
             .header()
             .x5c()
             .map_err(|e| RcError::Malformed(e.to_string()))?
-            .ok_or_else(|| RcError::Malformed("no x5c".into()))?
-            .iter()
-            .map(|d| Certificate::from_der(d))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| RcError::Malformed(e.to_string()))?;
+            .ok_or_else(|| RcError::Malformed("no x5c".into()))?;
+        let chain =
+            credentials::x509::parse_chain(&ders).map_err(|e| RcError::Malformed(e.to_string()))?;
         if roots.is_empty() {
             return Err(RcError::Untrusted(
                 "the register names no registrar root".into(),

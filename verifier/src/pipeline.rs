@@ -15,7 +15,9 @@ use credentials::status::{StatusListError, StatusReference};
 use credentials::x509::{Certificate, ChainError};
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
-use trust_framework::decision::{authorize, authorize_at_level, Decision, Evidence, Reason};
+use trust_framework::decision::{
+    authorize, authorize_at_level, x5c_root_named, Decision, Evidence, Reason,
+};
 
 use crate::policy::Policy;
 use crate::status::{StatusLists, StatusOutcome};
@@ -149,25 +151,13 @@ fn registered_leaf_key(
     trust: &TrustData,
     chain: &[Certificate],
     iss: Option<&str>,
-    vct: &str,
     times: [OffsetDateTime; 2],
 ) -> Option<(String, PublicKey)> {
     let iss = iss?;
-    let unknown_at = |at| {
-        authorize(
-            trust.register(),
-            &Evidence::X5c {
-                chain,
-                iss: Some(iss),
-            },
-            vct,
-            "",
-            at,
-        )
-        .reason
-            == Reason::UnknownAnchor
-    };
-    if !times.into_iter().any(unknown_at) {
+    if times
+        .into_iter()
+        .all(|at| x5c_root_named(trust.register(), chain, at))
+    {
         return None;
     }
     let leaf = chain.first()?.public_key().ok()?;
@@ -462,23 +452,17 @@ impl Verifier {
         extra.insert("vct".into(), vct.clone().into());
         // Which registered anchor could vouch for this issuer.
         let issuer = match sd.jws().header().x5c() {
-            Ok(Some(ders)) => {
-                match ders
-                    .iter()
-                    .map(|d| Certificate::from_der(d))
-                    .collect::<Result<Vec<_>, _>>()
-                {
-                    Ok(chain) if !chain.is_empty() => Issuer::Chain(chain),
-                    _ => {
-                        steps.fail(
-                            CheckName::Parse,
-                            "x5c_malformed",
-                            "the x5c header is not a certificate chain",
-                        );
-                        return finish(steps, extra, iss, None, None);
-                    }
+            Ok(Some(ders)) => match credentials::x509::parse_chain(&ders) {
+                Ok(chain) if !chain.is_empty() => Issuer::Chain(chain),
+                _ => {
+                    steps.fail(
+                        CheckName::Parse,
+                        "x5c_malformed",
+                        "the x5c header is not a certificate chain",
+                    );
+                    return finish(steps, extra, iss, None, None);
                 }
-            }
+            },
             _ => {
                 let keys = iss
                     .as_deref()
@@ -513,7 +497,7 @@ impl Verifier {
         let issued_at = iat.map(from_ts).unwrap_or(now);
         let issuer = match issuer {
             Issuer::Chain(chain) => {
-                registered_leaf_key(&trust, &chain, iss.as_deref(), &vct, [now, issued_at])
+                registered_leaf_key(&trust, &chain, iss.as_deref(), [now, issued_at])
                     .map_or(Issuer::Chain(chain), |(iss, key)| Issuer::Key { iss, key })
             }
             other => other,
@@ -577,7 +561,6 @@ impl Verifier {
                 },
                 Issuer::Key { iss, key } => Evidence::IssKey { iss, key },
             };
-            let issued_at = iat.map(from_ts).unwrap_or(now);
             let claims = result
                 .as_ref()
                 .ok()

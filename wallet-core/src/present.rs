@@ -151,14 +151,12 @@ impl Wallet {
             .await
             .map_err(|e| e.to_string())?;
         let jws = CompactJws::parse(text.trim()).map_err(|e| e.to_string())?;
-        let chain: Vec<credentials::x509::Certificate> = jws
+        let ders = jws
             .header()
             .x5c()
             .map_err(|e| e.to_string())?
-            .ok_or("the status list has no x5c")?
-            .iter()
-            .filter_map(|d| credentials::x509::Certificate::from_der(d).ok())
-            .collect();
+            .ok_or("the status list has no x5c")?;
+        let chain = credentials::x509::parse_chain(&ders).map_err(|e| e.to_string())?;
         credentials::x509::validate_chain(&chain, roots, now(), &Default::default())
             .map_err(|e| e.to_string())?;
         let key = chain[0].public_key().map_err(|e| e.to_string())?;

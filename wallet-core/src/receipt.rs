@@ -20,7 +20,7 @@ use credentials::w3c::VerifyOptions as W3cVerifyOptions;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
-use trust_framework::decision::{authorize, Evidence, Reason};
+use trust_framework::decision::{authorize, x5c_root_named, Evidence, Reason};
 use trust_framework::register::Register;
 
 use crate::error::{Error, Result};
@@ -149,29 +149,15 @@ fn sd_jwt(raw: &str, register: &Register, now: OffsetDateTime) -> Result<Standin
                 // Only a chain no registered root names (an issuer registered by key before
                 // it added its root) falls back to the registered keys; a chain to a
                 // registered root that does not validate is refused, as verifiers refuse it.
-                let chain: Vec<credentials::x509::Certificate> = sd
+                let chain = sd
                     .jws()
                     .header()
                     .x5c()
                     .ok()
                     .flatten()
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|d| credentials::x509::Certificate::from_der(d).ok())
-                    .collect();
-                let unknown = authorize(
-                    register,
-                    &Evidence::X5c {
-                        chain: &chain,
-                        iss: Some(iss),
-                    },
-                    vct,
-                    "identity_check",
-                    issued_at,
-                )
-                .reason
-                    == Reason::UnknownAnchor;
-                if !unknown {
+                    .and_then(|ders| credentials::x509::parse_chain(&ders).ok())
+                    .unwrap_or_default();
+                if x5c_root_named(register, &chain, issued_at) {
                     return Err(refused(e.code(), e));
                 }
                 chain_refusal = Some(e);

@@ -549,15 +549,19 @@ async fn trusted_authorities_aki_matches_the_issuers_chain_and_nothing_else() {
     assert!(matches!(e, Error::NoMatchingCredential), "{e}");
 }
 
+/// The OAuth error code and message of a refused request.
+fn refusal(e: Error) -> (String, String) {
+    match e {
+        Error::Request { code, message } => (code.code().to_string(), message),
+        other => panic!("not a request refusal: {other}"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn haip_mode_refuses_unsigned_requests_other_client_ids_and_unencrypted_responses() {
     let dir = tempfile::tempdir().unwrap();
     let (w, _iss, ver) = issued_wallet(dir.path()).await;
     w.set_haip(true).await.unwrap();
-    let code = |e: Error| match e {
-        Error::Request { code, message } => (code.code().to_string(), message),
-        other => panic!("not a request refusal: {other}"),
-    };
     // Unsigned, by value (redirect_uri), as accepted outside HAIP mode.
     let response_uri = format!("{}/response", ver.base);
     let mut u = url::Url::parse("openid4vp://").unwrap();
@@ -568,7 +572,7 @@ async fn haip_mode_refuses_unsigned_requests_other_client_ids_and_unencrypted_re
         .append_pair("response_uri", &response_uri)
         .append_pair("nonce", "n-unsigned")
         .append_pair("dcql_query", &rtw_query().to_string());
-    let (c, m) = code(w.prepare_presentation(u.as_str()).await.unwrap_err());
+    let (c, m) = refusal(w.prepare_presentation(u.as_str()).await.unwrap_err());
     assert_eq!(c, "invalid_request");
     assert!(m.contains("unsigned"), "{m}");
     // Signed, but the credentials would go back unencrypted.
@@ -580,7 +584,7 @@ async fn haip_mode_refuses_unsigned_requests_other_client_ids_and_unencrypted_re
         false,
         Some(hash.clone()),
     );
-    let (c, m) = code(w.prepare_presentation(&url).await.unwrap_err());
+    let (c, m) = refusal(w.prepare_presentation(&url).await.unwrap_err());
     assert_eq!(c, "invalid_request");
     assert!(m.contains("direct_post.jwt"), "{m}");
     // Signed, x509_hash, encrypted: accepted and answered.
@@ -714,10 +718,6 @@ async fn registration_certificates_of_another_party_an_unknown_registrar_or_a_re
     let (w, _iss, ver) = issued_wallet(dir.path()).await;
     let registrar = Registrar::new();
     w.use_registrar_roots(vec![registrar.ca.clone()]);
-    let refusal = |e: Error| match e {
-        Error::Request { code, message } => (code.code().to_string(), message),
-        other => panic!("not a request refusal: {other}"),
-    };
     let ask = |info: Value| {
         *ver.verifier_info.lock().unwrap() = vec![info];
         ver.request(

@@ -9,23 +9,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use camino::Utf8PathBuf;
 use serde_json::json;
 use support::{issuer, verifier, PID_VCT};
-
-fn cdylib() -> PathBuf {
-    // target/debug/deps/ffi_kotlin-HASH -> target/debug/libwallet_core.so
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    let name = if cfg!(target_os = "macos") {
-        "libwallet_core.dylib"
-    } else {
-        "libwallet_core.so"
-    };
-    dir.join(name)
-}
 
 /// Copies the Maven project, leaving out any build output of a run made in place.
 fn copy_project(from: &Path, to: &Path) {
@@ -46,29 +33,8 @@ fn copy_project(from: &Path, to: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kotlin_bindings_drive_the_wallet_on_the_jvm() {
-    // `cargo test` links the rlib; build the cdylib the app loads, as it would.
-    let status = std::process::Command::new(env!("CARGO"))
-        .args(["build", "-p", "wallet-core", "--lib"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let lib = cdylib();
-    assert!(lib.exists(), "{} not built", lib.display());
-
-    // The Kotlin bindings, in library mode, as scripts/bindings.sh makes them for the app.
-    let gen = tempfile::tempdir().unwrap();
-    let gen_dir = Utf8PathBuf::from_path_buf(gen.path().to_path_buf()).unwrap();
-    uniffi_bindgen::library_mode::generate_bindings(
-        &Utf8PathBuf::from_path_buf(lib.clone()).unwrap(),
-        None,
-        &uniffi_bindgen::bindings::KotlinBindingGenerator,
-        &uniffi_bindgen::EmptyCrateConfigSupplier,
-        None,
-        &gen_dir,
-        false,
-    )
-    .unwrap();
+    // The Kotlin bindings of the cdylib the app loads.
+    let (gen, lib) = support::bindings::generate(&uniffi_bindgen::bindings::KotlinBindingGenerator);
     let generated = gen.path().join("uniffi/wallet_core/wallet_core.kt");
     let kt = std::fs::read_to_string(&generated)
         .unwrap_or_else(|e| panic!("{}: {e}", generated.display()));

@@ -3,27 +3,12 @@
 
 mod support;
 
-use std::path::PathBuf;
-
-use camino::Utf8PathBuf;
 use credentials::keys::Signer;
 use credentials::report::CheckLog;
 use credentials::sd_jwt::VerifyOptions;
 use credentials::sd_jwt_vc::{self, IssuerKeySource, VcVerifyOptions};
 use serde_json::json;
 use support::{issuer, verifier, PID_VCT};
-
-fn cdylib() -> PathBuf {
-    // target/debug/deps/ffi_python-HASH -> target/debug/libwallet_core.so
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    let name = if cfg!(target_os = "macos") {
-        "libwallet_core.dylib"
-    } else {
-        "libwallet_core.so"
-    };
-    dir.join(name)
-}
 
 const SCRIPT: &str = r#"
 import os, sys, json
@@ -150,27 +135,8 @@ print("python platform keys ok")
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_bindings_drive_issuance_and_presentation() {
-    // `cargo test` links the rlib; build the cdylib the apps load, as they would.
-    let status = std::process::Command::new(env!("CARGO"))
-        .args(["build", "-p", "wallet-core", "--lib"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let lib = cdylib();
-    assert!(lib.exists(), "{} not built", lib.display());
-    let out = tempfile::tempdir().unwrap();
-    let out_dir = Utf8PathBuf::from_path_buf(out.path().to_path_buf()).unwrap();
-    uniffi_bindgen::library_mode::generate_bindings(
-        &Utf8PathBuf::from_path_buf(lib.clone()).unwrap(),
-        None,
-        &uniffi_bindgen::bindings::PythonBindingGenerator,
-        &uniffi_bindgen::EmptyCrateConfigSupplier,
-        None,
-        &out_dir,
-        false,
-    )
-    .unwrap();
+    // The Python bindings of the cdylib the apps load.
+    let (out, lib) = support::bindings::generate(&uniffi_bindgen::bindings::PythonBindingGenerator);
     std::fs::copy(&lib, out.path().join(lib.file_name().unwrap())).unwrap();
     let iss = issuer::start().await;
     let ver = verifier::start().await;

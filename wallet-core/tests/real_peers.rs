@@ -1104,21 +1104,26 @@ async fn attested_wallet(
     w
 }
 
+/// The real issuer, requiring wallet attestations from the wallet providers of `register`.
+async fn issuer_requiring_wallet_attestations(
+    register: trust_framework::register::Register,
+) -> RealIssuer {
+    start_issuer_with(|c| {
+        c.wallet_attestation = issuer::client_attestation::WalletAttestationPolicy {
+            required: true,
+            register: Some(Arc::new(register)),
+            roots: Vec::new(),
+        };
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_issuer_requiring_wallet_attestations_takes_only_registered_wallet_providers() {
     use trust_framework::model::Role;
     let provider = issuer::wallet::WalletProvider::generate("Registered Wallet Provider");
     let register = register_with_wallet_provider(&provider, Role::HolderServiceProvider);
-    let iss = start_issuer_with(|c| {
-        c.wallet_attestation = issuer::client_attestation::WalletAttestationPolicy {
-            required: true,
-            register: Some(
-                Arc::new(register) as Arc<dyn issuer::client_attestation::RegisterSource>
-            ),
-            roots: Vec::new(),
-        };
-    })
-    .await;
+    let iss = issuer_requiring_wallet_attestations(register).await;
     iss.subject("subj-wa").await;
     async fn offer(iss: &RealIssuer) -> String {
         iss.offer("subj-wa", &["pid_sd_jwt"], json!({"tx_code": false}))
@@ -1194,16 +1199,7 @@ async fn a_wallet_attestation_from_a_register_entry_not_certified_as_a_wallet_pr
     use trust_framework::model::Role;
     let provider = issuer::wallet::WalletProvider::generate("Identity Provider Posing");
     let register = register_with_wallet_provider(&provider, Role::IdentityServiceProvider);
-    let iss = start_issuer_with(|c| {
-        c.wallet_attestation = issuer::client_attestation::WalletAttestationPolicy {
-            required: true,
-            register: Some(
-                Arc::new(register) as Arc<dyn issuer::client_attestation::RegisterSource>
-            ),
-            roots: Vec::new(),
-        };
-    })
-    .await;
+    let iss = issuer_requiring_wallet_attestations(register).await;
     iss.subject("subj-wa2").await;
     let offer = iss
         .offer("subj-wa2", &["pid_sd_jwt"], json!({"tx_code": false}))

@@ -145,9 +145,9 @@ pub fn run(cmd: SdJwtCommand) -> CliResult<i32> {
                 holder: holder.map(|h| h.public_key().clone()),
                 status: None,
             };
-            let mut issuer = SdJwtVcIssuer::new(&signer);
+            let mut chain = Vec::new();
             if let Some(path) = x5c {
-                let chain = Certificate::from_pem_chain(&io::read_text(&path)?)
+                chain = Certificate::from_pem_chain(&io::read_text(&path)?)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 if chain[0].public_key().ok().as_ref() != Some(signer_public(&signer)) {
                     return Err(format!(
@@ -155,9 +155,9 @@ pub fn run(cmd: SdJwtCommand) -> CliResult<i32> {
                         path.display()
                     ));
                 }
-                issuer = issuer.with_x5c(chain);
             }
-            let sd_jwt = issuer
+            let sd_jwt = SdJwtVcIssuer::new(&signer)
+                .with_x5c(&chain)
                 .issue(&envelope, &claims, &frame, json)
                 .map_err(|e| e.to_string())?;
             print_sd_jwt(&sd_jwt, json);

@@ -190,11 +190,7 @@ pub fn verify(
         .x5c()
         .map_err(|e| E::Malformed(e.to_string()))?
         .ok_or_else(|| E::Malformed("the attestation has no x5c".into()))?;
-    let chain = ders
-        .iter()
-        .map(|d| Certificate::from_der(d))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| E::Malformed(format!("x5c: {e}")))?;
+    let chain = crate::x509::parse_chain(&ders).map_err(|e| E::Malformed(format!("x5c: {e}")))?;
     trust(&chain).map_err(E::Untrusted)?;
     let provider_key = chain[0]
         .public_key()

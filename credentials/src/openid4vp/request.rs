@@ -1,6 +1,5 @@
 //! The authorization request and its signed request object (`typ: oauth-authz-req+jwt`).
 
-use base64::Engine;
 use serde_json::{Map, Value};
 
 use super::ClientId;
@@ -235,19 +234,7 @@ impl AuthorizationRequest {
     ) -> Result<String, RequestObjectError> {
         let mut header = Map::new();
         header.insert("typ".into(), REQUEST_OBJECT_TYP.into());
-        header.insert(
-            "x5c".into(),
-            Value::Array(
-                chain
-                    .iter()
-                    .map(|c| {
-                        base64::engine::general_purpose::STANDARD
-                            .encode(c.der())
-                            .into()
-                    })
-                    .collect(),
-            ),
-        );
+        header.insert("x5c".into(), x509::x5c_value(chain));
         let mut claims = self.to_claims();
         claims.insert("aud".into(), super::SELF_ISSUED_AUDIENCE.into());
         claims.insert("iat".into(), now.into());
@@ -277,14 +264,7 @@ impl AuthorizationRequest {
             .x5c()
             .map_err(|e| RequestObjectError::Malformed(e.to_string()))?
             .ok_or_else(|| RequestObjectError::ClientId("the request object has no x5c".into()))?;
-        let chain = ders
-            .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                Certificate::from_der(d)
-                    .map_err(|_| RequestObjectError::Certificate(x509::ChainError::Malformed(i)))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let chain = x509::parse_chain(&ders).map_err(RequestObjectError::Certificate)?;
         let key = chain[0]
             .public_key()
             .map_err(RequestObjectError::Certificate)?;

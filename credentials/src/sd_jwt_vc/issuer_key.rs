@@ -85,14 +85,7 @@ impl IssuerKeySource<'_> {
                     .x5c()
                     .map_err(SdJwtError::IssuerJws)?
                     .ok_or_else(|| SdJwtError::IssuerKey("the header has no x5c chain".into()))?;
-                let chain = ders
-                    .iter()
-                    .enumerate()
-                    .map(|(i, d)| {
-                        Certificate::from_der(d).map_err(|_| x509::ChainError::Malformed(i))
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(SdJwtError::Chain)?;
+                let chain = x509::parse_chain(&ders).map_err(SdJwtError::Chain)?;
                 let anchor = x509::validate_chain(&chain, anchors, now, &LeafProfile::default())
                     .map_err(SdJwtError::Chain)?;
                 if let Some(iss) = iss {

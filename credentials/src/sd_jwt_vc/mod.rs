@@ -60,20 +60,17 @@ pub struct VcEnvelope {
 /// Issues SD-JWT VCs with one key, optionally with its certificate chain in `x5c`.
 pub struct SdJwtVcIssuer<'a> {
     signer: &'a dyn Signer,
-    x5c: Vec<Certificate>,
+    x5c: &'a [Certificate],
 }
 
 impl<'a> SdJwtVcIssuer<'a> {
-    /// An issuer signing with `signer`; the header carries `kid` unless a chain is set.
+    /// An issuer signing with `signer`; the header carries the signer's `kid`.
     pub fn new(signer: &'a dyn Signer) -> Self {
-        SdJwtVcIssuer {
-            signer,
-            x5c: Vec::new(),
-        }
+        SdJwtVcIssuer { signer, x5c: &[] }
     }
 
-    /// Puts the certificate chain (leaf first, without the root) in the `x5c` header.
-    pub fn with_x5c(mut self, chain: Vec<Certificate>) -> Self {
+    /// Puts the certificate chain (leaf first, without the root) in the `x5c` header too.
+    pub fn with_x5c(mut self, chain: &'a [Certificate]) -> Self {
         self.x5c = chain;
         self
     }
@@ -118,7 +115,7 @@ impl<'a> SdJwtVcIssuer<'a> {
             issuer = issuer.header_param("kid", kid.into());
         }
         if !self.x5c.is_empty() {
-            issuer = issuer.header_param("x5c", crate::x509::x5c_value(&self.x5c));
+            issuer = issuer.header_param("x5c", crate::x509::x5c_value(self.x5c));
         }
         if json {
             issuer.issue_json(claims, frame, &plain)

@@ -562,3 +562,12 @@ pub fn x5c_value(chain: &[Certificate]) -> serde_json::Value {
             .collect(),
     )
 }
+
+/// Parses a chain received as DER certificates (an `x5c` header, leaf first); the error
+/// names the position of the first that is not a certificate.
+pub fn parse_chain(ders: &[Vec<u8>]) -> Result<Vec<Certificate>, ChainError> {
+    ders.iter()
+        .enumerate()
+        .map(|(i, d)| Certificate::from_der(d).map_err(|_| ChainError::Malformed(i)))
+        .collect()
+}

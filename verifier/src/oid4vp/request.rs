@@ -1,7 +1,6 @@
 //! Starting a transaction and the signed request object the wallet fetches by reference
 //! (`request_uri`, optionally with `request_uri_method=post` and a `wallet_nonce`).
 
-use base64::Engine;
 use credentials::dcql::DcqlQuery;
 use credentials::jose::sign_compact;
 use credentials::keys::{provider, Jwk, KeyKind};
@@ -210,20 +209,7 @@ impl Service {
         }
         let mut header = Map::new();
         header.insert("typ".into(), REQUEST_OBJECT_TYP.into());
-        header.insert(
-            "x5c".into(),
-            Value::Array(
-                signer
-                    .chain
-                    .iter()
-                    .map(|c| {
-                        base64::engine::general_purpose::STANDARD
-                            .encode(c.der())
-                            .into()
-                    })
-                    .collect(),
-            ),
-        );
+        header.insert("x5c".into(), credentials::x509::x5c_value(&signer.chain));
         let payload = serde_json::to_vec(&Value::Object(claims)).expect("JSON");
         sign_compact(&header, &payload, signer.signer.as_ref())
             .map_err(|e| Oid4vpError::Server(e.to_string()))

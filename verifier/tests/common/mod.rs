@@ -357,7 +357,7 @@ impl Scheme {
             ),
         };
         SdJwtVcIssuer::new(issuer.unwrap_or(&self.idp))
-            .with_x5c(chain)
+            .with_x5c(&chain)
             .issue(&env, &claims, &frame, false)
             .unwrap()
     }

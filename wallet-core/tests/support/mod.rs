@@ -3,6 +3,7 @@
 //! these tests were written; swap them in when they are).
 #![allow(dead_code)]
 
+pub mod bindings;
 pub mod issuer;
 pub mod verifier;
 
